@@ -1,0 +1,87 @@
+//! The command line: one subcommand per job, doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::device::DeviceChoice;
+
+/// Reproduces Gal & Ghahramani (2016), "Dropout as a Bayesian Approximation", from YAML specs.
+#[derive(Debug, Parser)]
+#[command(name = "mcdrop", version, about)]
+pub struct Cli {
+    /// Where data sets are looked for first (then $MCDROP_DATA, ./data, ../shared/data).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Root of the results tree.
+    #[arg(long, global = true, value_name = "DIR", default_value = "results")]
+    pub results_dir: PathBuf,
+
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an experiment spec; units already recorded are skipped (resume).
+    Run(RunArgs),
+    /// Check specs without running them; exit code 2 when one is broken.
+    Validate {
+        /// Spec files.
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// List the experiments under experiments/ and the data sets found, with where.
+    List {
+        /// Folder of spec files.
+        #[arg(long, default_value = "experiments")]
+        experiments: PathBuf,
+    },
+    /// Print the table of an experiment's records (mean +- standard error per data set)
+    /// beside the published numbers.
+    Table(TableArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// Overrides the spec's device.
+    #[arg(long)]
+    pub device: Option<DeviceChoice>,
+    /// Only these data sets (folder or table name, e.g. boston); repeatable.
+    #[arg(long, value_name = "SET")]
+    pub only: Vec<String>,
+    /// Only splits in this half-open range, e.g. 0..5.
+    #[arg(long, value_name = "A..B")]
+    pub splits: Option<String>,
+    /// Redo units that already have records.
+    #[arg(long)]
+    pub force: bool,
+    /// Largest activation tensor (elements) one MC-sampling chunk may create; bounds memory.
+    #[arg(long, default_value_t = 1 << 25)]
+    pub mc_budget: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TableArgs {
+    /// Experiment name (a folder under the results directory).
+    pub experiment: String,
+    #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
+    pub format: TableFormat,
+    /// Also write the table to this file (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Markdown,
+    Csv,
+    Latex,
+}

@@ -1,0 +1,38 @@
+//! `mcdrop list`: the experiment specs and the data sets found, with where they were found.
+
+use std::path::Path;
+
+use crate::cli::Cli;
+use crate::data::uci::UciSet;
+use crate::data::DataDirs;
+
+pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
+    println!("Experiments in {}:", experiments.display());
+    let mut files: Vec<_> = match std::fs::read_dir(experiments) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            println!("  (cannot read: {e})");
+            Vec::new()
+        }
+    };
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"));
+    files.sort();
+    for path in files {
+        match crate::spec::load(&path) {
+            Ok(spec) => {
+                let done = crate::results::ExperimentStore::new(&cli.results_dir, &spec.name).records().map(|r| r.len()).unwrap_or(0);
+                println!("  {:<16} {:<28} {done:>4} records  {}", spec.name, path.display(), spec.description.lines().next().unwrap_or(""));
+            }
+            Err(e) => println!("  (invalid) {e}"),
+        }
+    }
+    let dirs = DataDirs::new(cli.data_dir.as_deref());
+    println!("\nData (search order: {}):", dirs.candidates().iter().map(|(d, from)| format!("{} [{from}]", d.display())).collect::<Vec<_>>().join(", "));
+    for set in UciSet::ALL {
+        match dirs.find(&format!("uci/{}", set.folder()), "") {
+            Ok(path) => println!("  uci/{:<28} {}", set.folder(), path.display()),
+            Err(_) => println!("  uci/{:<28} missing (scripts/fetch-data uci {})", set.folder(), set.folder()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! `mcdrop run SPEC`: run an experiment, resuming where an earlier run stopped.
+
+use std::io::IsTerminal;
+use std::ops::Range;
+
+use anyhow::Context;
+
+use super::BadInput;
+use crate::cli::{Cli, RunArgs};
+use crate::data::uci::UciSet;
+use crate::data::DataDirs;
+use crate::protocol::{self, RunContext};
+use crate::results::{ExperimentStore, Provenance};
+use crate::spec::Experiment;
+
+pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
+    let spec = crate::spec::load(&args.spec)?;
+    let device = crate::device::resolve(args.device.unwrap_or(spec.device))?;
+    let only = args
+        .only
+        .iter()
+        .map(|s| s.parse::<UciSet>().map_err(|e| BadInput(format!("--only: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let splits = args.splits.as_deref().map(parse_range).transpose()?;
+    let store = ExperimentStore::new(&cli.results_dir, &spec.name);
+    store.prepare(&spec, args.force)?;
+    let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));
+    let data = DataDirs::new(cli.data_dir.as_deref());
+    let run_index = store.start_run(&spec, &provenance)?;
+    tracing::info!("experiment `{}` on {} -> {}", spec.name, provenance.device, store.dir().display());
+    let ctx = RunContext {
+        spec: &spec,
+        store: &store,
+        data: &data,
+        device,
+        provenance,
+        force: args.force,
+        only,
+        splits,
+        mc_budget: args.mc_budget,
+        progress: std::io::stderr().is_terminal(),
+        written: Default::default(),
+    };
+    let started = std::time::Instant::now();
+    let result = match &spec.experiment {
+        Experiment::UciRegression(plan) => protocol::uci::run(&ctx, plan),
+    };
+    let written = ctx.written.load(std::sync::atomic::Ordering::SeqCst);
+    match result {
+        Ok(summary) => {
+            store.finish_run(run_index, "complete", written)?;
+            println!(
+                "{}: {} unit(s) written, {} already recorded, {:.1} s -> {}",
+                spec.name,
+                summary.units_written,
+                summary.units_skipped,
+                started.elapsed().as_secs_f64(),
+                store.dir().display()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            store.finish_run(run_index, &format!("failed: {e}"), written)?;
+            Err(e).with_context(|| format!("running {}", args.spec.display()))
+        }
+    }
+}
+
+/// `A..B` -> A..B (half-open).
+fn parse_range(text: &str) -> Result<Range<usize>, BadInput> {
+    let bad = || BadInput(format!("--splits: expected a range like 0..5, got {text:?}"));
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b) = (a.trim().parse::<usize>().map_err(|_| bad())?, b.trim().parse::<usize>().map_err(|_| bad())?);
+    if a >= b {
+        return Err(BadInput(format!("--splits: range {text} is empty")));
+    }
+    Ok(a..b)
+}

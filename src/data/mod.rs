@@ -1,0 +1,9 @@
+//! Data sets: where they are found (`locate`), how they are read (`uci`), and the
+//! standardization the UCI protocol applies with training statistics (`standardize`).
+
+pub mod locate;
+pub mod standardize;
+pub mod uci;
+
+pub use locate::DataDirs;
+pub use standardize::{Matrix, Standardizer};

@@ -1,0 +1,226 @@
+//! MC dropout for regression (paper sections 3 and 5.3): train member-batched MLPs with
+//! dropout before every weight layer and an L2 penalty, then predict with dropout ON,
+//! averaging T stochastic passes.
+//!
+//! Training loss of member k on a mini-batch (as the reference code's Keras model):
+//! mean((f_k(x) - y)^2) + lambda_k * sum of squared weights (no 1/2), on standardized y.
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::member_mlp::{draw_masks, MemberMlp};
+use crate::error::Result;
+use crate::rng::{derive_seed, member_rng, shuffle, MemberRng};
+use crate::spec::raw::Activation;
+use crate::spec::TrainingPlan;
+
+/// One network of a batched program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// Seeds its weights, data order and dropout masks.
+    pub seed: u64,
+    pub dropout: f64,
+    /// L2 coefficient lambda on its weights.
+    pub weight_decay: f64,
+    /// Its training rows are `row_offset .. row_offset + n` of the stacked data.
+    pub row_offset: usize,
+}
+
+/// Training rows of several data sets stacked on the device (standardized).
+///
+/// # Shapes
+/// x: [R, D], y: [R]
+pub struct StackedRows {
+    pub x: Tensor,
+    pub y: Tensor,
+}
+
+/// Architecture and schedule shared by all members of a program.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// Layer widths, input to output: [D, H, ..., 1].
+    pub widths: Vec<usize>,
+    pub activation: Activation,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: TrainingPlan,
+}
+
+/// Trains every member on its own `n` rows; `progress` advances once per mini-batch step.
+pub fn fit(
+    data: &StackedRows,
+    n: usize,
+    members: &[Member],
+    options: &FitOptions,
+    device: Device,
+    progress: &ProgressBar,
+) -> Result<MemberMlp> {
+    let k = members.len();
+    let d = options.widths[0];
+    let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
+    let net = MemberMlp::new(device, &options.widths, options.activation, &mut rngs)?;
+    let adam = nn::Adam {
+        beta1: options.optimizer.beta1,
+        beta2: options.optimizer.beta2,
+        wd: 0.0,
+        eps: options.optimizer.eps,
+        amsgrad: false,
+    };
+    let mut optimizer = adam.build(&net.vs, options.optimizer.lr)?;
+    let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
+    let decay: Vec<f32> = members.iter().map(|m| m.weight_decay as f32).collect();
+    let decay = Tensor::from_slice(&decay).f_to_device(device)?;
+    let mut orders: Vec<Vec<i64>> = vec![(0..n as i64).collect(); k];
+    let batch = options.batch_size;
+    let mut index = Vec::with_capacity(k * batch);
+    for _ in 0..options.epochs {
+        orders.par_iter_mut().zip(rngs.par_iter_mut()).for_each(|(order, rng)| shuffle(rng, order));
+        for start in (0..n).step_by(batch) {
+            let b = batch.min(n - start);
+            index.clear();
+            for (order, m) in orders.iter().zip(members) {
+                index.extend(order[start..start + b].iter().map(|&r| r + m.row_offset as i64));
+            }
+            let rows = Tensor::from_slice(&index).f_to_device(device)?;
+            // [K*b, D] -> [K, b, D]
+            let xb = data.x.f_index_select(0, &rows)?.f_view([k as i64, b as i64, d as i64])?;
+            let yb = data.y.f_index_select(0, &rows)?.f_view([k as i64, b as i64, 1])?;
+            let masks = draw_masks(&mut rngs, &rates, b, net.layer_inputs(), device)?;
+            let out = net.forward(&xb, Some(&masks))?;
+            let mse = out.f_sub(&yb)?.f_square()?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;
+            let loss = mse.f_add(&decay.f_mul(&net.weights_l2()?)?)?.f_sum(Kind::Float)?;
+            optimizer.zero_grad();
+            loss.f_backward()?;
+            optimizer.step();
+            progress.inc(1);
+        }
+    }
+    Ok(net)
+}
+
+/// Mini-batch steps `fit` takes, for progress bars.
+pub fn fit_steps(n: usize, options: &FitOptions) -> u64 {
+    (options.epochs * n.div_ceil(options.batch_size)) as u64
+}
+
+/// Held-out rows for every member, with what is needed to score in original units.
+///
+/// # Shapes
+/// x: [K, n, D] (standardized with each member's training statistics); y: K*n targets in
+/// original units, member-major.
+pub struct HeldOut {
+    pub x: Tensor,
+    pub y: Vec<f64>,
+    pub n: usize,
+    /// Per member: training mean and std of y, to map predictions back; model precision tau.
+    pub y_mean: Vec<f64>,
+    pub y_std: Vec<f64>,
+    pub tau: Vec<f64>,
+}
+
+/// Per-member regression scores in original units.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegressionScores {
+    /// RMSE of the MC predictive mean.
+    pub rmse_mc: f64,
+    /// RMSE of one deterministic pass with dropout off ("standard dropout").
+    pub rmse_standard: f64,
+    /// Mean MC test log-likelihood (paper's estimator, see `metrics`).
+    pub ll: f64,
+}
+
+/// Scores every member with `samples` MC passes, at most `budget` activations per chunk.
+/// Returns the scores and the number of samples per chunk used.
+pub fn evaluate(
+    net: &MemberMlp,
+    members: &[Member],
+    held_out: &HeldOut,
+    samples: usize,
+    budget: usize,
+    device: Device,
+) -> Result<(Vec<RegressionScores>, usize)> {
+    let _guard = tch::no_grad_guard();
+    let k = members.len() as i64;
+    let n = held_out.n as i64;
+    let d = held_out.x.size()[2];
+    let widest = *net.layer_inputs().iter().max().expect("layers");
+    let chunk = (budget / (members.len() * held_out.n * widest).max(1)).clamp(1, samples);
+    let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
+    // MC masks come from a stream of their own, so evaluation never shifts training draws.
+    let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(derive_seed(m.seed, &["mc"]))).collect();
+    let column = |v: &[f64]| Tensor::from_slice(v).f_view([k, 1, 1])?.f_to_device(device);
+    let (mean, std, tau) = (column(&held_out.y_mean)?, column(&held_out.y_std)?, column(&held_out.tau)?);
+    let y = Tensor::from_slice(&held_out.y).f_view([k, 1, n])?.f_to_device(device)?;
+    let mut acc = McAccumulator::new(k, n, device)?;
+    let mut done = 0;
+    while done < samples {
+        let t = chunk.min(samples - done) as i64;
+        // [K, n, D] -> [K, t, n, D] -> [K, t*n, D]
+        let xr = held_out.x.f_unsqueeze(1)?.f_expand([k, t, n, d], false)?.f_reshape([k, t * n, d])?;
+        let masks = draw_masks(&mut rngs, &rates, (t * n) as usize, net.layer_inputs(), device)?;
+        // [K, t*n, 1] -> [K, t, n] in original units
+        let pred = net.forward(&xr, Some(&masks))?.f_view([k, t, n])?.f_to_kind(Kind::Double)?;
+        let pred = pred.f_mul(&std)?.f_add(&mean)?;
+        acc.push(&pred, &y, &tau)?;
+        done += t as usize;
+    }
+    let (mc_mean, ll) = acc.finish(&tau.f_view([k, 1])?)?;
+    let standard = net
+        .forward(&held_out.x, None)?
+        .f_view([k, n])?
+        .f_to_kind(Kind::Double)?
+        .f_mul(&std.f_view([k, 1])?)?
+        .f_add(&mean.f_view([k, 1])?)?;
+    let y2 = y.f_view([k, n])?;
+    let rmse = |pred: &Tensor| -> Result<Vec<f64>> {
+        let v = pred.f_sub(&y2)?.f_square()?.f_mean_dim(1i64, false, Kind::Double)?.f_sqrt()?;
+        Ok(Vec::<f64>::try_from(&v.f_to_device(Device::Cpu)?)?)
+    };
+    let ll = Vec::<f64>::try_from(&ll.f_mean_dim(1i64, false, Kind::Double)?.f_to_device(Device::Cpu)?)?;
+    let scores = rmse(&mc_mean)?
+        .into_iter()
+        .zip(rmse(&standard)?)
+        .zip(ll)
+        .map(|((rmse_mc, rmse_standard), ll)| RegressionScores { rmse_mc, rmse_standard, ll })
+        .collect();
+    Ok((scores, chunk))
+}
+
+/// Streams MC samples chunk by chunk into the predictive mean and the log-likelihood
+/// estimator, so memory does not grow with T.
+pub struct McAccumulator {
+    sum: Tensor,
+    lse: Tensor,
+    count: usize,
+}
+
+impl McAccumulator {
+    /// For K members and n points: running sum and running logsumexp, both [K, n] f64.
+    pub fn new(k: i64, n: i64, device: Device) -> Result<Self> {
+        Ok(Self {
+            sum: Tensor::f_zeros([k, n], (Kind::Double, device))?,
+            lse: Tensor::f_full([k, n], f64::NEG_INFINITY, (Kind::Double, device))?,
+            count: 0,
+        })
+    }
+
+    /// # Shapes
+    /// pred: [K, t, n] samples in original units; y: [K, 1, n]; tau: [K, 1, 1].
+    pub fn push(&mut self, pred: &Tensor, y: &Tensor, tau: &Tensor) -> Result<()> {
+        self.sum = self.sum.f_add(&pred.f_sum_dim_intlist(1i64, false, Kind::Double)?)?;
+        let log_kernel = pred.f_sub(y)?.f_square()?.f_mul(tau)?.f_mul_scalar(-0.5)?;
+        self.lse = self.lse.f_logaddexp(&log_kernel.f_logsumexp(1i64, false)?)?;
+        self.count += pred.size()[1] as usize;
+        Ok(())
+    }
+
+    /// Predictive mean [K, n] and per-point log-likelihood [K, n]; tau: [K, 1].
+    pub fn finish(self, tau: &Tensor) -> Result<(Tensor, Tensor)> {
+        let t = self.count as f64;
+        let mean = self.sum.f_div_scalar(t)?;
+        let constant = -t.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let ll = self.lse.f_add_scalar(constant)?.f_add(&tau.f_log()?.f_mul_scalar(0.5)?)?;
+        Ok((mean, ll))
+    }
+}

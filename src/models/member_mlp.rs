@@ -1,0 +1,125 @@
+//! An MLP whose parameters carry a leading "member" dimension, so that K independent networks
+//! (a hyper-parameter grid over several splits) run as one program of batched matmuls.
+//!
+//! Members never share anything but the program: each has its own weights, its own dropout
+//! rate and masks (drawn from its own stream, see `rng`), and, because Adam is elementwise and
+//! the loss is a sum of per-member losses, its own optimiser state.
+
+use rayon::prelude::*;
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::error::Result;
+use crate::rng::{fill_dropout_mask, glorot_uniform, MemberRng};
+use crate::spec::raw::Activation;
+
+/// K networks with identical layer widths.
+pub struct MemberMlp {
+    pub vs: nn::VarStore,
+    /// weights[l]: [K, widths[l], widths[l+1]]
+    weights: Vec<Tensor>,
+    /// biases[l]: [K, 1, widths[l+1]]
+    biases: Vec<Tensor>,
+    widths: Vec<usize>,
+    activation: Activation,
+    members: usize,
+}
+
+impl MemberMlp {
+    /// Glorot-uniform weights from each member's stream, zero biases (Keras' Dense defaults).
+    pub fn new(device: Device, widths: &[usize], activation: Activation, rngs: &mut [MemberRng]) -> Result<Self> {
+        let k = rngs.len();
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for (l, pair) in widths.windows(2).enumerate() {
+            let (fan_in, fan_out) = (pair[0], pair[1]);
+            let mut init = vec![0f32; k * fan_in * fan_out];
+            init.par_chunks_mut(fan_in * fan_out)
+                .zip(rngs.par_iter_mut())
+                .for_each(|(chunk, rng)| glorot_uniform(rng, fan_in, fan_out, chunk));
+            let init = Tensor::from_slice(&init).f_view([k as i64, fan_in as i64, fan_out as i64])?;
+            weights.push(root.f_var_copy(&format!("w{l}"), &init.f_to_device(device)?)?);
+            biases.push(root.f_zeros(&format!("b{l}"), &[k as i64, 1, fan_out as i64])?);
+        }
+        Ok(Self { vs, weights, biases, widths: widths.to_vec(), activation, members: k })
+    }
+
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
+    /// Input width of every weight layer: the shapes the dropout masks must have.
+    pub fn layer_inputs(&self) -> &[usize] {
+        &self.widths[..self.widths.len() - 1]
+    }
+
+    /// # Shapes
+    /// x: [K, n, widths[0]]; masks[l]: [K, n, widths[l]] (dropout before weight layer l);
+    /// returns [K, n, widths.last()].
+    ///
+    /// `masks = None` is "standard dropout" at test time: inverted dropout scaled at training
+    /// time, so the deterministic network is the identity-mask one.
+    pub fn forward(&self, x: &Tensor, masks: Option<&[Tensor]>) -> Result<Tensor> {
+        let last = self.weights.len() - 1;
+        let mut h = x.shallow_clone();
+        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            if let Some(masks) = masks {
+                h = h.f_mul(&masks[l])?;
+            }
+            h = b.f_baddbmm(&h, w, 1.0, 1.0)?;
+            if l < last {
+                h = match self.activation {
+                    Activation::Relu => h.f_relu()?,
+                    Activation::Tanh => h.f_tanh()?,
+                };
+            }
+        }
+        Ok(h)
+    }
+
+    /// Sum of squared weights (not biases) per member: [K].
+    pub fn weights_l2(&self) -> Result<Tensor> {
+        let mut total: Option<Tensor> = None;
+        for w in &self.weights {
+            let s = w.f_square()?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float)?;
+            total = Some(match total {
+                None => s,
+                Some(t) => t.f_add(&s)?,
+            });
+        }
+        Ok(total.expect("an MLP has at least one layer"))
+    }
+
+    /// The parameters of one member, for tests that compare batched and single training.
+    pub fn member_parameters(&self, k: usize) -> Vec<Tensor> {
+        self.weights.iter().chain(&self.biases).map(|t| t.get(k as i64).detach().copy()).collect()
+    }
+}
+
+/// Draws one inverted-dropout mask per weight layer for `rows` rows of every member, each
+/// member from its own stream with its own rate.
+///
+/// # Shapes
+/// returns masks[l]: [K, rows, layer_inputs[l]]
+pub fn draw_masks(
+    rngs: &mut [MemberRng],
+    rates: &[f64],
+    rows: usize,
+    layer_inputs: &[usize],
+    device: Device,
+) -> Result<Vec<Tensor>> {
+    let k = rngs.len();
+    let mut masks = Vec::with_capacity(layer_inputs.len());
+    for &width in layer_inputs {
+        let per_member = rows * width;
+        let mut buf = vec![0f32; k * per_member];
+        buf.par_chunks_mut(per_member)
+            .zip(rngs.par_iter_mut())
+            .zip(rates.par_iter())
+            .for_each(|((chunk, rng), &p)| fill_dropout_mask(rng, p, chunk));
+        let mask = Tensor::from_slice(&buf).f_view([k as i64, rows as i64, width as i64])?;
+        masks.push(if device == Device::Cpu { mask } else { mask.f_to_device(device)? });
+    }
+    Ok(masks)
+}

@@ -1,0 +1,355 @@
+//! The UCI regression protocol of the paper's reference code (see paper.md, "UCI protocol"):
+//!
+//! for each data set and split: hold out the LAST `validation_fraction` of the training rows,
+//! train one network per (dropout rate p, precision tau) on the rest, pick the setting with
+//! the best validation score, retrain it on the whole training split and test it with T MC
+//! samples. X and y are standardized with the statistics of the rows each network trains on;
+//! scores are in original target units.
+//!
+//! All networks of a phase (every split of a group x every grid point) train as one batched
+//! program. Grid scores are saved per split before the retrain, and each split's final record
+//! as soon as its program ends, so an interrupted run loses at most one program.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tch::Tensor;
+
+use super::{RunContext, RunSummary};
+use crate::data::uci::UciData;
+use crate::data::Standardizer;
+use crate::error::{Error, Result};
+use crate::models::mc_dropout::{self, FitOptions, HeldOut, Member, RegressionScores, StackedRows};
+use crate::results::{GridPoint, GridRecord, UnitRecord};
+use crate::rng::derive_seed;
+use crate::spec::raw::{SelectionMetric, Splits};
+use crate::spec::{UciPlan, UciSetPlan};
+
+/// Runs the plan's sets (restricted by `ctx.only`), skipping finished units.
+pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
+    let mut summary = RunSummary::default();
+    for set_plan in &plan.sets {
+        if !ctx.only.is_empty() && !ctx.only.contains(&set_plan.set) {
+            continue;
+        }
+        let data = UciData::find_and_load(set_plan.set, ctx.data)?;
+        let splits = select_splits(&plan.splits, ctx, &data)?;
+        let (done, todo): (Vec<usize>, Vec<usize>) = splits
+            .into_iter()
+            .partition(|&k| !ctx.force && ctx.store.unit_path(set_plan.set.folder(), k).exists());
+        summary.units_skipped += done.len();
+        if !done.is_empty() {
+            tracing::info!("{}: {} split(s) already recorded, skipped", set_plan.set, done.len());
+        }
+        let group = plan.splits_per_program.unwrap_or(todo.len()).max(1);
+        for chunk in todo.chunks(group) {
+            summary.units_written += run_group(ctx, plan, set_plan, &data, chunk)?;
+        }
+    }
+    Ok(summary)
+}
+
+/// The split indices selected by the spec and the command line, checked against the data.
+fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result<Vec<usize>> {
+    let available = data.splits.len();
+    let mut splits: Vec<usize> = match selection {
+        Splits::All => (0..available).collect(),
+        Splits::First(n) => (0..n.get().min(available)).collect(),
+        Splits::List(list) => list.as_slice().to_vec(),
+    };
+    if let Some(&bad) = splits.iter().find(|&&k| k >= available) {
+        return Err(Error::DataInvalid {
+            path: data.dir.clone(),
+            message: format!("split {bad} was asked for but {} has {available} splits (0..{available})", data.set),
+        });
+    }
+    if let Some(range) = &ctx.splits {
+        splits.retain(|k| range.contains(k));
+    }
+    Ok(splits)
+}
+
+/// The grid of one set: every (p, tau), p outer, tau inner.
+fn grid(plan: &UciPlan, set_plan: &UciSetPlan) -> Vec<(f64, f64)> {
+    let mut points = Vec::new();
+    for &p in &plan.model.dropout_rates {
+        for &tau in &set_plan.taus {
+            points.push((p, tau));
+        }
+    }
+    points
+}
+
+fn hyper(p: f64, tau: f64) -> BTreeMap<String, f64> {
+    BTreeMap::from([("dropout".to_string(), p), ("tau".to_string(), tau)])
+}
+
+/// Rows one network trains on and the rows it is scored on, both from one split.
+struct SplitRows {
+    split: usize,
+    fit: Vec<usize>,
+    held_out: Vec<usize>,
+}
+
+/// Grid search (when the grid has more than one point) and retrain for a group of splits.
+fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &UciData, splits: &[usize]) -> Result<usize> {
+    let set = set_plan.set;
+    let points = grid(plan, set_plan);
+    let widths = widths(plan, set_plan, data.x.cols);
+    let options = FitOptions {
+        widths,
+        activation: plan.model.activation,
+        epochs: set_plan.epochs,
+        batch_size: plan.training.batch_size,
+        optimizer: plan.training.clone(),
+    };
+
+    // Grid phase: one record per split, reused when already there.
+    let mut chosen: Vec<(usize, (f64, f64), Vec<GridPoint>)> = Vec::new();
+    let mut pending = Vec::new();
+    for &k in splits {
+        if points.len() == 1 {
+            chosen.push((k, points[0], Vec::new()));
+            continue;
+        }
+        match (ctx.force, ctx.store.read_json::<GridRecord>(&ctx.store.grid_path(set.folder(), k))?) {
+            (false, Some(record)) => {
+                let best = best_point(&record.points, plan.selection_metric);
+                chosen.push((k, best, record.points));
+            }
+            _ => pending.push(k),
+        }
+    }
+    if !pending.is_empty() {
+        let rows: Vec<SplitRows> = pending
+            .iter()
+            .map(|&k| {
+                let train = &data.splits[k].train;
+                let n_fit = fit_rows(train.len(), plan.validation_fraction);
+                SplitRows { split: k, fit: train[..n_fit].to_vec(), held_out: train[n_fit..].to_vec() }
+            })
+            .collect();
+        let label = format!("{set} grid {}x{}", rows.len(), points.len());
+        let start = Instant::now();
+        let configs: Vec<Vec<(f64, f64)>> = rows.iter().map(|_| points.clone()).collect();
+        let scores = train_and_score(ctx, plan, set_plan, data, &rows, &configs, "grid", &options, &label)?;
+        let wall = start.elapsed().as_secs_f64();
+        let members = rows.len() * points.len();
+        for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
+            let grid_points: Vec<GridPoint> = points
+                .iter()
+                .zip(split_scores)
+                .map(|(&(p, tau), s)| GridPoint { hyper: hyper(p, tau), rmse: s.rmse_mc, ll: s.ll })
+                .collect();
+            let record = GridRecord {
+                experiment: ctx.spec.name.clone(),
+                dataset: set.folder().to_string(),
+                split: r.split,
+                n_fit: r.fit.len(),
+                n_validation: r.held_out.len(),
+                points: grid_points.clone(),
+                wall_seconds: wall,
+                program_members: members,
+                provenance: ctx.provenance.stamped(),
+            };
+            ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
+            chosen.push((r.split, best_point(&grid_points, plan.selection_metric), grid_points));
+        }
+    }
+    chosen.sort_by_key(|c| c.0);
+
+    // Retrain phase: one network per split on all its training rows, scored on its test rows.
+    let rows: Vec<SplitRows> = chosen
+        .iter()
+        .map(|(k, _, _)| SplitRows { split: *k, fit: data.splits[*k].train.clone(), held_out: data.splits[*k].test.clone() })
+        .collect();
+    let configs: Vec<Vec<(f64, f64)>> = chosen.iter().map(|(_, best, _)| vec![*best]).collect();
+    let label = format!("{set} retrain {}", rows.len());
+    let start = Instant::now();
+    let scores = train_and_score(ctx, plan, set_plan, data, &rows, &configs, "final", &options, &label)?;
+    let wall = start.elapsed().as_secs_f64();
+    for ((r, (_, (p, tau), validation)), s) in rows.iter().zip(chosen).zip(scores) {
+        let record = UnitRecord {
+            experiment: ctx.spec.name.clone(),
+            dataset: set.folder().to_string(),
+            split: r.split,
+            model: "mc_dropout".into(),
+            hyper: hyper(p, tau),
+            metrics: BTreeMap::from([
+                ("rmse".to_string(), s.rmse_mc),
+                ("rmse_standard".to_string(), s.rmse_standard),
+                ("test_ll".to_string(), s.ll),
+            ]),
+            n_train: r.fit.len(),
+            n_test: r.held_out.len(),
+            validation,
+            wall_seconds: wall,
+            program_members: rows.len(),
+            provenance: ctx.provenance.stamped(),
+        };
+        ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
+        ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(
+            "{set} split {}: p={p} tau={tau} rmse={:.4} test_ll={:.4}",
+            r.split,
+            s.rmse_mc,
+            s.ll
+        );
+    }
+    Ok(rows.len())
+}
+
+/// Layer widths: input, hidden layers, one output.
+fn widths(plan: &UciPlan, set_plan: &UciSetPlan, inputs: usize) -> Vec<usize> {
+    let mut w = vec![inputs];
+    w.extend(std::iter::repeat_n(set_plan.hidden_units, plan.model.hidden_layers));
+    w.push(1);
+    w
+}
+
+/// Training rows kept for fitting when `fraction` is held out: floor((1 - f) n), as the
+/// reference code's `int(0.8 * N)` (the epsilon keeps 0.8 * 455 = 364 from flooring to 363).
+fn fit_rows(n: usize, fraction: f64) -> usize {
+    ((1.0 - fraction) * n as f64 + 1e-9).floor() as usize
+}
+
+/// The grid point with the best validation score (first one on ties).
+fn best_point(points: &[GridPoint], metric: SelectionMetric) -> (f64, f64) {
+    let score = |g: &GridPoint| match metric {
+        SelectionMetric::Ll => g.ll,
+        SelectionMetric::Rmse => -g.rmse,
+    };
+    let best = points.iter().fold(None::<&GridPoint>, |best, g| match best {
+        Some(b) if score(b) >= score(g) || score(g).is_nan() => Some(b),
+        _ => Some(g),
+    });
+    let best = best.expect("a grid has points");
+    (best.hyper["dropout"], best.hyper["tau"])
+}
+
+/// Trains one member per (split, config) as one program and scores each on its held-out rows.
+/// Scores come back split-major, in the order of `configs`.
+#[allow(clippy::too_many_arguments)]
+fn train_and_score(
+    ctx: &RunContext,
+    plan: &UciPlan,
+    set_plan: &UciSetPlan,
+    data: &UciData,
+    rows: &[SplitRows],
+    configs: &[Vec<(f64, f64)>],
+    phase: &str,
+    options: &FitOptions,
+    label: &str,
+) -> Result<Vec<RegressionScores>> {
+    let device = ctx.device;
+    let n = rows[0].fit.len();
+    let n_held = rows[0].held_out.len();
+    // Every split of a set has the same size, which lets members share one program.
+    if let Some(r) = rows.iter().find(|r| r.fit.len() != n || r.held_out.len() != n_held) {
+        return Err(Error::DataInvalid {
+            path: data.dir.clone(),
+            message: format!("split {} has a different size from split {}; splits must be equal-sized to batch", r.split, rows[0].split),
+        });
+    }
+    let mut fit_x = Vec::new();
+    let mut fit_y = Vec::new();
+    let mut members = Vec::new();
+    let mut held_x = Vec::new();
+    let mut held = HeldOutBuilder::default();
+    for (i, (r, split_configs)) in rows.iter().zip(configs).enumerate() {
+        let x = data.x.select_rows(&r.fit);
+        let y: Vec<f64> = r.fit.iter().map(|&j| data.y[j]).collect();
+        let sx = Standardizer::fit(&x);
+        let sy = Standardizer::fit_vector(&y);
+        fit_x.extend(sx.transform(&x).values.iter().map(|&v| v as f32));
+        fit_y.extend(sy.transform_vector(&y).iter().map(|&v| v as f32));
+        let hx = sx.transform(&data.x.select_rows(&r.held_out));
+        let hy: Vec<f64> = r.held_out.iter().map(|&j| data.y[j]).collect();
+        for &(p, tau) in split_configs {
+            let seed = derive_seed(
+                ctx.spec.seed,
+                &[set_plan.set.folder(), &r.split.to_string(), phase, &p.to_string(), &tau.to_string()],
+            );
+            members.push(Member {
+                seed,
+                dropout: p,
+                weight_decay: plan.model.weight_decay.lambda(p, tau, n),
+                row_offset: i * n,
+            });
+            held_x.extend(hx.values.iter().map(|&v| v as f32));
+            held.push(&hy, sy.mean[0], sy.std[0], tau);
+        }
+    }
+    let d = data.x.cols as i64;
+    let stacked = StackedRows {
+        x: Tensor::from_slice(&fit_x).f_view([(rows.len() * n) as i64, d])?.f_to_device(device)?,
+        y: Tensor::from_slice(&fit_y).f_to_device(device)?,
+    };
+    let held_out = HeldOut {
+        x: Tensor::from_slice(&held_x).f_view([members.len() as i64, n_held as i64, d])?.f_to_device(device)?,
+        y: held.y,
+        n: n_held,
+        y_mean: held.mean,
+        y_std: held.std,
+        tau: held.tau,
+    };
+    let bar = progress_bar(ctx, mc_dropout::fit_steps(n, options), label);
+    let net = mc_dropout::fit(&stacked, n, &members, options, device, &bar)?;
+    bar.set_message(format!("{label}: MC evaluation, T={}", plan.mc_samples));
+    let (scores, chunk) = mc_dropout::evaluate(&net, &members, &held_out, plan.mc_samples, ctx.mc_budget, device)?;
+    bar.finish_and_clear();
+    tracing::debug!("{label}: evaluated in chunks of {chunk} MC samples");
+    Ok(scores)
+}
+
+#[derive(Default)]
+struct HeldOutBuilder {
+    y: Vec<f64>,
+    mean: Vec<f64>,
+    std: Vec<f64>,
+    tau: Vec<f64>,
+}
+
+impl HeldOutBuilder {
+    fn push(&mut self, y: &[f64], mean: f64, std: f64, tau: f64) {
+        self.y.extend_from_slice(y);
+        self.mean.push(mean);
+        self.std.push(std);
+        self.tau.push(tau);
+    }
+}
+
+fn progress_bar(ctx: &RunContext, steps: u64, label: &str) -> ProgressBar {
+    if !ctx.progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:30} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_rows_matches_the_reference_int_of_0_8_n() {
+        for n in [455usize, 927, 691, 7373, 10741, 8611, 41157, 1439, 277] {
+            assert_eq!(fit_rows(n, 0.2), (0.8 * n as f64) as usize, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn best_point_prefers_highest_ll_and_first_on_ties() {
+        let g = |p: f64, ll: f64, rmse: f64| GridPoint { hyper: hyper(p, 1.0), rmse, ll };
+        let points = vec![g(0.1, -2.0, 3.0), g(0.2, -1.0, 4.0), g(0.3, -1.0, 2.0)];
+        assert_eq!(best_point(&points, SelectionMetric::Ll), (0.2, 1.0));
+        assert_eq!(best_point(&points, SelectionMetric::Rmse), (0.3, 1.0));
+    }
+}

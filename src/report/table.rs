@@ -1,0 +1,205 @@
+//! The UCI table: per data set, mean +- standard error over splits of our records (aggregated
+//! with polars), beside the paper's Dropout column and the reference code's numbers.
+
+use polars::prelude::*;
+
+use super::published::{paper, reference_code, Stat};
+use crate::cli::TableFormat;
+use crate::data::uci::UciSet;
+use crate::error::{Error, Result};
+use crate::results::UnitRecord;
+
+/// One data set's aggregate over its split records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetSummary {
+    pub dataset: String,
+    pub splits: usize,
+    pub rmse: Stat,
+    pub ll: Stat,
+    /// Dropout only: RMSE of the deterministic (dropout off) network.
+    pub rmse_standard: Option<Stat>,
+}
+
+/// Mean and standard error (population std / sqrt(n), as the reference code) per data set.
+pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
+    if records.is_empty() {
+        return Err(Error::Report("no records to summarize: run the experiment first (`mcdrop run SPEC`)".into()));
+    }
+    let metric = |name: &str| -> Vec<Option<f64>> { records.iter().map(|r| r.metrics.get(name).copied()).collect() };
+    let frame = df!(
+        "dataset" => records.iter().map(|r| r.dataset.clone()).collect::<Vec<_>>(),
+        "rmse" => metric("rmse"),
+        "test_ll" => metric("test_ll"),
+        "rmse_standard" => metric("rmse_standard"),
+    )
+    .map_err(polars_error)?;
+    let stat = |name: &str| {
+        [
+            col(name).mean().alias(format!("{name}_mean")),
+            (col(name).std(0) / col(name).count().cast(DataType::Float64).sqrt()).alias(format!("{name}_se")),
+        ]
+    };
+    let aggregated = frame
+        .lazy()
+        .group_by([col("dataset")])
+        .agg([vec![len().alias("splits")], stat("rmse").to_vec(), stat("test_ll").to_vec(), stat("rmse_standard").to_vec()].concat())
+        .sort(["dataset"], SortMultipleOptions::default())
+        .collect()
+        .map_err(polars_error)?;
+    let text = |name: &str| -> Result<Vec<String>> {
+        let column = aggregated.column(name).map_err(polars_error)?;
+        Ok(column.str().map_err(polars_error)?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+    };
+    let numbers = |name: &str| -> Result<Vec<Option<f64>>> {
+        let column = aggregated.column(name).map_err(polars_error)?.cast(&DataType::Float64).map_err(polars_error)?;
+        Ok(column.f64().map_err(polars_error)?.iter().collect())
+    };
+    let datasets = text("dataset")?;
+    let splits = numbers("splits")?;
+    let (rmse_m, rmse_s) = (numbers("rmse_mean")?, numbers("rmse_se")?);
+    let (ll_m, ll_s) = (numbers("test_ll_mean")?, numbers("test_ll_se")?);
+    let (std_m, std_s) = (numbers("rmse_standard_mean")?, numbers("rmse_standard_se")?);
+    let mut out: Vec<SetSummary> = (0..datasets.len())
+        .map(|i| SetSummary {
+            dataset: datasets[i].clone(),
+            splits: splits[i].unwrap_or(0.0) as usize,
+            rmse: (rmse_m[i].unwrap_or(f64::NAN), rmse_s[i].unwrap_or(f64::NAN)),
+            ll: (ll_m[i].unwrap_or(f64::NAN), ll_s[i].unwrap_or(f64::NAN)),
+            rmse_standard: std_m[i].map(|m| (m, std_s[i].unwrap_or(f64::NAN))),
+        })
+        .collect();
+    // The paper's row order; sets we don't know go last, alphabetically.
+    out.sort_by_key(|s| s.dataset.parse::<UciSet>().map(|u| u as usize).unwrap_or(usize::MAX));
+    Ok(out)
+}
+
+fn polars_error(e: PolarsError) -> Error {
+    Error::Report(format!("polars: {e}"))
+}
+
+/// Decimals that keep two significant digits of small numbers (naval's RMSE is ~0.001).
+fn decimals(v: f64) -> usize {
+    match v.abs() {
+        a if a >= 1.0 || a == 0.0 => 2,
+        a if a >= 0.1 => 3,
+        a if a >= 0.01 => 4,
+        _ => 5,
+    }
+}
+
+fn pm(stat: Stat, plus_minus: &str) -> String {
+    let d = decimals(stat.0);
+    format!("{:.d$}{plus_minus}{:.d$}", stat.0, stat.1)
+}
+
+/// Renders the table; `title` goes in a caption line (markdown) or comment (csv, latex).
+pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> String {
+    let header = [
+        "Data set", "Splits", "RMSE (ours)", "RMSE (paper)", "RMSE (ref. code)", "Std. dropout RMSE (ours)",
+        "Test LL (ours)", "Test LL (paper)", "Test LL (ref. code)",
+    ];
+    let rows: Vec<Vec<(Option<Stat>, String)>> = summaries
+        .iter()
+        .map(|s| {
+            let set = s.dataset.parse::<UciSet>().ok();
+            let name = set.map(|u| u.display_name().to_string()).unwrap_or_else(|| s.dataset.clone());
+            let published = set.and_then(paper);
+            let reference = set.and_then(reference_code);
+            vec![
+                (None, name),
+                (None, s.splits.to_string()),
+                (Some(s.rmse), String::new()),
+                (published.map(|p| p.dropout_rmse), String::new()),
+                (reference.map(|r| r.0), String::new()),
+                (s.rmse_standard, String::new()),
+                (Some(s.ll), String::new()),
+                (published.map(|p| p.dropout_ll), String::new()),
+                (reference.map(|r| r.1), String::new()),
+            ]
+        })
+        .collect();
+    let cell = |c: &(Option<Stat>, String), sep: &str| match c {
+        (Some(stat), _) => pm(*stat, sep),
+        (None, text) if !text.is_empty() => text.clone(),
+        _ => "-".into(),
+    };
+    let mut out = String::new();
+    match format {
+        TableFormat::Markdown => {
+            out.push_str(&format!("{title}\n\n"));
+            out.push_str(&format!("| {} |\n", header.join(" | ")));
+            out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
+            for row in &rows {
+                let cells: Vec<String> = row.iter().map(|c| cell(c, " ± ")).collect();
+                out.push_str(&format!("| {} |\n", cells.join(" | ")));
+            }
+        }
+        TableFormat::Latex => {
+            out.push_str(&format!("% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n", "r".repeat(header.len() - 1)));
+            out.push_str(&format!("{} \\\\\n\\hline\n", header.join(" & ")));
+            for row in &rows {
+                let cells: Vec<String> = row.iter().map(|c| cell(c, " $\\pm$ ")).collect();
+                out.push_str(&format!("{} \\\\\n", cells.join(" & ")));
+            }
+            out.push_str("\\hline\n\\end{tabular}\n");
+        }
+        TableFormat::Csv => {
+            out.push_str("dataset,splits,rmse_mean,rmse_se,rmse_paper,rmse_paper_se,rmse_ref,rmse_ref_se,rmse_standard_mean,rmse_standard_se,ll_mean,ll_se,ll_paper,ll_paper_se,ll_ref,ll_ref_se\n");
+            for row in &rows {
+                let mut cells = vec![row[0].1.clone(), row[1].1.clone()];
+                for c in &row[2..] {
+                    match c.0 {
+                        Some((m, s)) => cells.extend([m.to_string(), s.to_string()]),
+                        None => cells.extend([String::new(), String::new()]),
+                    }
+                }
+                out.push_str(&cells.join(","));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Provenance;
+    use std::collections::BTreeMap;
+
+    fn record(dataset: &str, split: usize, rmse: f64, ll: f64) -> UnitRecord {
+        UnitRecord {
+            experiment: "t".into(),
+            dataset: dataset.into(),
+            split,
+            model: "mc_dropout".into(),
+            hyper: BTreeMap::new(),
+            metrics: BTreeMap::from([("rmse".into(), rmse), ("test_ll".into(), ll)]),
+            n_train: 1,
+            n_test: 1,
+            validation: vec![],
+            wall_seconds: 0.0,
+            program_members: 1,
+            provenance: Provenance::new("0", 0, "cpu"),
+        }
+    }
+
+    #[test]
+    fn summarizes_mean_and_standard_error_per_set_in_paper_order() {
+        let records = vec![
+            record("yacht", 0, 1.0, -1.0),
+            record("yacht", 1, 3.0, -2.0),
+            record("bostonHousing", 0, 2.0, -2.5),
+        ];
+        let s = summarize(&records).unwrap();
+        assert_eq!(s[0].dataset, "bostonHousing");
+        assert_eq!(s[1].splits, 2);
+        assert_eq!(s[1].rmse.0, 2.0);
+        // population std of {1, 3} is 1; standard error 1 / sqrt 2
+        assert!((s[1].rmse.1 - 0.5f64.sqrt()).abs() < 1e-12);
+        assert_eq!(s[1].ll.0, -1.5);
+        assert!(s[1].rmse_standard.is_none());
+        let md = render(&s, TableFormat::Markdown, "t");
+        assert!(md.contains("| Yacht | 2 | 2.00 ± 0.71 | 1.11 ± 0.09 | 0.67 ± 0.05 | - | -1.50 ± 0.35 |"), "{md}");
+    }
+}

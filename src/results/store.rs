@@ -1,0 +1,169 @@
+//! The layout of `results/<experiment>/`:
+//!
+//! ```text
+//! spec.yaml                          the resolved spec the records came from
+//! manifest.json                      one entry per run: provenance, start, end, outcome
+//! records/<dataset>/split-<k>.json   final record of a unit (what tables read)
+//! grid/<dataset>/split-<k>.json      grid-search scores, so resume skips finished searches
+//! ```
+//!
+//! A unit whose record exists is done: a rerun skips it unless forced.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::atomic::{write_atomic, write_json_atomic};
+use super::provenance::{now, Provenance};
+use super::record::UnitRecord;
+use crate::error::{Error, Result};
+use crate::spec::Spec;
+
+pub struct ExperimentStore {
+    dir: PathBuf,
+}
+
+/// `manifest.json`: the history of runs into this directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub experiment: String,
+    pub spec_sha256: String,
+    pub runs: Vec<RunEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunEntry {
+    pub provenance: Provenance,
+    /// The command line, for reruns.
+    pub command: Vec<String>,
+    pub started: String,
+    /// Unset while running, and forever when the run was killed.
+    pub ended: Option<String>,
+    /// `running`, `complete` or `failed: <error>`.
+    pub outcome: String,
+    pub units_written: usize,
+}
+
+impl ExperimentStore {
+    pub fn new(results_root: &Path, experiment: &str) -> Self {
+        Self { dir: results_root.join(experiment) }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn unit_path(&self, dataset: &str, split: usize) -> PathBuf {
+        self.dir.join("records").join(dataset).join(format!("split-{split}.json"))
+    }
+
+    pub fn grid_path(&self, dataset: &str, split: usize) -> PathBuf {
+        self.dir.join("grid").join(dataset).join(format!("split-{split}.json"))
+    }
+
+    /// Claims the directory for `spec`: saves the spec, or checks that the one already there
+    /// is the same (by hash). Mixing records of two specs is refused unless `force`.
+    pub fn prepare(&self, spec: &Spec, force: bool) -> Result<()> {
+        let manifest_path = self.dir.join("manifest.json");
+        if let Some(manifest) = self.read_json::<Manifest>(&manifest_path)? {
+            if manifest.spec_sha256 != spec.sha256 && !force {
+                return Err(Error::Results {
+                    path: self.dir.clone(),
+                    message: format!(
+                        "holds results of a different version of spec `{}` (sha256 {} here, {} now); \
+                         rerun with --force to redo the units, or give the changed spec a new name",
+                        spec.name,
+                        &manifest.spec_sha256[..12],
+                        &spec.sha256[..12]
+                    ),
+                });
+            }
+        }
+        let mut yaml = format!(
+            "# Resolved spec of experiment `{}` (from {}, sha256 {}).\n",
+            spec.name,
+            spec.source.display(),
+            spec.sha256
+        );
+        yaml.push_str(&crate::spec::to_yaml(&spec.raw));
+        write_atomic(&self.dir.join("spec.yaml"), yaml.as_bytes())
+    }
+
+    /// Appends a run to the manifest and returns its index for `finish_run`.
+    pub fn start_run(&self, spec: &Spec, provenance: &Provenance) -> Result<usize> {
+        let path = self.dir.join("manifest.json");
+        let mut manifest = self.read_json::<Manifest>(&path)?.unwrap_or(Manifest {
+            experiment: spec.name.clone(),
+            spec_sha256: spec.sha256.clone(),
+            runs: Vec::new(),
+        });
+        manifest.spec_sha256 = spec.sha256.clone();
+        manifest.runs.push(RunEntry {
+            provenance: provenance.clone(),
+            command: std::env::args().collect(),
+            started: now(),
+            ended: None,
+            outcome: "running".into(),
+            units_written: 0,
+        });
+        write_json_atomic(&path, &manifest)?;
+        Ok(manifest.runs.len() - 1)
+    }
+
+    pub fn finish_run(&self, run: usize, outcome: &str, units_written: usize) -> Result<()> {
+        let path = self.dir.join("manifest.json");
+        let mut manifest = self
+            .read_json::<Manifest>(&path)?
+            .ok_or_else(|| Error::Results { path: path.clone(), message: "manifest vanished during the run".into() })?;
+        if let Some(entry) = manifest.runs.get_mut(run) {
+            entry.ended = Some(now());
+            entry.outcome = outcome.to_string();
+            entry.units_written = units_written;
+        }
+        write_json_atomic(&path, &manifest)
+    }
+
+    /// Reads a JSON file; `None` when absent, an error naming the file when unreadable.
+    pub fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| Error::Results {
+                path: path.to_path_buf(),
+                message: format!("unreadable ({e}); delete it or rerun with --force to redo that unit"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Io { path: path.to_path_buf(), source: e }),
+        }
+    }
+
+    pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
+        write_json_atomic(path, value)
+    }
+
+    /// Every final record, sorted by data set and split.
+    pub fn records(&self) -> Result<Vec<UnitRecord>> {
+        let root = self.dir.join("records");
+        let mut out = Vec::new();
+        let sets = match std::fs::read_dir(&root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(Error::Io { path: root, source: e }),
+        };
+        for set in sets {
+            let set = set.map_err(Error::io(&root))?.path();
+            if !set.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&set).map_err(Error::io(&set))? {
+                let path = entry.map_err(Error::io(&set))?.path();
+                if path.extension().is_some_and(|e| e == "json") {
+                    out.extend(self.read_json::<UnitRecord>(&path)?);
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.dataset, a.split).cmp(&(&b.dataset, b.split)));
+        Ok(out)
+    }
+}

@@ -1,0 +1,148 @@
+//! Seeds and per-member random streams.
+//!
+//! Every trained network ("member") owns a random stream derived from the spec's root seed and
+//! what identifies the member (data set, split, phase, hyper-parameters). Its initial weights,
+//! its data order and its dropout masks all come from that stream, so a member gets the same
+//! numbers whether it trains alone or batched with others, and whatever subset of splits a
+//! run selects. The masks are drawn on the host: with the small rates of the UCI grid, skipping
+//! straight to the next dropped unit (geometric gaps) costs O(p n) draws instead of O(n).
+
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use sha2::{Digest, Sha256};
+
+/// The random stream of one member.
+pub type MemberRng = Xoshiro256PlusPlus;
+
+/// A 64-bit seed from the root seed and a path of labels, stable across versions and platforms.
+pub fn derive_seed(root: u64, labels: &[&str]) -> u64 {
+    let mut h = Sha256::new();
+    h.update(root.to_le_bytes());
+    for label in labels {
+        h.update((label.len() as u64).to_le_bytes());
+        h.update(label.as_bytes());
+    }
+    let digest = h.finalize();
+    u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 32 bytes"))
+}
+
+pub fn member_rng(seed: u64) -> MemberRng {
+    MemberRng::seed_from_u64(seed)
+}
+
+/// Uniform in [0, 1) with 53 random bits.
+pub fn uniform(rng: &mut MemberRng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Uniform in (0, 1]: safe to take the logarithm of.
+fn uniform_open0(rng: &mut MemberRng) -> f64 {
+    ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Uniform integer in [0, n) by Lemire's multiply-shift (bias below 2^-64 n, irrelevant here).
+pub fn below(rng: &mut MemberRng, n: usize) -> usize {
+    ((rng.next_u64() as u128 * n as u128) >> 64) as usize
+}
+
+/// Fisher-Yates shuffle.
+pub fn shuffle<T>(rng: &mut MemberRng, items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let j = below(rng, i + 1);
+        items.swap(i, j);
+    }
+}
+
+/// Fills `out` with an inverted-dropout mask: each entry is 0 with probability `p`, else
+/// 1 / (1 - p), so that multiplying by it is dropout at train time and the identity in
+/// expectation.
+pub fn fill_dropout_mask(rng: &mut MemberRng, p: f64, out: &mut [f32]) {
+    let keep = (1.0 / (1.0 - p)) as f32;
+    out.fill(keep);
+    if p <= 0.0 {
+        return;
+    }
+    if p > 0.25 {
+        for v in out.iter_mut() {
+            if uniform(rng) < p {
+                *v = 0.0;
+            }
+        }
+        return;
+    }
+    // The number of kept units before the next dropped one is Geometric(p):
+    // floor(ln U / ln(1 - p)) for U uniform in (0, 1].
+    let log_keep = (1.0 - p).ln();
+    let mut i = 0usize;
+    loop {
+        let gap = (uniform_open0(rng).ln() / log_keep).floor();
+        if gap >= (out.len() - i) as f64 {
+            return;
+        }
+        i += gap as usize;
+        out[i] = 0.0;
+        i += 1;
+    }
+}
+
+/// Glorot-uniform initial weights (Keras' Dense default, as in the reference code).
+pub fn glorot_uniform(rng: &mut MemberRng, fan_in: usize, fan_out: usize, out: &mut [f32]) {
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    for v in out.iter_mut() {
+        *v = ((2.0 * uniform(rng) - 1.0) * limit) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_seeds_differ_by_label_and_are_stable() {
+        let a = derive_seed(1, &["yacht", "0"]);
+        assert_eq!(a, derive_seed(1, &["yacht", "0"]));
+        assert_ne!(a, derive_seed(1, &["yacht", "1"]));
+        assert_ne!(a, derive_seed(2, &["yacht", "0"]));
+        // Label boundaries matter: ("ab","c") is not ("a","bc").
+        assert_ne!(derive_seed(1, &["ab", "c"]), derive_seed(1, &["a", "bc"]));
+    }
+
+    #[test]
+    fn dropout_mask_has_the_right_rate_and_scale() {
+        for &p in &[0.005, 0.05, 0.1, 0.5] {
+            let mut rng = member_rng(7);
+            let mut mask = vec![0f32; 400_000];
+            fill_dropout_mask(&mut rng, p, &mut mask);
+            let dropped = mask.iter().filter(|&&v| v == 0.0).count() as f64 / mask.len() as f64;
+            let sd = (p * (1.0 - p) / mask.len() as f64).sqrt();
+            assert!((dropped - p).abs() < 5.0 * sd, "p={p}: dropped {dropped}");
+            let keep = (1.0 / (1.0 - p)) as f32;
+            assert!(mask.iter().all(|&v| v == 0.0 || v == keep));
+            // Mean of an inverted-dropout mask is 1.
+            let mean = mask.iter().map(|&v| v as f64).sum::<f64>() / mask.len() as f64;
+            assert!((mean - 1.0).abs() < 6.0 * sd / (1.0 - p), "p={p}: mean {mean}");
+        }
+    }
+
+    #[test]
+    fn dropout_gaps_are_geometric_not_clustered() {
+        // Consecutive drops (gap 0) must occur with probability p, as for independent units.
+        let p = 0.1;
+        let mut rng = member_rng(3);
+        let mut mask = vec![0f32; 1_000_000];
+        fill_dropout_mask(&mut rng, p, &mut mask);
+        let pairs = mask.windows(2).filter(|w| w[0] == 0.0 && w[1] == 0.0).count() as f64;
+        let expected = p * p * (mask.len() - 1) as f64;
+        assert!((pairs - expected).abs() < 5.0 * expected.sqrt(), "{pairs} vs {expected}");
+    }
+
+    #[test]
+    fn shuffle_is_a_permutation() {
+        let mut rng = member_rng(11);
+        let mut v: Vec<usize> = (0..1000).collect();
+        shuffle(&mut rng, &mut v);
+        assert_ne!(v, (0..1000).collect::<Vec<_>>());
+        v.sort_unstable();
+        assert_eq!(v, (0..1000).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,202 @@
+//! Turns a parsed spec into a resolved one: defaults applied, per-set overrides merged,
+//! cross-field rules checked. Single-field rules are already enforced while parsing
+//! (see `values`), where the error still has its line and column.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::raw::{
+    Activation, McDropout, Model, Optimizer, RawSpec, SelectionMetric, Splits, Task, UciTask,
+    WeightDecay,
+};
+use crate::data::uci::UciSet;
+use crate::device::DeviceChoice;
+use crate::error::{Error, Result};
+
+/// A checked spec, ready to run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub device: DeviceChoice,
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// SHA-256 of the canonical YAML form, so comments and formatting don't change it.
+    pub sha256: String,
+    /// The parsed form, saved next to the results.
+    pub raw: RawSpec,
+    pub experiment: Experiment,
+}
+
+/// What the spec asks to run.
+#[derive(Debug, Clone)]
+pub enum Experiment {
+    UciRegression(UciPlan),
+}
+
+/// The UCI protocol: grid search on a validation part of each split, retrain, test.
+#[derive(Debug, Clone)]
+pub struct UciPlan {
+    pub sets: Vec<UciSetPlan>,
+    pub splits: Splits,
+    pub model: MlpPlan,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
+    pub validation_fraction: f64,
+    pub selection_metric: SelectionMetric,
+    pub splits_per_program: Option<usize>,
+}
+
+/// One data set's settings after overrides.
+#[derive(Debug, Clone)]
+pub struct UciSetPlan {
+    pub set: UciSet,
+    pub hidden_units: usize,
+    pub epochs: usize,
+    pub taus: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MlpPlan {
+    pub hidden_layers: usize,
+    pub activation: Activation,
+    pub dropout_rates: Vec<f64>,
+    pub weight_decay: WeightDecayRule,
+}
+
+/// How the L2 coefficient lambda on weights is set for a network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WeightDecayRule {
+    /// lambda = l^2 (1 - p) / (2 N tau) (paper section 3 / the reference code).
+    LengthScale(f64),
+    Fixed(f64),
+}
+
+impl WeightDecayRule {
+    /// Lambda for dropout rate `p`, precision `tau` and `n` training rows.
+    pub fn lambda(self, p: f64, tau: f64, n: usize) -> f64 {
+        match self {
+            WeightDecayRule::LengthScale(l) => l * l * (1.0 - p) / (2.0 * n as f64 * tau),
+            WeightDecayRule::Fixed(lambda) => lambda,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingPlan {
+    pub batch_size: usize,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+}
+
+pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
+    let sha256 = hex(&Sha256::digest(super::load::to_yaml(&raw).as_bytes()));
+    let experiment = match (&raw.task, &raw.model) {
+        (Task::Uci(task), Model::McDropout(model)) => {
+            Experiment::UciRegression(uci_plan(&raw, task, model, path, text)?)
+        }
+    };
+    Ok(Spec {
+        name: raw.name.as_str().to_string(),
+        description: raw.description.clone(),
+        seed: raw.seed,
+        device: raw.device,
+        source: path.to_path_buf(),
+        sha256,
+        raw,
+        experiment,
+    })
+}
+
+fn uci_plan(
+    raw: &RawSpec,
+    task: &UciTask,
+    model: &McDropout,
+    path: &Path,
+    text: &str,
+) -> Result<UciPlan> {
+    if task.sets.is_empty() {
+        return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
+    }
+    let dropout_rates: Vec<f64> = model.dropout.as_slice().iter().map(|p| p.get()).collect();
+    if let Some(dup) = first_duplicate(&dropout_rates) {
+        return Err(rule_error(
+            path,
+            text,
+            "dropout",
+            &format!("model.mc_dropout.dropout: {dup} is listed twice; list each rate once"),
+        ));
+    }
+    let mut sets = Vec::new();
+    for (set, settings) in &task.sets {
+        let taus: Vec<f64> = settings.tau.as_slice().iter().map(|t| t.get()).collect();
+        if let Some(dup) = first_duplicate(&taus) {
+            return Err(rule_error(
+                path,
+                text,
+                set.folder(),
+                &format!("task.uci.sets.{}.tau: {dup} is listed twice; list each value once", set.folder()),
+            ));
+        }
+        sets.push(UciSetPlan {
+            set: *set,
+            hidden_units: settings.hidden_units.unwrap_or(model.hidden_units).get(),
+            epochs: settings.epochs.unwrap_or(raw.training.epochs).get(),
+            taus,
+        });
+    }
+    let Optimizer::Adam(adam) = &raw.training.optimizer;
+    Ok(UciPlan {
+        sets,
+        splits: task.splits.clone(),
+        model: MlpPlan {
+            hidden_layers: model.hidden_layers.get(),
+            activation: model.activation,
+            dropout_rates,
+            weight_decay: match model.weight_decay {
+                WeightDecay::LengthScale(l) => WeightDecayRule::LengthScale(l.get()),
+                WeightDecay::Fixed(lambda) => WeightDecayRule::Fixed(lambda.get()),
+            },
+        },
+        training: TrainingPlan {
+            batch_size: raw.training.batch_size.get(),
+            lr: adam.lr.get(),
+            beta1: adam.beta1.get(),
+            beta2: adam.beta2.get(),
+            eps: adam.eps.get(),
+        },
+        mc_samples: raw.evaluation.mc_samples.get(),
+        validation_fraction: raw.selection.validation_fraction.get(),
+        selection_metric: raw.selection.metric,
+        splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
+    })
+}
+
+fn first_duplicate(values: &[f64]) -> Option<f64> {
+    values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)).map(|(_, v)| *v)
+}
+
+/// An error for a rule that spans fields; the line is that of the first `key:` in the text.
+fn rule_error(path: &Path, text: &str, key: &str, message: &str) -> Error {
+    let needle = format!("{key}:");
+    let location = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, line)| {
+            let trimmed = line.trim_start();
+            trimmed
+                .starts_with(&needle)
+                .then(|| format!("{}:{}:{}", path.display(), i + 1, line.len() - trimmed.len() + 1))
+        })
+        .unwrap_or_else(|| path.display().to_string());
+    Error::Spec { location, message: message.to_string() }
+}
+
+/// Lower-case hex of a digest (sha2 0.11 digests no longer format with `{:x}`).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,11 @@
+//! Experiment specs: YAML -> raw serde structs (`raw`) -> checked, resolved spec (`check`).
+//!
+//! The YAML library is used only in `load`, so swapping it is a one-module change.
+
+pub mod check;
+pub mod load;
+pub mod raw;
+pub mod values;
+
+pub use check::{Experiment, MlpPlan, Spec, TrainingPlan, UciPlan, UciSetPlan, WeightDecayRule};
+pub use load::{load, parse, to_yaml};

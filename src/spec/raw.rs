@@ -1,0 +1,225 @@
+//! The spec as written in YAML: serde structs that mirror the file one to one.
+//!
+//! Enums are externally tagged (`model: {mc_dropout: {...}}`) because internally tagged ones
+//! lose error locations. Every struct denies unknown fields so a typo is an error, not a
+//! silently ignored key. Fields holding such enums go through yaml_serde's `singleton_map`,
+//! which reads the `{variant: value}` form (plain yaml_serde wants `!variant` tags). Defaults are documented on the field and in the README's reference.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::values::{
+    Count, DropoutRate, ExperimentName, NonEmpty, NonNegative, OpenFraction, Positive,
+};
+use crate::data::uci::UciSet;
+use crate::device::DeviceChoice;
+
+/// One experiment: what data, which model, how to train and evaluate it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    /// Names the results directory `results/<name>/`.
+    pub name: ExperimentName,
+    /// Free text shown by `mcdrop list`.
+    #[serde(default)]
+    pub description: String,
+    /// Root seed; every unit of work derives its own seed from it.
+    pub seed: u64,
+    /// auto (GPU when present), cpu or cuda. Default auto.
+    #[serde(default)]
+    pub device: DeviceChoice,
+    #[serde(with = "yaml_serde::with::singleton_map")]
+    pub task: Task,
+    #[serde(with = "yaml_serde::with::singleton_map")]
+    pub model: Model,
+    pub training: Training,
+    pub evaluation: Evaluation,
+    /// Hyper-parameter selection; default: last 20 % of each training split, best validation LL.
+    #[serde(default)]
+    pub selection: Selection,
+    /// How work is grouped when it runs (does not change results).
+    #[serde(default)]
+    pub run: RunOptions,
+}
+
+/// The data and the question asked of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Task {
+    /// UCI regression on the fixed train/test splits.
+    Uci(UciTask),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UciTask {
+    /// The data sets, keyed by folder name, each with its own settings.
+    pub sets: BTreeMap<UciSet, UciSetSettings>,
+    /// Which splits of each set to run. Default all.
+    #[serde(default, with = "yaml_serde::with::singleton_map")]
+    pub splits: Splits,
+}
+
+/// Per-set settings: the reference code's tau grid, and where it differs, width and epochs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UciSetSettings {
+    /// Model precision tau values searched for this set (original target units).
+    pub tau: NonEmpty<Positive>,
+    /// Overrides the model's hidden_units for this set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_units: Option<Count>,
+    /// Overrides training.epochs for this set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<Count>,
+}
+
+/// A selection of split indices.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Splits {
+    /// Every split the data set ships.
+    #[default]
+    All,
+    /// The first N splits.
+    First(Count),
+    /// These split indices (0-based).
+    List(NonEmpty<usize>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Model {
+    /// An MLP with dropout before every weight layer, evaluated by MC dropout.
+    McDropout(McDropout),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McDropout {
+    /// Number of hidden layers. Default 1.
+    #[serde(default = "one")]
+    pub hidden_layers: Count,
+    /// Units per hidden layer (a set may override it).
+    pub hidden_units: Count,
+    /// Hidden-layer non-linearity. Default relu.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Dropout rates searched (one value: no search over p).
+    pub dropout: NonEmpty<DropoutRate>,
+    /// How the L2 coefficient on weights is set.
+    #[serde(with = "yaml_serde::with::singleton_map")]
+    pub weight_decay: WeightDecay,
+}
+
+fn one() -> Count {
+    Count::try_from(1).expect("1 is a valid count")
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
+    Relu,
+    Tanh,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum WeightDecay {
+    /// The paper's rule: lambda = l^2 (1 - p) / (2 N tau), with prior length-scale l.
+    LengthScale(Positive),
+    /// A fixed lambda, the same for every grid point.
+    Fixed(NonNegative),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    /// Passes over the training rows (a set may override it).
+    pub epochs: Count,
+    /// Rows per mini-batch; the last partial batch is used.
+    pub batch_size: Count,
+    #[serde(with = "yaml_serde::with::singleton_map")]
+    pub optimizer: Optimizer,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Optimizer {
+    Adam(Adam),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adam {
+    pub lr: Positive,
+    /// Default 0.9.
+    #[serde(default = "beta1")]
+    pub beta1: DropoutRate,
+    /// Default 0.999.
+    #[serde(default = "beta2")]
+    pub beta2: DropoutRate,
+    /// Default 1e-7 (Keras, as the reference code used; PyTorch's is 1e-8).
+    #[serde(default = "adam_eps")]
+    pub eps: Positive,
+}
+
+fn beta1() -> DropoutRate {
+    DropoutRate::try_from(0.9).expect("valid")
+}
+fn beta2() -> DropoutRate {
+    DropoutRate::try_from(0.999).expect("valid")
+}
+fn adam_eps() -> Positive {
+    Positive::try_from(1e-7).expect("valid")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// Stochastic forward passes T per test point (validation uses the same T).
+    pub mc_samples: Count,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    /// Share of each training split, taken from its end without shuffling, used for validation.
+    #[serde(default = "validation_fraction")]
+    pub validation_fraction: OpenFraction,
+    /// What picks the best grid point. Default ll.
+    #[serde(default)]
+    pub metric: SelectionMetric,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self { validation_fraction: validation_fraction(), metric: SelectionMetric::default() }
+    }
+}
+
+fn validation_fraction() -> OpenFraction {
+    OpenFraction::try_from(0.2).expect("valid")
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectionMetric {
+    /// Highest MC test log-likelihood on the validation rows.
+    #[default]
+    Ll,
+    /// Lowest MC RMSE on the validation rows.
+    Rmse,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunOptions {
+    /// How many splits train together as one batched program. Smaller groups finish and save
+    /// records sooner (safer for long CPU runs); larger ones use the hardware better.
+    /// Default: all selected splits of a set at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splits_per_program: Option<Count>,
+}
