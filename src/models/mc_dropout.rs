@@ -147,8 +147,9 @@ pub fn evaluate(
     let widest = *net.layer_inputs().iter().max().expect("layers");
     let chunk = (budget / (members.len() * held_out.n * widest).max(1)).clamp(1, samples);
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
-    // MC masks come from a stream of their own, so evaluation never shifts training draws.
-    let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(derive_seed(m.seed, &["mc"]))).collect();
+    // Sample s of member k draws its masks from a stream of its own, so the scores do not
+    // depend on how samples are chunked or how many members share the program.
+    let mc_seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["mc"])).collect();
     let column = |v: &[f64]| Tensor::from_slice(v).f_view([k, 1, 1])?.f_to_device(device);
     let (mean, std, tau) = (column(&held_out.y_mean)?, column(&held_out.y_std)?, column(&held_out.tau)?);
     let y = Tensor::from_slice(&held_out.y).f_view([k, 1, n])?.f_to_device(device)?;
@@ -158,7 +159,16 @@ pub fn evaluate(
         let t = chunk.min(samples - done) as i64;
         // [K, n, D] -> [K, t, n, D] -> [K, t*n, D]
         let xr = held_out.x.f_unsqueeze(1)?.f_expand([k, t, n, d], false)?.f_reshape([k, t * n, d])?;
-        let masks = draw_masks(&mut rngs, &rates, (t * n) as usize, net.layer_inputs(), device)?;
+        let mut rngs: Vec<MemberRng> = mc_seeds
+            .iter()
+            .flat_map(|&seed| (done..done + t as usize).map(move |s| sample_rng(seed, s)))
+            .collect();
+        // [K*t, n, d] per layer -> [K, t*n, d]
+        let sample_rates: Vec<f64> = rates.iter().flat_map(|&p| std::iter::repeat_n(p, t as usize)).collect();
+        let masks = draw_masks(&mut rngs, &sample_rates, held_out.n, net.layer_inputs(), device)?
+            .into_iter()
+            .map(|m| m.f_view([k, t * n, -1]))
+            .collect::<Result<Vec<_>, _>>()?;
         // [K, t*n, 1] -> [K, t, n] in original units
         let pred = net.forward(&xr, Some(&masks))?.f_view([k, t, n])?.f_to_kind(Kind::Double)?;
         let pred = pred.f_mul(&std)?.f_add(&mean)?;
@@ -185,6 +195,12 @@ pub fn evaluate(
         .map(|((rmse_mc, rmse_standard), ll)| RegressionScores { rmse_mc, rmse_standard, ll })
         .collect();
     Ok((scores, chunk))
+}
+
+/// The stream of MC sample `s` of a member whose MC seed is `seed` (seed_from_u64 runs
+/// SplitMix64, so consecutive seeds give unrelated streams).
+fn sample_rng(seed: u64, s: usize) -> MemberRng {
+    member_rng(seed.wrapping_add((s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
 }
 
 /// Streams MC samples chunk by chunk into the predictive mean and the log-likelihood

@@ -23,7 +23,8 @@ pub struct Spec {
     pub device: DeviceChoice,
     /// The file it was read from.
     pub source: PathBuf,
-    /// SHA-256 of the canonical YAML form, so comments and formatting don't change it.
+    /// SHA-256 of the canonical YAML form of the fields that decide results, so comments,
+    /// formatting, description, device and run options don't change it.
     pub sha256: String,
     /// The parsed form, saved next to the results.
     pub raw: RawSpec,
@@ -94,7 +95,7 @@ pub struct TrainingPlan {
 }
 
 pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
-    let sha256 = hex(&Sha256::digest(super::load::to_yaml(&raw).as_bytes()));
+    let sha256 = identity_hash(&raw);
     let experiment = match (&raw.task, &raw.model) {
         (Task::Uci(task), Model::McDropout(model)) => {
             Experiment::UciRegression(uci_plan(&raw, task, model, path, text)?)
@@ -174,6 +175,17 @@ fn uci_plan(
         selection_metric: raw.selection.metric,
         splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
     })
+}
+
+/// SHA-256 of the canonical YAML of what decides the numbers. The description, the device
+/// choice and the run options are left out: changing them must not orphan finished records
+/// (records carry the device they ran on).
+fn identity_hash(raw: &RawSpec) -> String {
+    let mut identity = raw.clone();
+    identity.description.clear();
+    identity.device = DeviceChoice::default();
+    identity.run = Default::default();
+    hex(&Sha256::digest(super::load::to_yaml(&identity).as_bytes()))
 }
 
 fn first_duplicate(values: &[f64]) -> Option<f64> {
