@@ -240,3 +240,36 @@ impl McAccumulator {
         Ok((mean, ll))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::mc_log_likelihood;
+
+    #[test]
+    fn streamed_log_likelihood_matches_the_formula_on_all_samples() {
+        // 2 members, 3 points, 7 samples pushed in chunks of 3, 3 and 1.
+        let (k, n, t) = (2i64, 3i64, 7i64);
+        let samples: Vec<f64> = (0..k * t * n).map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3).collect();
+        let y = [0.5, -1.0, 2.0, 0.0, 0.2, -0.4];
+        let tau = [0.7, 3.0];
+        let pred = Tensor::from_slice(&samples).view([k, t, n]);
+        let yt = Tensor::from_slice(&y).view([k, 1, n]);
+        let taut = Tensor::from_slice(&tau).view([k, 1, 1]);
+        let mut acc = McAccumulator::new(k, n, Device::Cpu).unwrap();
+        for (start, len) in [(0, 3), (3, 3), (6, 1)] {
+            acc.push(&pred.narrow(1, start, len), &yt, &taut).unwrap();
+        }
+        let (mean, ll) = acc.finish(&taut.view([k, 1])).unwrap();
+        for m in 0..k {
+            for i in 0..n {
+                let s: Vec<f64> = (0..t).map(|j| samples[((m * t + j) * n + i) as usize]).collect();
+                let expected = mc_log_likelihood(y[(m * n + i) as usize], &s, tau[m as usize]);
+                let got = ll.double_value(&[m, i]);
+                assert!((got - expected).abs() < 1e-10, "ll[{m},{i}] {got} vs {expected}");
+                let mean_expected = s.iter().sum::<f64>() / t as f64;
+                assert!((mean.double_value(&[m, i]) - mean_expected).abs() < 1e-12);
+            }
+        }
+    }
+}

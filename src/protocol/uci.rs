@@ -56,7 +56,7 @@ fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result
     let mut splits: Vec<usize> = match selection {
         Splits::All => (0..available).collect(),
         Splits::First(n) => (0..n.get().min(available)).collect(),
-        Splits::List(list) => list.as_slice().to_vec(),
+        Splits::List(list) => list.clone(),
     };
     if let Some(&bad) = splits.iter().find(|&&k| k >= available) {
         return Err(Error::DataInvalid {

@@ -87,8 +87,9 @@ fn decimals(v: f64) -> usize {
     }
 }
 
-fn pm(stat: Stat, plus_minus: &str) -> String {
-    let d = decimals(stat.0);
+/// `mean ± se`; published numbers keep the two decimals they were printed with.
+fn pm(stat: Stat, plus_minus: &str, published: bool) -> String {
+    let d = if published { 2 } else { decimals(stat.0) };
     format!("{:.d$}{plus_minus}{:.d$}", stat.0, stat.1)
 }
 
@@ -98,7 +99,8 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
         "Data set", "Splits", "RMSE (ours)", "RMSE (paper)", "RMSE (ref. code)", "Std. dropout RMSE (ours)",
         "Test LL (ours)", "Test LL (paper)", "Test LL (ref. code)",
     ];
-    let rows: Vec<Vec<(Option<Stat>, String)>> = summaries
+    // Cells: (statistic, text, published?)
+    let rows: Vec<Vec<(Option<Stat>, String, bool)>> = summaries
         .iter()
         .map(|s| {
             let set = s.dataset.parse::<UciSet>().ok();
@@ -106,21 +108,21 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
             let published = set.and_then(paper);
             let reference = set.and_then(reference_code);
             vec![
-                (None, name),
-                (None, s.splits.to_string()),
-                (Some(s.rmse), String::new()),
-                (published.map(|p| p.dropout_rmse), String::new()),
-                (reference.map(|r| r.0), String::new()),
-                (s.rmse_standard, String::new()),
-                (Some(s.ll), String::new()),
-                (published.map(|p| p.dropout_ll), String::new()),
-                (reference.map(|r| r.1), String::new()),
+                (None, name, false),
+                (None, s.splits.to_string(), false),
+                (Some(s.rmse), String::new(), false),
+                (published.map(|p| p.dropout_rmse), String::new(), true),
+                (reference.map(|r| r.0), String::new(), true),
+                (s.rmse_standard, String::new(), false),
+                (Some(s.ll), String::new(), false),
+                (published.map(|p| p.dropout_ll), String::new(), true),
+                (reference.map(|r| r.1), String::new(), true),
             ]
         })
         .collect();
-    let cell = |c: &(Option<Stat>, String), sep: &str| match c {
-        (Some(stat), _) => pm(*stat, sep),
-        (None, text) if !text.is_empty() => text.clone(),
+    let cell = |c: &(Option<Stat>, String, bool), sep: &str| match c {
+        (Some(stat), _, published) => pm(*stat, sep, *published),
+        (None, text, _) if !text.is_empty() => text.clone(),
         _ => "-".into(),
     };
     let mut out = String::new();
@@ -200,6 +202,6 @@ mod tests {
         assert_eq!(s[1].ll.0, -1.5);
         assert!(s[1].rmse_standard.is_none());
         let md = render(&s, TableFormat::Markdown, "t");
-        assert!(md.contains("| Yacht | 2 | 2.00 ± 0.71 | 1.11 ± 0.09 | 0.67 ± 0.05 | - | -1.50 ± 0.35 |"), "{md}");
+        assert!(md.contains("| Yacht | 2 | 2.00 ± 0.71 | 1.11 ± 0.09 | 0.67 ± 0.05 | - | -1.50 ± 0.35 | -1.55 ± 0.03 | -1.25 ± 0.01 |"), "{md}");
     }
 }

@@ -123,7 +123,10 @@ fn uci_plan(
     if task.sets.is_empty() {
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
-    let dropout_rates: Vec<f64> = model.dropout.as_slice().iter().map(|p| p.get()).collect();
+    let dropout_rates: Vec<f64> = model.dropout.iter().map(|p| p.get()).collect();
+    if dropout_rates.is_empty() {
+        return Err(rule_error(path, text, "dropout", "model.mc_dropout.dropout: list at least one rate"));
+    }
     if let Some(dup) = first_duplicate(&dropout_rates) {
         return Err(rule_error(
             path,
@@ -134,7 +137,15 @@ fn uci_plan(
     }
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
-        let taus: Vec<f64> = settings.tau.as_slice().iter().map(|t| t.get()).collect();
+        let taus: Vec<f64> = settings.tau.iter().map(|t| t.get()).collect();
+        if taus.is_empty() {
+            return Err(rule_error(
+                path,
+                text,
+                set.folder(),
+                &format!("task.uci.sets.{}.tau: list at least one value", set.folder()),
+            ));
+        }
         if let Some(dup) = first_duplicate(&taus) {
             return Err(rule_error(
                 path,
@@ -149,6 +160,11 @@ fn uci_plan(
             epochs: settings.epochs.unwrap_or(raw.training.epochs).get(),
             taus,
         });
+    }
+    if let Splits::List(list) = &task.splits {
+        if list.is_empty() {
+            return Err(rule_error(path, text, "splits", "task.uci.splits.list: list at least one split index"));
+        }
     }
     let Optimizer::Adam(adam) = &raw.training.optimizer;
     Ok(UciPlan {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::values::{
-    Count, DropoutRate, ExperimentName, NonEmpty, NonNegative, OpenFraction, Positive,
+    Count, DropoutRate, ExperimentName, NonNegative, OpenFraction, Positive,
 };
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
@@ -66,7 +66,7 @@ pub struct UciTask {
 #[serde(deny_unknown_fields)]
 pub struct UciSetSettings {
     /// Model precision tau values searched for this set (original target units).
-    pub tau: NonEmpty<Positive>,
+    pub tau: Vec<Positive>,
     /// Overrides the model's hidden_units for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden_units: Option<Count>,
@@ -85,7 +85,7 @@ pub enum Splits {
     /// The first N splits.
     First(Count),
     /// These split indices (0-based).
-    List(NonEmpty<usize>),
+    List(Vec<usize>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,7 +107,7 @@ pub struct McDropout {
     #[serde(default)]
     pub activation: Activation,
     /// Dropout rates searched (one value: no search over p).
-    pub dropout: NonEmpty<DropoutRate>,
+    pub dropout: Vec<DropoutRate>,
     /// How the L2 coefficient on weights is set.
     #[serde(with = "yaml_serde::with::singleton_map")]
     pub weight_decay: WeightDecay,

@@ -146,35 +146,6 @@ impl Count {
     }
 }
 
-/// A list that must hold at least one element (a hyper-parameter grid axis).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<T>", into = "Vec<T>")]
-#[serde(bound(deserialize = "T: Deserialize<'de>", serialize = "T: Serialize + Clone"))]
-pub struct NonEmpty<T>(Vec<T>);
-
-impl<T> TryFrom<Vec<T>> for NonEmpty<T> {
-    type Error = String;
-    fn try_from(v: Vec<T>) -> Result<Self, String> {
-        if v.is_empty() {
-            Err("must list at least one value".to_string())
-        } else {
-            Ok(Self(v))
-        }
-    }
-}
-
-impl<T> From<NonEmpty<T>> for Vec<T> {
-    fn from(v: NonEmpty<T>) -> Vec<T> {
-        v.0
-    }
-}
-
-impl<T> NonEmpty<T> {
-    pub fn as_slice(&self) -> &[T] {
-        &self.0
-    }
-}
-
 /// An experiment name: it becomes a directory under results/, so only `[A-Za-z0-9_-]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -1,0 +1,255 @@
+//! End-to-end runs of the binary: the smoke spec trains, records and tables; a rerun resumes;
+//! a run killed with SIGKILL loses nothing that was written.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mcdrop::results::UnitRecord;
+use predicates::prelude::*;
+
+fn records(results: &Path, experiment: &str) -> Vec<(std::path::PathBuf, UnitRecord)> {
+    let mut out = Vec::new();
+    let root = results.join(experiment).join("records");
+    for set in std::fs::read_dir(&root).into_iter().flatten() {
+        for file in std::fs::read_dir(set.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.push((path, serde_json::from_str(&text).expect("every record is complete JSON")));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn target_std(set: &str) -> f64 {
+    let dirs = mcdrop::data::DataDirs::new(Some(&common::mirror()));
+    let data = mcdrop::data::uci::UciData::find_and_load(set.parse().unwrap(), &dirs).unwrap();
+    let mean = data.y.iter().sum::<f64>() / data.y.len() as f64;
+    (data.y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / data.y.len() as f64).sqrt()
+}
+
+#[test]
+fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    let spec = common::repo_file("experiments/smoke-uci.yaml");
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&spec)
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("smoke-uci: 4 unit(s) written, 0 already recorded"));
+
+    let recs = records(&results, "smoke-uci");
+    assert_eq!(recs.len(), 4);
+    for (path, r) in &recs {
+        let rmse = r.metrics["rmse"];
+        let ll = r.metrics["test_ll"];
+        let sd = target_std(&r.dataset);
+        assert!(rmse < 0.6 * sd, "{}: rmse {rmse} not well below the target std {sd}", path.display());
+        assert!(ll.is_finite() && ll < 0.0, "{}: test ll {ll}", path.display());
+        assert!(r.metrics["rmse_standard"].is_finite());
+        assert_eq!(r.validation.len(), 12, "the whole 4 x 3 grid is scored");
+        assert!(r.provenance.torch.starts_with("2.11.0"), "{}", r.provenance.torch);
+        // The chosen point is the best validation LL.
+        let best = r.validation.iter().map(|g| g.ll).fold(f64::NEG_INFINITY, f64::max);
+        let chosen = r.validation.iter().find(|g| g.hyper == r.hyper).unwrap();
+        assert_eq!(chosen.ll, best);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("smoke-uci/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["runs"][0]["outcome"], "complete");
+    assert_eq!(manifest["runs"][0]["units_written"], 4);
+    assert!(results.join("smoke-uci/spec.yaml").exists());
+
+    // The table: markdown by default, csv and latex on request.
+    common::mcdrop(work.path())
+        .args(["table", "smoke-uci", "--results-dir"])
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| Boston | 2 |"))
+        .stdout(predicate::str::contains("| Yacht | 2 |"))
+        .stdout(predicate::str::contains("2.97 ± 0.19"));
+    let csv = common::mcdrop(work.path()).args(["table", "smoke-uci", "--format", "csv", "--results-dir"]).arg(&results).output().unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.lines().all(|l| l.split(',').count() == 16), "{csv}");
+    common::mcdrop(work.path())
+        .args(["table", "smoke-uci", "--format", "latex", "--results-dir"])
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\\begin{tabular}"));
+
+    // Resume: a rerun writes nothing; after losing one record it redoes exactly that unit,
+    // with the same numbers (its grid record is reused), and leaves the others untouched.
+    let before: Vec<Vec<u8>> = recs.iter().map(|(p, _)| std::fs::read(p).unwrap()).collect();
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&spec)
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 unit(s) written, 4 already recorded"));
+    std::fs::remove_file(&recs[1].0).unwrap();
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&spec)
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 unit(s) written, 3 already recorded"));
+    let after = records(&results, "smoke-uci");
+    for (i, (path, r)) in after.iter().enumerate() {
+        if i == 1 {
+            // Alone in its retrain program it runs other matmul shapes: float tolerance.
+            for (name, v) in &r.metrics {
+                let old = recs[1].1.metrics[name];
+                assert!((v - old).abs() < 1e-6 * old.abs().max(1.0), "redone {name}: {v} vs {old}");
+            }
+            assert_eq!(r.hyper, recs[1].1.hyper);
+        } else {
+            assert_eq!(std::fs::read(path).unwrap(), before[i], "{} was rewritten", path.display());
+        }
+    }
+
+    // A changed spec may not mix its records with these.
+    let changed = work.path().join("changed.yaml");
+    std::fs::write(&changed, std::fs::read_to_string(&spec).unwrap().replace("seed: 7", "seed: 8")).unwrap();
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&changed)
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("holds results of a different version of spec `smoke-uci`"))
+        .stderr(predicate::str::contains("--force"));
+}
+
+#[test]
+fn a_run_killed_mid_way_loses_nothing_and_resumes() {
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    // The smoke protocol on four splits of one set, one split per program: records land one
+    // by one, so a kill falls between them.
+    let spec = work.path().join("kill.yaml");
+    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-uci.yaml"))
+        .unwrap()
+        .replace("name: smoke-uci", "name: kill-test")
+        .replace("splits: {first: 2}", "splits: {first: 4}")
+        .replace("      bostonHousing: {tau: [0.1, 0.15, 0.2]}\n", "")
+        + "run:\n  splits_per_program: 1\n";
+    std::fs::write(&spec, text).unwrap();
+
+    let bin = assert_cmd::cargo::cargo_bin("mcdrop");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(work.path())
+        .env("MCDROP_DATA", common::mirror())
+        .arg("run")
+        .arg(&spec)
+        .arg("--results-dir")
+        .arg(&results)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = results.join("kill-test/records/yacht/split-0.json");
+    let start = Instant::now();
+    while !first.exists() {
+        assert!(start.elapsed() < Duration::from_secs(120), "no record appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let partial = records(&results, "kill-test");
+    assert!(!partial.is_empty() && partial.len() < 4, "killed after {} records", partial.len());
+    let leftovers: Vec<_> = walk(&results).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
+    assert!(leftovers.is_empty() || partial.len() < 4, "temporary files are never records: {leftovers:?}");
+    let manifest = std::fs::read_to_string(results.join("kill-test/manifest.json")).unwrap();
+    assert!(manifest.contains("\"outcome\": \"running\""), "a killed run stays marked as never finished");
+
+    let done = partial.len();
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&spec)
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("{} unit(s) written, {done} already recorded", 4 - done)));
+    let all = records(&results, "kill-test");
+    assert_eq!(all.len(), 4);
+    for (p, r) in &partial {
+        let now = all.iter().find(|(q, _)| q == p).unwrap();
+        assert_eq!(&now.1, r, "a record written before the kill is kept as it was");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn unknown_set_and_bad_range_are_input_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = common::repo_file("experiments/smoke-uci.yaml");
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&spec)
+        .args(["--only", "bostn"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--only: unknown UCI set `bostn`; expected one of bostonHousing"));
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(&spec)
+        .args(["--splits", "3..1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--splits: range 3..1 is empty"));
+    common::mcdrop(work.path())
+        .args(["table", "nothing-here"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no results for experiment `nothing-here`"));
+}
+
+#[test]
+fn missing_data_says_where_it_looked() {
+    let work = tempfile::tempdir().unwrap();
+    let empty = work.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let spec = common::repo_file("experiments/smoke-uci.yaml");
+    assert_cmd::Command::cargo_bin("mcdrop")
+        .unwrap()
+        .current_dir(work.path())
+        .env("MCDROP_DATA", &empty)
+        .arg("run")
+        .arg(&spec)
+        .arg("--results-dir")
+        .arg(work.path().join("r"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("data set `uci/bostonHousing` not found"))
+        .stderr(predicate::str::contains("(MCDROP_DATA)"))
+        .stderr(predicate::str::contains("scripts/fetch-data uci bostonHousing"));
+}

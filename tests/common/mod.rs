@@ -1,0 +1,34 @@
+//! Helpers shared by the integration tests: the data mirror and the binary in a temp work dir.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The read-only data mirror next to the checkout (as in CI).
+pub fn mirror() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    assert!(dir.join("uci").is_dir(), "the data mirror is expected at {}", dir.display());
+    dir
+}
+
+pub fn repo_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// `mcdrop` with the mirror as data dir, run inside `workdir`.
+pub fn mcdrop(workdir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("mcdrop").expect("binary built");
+    cmd.current_dir(workdir).env("MCDROP_DATA", mirror()).env_remove("MCDROP_LOG");
+    cmd
+}
+
+/// Copies a UCI set folder of the mirror into `dest/uci/<set>` so a test may break it.
+pub fn copy_uci_set(set: &str, dest: &Path) -> PathBuf {
+    let from = mirror().join("uci").join(set);
+    let to = dest.join("uci").join(set);
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    to
+}

@@ -1,0 +1,94 @@
+//! Every kind of broken spec is reported as `file:line:column: field.path: message`, with
+//! exit code 2, by `mcdrop validate` (fixtures in tests/specs/).
+
+mod common;
+
+use predicates::prelude::*;
+
+/// (fixture, the exact location and message expected on stderr)
+const BROKEN: &[(&str, &str)] = &[
+    ("unknown-key", "unknown-key.yaml:13:3: training.epoch: unknown field `epoch`, expected one of `epochs`, `batch_size`, `optimizer`"),
+    ("wrong-type", "wrong-type.yaml:14:15: training.batch_size: invalid type: string \"many\", expected u64"),
+    ("bad-dropout", "bad-dropout.yaml:10:14: model.mc_dropout.dropout: dropout rate must be in [0, 1), got 1.5"),
+    ("unknown-set", "unknown-set.yaml:6:7: task.uci.sets: unknown variant `yaht`, expected one of `bostonHousing`"),
+    ("duplicate-rate", "duplicate-rate.yaml:10:5: model.mc_dropout.dropout: 0.05 is listed twice"),
+    ("negative-tau", "negative-tau.yaml:6:20: task.uci.sets.yacht.tau: must be a finite number > 0, got -1"),
+    ("empty-grid", "empty-grid.yaml:10:5: model.mc_dropout.dropout: list at least one rate"),
+    ("bad-name", "bad-name.yaml:1:1: name: experiment name must be non-empty"),
+    ("missing-seed", "missing-seed.yaml:1:1: missing field `seed`"),
+    ("unknown-model", "unknown-model.yaml:8:3: model: unknown variant `mc_dropot`, expected `mc_dropout`"),
+    ("zero-epochs", "zero-epochs.yaml:13:3: training.epochs: must be at least 1, got 0"),
+    ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
+];
+
+#[test]
+fn each_broken_spec_is_located_and_explained() {
+    let specs = common::repo_file("tests/specs");
+    for (fixture, expected) in BROKEN {
+        common::mcdrop(&specs)
+            .args(["validate", &format!("{fixture}.yaml")])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*expected))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn good_specs_validate_including_the_shipped_experiments() {
+    let root = common::repo_file("");
+    common::mcdrop(&root)
+        .args(["validate", "tests/specs/good.yaml", "experiments/uci-dropout.yaml", "experiments/smoke-uci.yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok: experiments/uci-dropout.yaml (experiment `uci-dropout`"));
+}
+
+#[test]
+fn validate_reports_every_broken_file_not_just_the_first() {
+    let specs = common::repo_file("tests/specs");
+    common::mcdrop(&specs)
+        .args(["validate", "good.yaml", "bad-dropout.yaml", "zero-epochs.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad-dropout.yaml:10:14"))
+        .stderr(predicate::str::contains("zero-epochs.yaml:13:3"))
+        .stderr(predicate::str::contains("2 of 3 spec(s) are invalid"));
+}
+
+#[test]
+fn run_refuses_a_broken_spec_with_the_same_message() {
+    let specs = common::repo_file("tests/specs");
+    let out = tempfile::tempdir().unwrap();
+    common::mcdrop(&specs)
+        .args(["run", "zero-epochs.yaml", "--results-dir"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("zero-epochs.yaml:13:3: training.epochs: must be at least 1, got 0"));
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "nothing may be written for a broken spec");
+}
+
+#[test]
+fn the_uci_dropout_spec_encodes_the_paper_protocol() {
+    use mcdrop::spec::{Experiment, WeightDecayRule};
+    let spec = mcdrop::spec::load(&common::repo_file("experiments/uci-dropout.yaml")).unwrap();
+    let Experiment::UciRegression(plan) = &spec.experiment;
+    assert_eq!(plan.sets.len(), 9);
+    assert_eq!(plan.model.dropout_rates, vec![0.005, 0.01, 0.05, 0.1]);
+    assert_eq!(plan.model.weight_decay, WeightDecayRule::LengthScale(0.01));
+    assert_eq!((plan.training.batch_size, plan.training.lr, plan.training.eps), (128, 1e-3, 1e-7));
+    assert_eq!(plan.mc_samples, 10_000);
+    assert_eq!(plan.validation_fraction, 0.2);
+    // Every set's tau grid, width and epochs as the mirror's per-set files give them.
+    for set in &plan.sets {
+        let dir = common::mirror().join("uci").join(set.set.folder());
+        let read = |f: &str| -> Vec<f64> {
+            std::fs::read_to_string(dir.join(f)).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect()
+        };
+        assert_eq!(set.taus, read("tau_values.txt"), "{}", set.set);
+        assert_eq!(plan.model.dropout_rates, read("dropout_rates.txt"), "{}", set.set);
+        assert_eq!(set.hidden_units as f64, read("n_hidden.txt")[0], "{}", set.set);
+        assert_eq!(set.epochs as f64, read("n_epochs.txt")[0] * 100.0, "{}", set.set);
+    }
+}
