@@ -45,6 +45,8 @@ pub enum Command {
     /// Print the table of an experiment's records (mean +- standard error per data set)
     /// beside the published numbers.
     Table(TableArgs),
+    /// Time the batched trainer against one-network-at-a-time training (and the PyTorch peer).
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,4 +86,40 @@ pub enum TableFormat {
     Markdown,
     Csv,
     Latex,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// What to benchmark.
+    #[arg(value_enum)]
+    pub target: BenchTarget,
+    /// UCI set (folder or table name).
+    #[arg(long, default_value = "boston")]
+    pub set: String,
+    /// Spec whose protocol (grid, widths, optimiser, seed) is timed.
+    #[arg(long, default_value = "experiments/uci-dropout.yaml")]
+    pub spec: PathBuf,
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
+    /// Epochs per timed run (the grid phase is timed, as the peer does).
+    #[arg(long, default_value_t = 40)]
+    pub epochs: usize,
+    /// Splits in the batched program (x grid points = members).
+    #[arg(long, default_value_t = 20)]
+    pub splits: usize,
+    /// Members timed one at a time (their rate is per member, so a few suffice).
+    #[arg(long, default_value_t = 12)]
+    pub serial_members: usize,
+    /// The PyTorch peer script to time beside ours; `none` skips it.
+    #[arg(long, default_value = "../shared/bench/ref_torch_uci.py")]
+    pub peer: String,
+    /// Python that runs the peer (needs torch and numpy).
+    #[arg(long, default_value = ".venv/bin/python")]
+    pub python: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchTarget {
+    /// The UCI grid search of one data set.
+    Uci,
 }

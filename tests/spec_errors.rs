@@ -7,7 +7,7 @@ use predicates::prelude::*;
 
 /// (fixture, the exact location and message expected on stderr)
 const BROKEN: &[(&str, &str)] = &[
-    ("unknown-key", "unknown-key.yaml:13:3: training.epoch: unknown field `epoch`, expected one of `epochs`, `batch_size`, `optimizer`"),
+    ("unknown-key", "unknown-key.yaml:13:3: training: unknown field `epoch`, expected one of `epochs`, `batch_size`, `optimizer`"),
     ("wrong-type", "wrong-type.yaml:14:15: training.batch_size: invalid type: string \"many\", expected u64"),
     ("bad-dropout", "bad-dropout.yaml:10:14: model.mc_dropout.dropout: dropout rate must be in [0, 1), got 1.5"),
     ("unknown-set", "unknown-set.yaml:6:7: task.uci.sets: unknown variant `yaht`, expected one of `bostonHousing`"),

@@ -1,6 +1,7 @@
 //! One module per subcommand. Errors leave here as `anyhow` with context; `exit_code` maps
 //! them to the process exit status.
 
+pub mod bench;
 pub mod list;
 pub mod run;
 pub mod table;
@@ -19,6 +20,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Validate { specs } => validate::validate(specs),
         Command::List { experiments } => list::list(&cli, experiments),
         Command::Table(args) => table::table(&cli, args),
+        Command::Bench(args) => bench::bench(&cli, args),
     }
 }
 

@@ -113,12 +113,14 @@ pub fn draw_masks(
     let mut masks = Vec::with_capacity(layer_inputs.len());
     for &width in layer_inputs {
         let per_member = rows * width;
-        let mut buf = vec![0f32; k * per_member];
-        buf.par_chunks_mut(per_member)
+        let mask = Tensor::f_empty([k as i64, rows as i64, width as i64], (Kind::Float, Device::Cpu))?;
+        // SAFETY: `mask` was just allocated: a contiguous CPU f32 tensor of k * per_member
+        // elements that nothing else references while the slice lives.
+        let buf = unsafe { std::slice::from_raw_parts_mut(mask.data_ptr() as *mut f32, k * per_member) };
+        buf.par_chunks_mut(per_member.max(1))
             .zip(rngs.par_iter_mut())
             .zip(rates.par_iter())
             .for_each(|((chunk, rng), &p)| fill_dropout_mask(rng, p, chunk));
-        let mask = Tensor::from_slice(&buf).f_view([k as i64, rows as i64, width as i64])?;
         masks.push(if device == Device::Cpu { mask } else { mask.f_to_device(device)? });
     }
     Ok(masks)

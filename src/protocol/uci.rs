@@ -71,7 +71,7 @@ fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result
 }
 
 /// The grid of one set: every (p, tau), p outer, tau inner.
-fn grid(plan: &UciPlan, set_plan: &UciSetPlan) -> Vec<(f64, f64)> {
+pub fn grid(plan: &UciPlan, set_plan: &UciSetPlan) -> Vec<(f64, f64)> {
     let mut points = Vec::new();
     for &p in &plan.model.dropout_rates {
         for &tau in &set_plan.taus {
@@ -86,10 +86,10 @@ fn hyper(p: f64, tau: f64) -> BTreeMap<String, f64> {
 }
 
 /// Rows one network trains on and the rows it is scored on, both from one split.
-struct SplitRows {
-    split: usize,
-    fit: Vec<usize>,
-    held_out: Vec<usize>,
+pub struct SplitRows {
+    pub split: usize,
+    pub fit: Vec<usize>,
+    pub held_out: Vec<usize>,
 }
 
 /// Grid search (when the grid has more than one point) and retrain for a group of splits.
@@ -122,14 +122,7 @@ fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &Uci
         }
     }
     if !pending.is_empty() {
-        let rows: Vec<SplitRows> = pending
-            .iter()
-            .map(|&k| {
-                let train = &data.splits[k].train;
-                let n_fit = fit_rows(train.len(), plan.validation_fraction);
-                SplitRows { split: k, fit: train[..n_fit].to_vec(), held_out: train[n_fit..].to_vec() }
-            })
-            .collect();
+        let rows = grid_rows(data, &pending, plan.validation_fraction);
         let label = format!("{set} grid {}x{}", rows.len(), points.len());
         let start = Instant::now();
         let configs: Vec<Vec<(f64, f64)>> = rows.iter().map(|_| points.clone()).collect();
@@ -201,7 +194,7 @@ fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &Uci
 }
 
 /// Layer widths: input, hidden layers, one output.
-fn widths(plan: &UciPlan, set_plan: &UciSetPlan, inputs: usize) -> Vec<usize> {
+pub fn widths(plan: &UciPlan, set_plan: &UciSetPlan, inputs: usize) -> Vec<usize> {
     let mut w = vec![inputs];
     w.extend(std::iter::repeat_n(set_plan.hidden_units, plan.model.hidden_layers));
     w.push(1);
@@ -242,7 +235,52 @@ fn train_and_score(
     options: &FitOptions,
     label: &str,
 ) -> Result<Vec<RegressionScores>> {
-    let device = ctx.device;
+    let program = build_program(ctx.spec.seed, plan, set_plan, data, rows, configs, phase, ctx.device)?;
+    let bar = progress_bar(ctx, mc_dropout::fit_steps(program.n, options), label);
+    let net = mc_dropout::fit(&program.stacked, program.n, &program.members, options, ctx.device, &bar)?;
+    bar.set_message(format!("{label}: MC evaluation, T={}", plan.mc_samples));
+    let (scores, chunk) =
+        mc_dropout::evaluate(&net, &program.members, &program.held_out, plan.mc_samples, ctx.mc_budget, ctx.device)?;
+    bar.finish_and_clear();
+    tracing::debug!("{label}: evaluated in chunks of {chunk} MC samples");
+    Ok(scores)
+}
+
+/// One batched program: its members, the training rows they share and their held-out rows.
+pub struct Program {
+    pub stacked: StackedRows,
+    /// Training rows per member.
+    pub n: usize,
+    pub members: Vec<Member>,
+    pub held_out: HeldOut,
+}
+
+/// Rows of the grid phase of `splits`: the first (1 - fraction) of each training split to fit,
+/// the rest to validate.
+pub fn grid_rows(data: &UciData, splits: &[usize], fraction: f64) -> Vec<SplitRows> {
+    splits
+        .iter()
+        .map(|&k| {
+            let train = &data.splits[k].train;
+            let n_fit = fit_rows(train.len(), fraction);
+            SplitRows { split: k, fit: train[..n_fit].to_vec(), held_out: train[n_fit..].to_vec() }
+        })
+        .collect()
+}
+
+/// Standardizes each split with its own fit rows and lays out one member per (split, config):
+/// member seeds derive from the root seed, set, split, phase and hyper-parameters.
+#[allow(clippy::too_many_arguments)]
+pub fn build_program(
+    seed: u64,
+    plan: &UciPlan,
+    set_plan: &UciSetPlan,
+    data: &UciData,
+    rows: &[SplitRows],
+    configs: &[Vec<(f64, f64)>],
+    phase: &str,
+    device: tch::Device,
+) -> Result<Program> {
     let n = rows[0].fit.len();
     let n_held = rows[0].held_out.len();
     // Every split of a set has the same size, which lets members share one program.
@@ -267,12 +305,10 @@ fn train_and_score(
         let hx = sx.transform(&data.x.select_rows(&r.held_out));
         let hy: Vec<f64> = r.held_out.iter().map(|&j| data.y[j]).collect();
         for &(p, tau) in split_configs {
-            let seed = derive_seed(
-                ctx.spec.seed,
-                &[set_plan.set.folder(), &r.split.to_string(), phase, &p.to_string(), &tau.to_string()],
-            );
+            let member_seed =
+                derive_seed(seed, &[set_plan.set.folder(), &r.split.to_string(), phase, &p.to_string(), &tau.to_string()]);
             members.push(Member {
-                seed,
+                seed: member_seed,
                 dropout: p,
                 weight_decay: plan.model.weight_decay.lambda(p, tau, n),
                 row_offset: i * n,
@@ -294,13 +330,7 @@ fn train_and_score(
         y_std: held.std,
         tau: held.tau,
     };
-    let bar = progress_bar(ctx, mc_dropout::fit_steps(n, options), label);
-    let net = mc_dropout::fit(&stacked, n, &members, options, device, &bar)?;
-    bar.set_message(format!("{label}: MC evaluation, T={}", plan.mc_samples));
-    let (scores, chunk) = mc_dropout::evaluate(&net, &members, &held_out, plan.mc_samples, ctx.mc_budget, device)?;
-    bar.finish_and_clear();
-    tracing::debug!("{label}: evaluated in chunks of {chunk} MC samples");
-    Ok(scores)
+    Ok(Program { stacked, n, members, held_out })
 }
 
 #[derive(Default)]

@@ -1,0 +1,118 @@
+//! `mcdrop bench uci`: member-epochs per second of the batched trainer against the same
+//! members trained one at a time, and against the PyTorch peer (../shared/bench), in one run
+//! on one machine so that only ratios are compared.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::ProgressBar;
+
+use super::BadInput;
+use crate::cli::{BenchArgs, Cli};
+use crate::data::uci::{UciData, UciSet};
+use crate::data::DataDirs;
+use crate::models::mc_dropout::{self, FitOptions};
+use crate::protocol::uci::{build_program, grid, grid_rows, widths};
+use crate::spec::Experiment;
+
+pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
+    let set: UciSet = args.set.parse().map_err(BadInput)?;
+    let spec = crate::spec::load(&args.spec)?;
+    let Experiment::UciRegression(plan) = &spec.experiment;
+    let set_plan = plan
+        .sets
+        .iter()
+        .find(|s| s.set == set)
+        .ok_or_else(|| BadInput(format!("{} has no settings for {set}", args.spec.display())))?;
+    let device = crate::device::resolve(args.device)?;
+    let dirs = DataDirs::new(cli.data_dir.as_deref());
+    let data = UciData::find_and_load(set, &dirs)?;
+    let splits: Vec<usize> = (0..args.splits.min(data.splits.len())).collect();
+    let points = grid(plan, set_plan);
+    let rows = grid_rows(&data, &splits, plan.validation_fraction);
+    let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
+    let program = build_program(spec.seed, plan, set_plan, &data, &rows, &configs, "grid", device)?;
+    let options = FitOptions {
+        widths: widths(plan, set_plan, data.x.cols),
+        activation: plan.model.activation,
+        epochs: args.epochs,
+        batch_size: plan.training.batch_size,
+        optimizer: plan.training.clone(),
+    };
+    let members = program.members.len();
+    println!(
+        "bench uci: set={set} members={members} ({} splits x {} grid points) epochs={} rows/member={} widths={:?} device={}",
+        splits.len(),
+        points.len(),
+        args.epochs,
+        program.n,
+        options.widths,
+        crate::device::describe(device)
+    );
+
+    let hidden = ProgressBar::hidden();
+    let start = Instant::now();
+    mc_dropout::fit(&program.stacked, program.n, &program.members, &options, device, &hidden)?;
+    let batched_s = start.elapsed().as_secs_f64();
+    let batched = (members * args.epochs) as f64 / batched_s;
+    println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s)");
+    if let Some(peak) = peak_rss_mib() {
+        println!("peak memory (process RSS high-water mark after the batched run): {peak:.0} MiB");
+    }
+
+    let serial_members = args.serial_members.clamp(1, members);
+    let start = Instant::now();
+    for member in &program.members[..serial_members] {
+        mc_dropout::fit(&program.stacked, program.n, std::slice::from_ref(member), &options, device, &hidden)?;
+    }
+    let serial_s = start.elapsed().as_secs_f64();
+    let serial = (serial_members * args.epochs) as f64 / serial_s;
+    println!("one-at-a-time: {serial:.0} member-epochs/s ({serial_members} members timed, {serial_s:.2} s)");
+    println!("ratio batched / one-at-a-time: {:.1}x", batched / serial);
+
+    if args.peer == "none" {
+        return Ok(());
+    }
+    let data_root = data.dir.parent().and_then(|p| p.parent()).context("data dir has no parent")?;
+    for (mode, peer_splits) in [("batched", splits.len()), ("serial", 1)] {
+        match run_peer(args, data_root, set, mode, peer_splits) {
+            Ok(rate) => {
+                let ours = if mode == "batched" { batched } else { serial };
+                println!(
+                    "pytorch peer {mode}: {rate:.0} member-epochs/s ({peer_splits} split(s)); ours batched / peer {mode}: {:.2}x; ours {} / peer {mode}: {:.2}x",
+                    batched / rate,
+                    if mode == "batched" { "batched" } else { "one-at-a-time" },
+                    ours / rate
+                );
+            }
+            Err(e) => println!("pytorch peer {mode}: not run ({e:#})"),
+        }
+    }
+    Ok(())
+}
+
+fn run_peer(args: &BenchArgs, data_root: &std::path::Path, set: UciSet, mode: &str, splits: usize) -> anyhow::Result<f64> {
+    let output = std::process::Command::new(&args.python)
+        .arg(&args.peer)
+        .arg(data_root)
+        .arg(set.folder())
+        .args(["--mode", mode, "--epochs", &args.epochs.to_string(), "--splits", &splits.to_string()])
+        .output()
+        .with_context(|| format!("starting {} {}", args.python.display(), args.peer))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("{} exited with {}: {}", args.peer, output.status, String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or(""));
+    }
+    stdout
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("member_epochs_per_s="))
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("no member_epochs_per_s in the peer's output: {stdout}"))
+}
+
+/// VmHWM of this process, in MiB (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
+}
