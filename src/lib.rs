@@ -14,6 +14,7 @@ pub mod protocol;
 pub mod report;
 pub mod results;
 pub mod rng;
+pub mod runtime;
 pub mod spec;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 use clap::Parser;
 
 fn main() {
+    mcdrop::runtime::tune_allocator();
     let cli = mcdrop::cli::Cli::parse();
     let level = match cli.verbose {
         0 => "info",
