@@ -107,6 +107,12 @@ pub struct BenchArgs {
     /// Splits in the batched program (x grid points = members).
     #[arg(long, default_value_t = 20)]
     pub splits: usize,
+    /// MC samples T for the timed evaluation of the grid's validation rows.
+    #[arg(long, default_value_t = 10_000)]
+    pub mc_samples: usize,
+    /// Largest activation tensor (elements) one MC chunk may create.
+    #[arg(long, default_value_t = 1 << 25)]
+    pub mc_budget: usize,
     /// Members timed one at a time (their rate is per member, so a few suffice).
     #[arg(long, default_value_t = 12)]
     pub serial_members: usize,

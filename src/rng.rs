@@ -58,39 +58,79 @@ pub fn shuffle<T>(rng: &mut MemberRng, items: &mut [T]) {
 /// 1 / (1 - p), so that multiplying by it is dropout at train time and the identity in
 /// expectation.
 pub fn fill_dropout_mask(rng: &mut MemberRng, p: f64, out: &mut [f32]) {
-    let keep = (1.0 / (1.0 - p)) as f32;
-    out.fill(keep);
-    if p <= 0.0 {
-        return;
-    }
-    if p > GEOMETRIC_BELOW {
-        // One 64-bit draw decides two units: a unit drops when its 32-bit half is below
-        // p * 2^32 (p is exact to 2^-32).
-        let threshold = (p * 4_294_967_296.0).round() as u64;
-        for pair in out.chunks_mut(2) {
-            let r = rng.next_u64();
-            if (r & 0xFFFF_FFFF) < threshold {
-                pair[0] = 0.0;
-            }
-            if pair.len() == 2 && (r >> 32) < threshold {
-                pair[1] = 0.0;
-            }
+    out.fill((1.0 / (1.0 - p)) as f32);
+    DropStream::new(rng, p).for_each_drop(out.len(), |i| out[i] = 0.0);
+}
+
+/// A Bernoulli(p) process over a sequence of units, read segment by segment: which units of
+/// the next `len` are dropped. State carries over between segments, so reading a sample's
+/// layers row by row costs no extra draws.
+pub struct DropStream<'a> {
+    rng: &'a mut MemberRng,
+    p: f64,
+    /// Pair path: a unit drops when its 32-bit draw is below this (p exact to 2^-32).
+    threshold: u64,
+    /// Pair path: the unused half of the last 64-bit draw.
+    spare: Option<u64>,
+    /// Geometric path: ln(1 - p), and kept units left before the next drop.
+    log_keep: f64,
+    until_drop: u64,
+}
+
+impl<'a> DropStream<'a> {
+    pub fn new(rng: &'a mut MemberRng, p: f64) -> Self {
+        let mut stream = Self {
+            rng,
+            p,
+            threshold: (p * 4_294_967_296.0).round() as u64,
+            spare: None,
+            log_keep: (1.0 - p).ln(),
+            until_drop: 0,
+        };
+        if p > 0.0 && p <= GEOMETRIC_BELOW {
+            stream.until_drop = stream.gap();
         }
-        return;
+        stream
     }
-    // The number of kept units before the next dropped one is Geometric(p):
-    // floor(ln U / ln(1 - p)) for U uniform in (0, 1]. One logarithm per dropped unit beats
-    // one draw per unit while p is small.
-    let log_keep = (1.0 - p).ln();
-    let mut i = 0usize;
-    loop {
-        let gap = (uniform_open0(rng).ln() / log_keep).floor();
-        if gap >= (out.len() - i) as f64 {
+
+    /// Kept units before the next drop: Geometric(p) = floor(ln U / ln(1 - p)), U in (0, 1].
+    fn gap(&mut self) -> u64 {
+        (uniform_open0(self.rng).ln() / self.log_keep).floor().min(u64::MAX as f64 / 2.0) as u64
+    }
+
+    /// Calls `dropped(i)` for every dropped unit among the next `len`, `i` counted from the
+    /// start of this segment, in increasing order.
+    pub fn for_each_drop(&mut self, len: usize, mut dropped: impl FnMut(usize)) {
+        if self.p <= 0.0 {
             return;
         }
-        i += gap as usize;
-        out[i] = 0.0;
-        i += 1;
+        if self.p > GEOMETRIC_BELOW {
+            // One 64-bit draw decides two units.
+            for i in 0..len {
+                let bits = match self.spare.take() {
+                    Some(bits) => bits,
+                    None => {
+                        let r = self.rng.next_u64();
+                        self.spare = Some(r >> 32);
+                        r & 0xFFFF_FFFF
+                    }
+                };
+                if bits < self.threshold {
+                    dropped(i);
+                }
+            }
+            return;
+        }
+        // Skip straight to the next dropped unit: one logarithm per drop, not a draw per unit.
+        let mut i = 0u64;
+        let len = len as u64;
+        while self.until_drop < len - i {
+            i += self.until_drop;
+            dropped(i as usize);
+            i += 1;
+            self.until_drop = self.gap();
+        }
+        self.until_drop -= len - i;
     }
 }
 
@@ -148,6 +188,29 @@ mod tests {
             let pairs = mask.windows(2).filter(|w| w[0] == 0.0 && w[1] == 0.0).count() as f64;
             let expected = p * p * (mask.len() - 1) as f64;
             assert!((pairs - expected).abs() < 5.0 * expected.sqrt(), "p={p}: {pairs} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn a_stream_read_in_segments_drops_the_same_units_as_read_at_once() {
+        for p in [0.0, 0.005, 0.05, 0.3] {
+            let whole: Vec<usize> = {
+                let mut rng = member_rng(5);
+                let mut drops = Vec::new();
+                DropStream::new(&mut rng, p).for_each_drop(10_000, |i| drops.push(i));
+                drops
+            };
+            let mut rng = member_rng(5);
+            let mut stream = DropStream::new(&mut rng, p);
+            let mut pieces = Vec::new();
+            let mut offset = 0;
+            // Even segment lengths keep the pair path's draws aligned with the whole read.
+            for len in [2usize, 50, 4, 944, 9000] {
+                stream.for_each_drop(len, |i| pieces.push(offset + i));
+                offset += len;
+            }
+            assert_eq!(pieces, whole, "p = {p}");
+            assert_eq!(whole.is_empty(), p == 0.0);
         }
     }
 

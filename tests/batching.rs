@@ -2,7 +2,7 @@
 //! weights and scores as the same members trained one at a time from the same seeds.
 
 use indicatif::ProgressBar;
-use mcdrop::models::mc_dropout::{evaluate, fit, FitOptions, HeldOut, Member, StackedRows};
+use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, HeldOut, Member, StackedRows};
 use mcdrop::rng::{member_rng, uniform};
 use mcdrop::spec::raw::Activation;
 use mcdrop::spec::TrainingPlan;
@@ -12,7 +12,7 @@ const N: usize = 50; // rows per split (not a multiple of the batch: the last ba
 const D: usize = 3;
 
 /// Two synthetic "splits" stacked: y = sin(x0) + x1 * x2 + noise.
-fn stacked_data() -> (StackedRows, Vec<f32>) {
+fn stacked_data() -> (StackedRows, Vec<f32>, Vec<f32>) {
     let mut rng = member_rng(99);
     let mut x = Vec::new();
     let mut y = Vec::new();
@@ -22,7 +22,7 @@ fn stacked_data() -> (StackedRows, Vec<f32>) {
         x.extend(row);
     }
     let rows = StackedRows { x: Tensor::from_slice(&x).view([(2 * N) as i64, D as i64]), y: Tensor::from_slice(&y) };
-    (rows, x)
+    (rows, x, y)
 }
 
 fn members() -> Vec<Member> {
@@ -44,14 +44,15 @@ fn options() -> FitOptions {
     }
 }
 
-fn held_out(x: &[f32], members: &[Member]) -> HeldOut {
-    // Score every member on the first 20 rows of its own split, with its own precision.
+fn held_out(x: &[f32], y: &[f32], members: &[Member]) -> HeldOut {
+    // Score every member on the first 20 rows of its own split, with its own precision and
+    // its own target scaling (original = standardized * 2 + seed).
     let n = 20;
     let mut hx = Vec::new();
     let mut hy = Vec::new();
     for m in members {
         hx.extend_from_slice(&x[m.row_offset * D..(m.row_offset + n) * D]);
-        hy.extend((0..n).map(|i| (m.row_offset + i) as f64 * 0.01));
+        hy.extend((0..n).map(|i| y[m.row_offset + i] as f64 * 2.0 + m.seed as f64));
     }
     HeldOut {
         x: Tensor::from_slice(&hx).view([members.len() as i64, n as i64, D as i64]),
@@ -65,12 +66,14 @@ fn held_out(x: &[f32], members: &[Member]) -> HeldOut {
 
 #[test]
 fn batched_training_equals_one_at_a_time() {
-    let (data, x) = stacked_data();
+    let (data, x, y) = stacked_data();
     let members = members();
     let bar = ProgressBar::hidden();
     let batched = fit(&data, N, &members, &options(), Device::Cpu, &bar).unwrap();
-    // Small chunk budget: the batched evaluation runs in several chunks of MC samples.
-    let (batched_scores, chunk) = evaluate(&batched, &members, &held_out(&x, &members), 64, 20 * 16 * 4 * 5, Device::Cpu).unwrap();
+    let held = held_out(&x, &y, &members);
+    // Both evaluators; the dense one with a budget small enough to run in several chunks.
+    let (batched_host, _) = evaluate(&batched, &members, &held, 64, 1 << 20, Device::Cpu).unwrap();
+    let (batched_dense, chunk) = evaluate_with_masks(&batched, &members, &held, 64, 20 * 16 * 4 * 5, Device::Cpu).unwrap();
     assert!(chunk < 64, "the test must exercise chunking, got chunk {chunk}");
     for (k, member) in members.iter().enumerate() {
         let alone = fit(&data, N, std::slice::from_ref(member), &options(), Device::Cpu, &bar).unwrap();
@@ -79,10 +82,13 @@ fn batched_training_equals_one_at_a_time() {
             assert!(diff < 1e-5, "member {k}: parameters differ by {diff}");
         }
         let single = std::slice::from_ref(member);
-        let (scores, _) = evaluate(&alone, single, &held_out(&x, single), 64, 1 << 20, Device::Cpu).unwrap();
-        let (a, b) = (batched_scores[k], scores[0]);
-        for (name, u, v) in [("rmse_mc", a.rmse_mc, b.rmse_mc), ("rmse_standard", a.rmse_standard, b.rmse_standard), ("ll", a.ll, b.ll)] {
-            assert!((u - v).abs() < 1e-5 * (1.0 + u.abs()), "member {k}: {name} {u} vs {v}");
+        let held = held_out(&x, &y, single);
+        let (host, _) = evaluate(&alone, single, &held, 64, 1 << 20, Device::Cpu).unwrap();
+        let (dense, _) = evaluate_with_masks(&alone, single, &held, 64, 1 << 20, Device::Cpu).unwrap();
+        for (path, a, b) in [("host", batched_host[k], host[0]), ("dense", batched_dense[k], dense[0])] {
+            for (name, u, v) in [("rmse_mc", a.rmse_mc, b.rmse_mc), ("rmse_standard", a.rmse_standard, b.rmse_standard), ("ll", a.ll, b.ll)] {
+                assert!((u - v).abs() < 1e-5 * (1.0 + u.abs()), "member {k}, {path} evaluator: {name} {u} vs {v}");
+            }
         }
     }
 }
@@ -90,7 +96,7 @@ fn batched_training_equals_one_at_a_time() {
 #[test]
 fn members_with_different_seeds_train_differently() {
     // Guards the test above against passing trivially (e.g. if seeds were ignored).
-    let (data, _) = stacked_data();
+    let (data, _, _) = stacked_data();
     let mut members = members();
     members[1] = Member { seed: 1, ..members[1].clone() };
     members[1].dropout = members[0].dropout;
@@ -101,4 +107,23 @@ fn members_with_different_seeds_train_differently() {
     let other = f64::try_from((&net.member_parameters(0)[0] - &net.member_parameters(2)[0]).abs().max()).unwrap();
     assert_eq!(same, 0.0, "identical members must train identically");
     assert!(other > 1e-3, "a different seed must give a different network");
+}
+
+#[test]
+fn host_and_dense_mask_evaluators_agree() {
+    let (data, x, y) = stacked_data();
+    let members = members();
+    let net = fit(&data, N, &members, &options(), Device::Cpu, &ProgressBar::hidden()).unwrap();
+    let held = held_out(&x, &y, &members);
+    let (host, _) = evaluate(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();
+    let (dense, _) = evaluate_with_masks(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();
+    for (k, (a, b)) in host.iter().zip(&dense).enumerate() {
+        // The deterministic pass is the same arithmetic on both paths.
+        assert!((a.rmse_standard - b.rmse_standard).abs() < 1e-5 * (1.0 + a.rmse_standard), "member {k}: {a:?} vs {b:?}");
+        // Different masks of the same distribution: equal up to MC error at T = 4000.
+        assert!((a.rmse_mc - b.rmse_mc).abs() < 0.01 * (1.0 + a.rmse_mc), "member {k}: {a:?} vs {b:?}");
+        assert!((a.ll - b.ll).abs() < 0.02 * (1.0 + a.ll.abs()), "member {k}: {a:?} vs {b:?}");
+        // And MC is not the deterministic pass: the dropout really happened.
+        assert_ne!(a.rmse_mc, a.rmse_standard);
+    }
 }

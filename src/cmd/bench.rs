@@ -52,12 +52,25 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
 
     let hidden = ProgressBar::hidden();
     let start = Instant::now();
-    mc_dropout::fit(&program.stacked, program.n, &program.members, &options, device, &hidden)?;
+    let net = mc_dropout::fit(&program.stacked, program.n, &program.members, &options, device, &hidden)?;
     let batched_s = start.elapsed().as_secs_f64();
     let batched = (members * args.epochs) as f64 / batched_s;
     println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s)");
     if let Some(peak) = peak_rss_mib() {
-        println!("peak memory (process RSS high-water mark after the batched run): {peak:.0} MiB");
+        println!("peak memory after training (process RSS high-water mark): {peak:.0} MiB");
+    }
+    let start = Instant::now();
+    let (_, chunk) = mc_dropout::evaluate(&net, &program.members, &program.held_out, args.mc_samples, args.mc_budget, device)?;
+    let eval_s = start.elapsed().as_secs_f64();
+    let passes = (members * program.held_out.n * args.mc_samples) as f64;
+    println!(
+        "MC evaluation: T={} on {} validation rows x {members} members in {eval_s:.2} s ({:.1} M member-row-passes/s, chunks of {chunk} samples)",
+        args.mc_samples,
+        program.held_out.n,
+        passes / eval_s / 1e6
+    );
+    if let Some(peak) = peak_rss_mib() {
+        println!("peak memory after MC evaluation (process RSS high-water mark): {peak:.0} MiB");
     }
 
     let serial_members = args.serial_members.clamp(1, members);
@@ -76,13 +89,14 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let data_root = data.dir.parent().and_then(|p| p.parent()).context("data dir has no parent")?;
     for (mode, peer_splits) in [("batched", splits.len()), ("serial", 1)] {
         match run_peer(args, data_root, set, mode, peer_splits) {
+            Ok(rate) if mode == "batched" => {
+                println!("pytorch peer batched: {rate:.0} member-epochs/s ({peer_splits} splits); ours batched / peer batched: {:.2}x", batched / rate);
+            }
             Ok(rate) => {
-                let ours = if mode == "batched" { batched } else { serial };
                 println!(
-                    "pytorch peer {mode}: {rate:.0} member-epochs/s ({peer_splits} split(s)); ours batched / peer {mode}: {:.2}x; ours {} / peer {mode}: {:.2}x",
+                    "pytorch peer serial: {rate:.0} member-epochs/s ({peer_splits} split); ours batched / peer serial: {:.1}x; ours one-at-a-time / peer serial: {:.1}x",
                     batched / rate,
-                    if mode == "batched" { "batched" } else { "one-at-a-time" },
-                    ours / rate
+                    serial / rate
                 );
             }
             Err(e) => println!("pytorch peer {mode}: not run ({e:#})"),

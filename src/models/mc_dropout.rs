@@ -130,9 +130,26 @@ pub struct RegressionScores {
     pub ll: f64,
 }
 
-/// Scores every member with `samples` MC passes, at most `budget` activations per chunk.
+/// Scores every member with `samples` MC passes. On the CPU this runs the mask-free host
+/// evaluator (`mc_host`); elsewhere dense masks in chunks of at most `budget` activations.
 /// Returns the scores and the number of samples per chunk used.
 pub fn evaluate(
+    net: &MemberMlp,
+    members: &[Member],
+    held_out: &HeldOut,
+    samples: usize,
+    budget: usize,
+    device: Device,
+) -> Result<(Vec<RegressionScores>, usize)> {
+    if device == Device::Cpu {
+        let scores = super::mc_host::evaluate_on_host(net, members, held_out, samples)?;
+        return Ok((scores, super::mc_host::SAMPLES_PER_TASK.min(samples)));
+    }
+    evaluate_with_masks(net, members, held_out, samples, budget, device)
+}
+
+/// The dense-mask evaluator: every chunk of samples materializes its masks on the device.
+pub fn evaluate_with_masks(
     net: &MemberMlp,
     members: &[Member],
     held_out: &HeldOut,
@@ -199,7 +216,7 @@ pub fn evaluate(
 
 /// The stream of MC sample `s` of a member whose MC seed is `seed` (seed_from_u64 runs
 /// SplitMix64, so consecutive seeds give unrelated streams).
-fn sample_rng(seed: u64, s: usize) -> MemberRng {
+pub(crate) fn sample_rng(seed: u64, s: usize) -> MemberRng {
     member_rng(seed.wrapping_add((s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
 }
 

@@ -49,6 +49,15 @@ impl MemberMlp {
         self.members
     }
 
+    /// Layer widths, input to output.
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
     /// Input width of every weight layer: the shapes the dropout masks must have.
     pub fn layer_inputs(&self) -> &[usize] {
         &self.widths[..self.widths.len() - 1]
