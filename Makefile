@@ -6,7 +6,7 @@
 BIN := target/release/mcdrop
 CARGO := scripts/cargo-env cargo
 
-.PHONY: all setup build test reproduce smoke clean
+.PHONY: all setup build test reproduce smoke check clean
 
 all: build
 
@@ -17,6 +17,10 @@ build: setup
 
 test: setup
 	$(CARGO) test --release --locked
+
+# Rerun the smoke specs and compare with results/baselines/ (also part of `make test`).
+check: setup
+	$(BIN) check
 
 smoke: setup
 	$(BIN) run experiments/smoke-uci.yaml

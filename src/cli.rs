@@ -45,6 +45,9 @@ pub enum Command {
     /// Print the table of an experiment's records (mean +- standard error per data set)
     /// beside the published numbers.
     Table(TableArgs),
+    /// Rerun small specs and compare their metrics with the recorded baselines; exit 1 when
+    /// one drifted beyond its tolerance.
+    Check(CheckArgs),
     /// Time the batched trainer against one-network-at-a-time training (and the PyTorch peer).
     Bench(BenchArgs),
 }
@@ -128,4 +131,19 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// The UCI grid search of one data set.
     Uci,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Specs to check (default: experiments/smoke-*.yaml).
+    pub specs: Vec<PathBuf>,
+    /// Where baselines live.
+    #[arg(long, default_value = "results/baselines")]
+    pub baselines: PathBuf,
+    /// Rewrite the baselines from fresh runs instead of checking.
+    #[arg(long)]
+    pub update: bool,
+    /// With --update: seeds run to measure each metric's seed-to-seed spread.
+    #[arg(long, default_value_t = 5)]
+    pub seeds: usize,
 }

@@ -2,6 +2,7 @@
 //! them to the process exit status.
 
 pub mod bench;
+pub mod check;
 pub mod list;
 pub mod run;
 pub mod table;
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::List { experiments } => list::list(&cli, experiments),
         Command::Table(args) => table::table(&cli, args),
         Command::Bench(args) => bench::bench(&cli, args),
+        Command::Check(args) => check::check(&cli, args),
     }
 }
 

@@ -9,9 +9,11 @@ use super::BadInput;
 use crate::cli::{Cli, RunArgs};
 use crate::data::uci::UciSet;
 use crate::data::DataDirs;
-use crate::protocol::{self, RunContext};
+use tch::Device;
+
+use crate::protocol::{self, RunContext, RunSummary};
 use crate::results::{ExperimentStore, Provenance};
-use crate::spec::Experiment;
+use crate::spec::{Experiment, Spec};
 
 pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
     let spec = crate::spec::load(&args.spec)?;
@@ -23,25 +25,50 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let splits = args.splits.as_deref().map(parse_range).transpose()?;
     let store = ExperimentStore::new(&cli.results_dir, &spec.name);
-    store.prepare(&spec, args.force)?;
-    let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));
     let data = DataDirs::new(cli.data_dir.as_deref());
-    let run_index = store.start_run(&spec, &provenance)?;
+    let options = ExecuteOptions { force: args.force, only, splits, mc_budget: args.mc_budget, progress: std::io::stderr().is_terminal() };
+    let started = std::time::Instant::now();
+    let summary = execute(&spec, &store, &data, device, options).with_context(|| format!("running {}", args.spec.display()))?;
+    println!(
+        "{}: {} unit(s) written, {} already recorded, {:.1} s -> {}",
+        spec.name,
+        summary.units_written,
+        summary.units_skipped,
+        started.elapsed().as_secs_f64(),
+        store.dir().display()
+    );
+    Ok(())
+}
+
+/// How `execute` restricts and shows a run.
+pub struct ExecuteOptions {
+    pub force: bool,
+    pub only: Vec<UciSet>,
+    pub splits: Option<Range<usize>>,
+    pub mc_budget: usize,
+    pub progress: bool,
+}
+
+/// Runs `spec` into `store`: claims the directory, records the run in the manifest, runs the
+/// protocol (skipping recorded units unless forced) and closes the manifest entry.
+pub fn execute(spec: &Spec, store: &ExperimentStore, data: &DataDirs, device: Device, options: ExecuteOptions) -> anyhow::Result<RunSummary> {
+    store.prepare(spec, options.force)?;
+    let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));
+    let run_index = store.start_run(spec, &provenance)?;
     tracing::info!("experiment `{}` on {} -> {}", spec.name, provenance.device, store.dir().display());
     let ctx = RunContext {
-        spec: &spec,
-        store: &store,
-        data: &data,
+        spec,
+        store,
+        data,
         device,
         provenance,
-        force: args.force,
-        only,
-        splits,
-        mc_budget: args.mc_budget,
-        progress: std::io::stderr().is_terminal(),
+        force: options.force,
+        only: options.only,
+        splits: options.splits,
+        mc_budget: options.mc_budget,
+        progress: options.progress,
         written: Default::default(),
     };
-    let started = std::time::Instant::now();
     let result = match &spec.experiment {
         Experiment::UciRegression(plan) => protocol::uci::run(&ctx, plan),
     };
@@ -49,19 +76,11 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
     match result {
         Ok(summary) => {
             store.finish_run(run_index, "complete", written)?;
-            println!(
-                "{}: {} unit(s) written, {} already recorded, {:.1} s -> {}",
-                spec.name,
-                summary.units_written,
-                summary.units_skipped,
-                started.elapsed().as_secs_f64(),
-                store.dir().display()
-            );
-            Ok(())
+            Ok(summary)
         }
         Err(e) => {
             store.finish_run(run_index, &format!("failed: {e}"), written)?;
-            Err(e).with_context(|| format!("running {}", args.spec.display()))
+            Err(e.into())
         }
     }
 }

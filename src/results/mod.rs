@@ -1,7 +1,9 @@
 //! Results on disk: one JSON record per unit of work, written atomically (`atomic`), with the
-//! provenance of the run that made it (`provenance`), under `results/<experiment>/` (`store`).
+//! provenance of the run that made it (`provenance`), under `results/<experiment>/` (`store`);
+//! regression baselines of small specs (`baseline`).
 
 pub mod atomic;
+pub mod baseline;
 pub mod provenance;
 pub mod record;
 pub mod store;
