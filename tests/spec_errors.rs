@@ -71,12 +71,13 @@ fn run_refuses_a_broken_spec_with_the_same_message() {
 
 #[test]
 fn the_uci_dropout_spec_encodes_the_paper_protocol() {
-    use mcdrop::spec::{Experiment, WeightDecayRule};
+    use mcdrop::spec::{Experiment, ModelPlan, WeightDecayRule};
     let spec = mcdrop::spec::load(&common::repo_file("experiments/uci-dropout.yaml")).unwrap();
     let Experiment::UciRegression(plan) = &spec.experiment;
+    let ModelPlan::McDropout(model) = &plan.model else { panic!("uci-dropout trains MC dropout") };
     assert_eq!(plan.sets.len(), 9);
-    assert_eq!(plan.model.dropout_rates, vec![0.005, 0.01, 0.05, 0.1]);
-    assert_eq!(plan.model.weight_decay, WeightDecayRule::LengthScale(0.01));
+    assert_eq!(model.dropout_rates, vec![0.005, 0.01, 0.05, 0.1]);
+    assert_eq!(model.weight_decay, WeightDecayRule::LengthScale(0.01));
     assert_eq!((plan.training.batch_size, plan.training.lr, plan.training.eps), (128, 1e-3, 1e-7));
     assert_eq!(plan.mc_samples, 10_000);
     assert_eq!(plan.validation_fraction, 0.2);
@@ -87,7 +88,7 @@ fn the_uci_dropout_spec_encodes_the_paper_protocol() {
             std::fs::read_to_string(dir.join(f)).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect()
         };
         assert_eq!(set.taus, read("tau_values.txt"), "{}", set.set);
-        assert_eq!(plan.model.dropout_rates, read("dropout_rates.txt"), "{}", set.set);
+        assert_eq!(model.dropout_rates, read("dropout_rates.txt"), "{}", set.set);
         assert_eq!(set.hidden_units as f64, read("n_hidden.txt")[0], "{}", set.set);
         assert_eq!(set.epochs as f64, read("n_epochs.txt")[0] * 100.0, "{}", set.set);
     }

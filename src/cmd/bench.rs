@@ -11,9 +11,10 @@ use super::BadInput;
 use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
-use crate::models::mc_dropout::{self, FitOptions};
-use crate::protocol::uci::{build_program, grid, grid_rows, widths};
-use crate::spec::Experiment;
+use crate::models::mc_dropout::{self, FitOptions, HeldOut, McDropoutFamily};
+use crate::protocol::regression::RegressionFamily;
+use crate::protocol::uci::{build_program, grid_rows};
+use crate::spec::{Experiment, ModelPlan};
 
 pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let set: UciSet = args.set.parse().map_err(BadInput)?;
@@ -28,16 +29,23 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let dirs = DataDirs::new(cli.data_dir.as_deref());
     let data = UciData::find_and_load(set, &dirs)?;
     let splits: Vec<usize> = (0..args.splits.min(data.splits.len())).collect();
-    let points = grid(plan, set_plan);
+    let ModelPlan::McDropout(mlp) = &plan.model else {
+        return Err(BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into());
+    };
+    let family = McDropoutFamily { mlp: mlp.clone(), training: plan.training.clone(), mc_samples: args.mc_samples };
+    let points = family.grid(set_plan);
     let rows = grid_rows(&data, &splits, plan.validation_fraction);
     let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
-    let program = build_program(spec.seed, plan, set_plan, &data, &rows, &configs, "grid", device)?;
-    let options = FitOptions {
-        widths: widths(plan, set_plan, data.x.cols),
-        activation: plan.model.activation,
-        epochs: args.epochs,
-        batch_size: plan.training.batch_size,
-        optimizer: plan.training.clone(),
+    let program = build_program(spec.seed, set_plan, &data, &rows, &configs, "grid", device)?;
+    let options = FitOptions { epochs: args.epochs, ..family.fit_options(set_plan, data.x.cols) };
+    let dropout_members = family.members(&program);
+    let held_out = HeldOut {
+        x: program.held_x.shallow_clone(),
+        y: program.held_y.clone(),
+        n: program.n_held,
+        y_mean: program.members.iter().map(|m| m.y_mean).collect(),
+        y_std: program.members.iter().map(|m| m.y_std).collect(),
+        tau: program.members.iter().map(|m| m.get("tau")).collect(),
     };
     let members = program.members.len();
     println!(
@@ -52,7 +60,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
 
     let hidden = ProgressBar::hidden();
     let start = Instant::now();
-    let net = mc_dropout::fit(&program.stacked, program.n, &program.members, &options, device, &hidden)?;
+    let net = mc_dropout::fit(&program.stacked, program.n, &dropout_members, &options, device, &hidden)?;
     let batched_s = start.elapsed().as_secs_f64();
     let batched = (members * args.epochs) as f64 / batched_s;
     println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s)");
@@ -60,13 +68,13 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         println!("peak memory after training (process RSS high-water mark): {peak:.0} MiB");
     }
     let start = Instant::now();
-    let (_, chunk) = mc_dropout::evaluate(&net, &program.members, &program.held_out, args.mc_samples, args.mc_budget, device)?;
+    let (_, chunk) = mc_dropout::evaluate(&net, &dropout_members, &held_out, args.mc_samples, args.mc_budget, device)?;
     let eval_s = start.elapsed().as_secs_f64();
-    let passes = (members * program.held_out.n * args.mc_samples) as f64;
+    let passes = (members * program.n_held * args.mc_samples) as f64;
     println!(
         "MC evaluation: T={} on {} validation rows x {members} members in {eval_s:.2} s ({:.1} M member-row-passes/s, chunks of {chunk} samples)",
         args.mc_samples,
-        program.held_out.n,
+        program.n_held,
         passes / eval_s / 1e6
     );
     if let Some(peak) = peak_rss_mib() {
@@ -75,7 +83,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
 
     let serial_members = args.serial_members.clamp(1, members);
     let start = Instant::now();
-    for member in &program.members[..serial_members] {
+    for member in &dropout_members[..serial_members] {
         mc_dropout::fit(&program.stacked, program.n, std::slice::from_ref(member), &options, device, &hidden)?;
     }
     let serial_s = start.elapsed().as_secs_f64();

@@ -12,8 +12,84 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 use super::member_mlp::{draw_masks, MemberMlp};
 use crate::error::Result;
 use crate::rng::{derive_seed, member_rng, shuffle, MemberRng};
+use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::spec::raw::Activation;
-use crate::spec::TrainingPlan;
+use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
+
+/// MC dropout as a UCI model family: the grid is dropout rate x tau, the weight decay follows
+/// the spec's rule, test scores are MC RMSE, MC log-likelihood and the standard-dropout RMSE.
+pub struct McDropoutFamily {
+    pub mlp: MlpPlan,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
+}
+
+impl McDropoutFamily {
+    pub fn fit_options(&self, set: &UciSetPlan, inputs: usize) -> FitOptions {
+        let mut widths = vec![inputs];
+        widths.extend(std::iter::repeat_n(set.hidden_units, self.mlp.hidden_layers));
+        widths.push(1);
+        FitOptions {
+            widths,
+            activation: self.mlp.activation,
+            epochs: set.epochs,
+            batch_size: self.training.batch_size,
+            optimizer: self.training.clone(),
+        }
+    }
+
+    /// The program's members as dropout networks.
+    pub fn members(&self, program: &Program) -> Vec<Member> {
+        program
+            .members
+            .iter()
+            .map(|m| {
+                let (p, tau) = (m.get("dropout"), m.get("tau"));
+                Member { seed: m.seed, dropout: p, weight_decay: self.mlp.weight_decay.lambda(p, tau, program.n), row_offset: m.row_offset }
+            })
+            .collect()
+    }
+}
+
+impl RegressionFamily for McDropoutFamily {
+    fn name(&self) -> &'static str {
+        "mc_dropout"
+    }
+
+    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
+        let mut points = Vec::new();
+        for &p in &self.mlp.dropout_rates {
+            for &tau in &set.taus {
+                points.push(vec![("dropout".to_string(), p), ("tau".to_string(), tau)]);
+            }
+        }
+        points
+    }
+
+    fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
+        fit_steps(n, &self.fit_options(set, 1))
+    }
+
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let options = self.fit_options(set, program.held_x.size()[2] as usize);
+        let members = self.members(program);
+        let held_out = HeldOut {
+            x: program.held_x.shallow_clone(),
+            y: program.held_y.clone(),
+            n: program.n_held,
+            y_mean: program.members.iter().map(|m| m.y_mean).collect(),
+            y_std: program.members.iter().map(|m| m.y_std).collect(),
+            tau: program.members.iter().map(|m| m.get("tau")).collect(),
+        };
+        let net = fit(&program.stacked, program.n, &members, &options, env.device, env.progress)?;
+        env.progress.set_message(format!("MC evaluation, T={}", self.mc_samples));
+        let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;
+        Ok(scores
+            .into_iter()
+            .map(|s| Scores { rmse: s.rmse_mc, ll: s.ll, extra: vec![("rmse_standard".to_string(), s.rmse_standard)] })
+            .collect())
+    }
+}
 
 /// One network of a batched program.
 #[derive(Debug, Clone, PartialEq)]

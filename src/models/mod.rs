@@ -1,7 +1,21 @@
-//! Model families. `member_mlp` is the member-batched network every MLP model builds on;
+//! Model families. `member_mlp` is the member-batched network the MLP models build on;
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
-//! mask-free CPU evaluator.
+//! mask-free CPU evaluator. `family` picks the family a UCI plan asks for.
 
 pub mod mc_dropout;
 pub mod mc_host;
 pub mod member_mlp;
+
+use crate::protocol::regression::RegressionFamily;
+use crate::spec::{ModelPlan, UciPlan};
+
+/// The family that trains `plan`'s model.
+pub fn family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
+    match &plan.model {
+        ModelPlan::McDropout(mlp) => Box::new(mc_dropout::McDropoutFamily {
+            mlp: mlp.clone(),
+            training: plan.training.clone(),
+            mc_samples: plan.mc_samples,
+        }),
+    }
+}

@@ -1,6 +1,7 @@
 //! How experiments are run: each protocol turns a resolved spec into units of work, skips the
 //! units already recorded, and writes a record per finished unit.
 
+pub mod regression;
 pub mod uci;
 
 use std::ops::Range;

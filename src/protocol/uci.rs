@@ -1,12 +1,13 @@
 //! The UCI regression protocol of the paper's reference code (see paper.md, "UCI protocol"):
 //!
 //! for each data set and split: hold out the LAST `validation_fraction` of the training rows,
-//! train one network per (dropout rate p, precision tau) on the rest, pick the setting with
-//! the best validation score, retrain it on the whole training split and test it with T MC
-//! samples. X and y are standardized with the statistics of the rows each network trains on;
-//! scores are in original target units.
+//! train one model per grid point (for dropout: rate p x precision tau) on the rest, pick the
+//! setting with the best validation score, retrain it on the whole training split and test
+//! it. X and y are standardized with the statistics of the rows each model trains on; scores
+//! are in original target units. The model family (`regression::RegressionFamily`) decides
+//! the grid, the training and the predictive scores.
 //!
-//! All networks of a phase (every split of a group x every grid point) train as one batched
+//! All models of a phase (every split of a group x every grid point) train as one batched
 //! program. Grid scores are saved per split before the retrain, and each split's final record
 //! as soon as its program ends, so an interrupted run loses at most one program.
 
@@ -16,11 +17,12 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::Tensor;
 
+use super::regression::{Env, Hyper, Program, ProgramMember, RegressionFamily, Scores};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
 use crate::data::Standardizer;
 use crate::error::{Error, Result};
-use crate::models::mc_dropout::{self, FitOptions, HeldOut, Member, RegressionScores, StackedRows};
+use crate::models::mc_dropout::StackedRows;
 use crate::results::{GridPoint, GridRecord, UnitRecord};
 use crate::rng::derive_seed;
 use crate::spec::raw::{SelectionMetric, Splits};
@@ -28,6 +30,7 @@ use crate::spec::{UciPlan, UciSetPlan};
 
 /// Runs the plan's sets (restricted by `ctx.only`), skipping finished units.
 pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
+    let family = crate::models::family(plan);
     let mut summary = RunSummary::default();
     for set_plan in &plan.sets {
         if !ctx.only.is_empty() && !ctx.only.contains(&set_plan.set) {
@@ -44,7 +47,7 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         }
         let group = plan.splits_per_program.unwrap_or(todo.len()).max(1);
         for chunk in todo.chunks(group) {
-            summary.units_written += run_group(ctx, plan, set_plan, &data, chunk)?;
+            summary.units_written += run_group(ctx, plan, family.as_ref(), set_plan, &data, chunk)?;
         }
     }
     Ok(summary)
@@ -70,22 +73,15 @@ fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result
     Ok(splits)
 }
 
-/// The grid of one set: every (p, tau), p outer, tau inner.
-pub fn grid(plan: &UciPlan, set_plan: &UciSetPlan) -> Vec<(f64, f64)> {
-    let mut points = Vec::new();
-    for &p in &plan.model.dropout_rates {
-        for &tau in &set_plan.taus {
-            points.push((p, tau));
-        }
-    }
-    points
+fn hyper_map(hyper: &Hyper) -> BTreeMap<String, f64> {
+    hyper.iter().cloned().collect()
 }
 
-fn hyper(p: f64, tau: f64) -> BTreeMap<String, f64> {
-    BTreeMap::from([("dropout".to_string(), p), ("tau".to_string(), tau)])
+fn describe(hyper: &Hyper) -> String {
+    hyper.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(" ")
 }
 
-/// Rows one network trains on and the rows it is scored on, both from one split.
+/// Rows one model trains on and the rows it is scored on, both from one split.
 pub struct SplitRows {
     pub split: usize,
     pub fit: Vec<usize>,
@@ -93,29 +89,28 @@ pub struct SplitRows {
 }
 
 /// Grid search (when the grid has more than one point) and retrain for a group of splits.
-fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &UciData, splits: &[usize]) -> Result<usize> {
+fn run_group(
+    ctx: &RunContext,
+    plan: &UciPlan,
+    family: &dyn RegressionFamily,
+    set_plan: &UciSetPlan,
+    data: &UciData,
+    splits: &[usize],
+) -> Result<usize> {
     let set = set_plan.set;
-    let points = grid(plan, set_plan);
-    let widths = widths(plan, set_plan, data.x.cols);
-    let options = FitOptions {
-        widths,
-        activation: plan.model.activation,
-        epochs: set_plan.epochs,
-        batch_size: plan.training.batch_size,
-        optimizer: plan.training.clone(),
-    };
+    let points = family.grid(set_plan);
 
     // Grid phase: one record per split, reused when already there.
-    let mut chosen: Vec<(usize, (f64, f64), Vec<GridPoint>)> = Vec::new();
+    let mut chosen: Vec<(usize, Hyper, Vec<GridPoint>)> = Vec::new();
     let mut pending = Vec::new();
     for &k in splits {
         if points.len() == 1 {
-            chosen.push((k, points[0], Vec::new()));
+            chosen.push((k, points[0].clone(), Vec::new()));
             continue;
         }
         match (ctx.force, ctx.store.read_json::<GridRecord>(&ctx.store.grid_path(set.folder(), k))?) {
             (false, Some(record)) => {
-                let best = best_point(&record.points, plan.selection_metric);
+                let best = best_point(&points, &record.points, plan.selection_metric);
                 chosen.push((k, best, record.points));
             }
             _ => pending.push(k),
@@ -125,15 +120,15 @@ fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &Uci
         let rows = grid_rows(data, &pending, plan.validation_fraction);
         let label = format!("{set} grid {}x{}", rows.len(), points.len());
         let start = Instant::now();
-        let configs: Vec<Vec<(f64, f64)>> = rows.iter().map(|_| points.clone()).collect();
-        let scores = train_and_score(ctx, plan, set_plan, data, &rows, &configs, "grid", &options, &label)?;
+        let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.clone()).collect();
+        let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "grid", &label)?;
         let wall = start.elapsed().as_secs_f64();
         let members = rows.len() * points.len();
         for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
             let grid_points: Vec<GridPoint> = points
                 .iter()
                 .zip(split_scores)
-                .map(|(&(p, tau), s)| GridPoint { hyper: hyper(p, tau), rmse: s.rmse_mc, ll: s.ll })
+                .map(|(h, s)| GridPoint { hyper: hyper_map(h), rmse: s.rmse, ll: s.ll })
                 .collect();
             let record = GridRecord {
                 experiment: ctx.spec.name.clone(),
@@ -147,33 +142,31 @@ fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &Uci
                 provenance: ctx.provenance.stamped(),
             };
             ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
-            chosen.push((r.split, best_point(&grid_points, plan.selection_metric), grid_points));
+            chosen.push((r.split, best_point(&points, &grid_points, plan.selection_metric), grid_points));
         }
     }
     chosen.sort_by_key(|c| c.0);
 
-    // Retrain phase: one network per split on all its training rows, scored on its test rows.
+    // Retrain phase: one model per split on all its training rows, scored on its test rows.
     let rows: Vec<SplitRows> = chosen
         .iter()
         .map(|(k, _, _)| SplitRows { split: *k, fit: data.splits[*k].train.clone(), held_out: data.splits[*k].test.clone() })
         .collect();
-    let configs: Vec<Vec<(f64, f64)>> = chosen.iter().map(|(_, best, _)| vec![*best]).collect();
+    let configs: Vec<Vec<Hyper>> = chosen.iter().map(|(_, best, _)| vec![best.clone()]).collect();
     let label = format!("{set} retrain {}", rows.len());
     let start = Instant::now();
-    let scores = train_and_score(ctx, plan, set_plan, data, &rows, &configs, "final", &options, &label)?;
+    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label)?;
     let wall = start.elapsed().as_secs_f64();
-    for ((r, (_, (p, tau), validation)), s) in rows.iter().zip(chosen).zip(scores) {
+    for ((r, (_, best, validation)), s) in rows.iter().zip(chosen).zip(scores) {
+        let mut metrics = BTreeMap::from([("rmse".to_string(), s.rmse), ("test_ll".to_string(), s.ll)]);
+        metrics.extend(s.extra.iter().cloned());
         let record = UnitRecord {
             experiment: ctx.spec.name.clone(),
             dataset: set.folder().to_string(),
             split: r.split,
-            model: "mc_dropout".into(),
-            hyper: hyper(p, tau),
-            metrics: BTreeMap::from([
-                ("rmse".to_string(), s.rmse_mc),
-                ("rmse_standard".to_string(), s.rmse_standard),
-                ("test_ll".to_string(), s.ll),
-            ]),
+            model: family.name().into(),
+            hyper: hyper_map(&best),
+            metrics,
             n_train: r.fit.len(),
             n_test: r.held_out.len(),
             validation,
@@ -183,22 +176,9 @@ fn run_group(ctx: &RunContext, plan: &UciPlan, set_plan: &UciSetPlan, data: &Uci
         };
         ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
         ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        tracing::info!(
-            "{set} split {}: p={p} tau={tau} rmse={:.4} test_ll={:.4}",
-            r.split,
-            s.rmse_mc,
-            s.ll
-        );
+        tracing::info!("{set} split {}: {} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
     }
     Ok(rows.len())
-}
-
-/// Layer widths: input, hidden layers, one output.
-pub fn widths(plan: &UciPlan, set_plan: &UciSetPlan, inputs: usize) -> Vec<usize> {
-    let mut w = vec![inputs];
-    w.extend(std::iter::repeat_n(set_plan.hidden_units, plan.model.hidden_layers));
-    w.push(1);
-    w
 }
 
 /// Training rows kept for fitting when `fraction` is held out: floor((1 - f) n), as the
@@ -207,18 +187,18 @@ fn fit_rows(n: usize, fraction: f64) -> usize {
     ((1.0 - fraction) * n as f64 + 1e-9).floor() as usize
 }
 
-/// The grid point with the best validation score (first one on ties).
-fn best_point(points: &[GridPoint], metric: SelectionMetric) -> (f64, f64) {
+/// The grid point with the best validation score (first one on ties), as the grid's `Hyper`.
+fn best_point(grid: &[Hyper], scored: &[GridPoint], metric: SelectionMetric) -> Hyper {
     let score = |g: &GridPoint| match metric {
         SelectionMetric::Ll => g.ll,
         SelectionMetric::Rmse => -g.rmse,
     };
-    let best = points.iter().fold(None::<&GridPoint>, |best, g| match best {
+    let best = scored.iter().fold(None::<&GridPoint>, |best, g| match best {
         Some(b) if score(b) >= score(g) || score(g).is_nan() => Some(b),
         _ => Some(g),
     });
     let best = best.expect("a grid has points");
-    (best.hyper["dropout"], best.hyper["tau"])
+    grid.iter().find(|h| hyper_map(h) == best.hyper).cloned().unwrap_or_else(|| best.hyper.clone().into_iter().collect())
 }
 
 /// Trains one member per (split, config) as one program and scores each on its held-out rows.
@@ -226,33 +206,20 @@ fn best_point(points: &[GridPoint], metric: SelectionMetric) -> (f64, f64) {
 #[allow(clippy::too_many_arguments)]
 fn train_and_score(
     ctx: &RunContext,
-    plan: &UciPlan,
+    family: &dyn RegressionFamily,
     set_plan: &UciSetPlan,
     data: &UciData,
     rows: &[SplitRows],
-    configs: &[Vec<(f64, f64)>],
+    configs: &[Vec<Hyper>],
     phase: &str,
-    options: &FitOptions,
     label: &str,
-) -> Result<Vec<RegressionScores>> {
-    let program = build_program(ctx.spec.seed, plan, set_plan, data, rows, configs, phase, ctx.device)?;
-    let bar = progress_bar(ctx, mc_dropout::fit_steps(program.n, options), label);
-    let net = mc_dropout::fit(&program.stacked, program.n, &program.members, options, ctx.device, &bar)?;
-    bar.set_message(format!("{label}: MC evaluation, T={}", plan.mc_samples));
-    let (scores, chunk) =
-        mc_dropout::evaluate(&net, &program.members, &program.held_out, plan.mc_samples, ctx.mc_budget, ctx.device)?;
+) -> Result<Vec<Scores>> {
+    let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
+    let bar = progress_bar(ctx, family.steps(program.n, set_plan), label);
+    let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar };
+    let scores = family.fit_and_score(&program, set_plan, &env)?;
     bar.finish_and_clear();
-    tracing::debug!("{label}: evaluated in chunks of {chunk} MC samples");
     Ok(scores)
-}
-
-/// One batched program: its members, the training rows they share and their held-out rows.
-pub struct Program {
-    pub stacked: StackedRows,
-    /// Training rows per member.
-    pub n: usize,
-    pub members: Vec<Member>,
-    pub held_out: HeldOut,
 }
 
 /// Rows of the grid phase of `splits`: the first (1 - fraction) of each training split to fit,
@@ -269,15 +236,14 @@ pub fn grid_rows(data: &UciData, splits: &[usize], fraction: f64) -> Vec<SplitRo
 }
 
 /// Standardizes each split with its own fit rows and lays out one member per (split, config):
-/// member seeds derive from the root seed, set, split, phase and hyper-parameters.
+/// member seeds derive from the root seed, set, split, phase and hyper-parameter values.
 #[allow(clippy::too_many_arguments)]
 pub fn build_program(
     seed: u64,
-    plan: &UciPlan,
     set_plan: &UciSetPlan,
     data: &UciData,
     rows: &[SplitRows],
-    configs: &[Vec<(f64, f64)>],
+    configs: &[Vec<Hyper>],
     phase: &str,
     device: tch::Device,
 ) -> Result<Program> {
@@ -294,7 +260,7 @@ pub fn build_program(
     let mut fit_y = Vec::new();
     let mut members = Vec::new();
     let mut held_x = Vec::new();
-    let mut held = HeldOutBuilder::default();
+    let mut held_y = Vec::new();
     for (i, (r, split_configs)) in rows.iter().zip(configs).enumerate() {
         let x = data.x.select_rows(&r.fit);
         let y: Vec<f64> = r.fit.iter().map(|&j| data.y[j]).collect();
@@ -304,17 +270,19 @@ pub fn build_program(
         fit_y.extend(sy.transform_vector(&y).iter().map(|&v| v as f32));
         let hx = sx.transform(&data.x.select_rows(&r.held_out));
         let hy: Vec<f64> = r.held_out.iter().map(|&j| data.y[j]).collect();
-        for &(p, tau) in split_configs {
-            let member_seed =
-                derive_seed(seed, &[set_plan.set.folder(), &r.split.to_string(), phase, &p.to_string(), &tau.to_string()]);
-            members.push(Member {
-                seed: member_seed,
-                dropout: p,
-                weight_decay: plan.model.weight_decay.lambda(p, tau, n),
+        for hyper in split_configs {
+            let mut labels = vec![set_plan.set.folder().to_string(), r.split.to_string(), phase.to_string()];
+            labels.extend(hyper.iter().map(|(_, v)| v.to_string()));
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            members.push(ProgramMember {
+                seed: derive_seed(seed, &labels),
                 row_offset: i * n,
+                hyper: hyper.clone(),
+                y_mean: sy.mean[0],
+                y_std: sy.std[0],
             });
             held_x.extend(hx.values.iter().map(|&v| v as f32));
-            held.push(&hy, sy.mean[0], sy.std[0], tau);
+            held_y.extend_from_slice(&hy);
         }
     }
     let d = data.x.cols as i64;
@@ -322,32 +290,8 @@ pub fn build_program(
         x: Tensor::from_slice(&fit_x).f_view([(rows.len() * n) as i64, d])?.f_to_device(device)?,
         y: Tensor::from_slice(&fit_y).f_to_device(device)?,
     };
-    let held_out = HeldOut {
-        x: Tensor::from_slice(&held_x).f_view([members.len() as i64, n_held as i64, d])?.f_to_device(device)?,
-        y: held.y,
-        n: n_held,
-        y_mean: held.mean,
-        y_std: held.std,
-        tau: held.tau,
-    };
-    Ok(Program { stacked, n, members, held_out })
-}
-
-#[derive(Default)]
-struct HeldOutBuilder {
-    y: Vec<f64>,
-    mean: Vec<f64>,
-    std: Vec<f64>,
-    tau: Vec<f64>,
-}
-
-impl HeldOutBuilder {
-    fn push(&mut self, y: &[f64], mean: f64, std: f64, tau: f64) {
-        self.y.extend_from_slice(y);
-        self.mean.push(mean);
-        self.std.push(std);
-        self.tau.push(tau);
-    }
+    let held_x = Tensor::from_slice(&held_x).f_view([members.len() as i64, n_held as i64, d])?.f_to_device(device)?;
+    Ok(Program { stacked, n, members, held_x, held_y, n_held })
 }
 
 fn progress_bar(ctx: &RunContext, steps: u64, label: &str) -> ProgressBar {
@@ -377,9 +321,11 @@ mod tests {
 
     #[test]
     fn best_point_prefers_highest_ll_and_first_on_ties() {
-        let g = |p: f64, ll: f64, rmse: f64| GridPoint { hyper: hyper(p, 1.0), rmse, ll };
-        let points = vec![g(0.1, -2.0, 3.0), g(0.2, -1.0, 4.0), g(0.3, -1.0, 2.0)];
-        assert_eq!(best_point(&points, SelectionMetric::Ll), (0.2, 1.0));
-        assert_eq!(best_point(&points, SelectionMetric::Rmse), (0.3, 1.0));
+        let h = |p: f64| vec![("dropout".to_string(), p), ("tau".to_string(), 1.0)];
+        let grid = vec![h(0.1), h(0.2), h(0.3)];
+        let g = |p: f64, ll: f64, rmse: f64| GridPoint { hyper: hyper_map(&h(p)), rmse, ll };
+        let scored = vec![g(0.1, -2.0, 3.0), g(0.2, -1.0, 4.0), g(0.3, -1.0, 2.0)];
+        assert_eq!(best_point(&grid, &scored, SelectionMetric::Ll), h(0.2));
+        assert_eq!(best_point(&grid, &scored, SelectionMetric::Rmse), h(0.3));
     }
 }

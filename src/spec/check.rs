@@ -42,7 +42,7 @@ pub enum Experiment {
 pub struct UciPlan {
     pub sets: Vec<UciSetPlan>,
     pub splits: Splits,
-    pub model: MlpPlan,
+    pub model: ModelPlan,
     pub training: TrainingPlan,
     pub mc_samples: usize,
     pub validation_fraction: f64,
@@ -57,6 +57,12 @@ pub struct UciSetPlan {
     pub hidden_units: usize,
     pub epochs: usize,
     pub taus: Vec<f64>,
+}
+
+/// The model family a UCI experiment trains.
+#[derive(Debug, Clone)]
+pub enum ModelPlan {
+    McDropout(MlpPlan),
 }
 
 #[derive(Debug, Clone)]
@@ -170,7 +176,7 @@ fn uci_plan(
     Ok(UciPlan {
         sets,
         splits: task.splits.clone(),
-        model: MlpPlan {
+        model: ModelPlan::McDropout(MlpPlan {
             hidden_layers: model.hidden_layers.get(),
             activation: model.activation,
             dropout_rates,
@@ -178,7 +184,7 @@ fn uci_plan(
                 WeightDecay::LengthScale(l) => WeightDecayRule::LengthScale(l.get()),
                 WeightDecay::Fixed(lambda) => WeightDecayRule::Fixed(lambda.get()),
             },
-        },
+        }),
         training: TrainingPlan {
             batch_size: raw.training.batch_size.get(),
             lr: adam.lr.get(),

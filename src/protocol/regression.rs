@@ -1,0 +1,80 @@
+//! What a regression model family provides to the UCI protocol, and the batched program the
+//! protocol hands it: every member's standardized training rows and held-out rows.
+//!
+//! The protocol owns data handling, selection and records; a family owns its grid, its
+//! training and its predictive scores. MC dropout, mean-field VI and the GP plug in here.
+
+use indicatif::ProgressBar;
+use tch::{Device, Tensor};
+
+use crate::error::Result;
+use crate::models::mc_dropout::StackedRows;
+use crate::spec::UciSetPlan;
+
+/// Named hyper-parameter values in a fixed order (the order seeds are derived in).
+pub type Hyper = Vec<(String, f64)>;
+
+/// One network (or GP) of a program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramMember {
+    /// Seeds everything random about the member.
+    pub seed: u64,
+    /// Its training rows are `row_offset .. row_offset + n` of the stacked rows.
+    pub row_offset: usize,
+    pub hyper: Hyper,
+    /// Training mean and std of the target, to map predictions back to original units.
+    pub y_mean: f64,
+    pub y_std: f64,
+}
+
+impl ProgramMember {
+    /// The value of hyper-parameter `name`; families only ask for names their grid has.
+    pub fn get(&self, name: &str) -> f64 {
+        self.hyper.iter().find(|(n, _)| n == name).map(|(_, v)| *v).unwrap_or_else(|| panic!("grid point without `{name}`"))
+    }
+}
+
+/// Members that share shapes, with their data on the device.
+pub struct Program {
+    pub stacked: StackedRows,
+    /// Training rows per member.
+    pub n: usize,
+    pub members: Vec<ProgramMember>,
+    /// [K, n_held, D], standardized with each member's training statistics.
+    pub held_x: Tensor,
+    /// K * n_held targets in original units, member-major.
+    pub held_y: Vec<f64>,
+    pub n_held: usize,
+}
+
+/// Held-out scores of one member, in original target units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// RMSE of the predictive mean.
+    pub rmse: f64,
+    /// Mean test log-likelihood.
+    pub ll: f64,
+    /// Family-specific metrics (e.g. `rmse_standard` for dropout).
+    pub extra: Vec<(String, f64)>,
+}
+
+/// Where and how a program runs.
+pub struct Env<'a> {
+    pub device: Device,
+    /// Largest activation tensor one MC chunk may create.
+    pub mc_budget: usize,
+    /// Advanced once per training step.
+    pub progress: &'a ProgressBar,
+}
+
+/// A model family the UCI protocol can run.
+pub trait RegressionFamily {
+    /// Written into records as `model`.
+    fn name(&self) -> &'static str;
+    /// Hyper-parameter settings searched on validation rows (one setting: no search).
+    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper>;
+    /// Training steps of a program with `n` rows per member, for progress bars.
+    fn steps(&self, n: usize, set: &UciSetPlan) -> u64;
+    /// Trains every member of `program` and scores it on its held-out rows, in member order.
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>>;
+}
