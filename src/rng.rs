@@ -138,6 +138,14 @@ impl<'a> DropStream<'a> {
 /// (measured with `mcdrop bench uci`).
 const GEOMETRIC_BELOW: f64 = 0.03;
 
+/// Fills `out` with independent standard normal draws (ziggurat, from rand_distr).
+pub fn fill_standard_normal(rng: &mut MemberRng, out: &mut [f32]) {
+    use rand_distr::{Distribution, StandardNormal};
+    for v in out.iter_mut() {
+        *v = StandardNormal.sample(rng);
+    }
+}
+
 /// Glorot-uniform initial weights (Keras' Dense default, as in the reference code).
 pub fn glorot_uniform(rng: &mut MemberRng, fan_in: usize, fan_out: usize, out: &mut [f32]) {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
@@ -212,6 +220,18 @@ mod tests {
             assert_eq!(pieces, whole, "p = {p}");
             assert_eq!(whole.is_empty(), p == 0.0);
         }
+    }
+
+    #[test]
+    fn standard_normals_have_mean_zero_and_unit_variance() {
+        let mut rng = member_rng(13);
+        let mut v = vec![0f32; 200_000];
+        fill_standard_normal(&mut rng, &mut v);
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!(mean.abs() < 5.0 / n.sqrt(), "mean {mean}");
+        assert!((var - 1.0).abs() < 5.0 * (2.0 / n).sqrt(), "variance {var}");
     }
 
     #[test]

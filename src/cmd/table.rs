@@ -20,7 +20,7 @@ pub fn table(cli: &Cli, args: &TableArgs) -> anyhow::Result<()> {
     let records = store.records()?;
     let summaries = summarize(&records).with_context(|| format!("experiment `{}`", args.experiment))?;
     let title = format!(
-        "UCI regression, experiment `{}`: mean ± standard error over splits ({} records; paper = Table 1, Dropout column; ref. code = its README)",
+        "UCI regression, experiment `{}`: mean ± standard error over splits ({} records; published columns: the paper's Table 1, and for dropout the reference code's README)",
         args.experiment,
         records.len()
     );

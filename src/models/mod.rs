@@ -1,10 +1,11 @@
 //! Model families. `member_mlp` is the member-batched network the MLP models build on;
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
-//! mask-free CPU evaluator. `family` picks the family a UCI plan asks for.
+//! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline. `family` picks the family a UCI plan asks for.
 
 pub mod mc_dropout;
 pub mod mc_host;
 pub mod member_mlp;
+pub mod mfvi;
 
 use crate::protocol::regression::RegressionFamily;
 use crate::spec::{ModelPlan, UciPlan};
@@ -14,6 +15,11 @@ pub fn family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
     match &plan.model {
         ModelPlan::McDropout(mlp) => Box::new(mc_dropout::McDropoutFamily {
             mlp: mlp.clone(),
+            training: plan.training.clone(),
+            mc_samples: plan.mc_samples,
+        }),
+        ModelPlan::Mfvi(mfvi) => Box::new(mfvi::MfviFamily {
+            plan: mfvi.clone(),
             training: plan.training.clone(),
             mc_samples: plan.mc_samples,
         }),

@@ -13,11 +13,35 @@ use crate::results::UnitRecord;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetSummary {
     pub dataset: String,
+    /// The model family of the records (`mc_dropout`, `mfvi`, ...).
+    pub model: String,
     pub splits: usize,
     pub rmse: Stat,
     pub ll: Stat,
-    /// Dropout only: RMSE of the deterministic (dropout off) network.
+    /// The family's second RMSE (`secondary_metric`), when it has one.
     pub rmse_standard: Option<Stat>,
+}
+
+/// The family-specific RMSE shown beside the predictive one: the deterministic network
+/// (dropout off) for dropout, the network of posterior means for VI.
+pub fn secondary_metric(model: &str) -> Option<(&'static str, &'static str)> {
+    match model {
+        "mc_dropout" => Some(("rmse_standard", "Std. dropout RMSE (ours)")),
+        "mfvi" => Some(("rmse_posterior_mean_net", "Mean-net RMSE (ours)")),
+        _ => None,
+    }
+}
+
+/// The published numbers a family is compared with: (column labels, values per set).
+#[allow(clippy::type_complexity)]
+fn published_columns(model: &str) -> ([&'static str; 2], fn(UciSet) -> [Option<(Stat, Stat)>; 2]) {
+    match model {
+        "mfvi" => (["paper VI", "paper PBP"], |set| {
+            let p = paper(set);
+            [p.map(|p| (p.vi_rmse, p.vi_ll)), p.map(|p| (p.pbp_rmse, p.pbp_ll))]
+        }),
+        _ => (["paper", "ref. code"], |set| [paper(set).map(|p| (p.dropout_rmse, p.dropout_ll)), reference_code(set)]),
+    }
 }
 
 /// Mean and standard error (population std / sqrt(n), as the reference code) per data set.
@@ -25,12 +49,20 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
     if records.is_empty() {
         return Err(Error::Report("no records to summarize: run the experiment first (`mcdrop run SPEC`)".into()));
     }
+    let model = records[0].model.clone();
+    if let Some(other) = records.iter().find(|r| r.model != model) {
+        return Err(Error::Report(format!(
+            "records of two models in one experiment ({model} and {}: {} split {}); tables compare one model per experiment",
+            other.model, other.dataset, other.split
+        )));
+    }
     let metric = |name: &str| -> Vec<Option<f64>> { records.iter().map(|r| r.metrics.get(name).copied()).collect() };
+    let secondary = secondary_metric(&model).map(|(name, _)| name).unwrap_or("");
     let frame = df!(
         "dataset" => records.iter().map(|r| r.dataset.clone()).collect::<Vec<_>>(),
         "rmse" => metric("rmse"),
         "test_ll" => metric("test_ll"),
-        "rmse_standard" => metric("rmse_standard"),
+        "rmse_standard" => metric(secondary),
     )
     .map_err(polars_error)?;
     let stat = |name: &str| {
@@ -62,6 +94,7 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
     let mut out: Vec<SetSummary> = (0..datasets.len())
         .map(|i| SetSummary {
             dataset: datasets[i].clone(),
+            model: model.clone(),
             splits: splits[i].unwrap_or(0.0) as usize,
             rmse: (rmse_m[i].unwrap_or(f64::NAN), rmse_s[i].unwrap_or(f64::NAN)),
             ll: (ll_m[i].unwrap_or(f64::NAN), ll_s[i].unwrap_or(f64::NAN)),
@@ -95,9 +128,19 @@ fn pm(stat: Stat, plus_minus: &str, published: bool) -> String {
 
 /// Renders the table; `title` goes in a caption line (markdown) or comment (csv, latex).
 pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> String {
+    let model = summaries.first().map(|s| s.model.as_str()).unwrap_or("mc_dropout");
+    let ([first, second], published) = published_columns(model);
+    let secondary = secondary_metric(model).map(|(_, label)| label).unwrap_or("Second RMSE (ours)");
     let header = [
-        "Data set", "Splits", "RMSE (ours)", "RMSE (paper)", "RMSE (ref. code)", "Std. dropout RMSE (ours)",
-        "Test LL (ours)", "Test LL (paper)", "Test LL (ref. code)",
+        "Data set".to_string(),
+        "Splits".to_string(),
+        "RMSE (ours)".to_string(),
+        format!("RMSE ({first})"),
+        format!("RMSE ({second})"),
+        secondary.to_string(),
+        "Test LL (ours)".to_string(),
+        format!("Test LL ({first})"),
+        format!("Test LL ({second})"),
     ];
     // Cells: (statistic, text, published?)
     let rows: Vec<Vec<(Option<Stat>, String, bool)>> = summaries
@@ -105,18 +148,17 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
         .map(|s| {
             let set = s.dataset.parse::<UciSet>().ok();
             let name = set.map(|u| u.display_name().to_string()).unwrap_or_else(|| s.dataset.clone());
-            let published = set.and_then(paper);
-            let reference = set.and_then(reference_code);
+            let [a, b] = set.map(published).unwrap_or([None, None]);
             vec![
                 (None, name, false),
                 (None, s.splits.to_string(), false),
                 (Some(s.rmse), String::new(), false),
-                (published.map(|p| p.dropout_rmse), String::new(), true),
-                (reference.map(|r| r.0), String::new(), true),
+                (a.map(|p| p.0), String::new(), true),
+                (b.map(|p| p.0), String::new(), true),
                 (s.rmse_standard, String::new(), false),
                 (Some(s.ll), String::new(), false),
-                (published.map(|p| p.dropout_ll), String::new(), true),
-                (reference.map(|r| r.1), String::new(), true),
+                (a.map(|p| p.1), String::new(), true),
+                (b.map(|p| p.1), String::new(), true),
             ]
         })
         .collect();
@@ -146,7 +188,14 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
             out.push_str("\\hline\n\\end{tabular}\n");
         }
         TableFormat::Csv => {
-            out.push_str("dataset,splits,rmse_mean,rmse_se,rmse_paper,rmse_paper_se,rmse_ref,rmse_ref_se,rmse_standard_mean,rmse_standard_se,ll_mean,ll_se,ll_paper,ll_paper_se,ll_ref,ll_ref_se\n");
+            let slug = |label: &str| label.to_lowercase().replace(['(', ')', '.'], "").split_whitespace().collect::<Vec<_>>().join("_");
+            let mut names = vec!["dataset".to_string(), "splits".to_string()];
+            for label in &header[2..] {
+                names.push(format!("{}_mean", slug(label)));
+                names.push(format!("{}_se", slug(label)));
+            }
+            out.push_str(&names.join(","));
+            out.push('\n');
             for row in &rows {
                 let mut cells = vec![row[0].1.clone(), row[1].1.clone()];
                 for c in &row[2..] {

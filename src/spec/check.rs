@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, McDropout, Model, Optimizer, RawSpec, SelectionMetric, Splits, Task, UciTask,
-    WeightDecay,
+    Activation, McDropout, Mfvi, Model, Noise, Optimizer, RawSpec, SelectionMetric, Splits, Task,
+    UciTask, WeightDecay,
 };
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
@@ -63,6 +63,17 @@ pub struct UciSetPlan {
 #[derive(Debug, Clone)]
 pub enum ModelPlan {
     McDropout(MlpPlan),
+    Mfvi(MfviPlan),
+}
+
+#[derive(Debug, Clone)]
+pub struct MfviPlan {
+    pub hidden_layers: usize,
+    pub activation: Activation,
+    pub prior_scales: Vec<f64>,
+    pub learn_noise: bool,
+    pub init_posterior_std: f64,
+    pub init_noise_std: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -102,10 +113,8 @@ pub struct TrainingPlan {
 
 pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
     let sha256 = identity_hash(&raw);
-    let experiment = match (&raw.task, &raw.model) {
-        (Task::Uci(task), Model::McDropout(model)) => {
-            Experiment::UciRegression(uci_plan(&raw, task, model, path, text)?)
-        }
+    let experiment = match &raw.task {
+        Task::Uci(task) => Experiment::UciRegression(uci_plan(&raw, task, path, text)?),
     };
     Ok(Spec {
         name: raw.name.as_str().to_string(),
@@ -119,37 +128,23 @@ pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
     })
 }
 
-fn uci_plan(
-    raw: &RawSpec,
-    task: &UciTask,
-    model: &McDropout,
-    path: &Path,
-    text: &str,
-) -> Result<UciPlan> {
+fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<UciPlan> {
     if task.sets.is_empty() {
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
-    let dropout_rates: Vec<f64> = model.dropout.iter().map(|p| p.get()).collect();
-    if dropout_rates.is_empty() {
-        return Err(rule_error(path, text, "dropout", "model.mc_dropout.dropout: list at least one rate"));
-    }
-    if let Some(dup) = first_duplicate(&dropout_rates) {
-        return Err(rule_error(
-            path,
-            text,
-            "dropout",
-            &format!("model.mc_dropout.dropout: {dup} is listed twice; list each rate once"),
-        ));
-    }
+    let (model, hidden_units, needs_tau) = match &raw.model {
+        Model::McDropout(model) => (ModelPlan::McDropout(mlp_plan(model, path, text)?), model.hidden_units, true),
+        Model::Mfvi(model) => (ModelPlan::Mfvi(mfvi_plan(model, path, text)?), model.hidden_units, model.noise == Noise::Grid),
+    };
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
         let taus: Vec<f64> = settings.tau.iter().map(|t| t.get()).collect();
-        if taus.is_empty() {
+        if needs_tau && taus.is_empty() {
             return Err(rule_error(
                 path,
                 text,
                 set.folder(),
-                &format!("task.uci.sets.{}.tau: list at least one value", set.folder()),
+                &format!("task.uci.sets.{}.tau: this model searches tau; list at least one value", set.folder()),
             ));
         }
         if let Some(dup) = first_duplicate(&taus) {
@@ -162,7 +157,7 @@ fn uci_plan(
         }
         sets.push(UciSetPlan {
             set: *set,
-            hidden_units: settings.hidden_units.unwrap_or(model.hidden_units).get(),
+            hidden_units: settings.hidden_units.unwrap_or(hidden_units).get(),
             epochs: settings.epochs.unwrap_or(raw.training.epochs).get(),
             taus,
         });
@@ -176,15 +171,7 @@ fn uci_plan(
     Ok(UciPlan {
         sets,
         splits: task.splits.clone(),
-        model: ModelPlan::McDropout(MlpPlan {
-            hidden_layers: model.hidden_layers.get(),
-            activation: model.activation,
-            dropout_rates,
-            weight_decay: match model.weight_decay {
-                WeightDecay::LengthScale(l) => WeightDecayRule::LengthScale(l.get()),
-                WeightDecay::Fixed(lambda) => WeightDecayRule::Fixed(lambda.get()),
-            },
-        }),
+        model,
         training: TrainingPlan {
             batch_size: raw.training.batch_size.get(),
             lr: adam.lr.get(),
@@ -196,6 +183,43 @@ fn uci_plan(
         validation_fraction: raw.selection.validation_fraction.get(),
         selection_metric: raw.selection.metric,
         splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
+    })
+}
+
+fn mlp_plan(model: &McDropout, path: &Path, text: &str) -> Result<MlpPlan> {
+    let dropout_rates: Vec<f64> = model.dropout.iter().map(|p| p.get()).collect();
+    if dropout_rates.is_empty() {
+        return Err(rule_error(path, text, "dropout", "model.mc_dropout.dropout: list at least one rate"));
+    }
+    if let Some(dup) = first_duplicate(&dropout_rates) {
+        return Err(rule_error(path, text, "dropout", &format!("model.mc_dropout.dropout: {dup} is listed twice; list each rate once")));
+    }
+    Ok(MlpPlan {
+        hidden_layers: model.hidden_layers.get(),
+        activation: model.activation,
+        dropout_rates,
+        weight_decay: match model.weight_decay {
+            WeightDecay::LengthScale(l) => WeightDecayRule::LengthScale(l.get()),
+            WeightDecay::Fixed(lambda) => WeightDecayRule::Fixed(lambda.get()),
+        },
+    })
+}
+
+fn mfvi_plan(model: &Mfvi, path: &Path, text: &str) -> Result<MfviPlan> {
+    let prior_scales: Vec<f64> = model.prior_scale.iter().map(|s| s.get()).collect();
+    if prior_scales.is_empty() {
+        return Err(rule_error(path, text, "prior_scale", "model.mfvi.prior_scale: list at least one value"));
+    }
+    if let Some(dup) = first_duplicate(&prior_scales) {
+        return Err(rule_error(path, text, "prior_scale", &format!("model.mfvi.prior_scale: {dup} is listed twice; list each value once")));
+    }
+    Ok(MfviPlan {
+        hidden_layers: model.hidden_layers.get(),
+        activation: model.activation,
+        prior_scales,
+        learn_noise: model.noise == Noise::Learned,
+        init_posterior_std: model.init_posterior_std.get(),
+        init_noise_std: model.init_noise_std.get(),
     })
 }
 

@@ -65,7 +65,9 @@ pub struct UciTask {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UciSetSettings {
-    /// Model precision tau values searched for this set (original target units).
+    /// Model precision tau values searched for this set (original target units). Required
+    /// by models that search tau (dropout; VI with `noise: grid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tau: Vec<Positive>,
     /// Overrides the model's hidden_units for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +95,47 @@ pub enum Splits {
 pub enum Model {
     /// An MLP with dropout before every weight layer, evaluated by MC dropout.
     McDropout(McDropout),
+    /// A mean-field Gaussian variational BNN (Bayes by Backprop, local reparameterization).
+    Mfvi(Mfvi),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mfvi {
+    /// Number of hidden layers. Default 1.
+    #[serde(default = "one")]
+    pub hidden_layers: Count,
+    /// Units per hidden layer (a set may override it).
+    pub hidden_units: Count,
+    /// Hidden-layer non-linearity. Default relu.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Prior standard deviations searched (weights and biases ~ N(0, s^2)).
+    pub prior_scale: Vec<Positive>,
+    /// `learned`: the noise precision is a parameter; `grid`: searched over the set's tau list.
+    #[serde(default)]
+    pub noise: Noise,
+    /// Initial posterior standard deviation of every weight. Default 1e-3.
+    #[serde(default = "init_posterior_std")]
+    pub init_posterior_std: Positive,
+    /// Initial noise standard deviation (standardized targets) when learned. Default 0.5.
+    #[serde(default = "init_noise_std")]
+    pub init_noise_std: Positive,
+}
+
+fn init_posterior_std() -> Positive {
+    Positive::try_from(1e-3).expect("valid")
+}
+fn init_noise_std() -> Positive {
+    Positive::try_from(0.5).expect("valid")
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Noise {
+    #[default]
+    Learned,
+    Grid,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

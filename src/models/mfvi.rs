@@ -1,0 +1,375 @@
+//! Mean-field Gaussian variational BNN: a fully factorized Gaussian posterior over every
+//! weight and bias, a zero-mean Gaussian prior, trained by maximizing the ELBO (Blundell et al.
+//! 2015, "Bayes by Backprop") with the local reparameterization trick (Kingma et al. 2015):
+//! each pre-activation is sampled from its Gaussian, mean h M + m_b and variance
+//! h^2 S^2 + s_b^2, instead of sampling weights. Member-batched like the dropout networks.
+//!
+//! Loss of member k on a mini-batch of standardized targets (the negative ELBO per datum):
+//! mean_i [tau_k/2 (y_i - f_i)^2 - 1/2 log tau_k] + KL(q_k || p_k) / N  (+ constants).
+//! The noise precision tau_k is learned (log-parameterized) or fixed by the grid.
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::mc_dropout::{sample_rng, McAccumulator, StackedRows};
+use crate::error::Result;
+use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::rng::{derive_seed, fill_standard_normal, glorot_uniform, member_rng, shuffle, MemberRng};
+use crate::spec::raw::Activation;
+use crate::spec::{MfviPlan, TrainingPlan, UciSetPlan};
+
+/// softplus^-1: the rho that gives posterior std `sigma`.
+fn inverse_softplus(sigma: f64) -> f64 {
+    sigma.exp_m1().ln()
+}
+
+/// K variational networks with identical widths.
+pub struct MemberBnn {
+    pub vs: nn::VarStore,
+    /// Posterior means and rho (std = softplus(rho)) of weights [K, in, out] and biases [K, 1, out].
+    mu_w: Vec<Tensor>,
+    rho_w: Vec<Tensor>,
+    mu_b: Vec<Tensor>,
+    rho_b: Vec<Tensor>,
+    /// Learned log noise precision per member, standardized units: [K].
+    log_tau: Option<Tensor>,
+    widths: Vec<usize>,
+    activation: Activation,
+}
+
+impl MemberBnn {
+    /// Means Glorot-uniform from each member's stream, biases' means zero, every posterior std
+    /// `init_std`; `log_tau_init` makes the noise precision a parameter.
+    pub fn new(
+        device: Device,
+        widths: &[usize],
+        activation: Activation,
+        init_std: f64,
+        log_tau_init: Option<&[f64]>,
+        rngs: &mut [MemberRng],
+    ) -> Result<Self> {
+        let k = rngs.len() as i64;
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let rho = inverse_softplus(init_std);
+        let (mut mu_w, mut rho_w, mut mu_b, mut rho_b) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (l, pair) in widths.windows(2).enumerate() {
+            let (fan_in, fan_out) = (pair[0], pair[1]);
+            let mut init = vec![0f32; rngs.len() * fan_in * fan_out];
+            init.par_chunks_mut(fan_in * fan_out)
+                .zip(rngs.par_iter_mut())
+                .for_each(|(chunk, rng)| glorot_uniform(rng, fan_in, fan_out, chunk));
+            let init = Tensor::from_slice(&init).f_view([k, fan_in as i64, fan_out as i64])?.f_to_device(device)?;
+            mu_w.push(root.f_var_copy(&format!("mu_w{l}"), &init)?);
+            rho_w.push(root.f_var_copy(&format!("rho_w{l}"), &init.f_full_like(rho)?)?);
+            mu_b.push(root.f_zeros(&format!("mu_b{l}"), &[k, 1, fan_out as i64])?);
+            rho_b.push(root.f_var_copy(&format!("rho_b{l}"), &Tensor::f_full([k, 1, fan_out as i64], rho, (Kind::Float, device))?)?);
+        }
+        let log_tau = match log_tau_init {
+            Some(init) => {
+                let init: Vec<f32> = init.iter().map(|&v| v as f32).collect();
+                Some(root.f_var_copy("log_tau", &Tensor::from_slice(&init).f_to_device(device)?)?)
+            }
+            None => None,
+        };
+        Ok(Self { vs, mu_w, rho_w, mu_b, rho_b, log_tau, widths: widths.to_vec(), activation })
+    }
+
+    /// Output width of every weight layer: the shapes the noise tensors must have.
+    pub fn layer_outputs(&self) -> &[usize] {
+        &self.widths[1..]
+    }
+
+    /// # Shapes
+    /// x: [K, n, widths[0]]; noise[l]: [K, n, widths[l+1]] standard normals; returns
+    /// [K, n, widths.last()]. `noise = None` runs the network of posterior means.
+    pub fn forward(&self, x: &Tensor, noise: Option<&[Tensor]>) -> Result<Tensor> {
+        let last = self.mu_w.len() - 1;
+        let mut h = x.shallow_clone();
+        for l in 0..=last {
+            let mean = self.mu_b[l].f_baddbmm(&h, &self.mu_w[l], 1.0, 1.0)?;
+            h = match noise {
+                None => mean,
+                Some(noise) => {
+                    let var_w = self.rho_w[l].f_softplus()?.f_square()?;
+                    let var_b = self.rho_b[l].f_softplus()?.f_square()?;
+                    // Local reparameterization: the pre-activation's own variance.
+                    let var = var_b.f_baddbmm(&h.f_square()?, &var_w, 1.0, 1.0)?;
+                    mean.f_add(&var.f_clamp_min(1e-16)?.f_sqrt()?.f_mul(&noise[l])?)?
+                }
+            };
+            if l < last {
+                h = match self.activation {
+                    Activation::Relu => h.f_relu()?,
+                    Activation::Tanh => h.f_tanh()?,
+                };
+            }
+        }
+        Ok(h)
+    }
+
+    /// KL(q || N(0, prior_std^2)) per member, closed form, over every weight and bias: [K].
+    /// # Shapes
+    /// prior_std: [K]
+    pub fn kl(&self, prior_std: &Tensor) -> Result<Tensor> {
+        let s = prior_std.f_view([-1, 1, 1])?;
+        let s2 = s.f_square()?;
+        let mut total: Option<Tensor> = None;
+        for (mu, rho) in self.mu_w.iter().zip(&self.rho_w).chain(self.mu_b.iter().zip(&self.rho_b)) {
+            let sigma = rho.f_softplus()?;
+            // log(s / sigma) + (sigma^2 + mu^2) / (2 s^2) - 1/2
+            let term = s
+                .f_log()?
+                .f_sub(&sigma.f_log()?)?
+                .f_add(&sigma.f_square()?.f_add(&mu.f_square()?)?.f_div(&s2)?.f_mul_scalar(0.5)?)?
+                .f_sub_scalar(0.5)?
+                .f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float)?;
+            total = Some(match total {
+                None => term,
+                Some(t) => t.f_add(&term)?,
+            });
+        }
+        Ok(total.expect("a network has layers"))
+    }
+
+    /// Every posterior factor as (mean, std) tensors: weights then biases, layer by layer.
+    pub fn posterior(&self) -> Result<Vec<(Tensor, Tensor)>> {
+        self.mu_w
+            .iter()
+            .zip(&self.rho_w)
+            .chain(self.mu_b.iter().zip(&self.rho_b))
+            .map(|(mu, rho)| Ok((mu.detach().copy(), rho.f_softplus()?.detach())))
+            .collect()
+    }
+
+    /// The learned log precision, standardized units: [K] (None when tau is fixed).
+    pub fn log_tau(&self) -> Option<&Tensor> {
+        self.log_tau.as_ref()
+    }
+}
+
+/// Standard-normal noise for the sampled pre-activations of `rows` rows, each member (or
+/// member-sample) from its own stream.
+/// # Shapes
+/// returns noise[l]: [len(rngs), rows, layer_outputs[l]]
+pub fn draw_noise(rngs: &mut [MemberRng], rows: usize, layer_outputs: &[usize], device: Device) -> Result<Vec<Tensor>> {
+    let k = rngs.len();
+    let mut noise = Vec::with_capacity(layer_outputs.len());
+    for &width in layer_outputs {
+        let per = rows * width;
+        let t = Tensor::f_empty([k as i64, rows as i64, width as i64], (Kind::Float, Device::Cpu))?;
+        // SAFETY: `t` was just allocated: a contiguous CPU f32 tensor of k * per elements that
+        // nothing else references while the slice lives.
+        let buf = unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, k * per) };
+        buf.par_chunks_mut(per.max(1)).zip(rngs.par_iter_mut()).for_each(|(chunk, rng)| fill_standard_normal(rng, chunk));
+        noise.push(if device == Device::Cpu { t } else { t.f_to_device(device)? });
+    }
+    Ok(noise)
+}
+
+/// One variational network of a program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BnnMember {
+    pub seed: u64,
+    pub prior_std: f64,
+    /// Fixed noise precision in standardized units; `None`: learned.
+    pub tau: Option<f64>,
+    pub row_offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct BnnOptions {
+    pub widths: Vec<usize>,
+    pub activation: Activation,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: TrainingPlan,
+    pub init_posterior_std: f64,
+    /// Initial noise std (standardized units) when tau is learned.
+    pub init_noise_std: f64,
+}
+
+/// Trains every member on its own `n` rows by maximizing its ELBO.
+pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOptions, device: Device, progress: &ProgressBar) -> Result<MemberBnn> {
+    let k = members.len();
+    let d = options.widths[0];
+    let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
+    let learned = members.iter().any(|m| m.tau.is_none());
+    let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
+    let net = MemberBnn::new(device, &options.widths, options.activation, options.init_posterior_std, learned.then_some(&log_tau_init[..]), &mut rngs)?;
+    let adam = nn::Adam { beta1: options.optimizer.beta1, beta2: options.optimizer.beta2, wd: 0.0, eps: options.optimizer.eps, amsgrad: false };
+    let mut optimizer = adam.build(&net.vs, options.optimizer.lr)?;
+    let prior_std = Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
+    let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
+    let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
+    let mut orders: Vec<Vec<i64>> = vec![(0..n as i64).collect(); k];
+    let mut index = Vec::with_capacity(k * options.batch_size);
+    for _ in 0..options.epochs {
+        orders.par_iter_mut().zip(rngs.par_iter_mut()).for_each(|(order, rng)| shuffle(rng, order));
+        for start in (0..n).step_by(options.batch_size) {
+            let b = options.batch_size.min(n - start);
+            index.clear();
+            for (order, m) in orders.iter().zip(members) {
+                index.extend(order[start..start + b].iter().map(|&r| r + m.row_offset as i64));
+            }
+            let rows = Tensor::from_slice(&index).f_to_device(device)?;
+            let xb = data.x.f_index_select(0, &rows)?.f_view([k as i64, b as i64, d as i64])?;
+            let yb = data.y.f_index_select(0, &rows)?.f_view([k as i64, b as i64, 1])?;
+            let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
+            let out = net.forward(&xb, Some(&noise))?;
+            let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
+            let tau = log_tau.f_exp()?.f_view([k as i64, 1, 1])?;
+            // [K]: mean over the batch of tau/2 (y - f)^2 - 1/2 log tau
+            let nll = out
+                .f_sub(&yb)?
+                .f_square()?
+                .f_mul(&tau)?
+                .f_mul_scalar(0.5)?
+                .f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?
+                .f_sub(&log_tau.f_mul_scalar(0.5)?)?;
+            let loss = nll.f_add(&net.kl(&prior_std)?.f_div_scalar(n as f64)?)?.f_sum(Kind::Float)?;
+            optimizer.zero_grad();
+            loss.f_backward()?;
+            optimizer.step();
+            progress.inc(1);
+        }
+    }
+    Ok(net)
+}
+
+/// Predictive scores from `samples` posterior draws (local reparameterization per point),
+/// in chunks of at most `budget` activations.
+/// # Shapes
+/// held_x: [K, n, D]; held_y: K*n original units.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate(
+    net: &MemberBnn,
+    members: &[BnnMember],
+    held_x: &Tensor,
+    held_y: &[f64],
+    y_mean: &[f64],
+    y_std: &[f64],
+    samples: usize,
+    budget: usize,
+    device: Device,
+) -> Result<Vec<Scores>> {
+    let _guard = tch::no_grad_guard();
+    let size = held_x.size();
+    let (k, n, d) = (size[0], size[1], size[2]);
+    let widest = *net.widths.iter().max().expect("widths") as i64;
+    let chunk = (budget as i64 / (k * n * widest).max(1)).clamp(1, samples as i64);
+    let column = |v: &[f64]| -> Result<Tensor> { Ok(Tensor::from_slice(v).f_view([k, 1, 1])?.f_to_device(device)?) };
+    let (mean, std) = (column(y_mean)?, column(y_std)?);
+    // Noise precision in original units: tau_std / std_y^2.
+    let log_tau_std: Vec<f64> = match net.log_tau() {
+        Some(t) => Vec::<f64>::try_from(&t.f_to_kind(Kind::Double)?.f_to_device(Device::Cpu)?)?,
+        None => members.iter().map(|m| m.tau.expect("fixed tau").ln()).collect(),
+    };
+    let tau_orig: Vec<f64> = log_tau_std.iter().zip(y_std).map(|(lt, s)| lt.exp() / (s * s)).collect();
+    let tau = column(&tau_orig)?;
+    let y = Tensor::from_slice(held_y).f_view([k, 1, n])?.f_to_device(device)?;
+    let seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["predictive"])).collect();
+    let mut acc = McAccumulator::new(k, n, device)?;
+    let mut done = 0usize;
+    while done < samples {
+        let t = (chunk as usize).min(samples - done) as i64;
+        let xr = held_x.f_unsqueeze(1)?.f_expand([k, t, n, d], false)?.f_reshape([k, t * n, d])?;
+        let mut rngs: Vec<MemberRng> =
+            seeds.iter().flat_map(|&seed| (done..done + t as usize).map(move |s| sample_rng(seed, s))).collect();
+        let noise = draw_noise(&mut rngs, n as usize, net.layer_outputs(), device)?
+            .into_iter()
+            .map(|e| e.f_view([k, t * n, -1]))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pred = net.forward(&xr, Some(&noise))?.f_view([k, t, n])?.f_to_kind(Kind::Double)?.f_mul(&std)?.f_add(&mean)?;
+        acc.push(&pred, &y, &tau)?;
+        done += t as usize;
+    }
+    let (mc_mean, ll) = acc.finish(&tau.f_view([k, 1])?)?;
+    let means_net = net.forward(held_x, None)?.f_view([k, n])?.f_to_kind(Kind::Double)?.f_mul(&std.f_view([k, 1])?)?.f_add(&mean.f_view([k, 1])?)?;
+    let y2 = y.f_view([k, n])?;
+    let rmse = |pred: &Tensor| -> Result<Vec<f64>> {
+        let v = pred.f_sub(&y2)?.f_square()?.f_mean_dim(1i64, false, Kind::Double)?.f_sqrt()?;
+        Ok(Vec::<f64>::try_from(&v.f_to_device(Device::Cpu)?)?)
+    };
+    let ll = Vec::<f64>::try_from(&ll.f_mean_dim(1i64, false, Kind::Double)?.f_to_device(Device::Cpu)?)?;
+    Ok(rmse(&mc_mean)?
+        .into_iter()
+        .zip(rmse(&means_net)?)
+        .zip(ll)
+        .zip(tau_orig)
+        .map(|(((rmse, rmse_means), ll), tau)| Scores {
+            rmse,
+            ll,
+            extra: vec![("rmse_posterior_mean_net".to_string(), rmse_means), ("noise_tau".to_string(), tau)],
+        })
+        .collect())
+}
+
+/// Mean-field VI as a UCI model family: the grid is prior std (x tau when tau is fixed).
+pub struct MfviFamily {
+    pub plan: MfviPlan,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
+}
+
+impl MfviFamily {
+    pub fn options(&self, set: &UciSetPlan, inputs: usize) -> BnnOptions {
+        let mut widths = vec![inputs];
+        widths.extend(std::iter::repeat_n(set.hidden_units, self.plan.hidden_layers));
+        widths.push(1);
+        BnnOptions {
+            widths,
+            activation: self.plan.activation,
+            epochs: set.epochs,
+            batch_size: self.training.batch_size,
+            optimizer: self.training.clone(),
+            init_posterior_std: self.plan.init_posterior_std,
+            init_noise_std: self.plan.init_noise_std,
+        }
+    }
+}
+
+impl RegressionFamily for MfviFamily {
+    fn name(&self) -> &'static str {
+        "mfvi"
+    }
+
+    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
+        let mut points = Vec::new();
+        for &s in &self.plan.prior_scales {
+            if self.plan.learn_noise {
+                points.push(vec![("prior_scale".to_string(), s)]);
+            } else {
+                for &tau in &set.taus {
+                    points.push(vec![("prior_scale".to_string(), s), ("tau".to_string(), tau)]);
+                }
+            }
+        }
+        points
+    }
+
+    fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
+        (set.epochs * n.div_ceil(self.training.batch_size)) as u64
+    }
+
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let options = self.options(set, program.held_x.size()[2] as usize);
+        let members: Vec<BnnMember> = program
+            .members
+            .iter()
+            .map(|m| BnnMember {
+                seed: m.seed,
+                prior_std: m.get("prior_scale"),
+                // tau is given in original units; the network sees standardized targets.
+                tau: (!self.plan.learn_noise).then(|| m.get("tau") * m.y_std * m.y_std),
+                row_offset: m.row_offset,
+            })
+            .collect();
+        let net = fit(&program.stacked, program.n, &members, &options, env.device, env.progress)?;
+        env.progress.set_message(format!("predictive, T={}", self.mc_samples));
+        let y_mean: Vec<f64> = program.members.iter().map(|m| m.y_mean).collect();
+        let y_std: Vec<f64> = program.members.iter().map(|m| m.y_std).collect();
+        evaluate(&net, &members, &program.held_x, &program.held_y, &y_mean, &y_std, self.mc_samples, env.mc_budget, env.device)
+    }
+}
