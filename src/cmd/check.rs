@@ -19,7 +19,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     let specs = if args.specs.is_empty() { default_specs()? } else { args.specs.clone() };
     let data = DataDirs::new(cli.data_dir.as_deref());
     let mut failures = 0;
-    println!("{:<14} {:<16} {:<14} {:>12} {:>12} {:>12}  status", "spec", "dataset", "metric", "baseline", "now", "tolerance");
+    println!("{:<14} {:<16} {:<24} {:>12} {:>12} {:>12}  status", "spec", "dataset", "metric", "baseline", "now", "tolerance");
     for path in &specs {
         let spec = crate::spec::load(path)?;
         let baseline_path = args.baselines.join(format!("{}.json", spec.name));
@@ -27,7 +27,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
             let baseline = record_baseline(&spec, path, &data, args.seeds)?;
             crate::results::atomic::write_json_atomic(&baseline_path, &baseline)?;
             for m in &baseline.metrics {
-                println!("{:<14} {:<16} {:<14} {:>12.6} {:>12} {:>12.6}  recorded", spec.name, m.dataset, m.metric, m.value, "", m.tolerance);
+                println!("{:<14} {:<16} {:<24} {:>12.6} {:>12} {:>12.6}  recorded", spec.name, m.dataset, m.metric, m.value, "", m.tolerance);
             }
             continue;
         }
@@ -54,7 +54,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
         for row in compare(&baseline, &now) {
             let now = row.now.map(|v| format!("{v:.6}")).unwrap_or_else(|| "missing".into());
             let status = if row.pass { "pass" } else { "FAIL" };
-            println!("{:<14} {:<16} {:<14} {:>12.6} {:>12} {:>12.6}  {status}", spec.name, row.dataset, row.metric, row.baseline, now, row.tolerance);
+            println!("{:<14} {:<16} {:<24} {:>12.6} {:>12} {:>12.6}  {status}", spec.name, row.dataset, row.metric, row.baseline, now, row.tolerance);
             failures += usize::from(!row.pass);
         }
     }

@@ -1,7 +1,8 @@
 //! Model families. `member_mlp` is the member-batched network the MLP models build on;
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
-//! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline. `family` picks the family a UCI plan asks for.
+//! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline, `gp` the exact Gaussian process. `family` picks the family a UCI plan asks for.
 
+pub mod gp;
 pub mod mc_dropout;
 pub mod mc_host;
 pub mod member_mlp;
@@ -23,5 +24,6 @@ pub fn family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
             training: plan.training.clone(),
             mc_samples: plan.mc_samples,
         }),
+        ModelPlan::Gp(gp) => Box::new(gp::GpFamily { plan: gp.clone() }),
     }
 }

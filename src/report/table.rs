@@ -36,7 +36,7 @@ pub fn secondary_metric(model: &str) -> Option<(&'static str, &'static str)> {
 #[allow(clippy::type_complexity)]
 fn published_columns(model: &str) -> ([&'static str; 2], fn(UciSet) -> [Option<(Stat, Stat)>; 2]) {
     match model {
-        "mfvi" => (["paper VI", "paper PBP"], |set| {
+        "mfvi" | "gp" => (["paper VI", "paper PBP"], |set| {
             let p = paper(set);
             [p.map(|p| (p.vi_rmse, p.vi_ll)), p.map(|p| (p.pbp_rmse, p.pbp_ll))]
         }),

@@ -64,6 +64,16 @@ pub struct UciSetPlan {
 pub enum ModelPlan {
     McDropout(MlpPlan),
     Mfvi(MfviPlan),
+    Gp(GpPlan),
+}
+
+#[derive(Debug, Clone)]
+pub struct GpPlan {
+    pub restarts: usize,
+    pub iterations: usize,
+    pub lr: f64,
+    pub noise_floor: f64,
+    pub max_rows: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -133,8 +143,26 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
     let (model, hidden_units, needs_tau) = match &raw.model {
-        Model::McDropout(model) => (ModelPlan::McDropout(mlp_plan(model, path, text)?), model.hidden_units, true),
-        Model::Mfvi(model) => (ModelPlan::Mfvi(mfvi_plan(model, path, text)?), model.hidden_units, model.noise == Noise::Grid),
+        Model::McDropout(model) => (ModelPlan::McDropout(mlp_plan(model, path, text)?), Some(model.hidden_units), true),
+        Model::Mfvi(model) => (ModelPlan::Mfvi(mfvi_plan(model, path, text)?), Some(model.hidden_units), model.noise == Noise::Grid),
+        Model::Gp(gp) => (
+            ModelPlan::Gp(GpPlan {
+                restarts: gp.restarts.get(),
+                iterations: gp.iterations.get(),
+                lr: gp.lr.get(),
+                noise_floor: gp.noise_floor.get(),
+                max_rows: gp.max_rows.get(),
+            }),
+            None,
+            false,
+        ),
+    };
+    let neural = hidden_units.is_some();
+    let (training, mc_samples) = match (&raw.training, &raw.evaluation) {
+        (Some(t), Some(e)) => (Some(t), e.mc_samples.get()),
+        (t, e) if !neural => (t.as_ref(), e.as_ref().map_or(1, |e| e.mc_samples.get())),
+        (None, _) => return Err(rule_error(path, text, "model", "training: this model trains a network; add a `training:` section")),
+        (_, None) => return Err(rule_error(path, text, "model", "evaluation: this model samples predictions; add `evaluation: {mc_samples: T}`")),
     };
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
@@ -157,8 +185,8 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         }
         sets.push(UciSetPlan {
             set: *set,
-            hidden_units: settings.hidden_units.unwrap_or(hidden_units).get(),
-            epochs: settings.epochs.unwrap_or(raw.training.epochs).get(),
+            hidden_units: settings.hidden_units.or(hidden_units).map_or(0, |c| c.get()),
+            epochs: settings.epochs.or(training.map(|t| t.epochs)).map_or(0, |c| c.get()),
             taus,
         });
     }
@@ -167,19 +195,20 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
             return Err(rule_error(path, text, "splits", "task.uci.splits.list: list at least one split index"));
         }
     }
-    let Optimizer::Adam(adam) = &raw.training.optimizer;
+    let training = match training {
+        Some(t) => {
+            let Optimizer::Adam(adam) = &t.optimizer;
+            TrainingPlan { batch_size: t.batch_size.get(), lr: adam.lr.get(), beta1: adam.beta1.get(), beta2: adam.beta2.get(), eps: adam.eps.get() }
+        }
+        // Unused by models that do not train a network.
+        None => TrainingPlan { batch_size: 1, lr: 0.0, beta1: 0.0, beta2: 0.0, eps: 0.0 },
+    };
     Ok(UciPlan {
         sets,
         splits: task.splits.clone(),
         model,
-        training: TrainingPlan {
-            batch_size: raw.training.batch_size.get(),
-            lr: adam.lr.get(),
-            beta1: adam.beta1.get(),
-            beta2: adam.beta2.get(),
-            eps: adam.eps.get(),
-        },
-        mc_samples: raw.evaluation.mc_samples.get(),
+        training,
+        mc_samples,
         validation_fraction: raw.selection.validation_fraction.get(),
         selection_metric: raw.selection.metric,
         splits_per_program: raw.run.splits_per_program.map(|c| c.get()),

@@ -7,5 +7,5 @@ pub mod load;
 pub mod raw;
 pub mod values;
 
-pub use check::{Experiment, MfviPlan, MlpPlan, ModelPlan, Spec, TrainingPlan, UciPlan, UciSetPlan, WeightDecayRule};
+pub use check::{Experiment, GpPlan, MfviPlan, MlpPlan, ModelPlan, Spec, TrainingPlan, UciPlan, UciSetPlan, WeightDecayRule};
 pub use load::{load, parse, to_yaml};

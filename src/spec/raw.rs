@@ -33,8 +33,12 @@ pub struct RawSpec {
     pub task: Task,
     #[serde(with = "yaml_serde::with::singleton_map")]
     pub model: Model,
-    pub training: Training,
-    pub evaluation: Evaluation,
+    /// Required by the neural models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<Training>,
+    /// Required by the sampling models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
     /// Hyper-parameter selection; default: last 20 % of each training split, best validation LL.
     #[serde(default)]
     pub selection: Selection,
@@ -97,6 +101,44 @@ pub enum Model {
     McDropout(McDropout),
     /// A mean-field Gaussian variational BNN (Bayes by Backprop, local reparameterization).
     Mfvi(Mfvi),
+    /// Exact GP regression, SE-ARD kernel, hyper-parameters by marginal likelihood.
+    Gp(Gp),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gp {
+    /// Starting points of the marginal-likelihood optimization. Default 3.
+    #[serde(default = "three")]
+    pub restarts: Count,
+    /// Adam steps on the log hyper-parameters. Default 200.
+    #[serde(default = "two_hundred")]
+    pub iterations: Count,
+    /// Adam learning rate. Default 0.05.
+    #[serde(default = "gp_lr")]
+    pub lr: Positive,
+    /// Smallest noise variance (standardized targets), keeps K well conditioned. Default 1e-6.
+    #[serde(default = "noise_floor")]
+    pub noise_floor: Positive,
+    /// Largest training set fitted exactly (n x n kernel). Default 2000.
+    #[serde(default = "max_rows")]
+    pub max_rows: Count,
+}
+
+fn three() -> Count {
+    Count::try_from(3).expect("valid")
+}
+fn two_hundred() -> Count {
+    Count::try_from(200).expect("valid")
+}
+fn gp_lr() -> Positive {
+    Positive::try_from(0.05).expect("valid")
+}
+fn noise_floor() -> Positive {
+    Positive::try_from(1e-6).expect("valid")
+}
+fn max_rows() -> Count {
+    Count::try_from(2000).expect("valid")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

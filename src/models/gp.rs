@@ -1,0 +1,240 @@
+//! Exact Gaussian-process regression: squared-exponential kernel with ARD length-scales,
+//! signal variance and Gaussian noise; hyper-parameters by maximizing the log marginal
+//! likelihood with Adam on their logarithms from several starting points; closed-form
+//! predictive mean and variance, so the test log-likelihood is exact. All in float64.
+//!
+//! Splits and restarts are batched: every (split, restart) is one member of a batch of
+//! kernel matrices, factorized by one batched Cholesky.
+//!
+//! -log p(y | X) = 1/2 y^T K^-1 y + sum_i log L_ii + n/2 log 2 pi, K = k(X, X) + s_n^2 I = L L^T.
+
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use crate::error::{Error, Result};
+use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::rng::{member_rng, uniform};
+use crate::spec::{GpPlan, UciSetPlan};
+
+/// Largest jitter added to a kernel's diagonal before giving up on its Cholesky factor.
+const MAX_JITTER: f64 = 1e-2;
+
+/// Kernel hyper-parameters of B members, as logarithms.
+/// # Shapes
+/// log_lengthscales: [B, D], log_signal_std: [B], log_noise_std: [B]
+pub struct GpParams {
+    pub log_lengthscales: Tensor,
+    pub log_signal_std: Tensor,
+    pub log_noise_std: Tensor,
+}
+
+impl GpParams {
+    fn select(&self, index: &Tensor) -> Result<GpParams> {
+        Ok(GpParams {
+            log_lengthscales: self.log_lengthscales.f_index_select(0, index)?,
+            log_signal_std: self.log_signal_std.f_index_select(0, index)?,
+            log_noise_std: self.log_noise_std.f_index_select(0, index)?,
+        })
+    }
+}
+
+/// k(a, b) = s_f^2 exp(-1/2 sum_d (a_d - b_d)^2 / l_d^2).
+/// # Shapes
+/// a: [B, n, D], b: [B, m, D] -> [B, n, m]
+pub fn se_ard(a: &Tensor, b: &Tensor, p: &GpParams) -> Result<Tensor> {
+    let ls = p.log_lengthscales.f_exp()?.f_unsqueeze(1)?;
+    let (a, b) = (a.f_div(&ls)?, b.f_div(&ls)?);
+    let a2 = a.f_square()?.f_sum_dim_intlist(-1i64, true, Kind::Double)?;
+    let b2 = b.f_square()?.f_sum_dim_intlist(-1i64, true, Kind::Double)?.f_transpose(1, 2)?;
+    let d2 = a2.f_add(&b2)?.f_sub(&a.f_bmm(&b.f_transpose(1, 2)?)?.f_mul_scalar(2.0)?)?.f_clamp_min(0.0)?;
+    let sf2 = p.log_signal_std.f_mul_scalar(2.0)?.f_exp()?.f_view([-1, 1, 1])?;
+    Ok(d2.f_mul_scalar(-0.5)?.f_exp()?.f_mul(&sf2)?)
+}
+
+/// Cholesky factor of a batch of SPD matrices, adding diagonal jitter (1e-8, x10 each try)
+/// where a factorization fails; an error that names the fix once `MAX_JITTER` is not enough.
+pub fn cholesky_with_jitter(k: &Tensor) -> Result<Tensor> {
+    let n = k.size()[1];
+    let eye = Tensor::f_eye(n, (Kind::Double, k.device()))?;
+    let mut jitter = 0.0;
+    loop {
+        let (l, info) = k.f_add(&eye.f_mul_scalar(jitter)?)?.f_linalg_cholesky_ex(false, false)?;
+        let failed = i64::try_from(info.f_gt(0)?.f_sum(Kind::Int64)?)?;
+        if failed == 0 {
+            if jitter > 0.0 {
+                tracing::debug!("cholesky needed jitter {jitter:e}");
+            }
+            return Ok(l);
+        }
+        jitter = if jitter == 0.0 { 1e-8 } else { jitter * 10.0 };
+        if jitter > MAX_JITTER {
+            return Err(Error::Report(format!(
+                "GP kernel matrix is not positive definite for {failed} member(s) even with jitter {MAX_JITTER:e} on its diagonal; \
+                 raise model.gp.noise_floor (the smallest noise variance) or check the inputs for duplicated rows with different targets"
+            )));
+        }
+    }
+}
+
+/// Negative log marginal likelihood per member: [B].
+/// # Shapes
+/// x: [B, n, D], y: [B, n]
+pub fn negative_log_marginal_likelihood(x: &Tensor, y: &Tensor, p: &GpParams, noise_floor: f64) -> Result<Tensor> {
+    let n = x.size()[1];
+    let k = with_noise(&se_ard(x, x, p)?, p, noise_floor)?;
+    let l = cholesky_with_jitter(&k)?;
+    let y = y.f_unsqueeze(-1)?;
+    let alpha = y.f_cholesky_solve(&l, false)?;
+    let fit = y.f_mul(&alpha)?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?.f_mul_scalar(0.5)?;
+    let log_det = l.f_diagonal(0, 1, 2)?.f_log()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    Ok(fit.f_add(&log_det)?.f_add_scalar(0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln())?)
+}
+
+fn noise_variance(p: &GpParams, noise_floor: f64) -> Result<Tensor> {
+    Ok(p.log_noise_std.f_mul_scalar(2.0)?.f_exp()?.f_add_scalar(noise_floor)?)
+}
+
+fn with_noise(k: &Tensor, p: &GpParams, noise_floor: f64) -> Result<Tensor> {
+    let n = k.size()[1];
+    let eye = Tensor::f_eye(n, (Kind::Double, k.device()))?;
+    Ok(k.f_add(&eye.f_unsqueeze(0)?.f_mul(&noise_variance(p, noise_floor)?.f_view([-1, 1, 1])?)?)?)
+}
+
+/// Predictive mean and variance of y (noise included) at `x_star`.
+/// # Shapes
+/// x: [B, n, D], y: [B, n], x_star: [B, m, D] -> ([B, m], [B, m])
+pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &GpParams, noise_floor: f64) -> Result<(Tensor, Tensor)> {
+    let _guard = tch::no_grad_guard();
+    let l = cholesky_with_jitter(&with_noise(&se_ard(x, x, p)?, p, noise_floor)?)?;
+    let k_star = se_ard(x, x_star, p)?; // [B, n, m]
+    let alpha = y.f_unsqueeze(-1)?.f_cholesky_solve(&l, false)?; // [B, n, 1]
+    let mean = k_star.f_transpose(1, 2)?.f_bmm(&alpha)?.f_squeeze_dim(-1)?;
+    let v = l.f_linalg_solve_triangular(&k_star, false, true, false)?; // L^-1 K*
+    let prior_var = p.log_signal_std.f_mul_scalar(2.0)?.f_exp()?.f_unsqueeze(1)?;
+    let var = prior_var
+        .f_sub(&v.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?)?
+        .f_clamp_min(0.0)?
+        .f_add(&noise_variance(p, noise_floor)?.f_unsqueeze(1)?)?;
+    Ok((mean, var))
+}
+
+/// Fits each member's hyper-parameters from `plan.restarts` starting points and keeps, per
+/// member, the restart with the lowest final negative log marginal likelihood.
+/// # Shapes
+/// x: [S, n, D], y: [S, n] (float64) -> parameters for S members and their NLML [S]
+pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device) -> Result<(GpParams, Tensor)> {
+    let s = seeds.len() as i64;
+    let r = plan.restarts as i64;
+    let d = x.size()[2];
+    // Member (split i, restart j) sits at i * R + j. Restart 0 starts at unit length-scales
+    // (inputs are standardized), unit signal and noise std 0.1; the others are perturbed.
+    let mut init_ls = Vec::new();
+    let mut init_sf = Vec::new();
+    let mut init_sn = Vec::new();
+    for &seed in seeds {
+        let mut rng = member_rng(seed);
+        for j in 0..r {
+            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
+            for _ in 0..d {
+                init_ls.push(jitter(&mut rng, 1.0));
+            }
+            init_sf.push(jitter(&mut rng, 0.5));
+            init_sn.push(0.1f64.ln() + jitter(&mut rng, 1.0));
+        }
+    }
+    let vs = nn::VarStore::new(device);
+    let root = vs.root();
+    let as_var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
+        Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(device)?)?)
+    };
+    let params = GpParams {
+        log_lengthscales: as_var("log_lengthscales", &init_ls, &[s * r, d])?,
+        log_signal_std: as_var("log_signal_std", &init_sf, &[s * r])?,
+        log_noise_std: as_var("log_noise_std", &init_sn, &[s * r])?,
+    };
+    let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
+    let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
+    let mut adam = nn::Adam::default().build(&vs, plan.lr)?;
+    for _ in 0..plan.iterations {
+        let loss = negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor)?.f_sum(Kind::Double)?;
+        adam.zero_grad();
+        loss.f_backward()?;
+        adam.step();
+    }
+    let final_nlml = tch::no_grad(|| negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor))?;
+    // Best restart of each member: [S] indices into the S * R batch.
+    let per_member = final_nlml.f_view([s, r])?.f_nan_to_num(f64::INFINITY, f64::INFINITY, f64::INFINITY)?;
+    let best = per_member.f_argmin(1i64, false)?.f_add(&Tensor::f_arange_start_step(0, s * r, r, (Kind::Int64, device))?)?;
+    let chosen = tch::no_grad(|| params.select(&best))?;
+    let chosen = GpParams {
+        log_lengthscales: chosen.log_lengthscales.detach(),
+        log_signal_std: chosen.log_signal_std.detach(),
+        log_noise_std: chosen.log_noise_std.detach(),
+    };
+    Ok((chosen, final_nlml.f_index_select(0, &best)?))
+}
+
+/// The GP as a UCI model family: no grid (the marginal likelihood picks the hyper-parameters),
+/// exact Gaussian predictive, scores in original units.
+pub struct GpFamily {
+    pub plan: GpPlan,
+}
+
+impl RegressionFamily for GpFamily {
+    fn name(&self) -> &'static str {
+        "gp"
+    }
+
+    fn grid(&self, _set: &UciSetPlan) -> Vec<Hyper> {
+        vec![Vec::new()]
+    }
+
+    fn steps(&self, _n: usize, _set: &UciSetPlan) -> u64 {
+        1
+    }
+
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let s = program.members.len() as i64;
+        let n = program.n as i64;
+        if program.n > self.plan.max_rows {
+            return Err(Error::Report(format!(
+                "{}: {n} training rows exceed model.gp.max_rows = {}; the exact GP's n x n kernel does not fit that budget \
+                 (the sparse GP for large sets is not implemented yet): raise max_rows or leave the set out with --only",
+                set.set, self.plan.max_rows
+            )));
+        }
+        let d = program.held_x.size()[2];
+        let x = program.stacked.x.f_view([s, n, d])?.f_to_kind(Kind::Double)?;
+        let y = program.stacked.y.f_view([s, n])?.f_to_kind(Kind::Double)?;
+        let seeds: Vec<u64> = program.members.iter().map(|m| m.seed).collect();
+        let (params, nlml) = fit(&x, &y, &seeds, &self.plan, env.device)?;
+        let x_star = program.held_x.f_to_kind(Kind::Double)?;
+        let (mean, var) = predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
+        let mean: Vec<f64> = Vec::try_from(&mean.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
+        let var: Vec<f64> = Vec::try_from(&var.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
+        let nlml: Vec<f64> = Vec::try_from(&nlml.f_to_device(Device::Cpu)?)?;
+        let noise: Vec<f64> = Vec::try_from(&params.log_noise_std.f_exp()?.f_to_device(Device::Cpu)?)?;
+        env.progress.inc(1);
+        let m = program.n_held;
+        Ok(program
+            .members
+            .iter()
+            .enumerate()
+            .map(|(k, member)| {
+                let y = &program.held_y[k * m..(k + 1) * m];
+                let mu: Vec<f64> = mean[k * m..(k + 1) * m].iter().map(|v| v * member.y_std + member.y_mean).collect();
+                let ll = (0..m)
+                    .map(|i| crate::metrics::gaussian_log_likelihood(y[i], mu[i], var[k * m + i] * member.y_std * member.y_std))
+                    .sum::<f64>()
+                    / m as f64;
+                Scores {
+                    rmse: crate::metrics::rmse(y, &mu),
+                    ll,
+                    extra: vec![
+                        ("noise_std".to_string(), noise[k] * member.y_std),
+                        ("nlml_per_row".to_string(), nlml[k] / program.n as f64),
+                    ],
+                }
+            })
+            .collect())
+    }
+}
