@@ -75,8 +75,14 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct TableArgs {
-    /// Experiment name (a folder under the results directory).
-    pub experiment: String,
+    /// Experiment name(s) (folders under the results directory). One: its detailed table.
+    /// Several: the paper's Table 1 layout, one column per experiment beside the published
+    /// VI, PBP and Dropout columns, best of each row in bold.
+    #[arg(required = true)]
+    pub experiments: Vec<String>,
+    /// With several experiments: only this metric (default: RMSE then test LL).
+    #[arg(long, value_enum)]
+    pub metric: Option<crate::report::compare::Metric>,
     #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
     pub format: TableFormat,
     /// Also write the table to this file (atomically).

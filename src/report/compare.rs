@@ -1,0 +1,158 @@
+//! The comparison tables of the paper's Table 1 layout: one row per data set, our models'
+//! columns (one per experiment) beside the published VI, PBP and Dropout columns, for RMSE
+//! or test log-likelihood, mean +- standard error, the best mean of each row in bold.
+
+use super::published::{paper, PaperRow, Stat};
+use super::table::SetSummary;
+use crate::cli::TableFormat;
+use crate::data::uci::UciSet;
+
+/// Which metric a comparison table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    Rmse,
+    Ll,
+}
+
+impl Metric {
+    fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Metric::Rmse => a < b,
+            Metric::Ll => a > b,
+        }
+    }
+}
+
+/// The column label of an experiment's model.
+pub fn model_label(model: &str) -> &'static str {
+    match model {
+        "mc_dropout" => "Dropout",
+        "mfvi" => "VI",
+        "gp" => "GP",
+        _ => "model",
+    }
+}
+
+/// Renders one comparison table; `ours` is (column label, summaries) per experiment.
+pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableFormat, title: &str) -> String {
+    let mut sets: Vec<String> = ours.iter().flat_map(|(_, s)| s.iter().map(|r| r.dataset.clone())).collect();
+    sets.sort_by_key(|d| d.parse::<UciSet>().map(|u| u as usize).unwrap_or(usize::MAX));
+    sets.dedup();
+    let mut header: Vec<String> = vec!["Data set".into()];
+    header.extend(ours.iter().map(|(label, _)| format!("{label} (ours)")));
+    header.extend(["VI (paper)", "PBP (paper)", "Dropout (paper)"].map(String::from));
+    let rows: Vec<(String, Vec<Option<(Stat, bool)>>)> = sets
+        .iter()
+        .map(|dataset| {
+            let set = dataset.parse::<UciSet>().ok();
+            let name = set.map(|s| s.display_name().to_string()).unwrap_or_else(|| dataset.clone());
+            let mut cells: Vec<Option<(Stat, bool)>> = ours
+                .iter()
+                .map(|(_, summaries)| {
+                    summaries.iter().find(|s| &s.dataset == dataset).map(|s| (if metric == Metric::Rmse { s.rmse } else { s.ll }, false))
+                })
+                .collect();
+            let published = set.and_then(paper);
+            let columns: [fn(&PaperRow) -> (Stat, Stat); 3] =
+                [|p| (p.vi_rmse, p.vi_ll), |p| (p.pbp_rmse, p.pbp_ll), |p| (p.dropout_rmse, p.dropout_ll)];
+            for pick in columns {
+                cells.push(published.map(|p| {
+                    let (rmse, ll) = pick(p);
+                    (if metric == Metric::Rmse { rmse } else { ll }, true)
+                }));
+            }
+            (name, cells)
+        })
+        .collect();
+    let mut out = String::new();
+    let decimals = |stat: Stat, published: bool| if published || stat.0.abs() >= 1.0 { 2 } else { 3 };
+    let text = |cell: &Option<(Stat, bool)>, sep: &str| match cell {
+        Some((stat, published)) => {
+            let d = decimals(*stat, *published);
+            format!("{:.d$}{sep}{:.d$}", stat.0, stat.1)
+        }
+        None => "-".into(),
+    };
+    let best = |cells: &[Option<(Stat, bool)>]| -> Option<f64> {
+        cells.iter().flatten().map(|(s, _)| s.0).fold(None, |b, v| match b {
+            Some(b) if !metric.better(v, b) => Some(b),
+            _ => Some(v),
+        })
+    };
+    match format {
+        TableFormat::Markdown => {
+            out.push_str(&format!("{title}\n\n| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len())));
+            for (name, cells) in &rows {
+                let top = best(cells);
+                let shown: Vec<String> = cells
+                    .iter()
+                    .map(|c| {
+                        let t = text(c, " ± ");
+                        if c.is_some() && c.map(|(s, _)| s.0) == top { format!("**{t}**") } else { t }
+                    })
+                    .collect();
+                out.push_str(&format!("| {name} | {} |\n", shown.join(" | ")));
+            }
+        }
+        TableFormat::Latex => {
+            out.push_str(&format!("% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n{} \\\\\n\\hline\n", "r".repeat(header.len() - 1), header.join(" & ")));
+            for (name, cells) in &rows {
+                let top = best(cells);
+                let shown: Vec<String> = cells
+                    .iter()
+                    .map(|c| {
+                        let t = text(c, " $\\pm$ ");
+                        if c.is_some() && c.map(|(s, _)| s.0) == top { format!("\\textbf{{{t}}}") } else { t }
+                    })
+                    .collect();
+                out.push_str(&format!("{name} & {} \\\\\n", shown.join(" & ")));
+            }
+            out.push_str("\\hline\n\\end{tabular}\n");
+        }
+        TableFormat::Csv => {
+            let slug = |h: &str| h.to_lowercase().replace(['(', ')'], "").split_whitespace().collect::<Vec<_>>().join("_");
+            let mut names = vec!["dataset".to_string()];
+            for h in &header[1..] {
+                names.push(format!("{}_mean", slug(h)));
+                names.push(format!("{}_se", slug(h)));
+            }
+            out.push_str(&format!("# {title}\n{}\n", names.join(",")));
+            for (name, cells) in &rows {
+                let mut values = vec![name.clone()];
+                for c in cells {
+                    match c {
+                        Some(((m, s), _)) => values.extend([m.to_string(), s.to_string()]),
+                        None => values.extend([String::new(), String::new()]),
+                    }
+                }
+                out.push_str(&format!("{}\n", values.join(",")));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(dataset: &str, rmse: f64, ll: f64) -> SetSummary {
+        SetSummary { dataset: dataset.into(), model: "x".into(), splits: 20, rmse: (rmse, 0.1), ll: (ll, 0.01), rmse_standard: None }
+    }
+
+    #[test]
+    fn best_mean_of_each_row_is_bold_across_ours_and_published() {
+        let ours = vec![
+            ("Dropout".to_string(), vec![summary("bostonHousing", 2.80, -2.40), summary("yacht", 0.60, -1.20)]),
+            ("GP".to_string(), vec![summary("bostonHousing", 2.50, -2.30)]),
+        ];
+        let rmse = render(&ours, Metric::Rmse, TableFormat::Markdown, "t");
+        assert!(rmse.contains("| Boston | 2.80 ± 0.10 | **2.50 ± 0.10** | 4.32 ± 0.29 | 3.01 ± 0.18 | 2.97 ± 0.19 |"), "{rmse}");
+        assert!(rmse.contains("| Yacht | **0.600 ± 0.100** | - | 6.89 ± 0.67 | 1.02 ± 0.05 | 1.11 ± 0.09 |"), "{rmse}");
+        let ll = render(&ours, Metric::Ll, TableFormat::Markdown, "t");
+        assert!(ll.contains("| Boston | -2.40 ± 0.01 | **-2.30 ± 0.01** |"), "{ll}");
+        // Published numbers win when they are best.
+        let worse = vec![("VI".to_string(), vec![summary("yacht", 9.0, -4.0)])];
+        assert!(render(&worse, Metric::Rmse, TableFormat::Markdown, "t").contains("**1.02 ± 0.05**"));
+    }
+}
