@@ -26,9 +26,17 @@ smoke: setup
 	$(BIN) run experiments/smoke-uci.yaml
 	$(BIN) table smoke-uci
 
+UCI := uci-dropout uci-vi uci-gp
+
 reproduce: setup
-	$(BIN) run experiments/uci-dropout.yaml
-	$(BIN) table uci-dropout --output results/uci-dropout/table.md
+	for e in $(UCI); do $(BIN) run experiments/$$e.yaml || exit 1; done
+	for e in $(UCI); do $(BIN) table $$e --output results/$$e/table.md > /dev/null || exit 1; done
+	mkdir -p results/tables
+	for f in markdown:md csv:csv latex:tex; do \
+	  $(BIN) table $(UCI) --metric rmse --format $${f%%:*} --output results/tables/uci-rmse.$${f##*:} > /dev/null && \
+	  $(BIN) table $(UCI) --metric ll --format $${f%%:*} --output results/tables/uci-ll.$${f##*:} > /dev/null || exit 1; \
+	done
+	cat results/tables/uci-rmse.md results/tables/uci-ll.md
 
 clean:
 	cargo clean
