@@ -11,7 +11,7 @@ use super::BadInput;
 use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
-use crate::models::mc_dropout::{self, FitOptions, HeldOut, McDropoutFamily};
+use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
 use crate::protocol::regression::RegressionFamily;
 use crate::protocol::uci::{build_program, grid_rows};
 use crate::spec::{Experiment, ModelPlan};
@@ -39,14 +39,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let program = build_program(spec.seed, set_plan, &data, &rows, &configs, "grid", device)?;
     let options = FitOptions { epochs: args.epochs, ..family.fit_options(set_plan, data.x.cols) };
     let dropout_members = family.members(&program);
-    let held_out = HeldOut {
-        x: program.held_x.shallow_clone(),
-        y: program.held_y.clone(),
-        n: program.n_held,
-        y_mean: program.members.iter().map(|m| m.y_mean).collect(),
-        y_std: program.members.iter().map(|m| m.y_std).collect(),
-        tau: program.members.iter().map(|m| m.get("tau")).collect(),
-    };
+    let held_out = family.held_out(&program);
     let members = program.members.len();
     println!(
         "bench uci: set={set} members={members} ({} splits x {} grid points) epochs={} rows/member={} widths={:?} device={}",

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::member_mlp::{draw_masks, MemberMlp};
+use super::member_mlp::{draw_masks, mlp_widths, MemberMlp};
 use crate::error::Result;
 use crate::rng::{derive_seed, member_rng, shuffle, MemberRng};
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
@@ -26,15 +26,24 @@ pub struct McDropoutFamily {
 
 impl McDropoutFamily {
     pub fn fit_options(&self, set: &UciSetPlan, inputs: usize) -> FitOptions {
-        let mut widths = vec![inputs];
-        widths.extend(std::iter::repeat_n(set.hidden_units, self.mlp.hidden_layers));
-        widths.push(1);
         FitOptions {
-            widths,
+            widths: mlp_widths(inputs, set.hidden_units, self.mlp.hidden_layers),
             activation: self.mlp.activation,
             epochs: set.epochs,
             batch_size: self.training.batch_size,
             optimizer: self.training.clone(),
+        }
+    }
+
+    /// The program's held-out rows, with each member's target scaling and precision tau.
+    pub fn held_out(&self, program: &Program) -> HeldOut {
+        HeldOut {
+            x: program.held_x.shallow_clone(),
+            y: program.held_y.clone(),
+            n: program.n_held,
+            y_mean: program.members.iter().map(|m| m.y_mean).collect(),
+            y_std: program.members.iter().map(|m| m.y_std).collect(),
+            tau: program.members.iter().map(|m| m.get("tau")).collect(),
         }
     }
 
@@ -73,14 +82,7 @@ impl RegressionFamily for McDropoutFamily {
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.fit_options(set, program.held_x.size()[2] as usize);
         let members = self.members(program);
-        let held_out = HeldOut {
-            x: program.held_x.shallow_clone(),
-            y: program.held_y.clone(),
-            n: program.n_held,
-            y_mean: program.members.iter().map(|m| m.y_mean).collect(),
-            y_std: program.members.iter().map(|m| m.y_std).collect(),
-            tau: program.members.iter().map(|m| m.get("tau")).collect(),
-        };
+        let held_out = self.held_out(program);
         let net = fit(&program.stacked, program.n, &members, &options, env.device, env.progress)?;
         env.progress.set_message(format!("MC evaluation, T={}", self.mc_samples));
         let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;

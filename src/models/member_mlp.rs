@@ -118,19 +118,39 @@ pub fn draw_masks(
     layer_inputs: &[usize],
     device: Device,
 ) -> Result<Vec<Tensor>> {
+    layer_inputs
+        .iter()
+        .map(|&width| per_stream_tensor(rngs, rows, width, device, |k, rng, chunk| fill_dropout_mask(rng, rates[k], chunk)))
+        .collect()
+}
+
+/// A [len(rngs), rows, width] f32 tensor on `device` whose k-th slab is written on the host
+/// by `fill(k, &mut rngs[k], slab)`, slabs in parallel. The host buffer is the tensor's own
+/// memory, so nothing is copied on the CPU.
+pub fn per_stream_tensor(
+    rngs: &mut [MemberRng],
+    rows: usize,
+    width: usize,
+    device: Device,
+    fill: impl Fn(usize, &mut MemberRng, &mut [f32]) + Sync,
+) -> Result<Tensor> {
     let k = rngs.len();
-    let mut masks = Vec::with_capacity(layer_inputs.len());
-    for &width in layer_inputs {
-        let per_member = rows * width;
-        let mask = Tensor::f_empty([k as i64, rows as i64, width as i64], (Kind::Float, Device::Cpu))?;
-        // SAFETY: `mask` was just allocated: a contiguous CPU f32 tensor of k * per_member
-        // elements that nothing else references while the slice lives.
-        let buf = unsafe { std::slice::from_raw_parts_mut(mask.data_ptr() as *mut f32, k * per_member) };
-        buf.par_chunks_mut(per_member.max(1))
-            .zip(rngs.par_iter_mut())
-            .zip(rates.par_iter())
-            .for_each(|((chunk, rng), &p)| fill_dropout_mask(rng, p, chunk));
-        masks.push(if device == Device::Cpu { mask } else { mask.f_to_device(device)? });
-    }
-    Ok(masks)
+    let per_stream = rows * width;
+    let tensor = Tensor::f_empty([k as i64, rows as i64, width as i64], (Kind::Float, Device::Cpu))?;
+    // SAFETY: `tensor` was just allocated: a contiguous CPU f32 tensor of k * per_stream
+    // elements that nothing else references while the slice lives.
+    let buf = unsafe { std::slice::from_raw_parts_mut(tensor.data_ptr() as *mut f32, k * per_stream) };
+    buf.par_chunks_mut(per_stream.max(1))
+        .zip(rngs.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (chunk, rng))| fill(i, rng, chunk));
+    Ok(if device == Device::Cpu { tensor } else { tensor.f_to_device(device)? })
+}
+
+/// Layer widths of a one-output MLP: inputs, `layers` hidden layers of `units`, 1.
+pub fn mlp_widths(inputs: usize, units: usize, layers: usize) -> Vec<usize> {
+    let mut widths = vec![inputs];
+    widths.extend(std::iter::repeat_n(units, layers));
+    widths.push(1);
+    widths
 }

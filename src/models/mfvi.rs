@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::mc_dropout::{sample_rng, McAccumulator, StackedRows};
+use super::member_mlp::{mlp_widths, per_stream_tensor};
 use crate::error::Result;
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::rng::{derive_seed, fill_standard_normal, glorot_uniform, member_rng, shuffle, MemberRng};
@@ -154,18 +155,10 @@ impl MemberBnn {
 /// # Shapes
 /// returns noise[l]: [len(rngs), rows, layer_outputs[l]]
 pub fn draw_noise(rngs: &mut [MemberRng], rows: usize, layer_outputs: &[usize], device: Device) -> Result<Vec<Tensor>> {
-    let k = rngs.len();
-    let mut noise = Vec::with_capacity(layer_outputs.len());
-    for &width in layer_outputs {
-        let per = rows * width;
-        let t = Tensor::f_empty([k as i64, rows as i64, width as i64], (Kind::Float, Device::Cpu))?;
-        // SAFETY: `t` was just allocated: a contiguous CPU f32 tensor of k * per elements that
-        // nothing else references while the slice lives.
-        let buf = unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, k * per) };
-        buf.par_chunks_mut(per.max(1)).zip(rngs.par_iter_mut()).for_each(|(chunk, rng)| fill_standard_normal(rng, chunk));
-        noise.push(if device == Device::Cpu { t } else { t.f_to_device(device)? });
-    }
-    Ok(noise)
+    layer_outputs
+        .iter()
+        .map(|&width| per_stream_tensor(rngs, rows, width, device, |_, rng, chunk| fill_standard_normal(rng, chunk)))
+        .collect()
 }
 
 /// One variational network of a program.
@@ -315,11 +308,8 @@ pub struct MfviFamily {
 
 impl MfviFamily {
     pub fn options(&self, set: &UciSetPlan, inputs: usize) -> BnnOptions {
-        let mut widths = vec![inputs];
-        widths.extend(std::iter::repeat_n(set.hidden_units, self.plan.hidden_layers));
-        widths.push(1);
         BnnOptions {
-            widths,
+            widths: mlp_widths(inputs, set.hidden_units, self.plan.hidden_layers),
             activation: self.plan.activation,
             epochs: set.epochs,
             batch_size: self.training.batch_size,
