@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod logging;
 pub mod metrics;
 pub mod models;
 pub mod protocol;

@@ -6,15 +6,9 @@ use clap::Parser;
 fn main() {
     mcdrop::runtime::tune_allocator();
     let cli = mcdrop::cli::Cli::parse();
-    let level = match cli.verbose {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MCDROP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mcdrop={level}")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    mcdrop::logging::init(cli.verbose);
     if let Err(err) = mcdrop::cmd::dispatch(cli) {
+        tracing::debug!("{err:?}");
         eprintln!("error: {err:#}");
         std::process::exit(mcdrop::cmd::exit_code(&err));
     }

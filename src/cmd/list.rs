@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::cli::Cli;
 use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::results::store::Manifest;
 
 pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
     println!("Experiments in {}:", experiments.display());
@@ -20,8 +21,23 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
     for path in files {
         match crate::spec::load(&path) {
             Ok(spec) => {
-                let done = crate::results::ExperimentStore::new(&cli.results_dir, &spec.name).records().map(|r| r.len()).unwrap_or(0);
-                println!("  {:<16} {:<28} {done:>4} records  {}", spec.name, path.display(), spec.description.lines().next().unwrap_or(""));
+                let store = crate::results::ExperimentStore::new(&cli.results_dir, &spec.name);
+                let done = store.records().map(|r| r.len()).unwrap_or(0);
+                let last = store
+                    .read_json::<Manifest>(&store.dir().join("manifest.json"))
+                    .ok()
+                    .flatten()
+                    .and_then(|m| m.runs.last().cloned())
+                    .map(|run| match (run.outcome.as_str(), run.ended) {
+                        ("running", None) => format!("last run started {}: running, or interrupted", run.started),
+                        (outcome, Some(ended)) => format!("last run {outcome}, ended {ended}"),
+                        (outcome, None) => format!("last run {outcome}"),
+                    })
+                    .unwrap_or_else(|| "never run".into());
+                println!("  {:<16} {:<30} {done:>4} records  {last}", spec.name, path.display());
+                if !spec.description.is_empty() {
+                    println!("  {:<16} {}", "", spec.description.lines().next().unwrap_or(""));
+                }
             }
             Err(e) => println!("  (invalid) {e}"),
         }

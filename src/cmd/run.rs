@@ -53,6 +53,7 @@ pub struct ExecuteOptions {
 /// protocol (skipping recorded units unless forced) and closes the manifest entry.
 pub fn execute(spec: &Spec, store: &ExperimentStore, data: &DataDirs, device: Device, options: ExecuteOptions) -> anyhow::Result<RunSummary> {
     store.prepare(spec, options.force)?;
+    crate::logging::attach_run_log(&store.dir().join("run.log"))?;
     let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));
     let run_index = store.start_run(spec, &provenance)?;
     tracing::info!("experiment `{}` on {} -> {}", spec.name, provenance.device, store.dir().display());

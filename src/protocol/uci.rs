@@ -77,8 +77,9 @@ fn hyper_map(hyper: &Hyper) -> BTreeMap<String, f64> {
     hyper.iter().cloned().collect()
 }
 
+/// ` p=0.1 tau=0.5` (empty for a model without a grid).
 fn describe(hyper: &Hyper) -> String {
-    hyper.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(" ")
+    hyper.iter().map(|(n, v)| format!(" {n}={v}")).collect()
 }
 
 /// Rows one model trains on and the rows it is scored on, both from one split.
@@ -176,7 +177,7 @@ fn run_group(
         };
         ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
         ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        tracing::info!("{set} split {}: {} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
+        tracing::info!("{set} split {}:{} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
     }
     Ok(rows.len())
 }
