@@ -16,7 +16,9 @@ const BROKEN: &[(&str, &str)] = &[
     ("empty-grid", "empty-grid.yaml:10:5: model.mc_dropout.dropout: list at least one rate"),
     ("bad-name", "bad-name.yaml:1:1: name: experiment name must be non-empty"),
     ("missing-seed", "missing-seed.yaml:1:1: missing field `seed`"),
-    ("unknown-model", "unknown-model.yaml:8:3: model: unknown variant `mc_dropot`, expected `mc_dropout`"),
+    ("unknown-model", "unknown-model.yaml:8:3: model: unknown variant `mc_dropot`, expected one of `mc_dropout`, `mfvi`, `gp`"),
+    ("missing-training", "missing-training.yaml:7:1: training: this model trains a network; add a `training:` section"),
+    ("vi-grid-without-tau", "vi-grid-without-tau.yaml:6:7: task.uci.sets.yacht.tau: this model searches tau; list at least one value"),
     ("zero-epochs", "zero-epochs.yaml:13:3: training.epochs: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
 ];
@@ -38,7 +40,9 @@ fn each_broken_spec_is_located_and_explained() {
 fn good_specs_validate_including_the_shipped_experiments() {
     let root = common::repo_file("");
     common::mcdrop(&root)
-        .args(["validate", "tests/specs/good.yaml", "experiments/uci-dropout.yaml", "experiments/smoke-uci.yaml"])
+        .args(["validate", "tests/specs/good.yaml"])
+        .args(["experiments/uci-dropout.yaml", "experiments/uci-vi.yaml", "experiments/uci-gp.yaml"])
+        .args(["experiments/smoke-uci.yaml", "experiments/smoke-vi.yaml", "experiments/smoke-gp.yaml"])
         .assert()
         .success()
         .stdout(predicate::str::contains("ok: experiments/uci-dropout.yaml (experiment `uci-dropout`"));
