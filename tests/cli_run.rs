@@ -78,7 +78,8 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
     let csv = common::mcdrop(work.path()).args(["table", "smoke-uci", "--format", "csv", "--results-dir"]).arg(&results).output().unwrap();
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert_eq!(csv.lines().count(), 3);
-    assert!(csv.lines().all(|l| l.split(',').count() == 16), "{csv}");
+    // 2 text columns, 7 mean/se pairs, a quoted verdict holding one comma.
+    assert!(csv.lines().all(|l| l.split(',').count() == 18), "{csv}");
     common::mcdrop(work.path())
         .args(["table", "smoke-uci", "--format", "latex", "--results-dir"])
         .arg(&results)

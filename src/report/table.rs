@@ -126,6 +126,19 @@ fn pm(stat: Stat, plus_minus: &str, published: bool) -> String {
     format!("{:.d$}{plus_minus}{:.d$}", stat.0, stat.1)
 }
 
+/// How a mean compares with a published one: within two standard errors of the difference
+/// (sqrt(se_a^2 + se_b^2)), or better / worse beyond that.
+pub fn verdict(ours: Stat, published: Stat, lower_is_better: bool) -> &'static str {
+    let diff = ours.0 - published.0;
+    if diff.abs() <= 2.0 * (ours.1 * ours.1 + published.1 * published.1).sqrt() {
+        "within 2 SE"
+    } else if (diff < 0.0) == lower_is_better {
+        "better"
+    } else {
+        "worse"
+    }
+}
+
 /// Renders the table; `title` goes in a caption line (markdown) or comment (csv, latex).
 pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> String {
     let model = summaries.first().map(|s| s.model.as_str()).unwrap_or("mc_dropout");
@@ -141,6 +154,7 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
         "Test LL (ours)".to_string(),
         format!("Test LL ({first})"),
         format!("Test LL ({second})"),
+        format!("RMSE, LL vs {}", if model == "mc_dropout" { second } else { first }),
     ];
     // Cells: (statistic, text, published?)
     let rows: Vec<Vec<(Option<Stat>, String, bool)>> = summaries
@@ -149,6 +163,12 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
             let set = s.dataset.parse::<UciSet>().ok();
             let name = set.map(|u| u.display_name().to_string()).unwrap_or_else(|| s.dataset.clone());
             let [a, b] = set.map(published).unwrap_or([None, None]);
+            // Dropout is held to the reference code's numbers (the reproduction bar), the
+            // baselines to the paper's VI column.
+            let target = if model == "mc_dropout" { b } else { a };
+            let judged = target
+                .map(|(rmse, ll)| format!("{}, {}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false)))
+                .unwrap_or_default();
             vec![
                 (None, name, false),
                 (None, s.splits.to_string(), false),
@@ -159,6 +179,7 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
                 (Some(s.ll), String::new(), false),
                 (a.map(|p| p.1), String::new(), true),
                 (b.map(|p| p.1), String::new(), true),
+                (None, judged, false),
             ]
         })
         .collect();
@@ -190,20 +211,22 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
         TableFormat::Csv => {
             let slug = |label: &str| label.to_lowercase().replace(['(', ')', '.'], "").split_whitespace().collect::<Vec<_>>().join("_");
             let mut names = vec!["dataset".to_string(), "splits".to_string()];
-            for label in &header[2..] {
+            for label in &header[2..header.len() - 1] {
                 names.push(format!("{}_mean", slug(label)));
                 names.push(format!("{}_se", slug(label)));
             }
+            names.push("verdict".to_string());
             out.push_str(&names.join(","));
             out.push('\n');
             for row in &rows {
                 let mut cells = vec![row[0].1.clone(), row[1].1.clone()];
-                for c in &row[2..] {
+                for c in &row[2..row.len() - 1] {
                     match c.0 {
                         Some((m, s)) => cells.extend([m.to_string(), s.to_string()]),
                         None => cells.extend([String::new(), String::new()]),
                     }
                 }
+                cells.push(format!("\"{}\"", row[row.len() - 1].1));
                 out.push_str(&cells.join(","));
                 out.push('\n');
             }
@@ -236,6 +259,14 @@ mod tests {
     }
 
     #[test]
+    fn verdicts_use_two_standard_errors_of_the_difference() {
+        assert_eq!(verdict((2.9, 0.1), (3.0, 0.1), true), "within 2 SE");
+        assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), true), "better");
+        assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), false), "worse");
+        assert_eq!(verdict((-1.0, 0.01), (-1.5, 0.01), false), "better");
+    }
+
+    #[test]
     fn summarizes_mean_and_standard_error_per_set_in_paper_order() {
         let records = vec![
             record("yacht", 0, 1.0, -1.0),
@@ -251,6 +282,6 @@ mod tests {
         assert_eq!(s[1].ll.0, -1.5);
         assert!(s[1].rmse_standard.is_none());
         let md = render(&s, TableFormat::Markdown, "t");
-        assert!(md.contains("| Yacht | 2 | 2.00 ± 0.71 | 1.11 ± 0.09 | 0.67 ± 0.05 | - | -1.50 ± 0.35 | -1.55 ± 0.03 | -1.25 ± 0.01 |"), "{md}");
+        assert!(md.contains("| Yacht | 2 | 2.00 ± 0.71 | 1.11 ± 0.09 | 0.67 ± 0.05 | - | -1.50 ± 0.35 | -1.55 ± 0.03 | -1.25 ± 0.01 | within 2 SE, within 2 SE |"), "{md}");
     }
 }
