@@ -6,12 +6,12 @@
 //! mean((f_k(x) - y)^2) + lambda_k * sum of squared weights (no 1/2), on standardized y.
 
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
+use super::batches::MemberBatches;
 use super::member_mlp::{draw_masks, mlp_widths, MemberMlp};
 use crate::error::Result;
-use crate::rng::{derive_seed, member_rng, shuffle, MemberRng};
+use crate::rng::{derive_seed, member_rng, MemberRng};
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::spec::raw::Activation;
 use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
@@ -134,8 +134,6 @@ pub fn fit(
     device: Device,
     progress: &ProgressBar,
 ) -> Result<MemberMlp> {
-    let k = members.len();
-    let d = options.widths[0];
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
     let net = MemberMlp::new(device, &options.widths, options.activation, &mut rngs)?;
     let adam = nn::Adam {
@@ -149,21 +147,11 @@ pub fn fit(
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
     let decay: Vec<f32> = members.iter().map(|m| m.weight_decay as f32).collect();
     let decay = Tensor::from_slice(&decay).f_to_device(device)?;
-    let mut orders: Vec<Vec<i64>> = vec![(0..n as i64).collect(); k];
-    let batch = options.batch_size;
-    let mut index = Vec::with_capacity(k * batch);
+    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset));
     for _ in 0..options.epochs {
-        orders.par_iter_mut().zip(rngs.par_iter_mut()).for_each(|(order, rng)| shuffle(rng, order));
-        for start in (0..n).step_by(batch) {
-            let b = batch.min(n - start);
-            index.clear();
-            for (order, m) in orders.iter().zip(members) {
-                index.extend(order[start..start + b].iter().map(|&r| r + m.row_offset as i64));
-            }
-            let rows = Tensor::from_slice(&index).f_to_device(device)?;
-            // [K*b, D] -> [K, b, D]
-            let xb = data.x.f_index_select(0, &rows)?.f_view([k as i64, b as i64, d as i64])?;
-            let yb = data.y.f_index_select(0, &rows)?.f_view([k as i64, b as i64, 1])?;
+        batches.shuffle(&mut rngs);
+        for start in batches.starts() {
+            let (xb, yb, b) = batches.gather(data, start, device)?;
             let masks = draw_masks(&mut rngs, &rates, b, net.layer_inputs(), device)?;
             let out = net.forward(&xb, Some(&masks))?;
             let mse = out.f_sub(&yb)?.f_square()?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;

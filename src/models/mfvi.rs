@@ -12,11 +12,12 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
+use super::batches::MemberBatches;
 use super::mc_dropout::{sample_rng, McAccumulator, StackedRows};
 use super::member_mlp::{mlp_widths, per_stream_tensor};
 use crate::error::Result;
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
-use crate::rng::{derive_seed, fill_standard_normal, glorot_uniform, member_rng, shuffle, MemberRng};
+use crate::rng::{derive_seed, fill_standard_normal, glorot_uniform, member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::{MfviPlan, TrainingPlan, UciSetPlan};
 
@@ -186,7 +187,6 @@ pub struct BnnOptions {
 /// Trains every member on its own `n` rows by maximizing its ELBO.
 pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOptions, device: Device, progress: &ProgressBar) -> Result<MemberBnn> {
     let k = members.len();
-    let d = options.widths[0];
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
     let learned = members.iter().any(|m| m.tau.is_none());
     let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
@@ -196,19 +196,11 @@ pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOpt
     let prior_std = Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
     let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
     let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
-    let mut orders: Vec<Vec<i64>> = vec![(0..n as i64).collect(); k];
-    let mut index = Vec::with_capacity(k * options.batch_size);
+    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset));
     for _ in 0..options.epochs {
-        orders.par_iter_mut().zip(rngs.par_iter_mut()).for_each(|(order, rng)| shuffle(rng, order));
-        for start in (0..n).step_by(options.batch_size) {
-            let b = options.batch_size.min(n - start);
-            index.clear();
-            for (order, m) in orders.iter().zip(members) {
-                index.extend(order[start..start + b].iter().map(|&r| r + m.row_offset as i64));
-            }
-            let rows = Tensor::from_slice(&index).f_to_device(device)?;
-            let xb = data.x.f_index_select(0, &rows)?.f_view([k as i64, b as i64, d as i64])?;
-            let yb = data.y.f_index_select(0, &rows)?.f_view([k as i64, b as i64, 1])?;
+        batches.shuffle(&mut rngs);
+        for start in batches.starts() {
+            let (xb, yb, b) = batches.gather(data, start, device)?;
             let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
             let out = net.forward(&xb, Some(&noise))?;
             let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());

@@ -2,6 +2,7 @@
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
 //! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline, `gp` the exact Gaussian process. `family` picks the family a UCI plan asks for.
 
+pub mod batches;
 pub mod gp;
 pub mod mc_dropout;
 pub mod mc_host;
