@@ -23,6 +23,13 @@ fn records(results: &Path, experiment: &str) -> Vec<(std::path::PathBuf, UnitRec
     out
 }
 
+/// `mcdrop run SPEC --results-dir RESULTS` in `workdir`.
+fn run_into(workdir: &Path, spec: &Path, results: &Path) -> assert_cmd::Command {
+    let mut cmd = common::mcdrop(workdir);
+    cmd.arg("run").arg(spec).arg("--results-dir").arg(results);
+    cmd
+}
+
 fn target_std(set: &str) -> f64 {
     let dirs = mcdrop::data::DataDirs::new(Some(&common::mirror()));
     let data = mcdrop::data::uci::UciData::find_and_load(set.parse().unwrap(), &dirs).unwrap();
@@ -35,11 +42,7 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
     let work = tempfile::tempdir().unwrap();
     let results = work.path().join("results");
     let spec = common::repo_file("experiments/smoke-uci.yaml");
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(&spec)
-        .arg("--results-dir")
-        .arg(&results)
+    run_into(work.path(), &spec, &results)
         .assert()
         .success()
         .stdout(predicate::str::contains("smoke-uci: 4 unit(s) written, 0 already recorded"));
@@ -91,20 +94,12 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
     // Resume: a rerun writes nothing; after losing one record it redoes exactly that unit,
     // with the same numbers (its grid record is reused), and leaves the others untouched.
     let before: Vec<Vec<u8>> = recs.iter().map(|(p, _)| std::fs::read(p).unwrap()).collect();
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(&spec)
-        .arg("--results-dir")
-        .arg(&results)
+    run_into(work.path(), &spec, &results)
         .assert()
         .success()
         .stdout(predicate::str::contains("0 unit(s) written, 4 already recorded"));
     std::fs::remove_file(&recs[1].0).unwrap();
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(&spec)
-        .arg("--results-dir")
-        .arg(&results)
+    run_into(work.path(), &spec, &results)
         .assert()
         .success()
         .stdout(predicate::str::contains("1 unit(s) written, 3 already recorded"));
@@ -125,11 +120,7 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
     // A changed spec may not mix its records with these.
     let changed = work.path().join("changed.yaml");
     std::fs::write(&changed, std::fs::read_to_string(&spec).unwrap().replace("seed: 7", "seed: 8")).unwrap();
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(&changed)
-        .arg("--results-dir")
-        .arg(&results)
+    run_into(work.path(), &changed, &results)
         .assert()
         .code(1)
         .stderr(predicate::str::contains("holds results of a different version of spec `smoke-uci`"))
@@ -181,11 +172,7 @@ fn a_run_killed_mid_way_loses_nothing_and_resumes() {
     assert!(manifest.contains("\"outcome\": \"running\""), "a killed run stays marked as never finished");
 
     let done = partial.len();
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(&spec)
-        .arg("--results-dir")
-        .arg(&results)
+    run_into(work.path(), &spec, &results)
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("{} unit(s) written, {done} already recorded", 4 - done)));
