@@ -266,18 +266,24 @@ pub fn evaluate_with_masks(
         .f_mul(&std.f_view([k, 1])?)?
         .f_add(&mean.f_view([k, 1])?)?;
     let y2 = y.f_view([k, n])?;
-    let rmse = |pred: &Tensor| -> Result<Vec<f64>> {
-        let v = pred.f_sub(&y2)?.f_square()?.f_mean_dim(1i64, false, Kind::Double)?.f_sqrt()?;
-        Ok(Vec::<f64>::try_from(&v.f_to_device(Device::Cpu)?)?)
-    };
-    let ll = Vec::<f64>::try_from(&ll.f_mean_dim(1i64, false, Kind::Double)?.f_to_device(Device::Cpu)?)?;
-    let scores = rmse(&mc_mean)?
+    let scores = per_member_rmse(&mc_mean, &y2)?
         .into_iter()
-        .zip(rmse(&standard)?)
-        .zip(ll)
+        .zip(per_member_rmse(&standard, &y2)?)
+        .zip(per_member_mean(&ll)?)
         .map(|((rmse_mc, rmse_standard), ll)| RegressionScores { rmse_mc, rmse_standard, ll })
         .collect();
     Ok((scores, chunk))
+}
+
+/// RMSE of each member's predictions: pred and y [K, n] -> K values.
+pub(crate) fn per_member_rmse(pred: &Tensor, y: &Tensor) -> Result<Vec<f64>> {
+    let v = pred.f_sub(y)?.f_square()?.f_mean_dim(1i64, false, Kind::Double)?.f_sqrt()?;
+    Ok(Vec::<f64>::try_from(&v.f_to_device(Device::Cpu)?)?)
+}
+
+/// Mean over each member's points: [K, n] -> K values.
+pub(crate) fn per_member_mean(values: &Tensor) -> Result<Vec<f64>> {
+    Ok(Vec::<f64>::try_from(&values.f_mean_dim(1i64, false, Kind::Double)?.f_to_device(Device::Cpu)?)?)
 }
 
 /// The stream of MC sample `s` of a member whose MC seed is `seed` (seed_from_u64 runs

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::batches::MemberBatches;
-use super::mc_dropout::{sample_rng, McAccumulator, StackedRows};
+use super::mc_dropout::{per_member_mean, per_member_rmse, sample_rng, McAccumulator, StackedRows};
 use super::member_mlp::{mlp_widths, per_stream_tensor};
 use crate::error::Result;
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
@@ -273,15 +273,10 @@ pub fn evaluate(
     let (mc_mean, ll) = acc.finish(&tau.f_view([k, 1])?)?;
     let means_net = net.forward(held_x, None)?.f_view([k, n])?.f_to_kind(Kind::Double)?.f_mul(&std.f_view([k, 1])?)?.f_add(&mean.f_view([k, 1])?)?;
     let y2 = y.f_view([k, n])?;
-    let rmse = |pred: &Tensor| -> Result<Vec<f64>> {
-        let v = pred.f_sub(&y2)?.f_square()?.f_mean_dim(1i64, false, Kind::Double)?.f_sqrt()?;
-        Ok(Vec::<f64>::try_from(&v.f_to_device(Device::Cpu)?)?)
-    };
-    let ll = Vec::<f64>::try_from(&ll.f_mean_dim(1i64, false, Kind::Double)?.f_to_device(Device::Cpu)?)?;
-    Ok(rmse(&mc_mean)?
+    Ok(per_member_rmse(&mc_mean, &y2)?
         .into_iter()
-        .zip(rmse(&means_net)?)
-        .zip(ll)
+        .zip(per_member_rmse(&means_net, &y2)?)
+        .zip(per_member_mean(&ll)?)
         .zip(tau_orig)
         .map(|(((rmse, rmse_means), ll), tau)| Scores {
             rmse,
