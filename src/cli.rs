@@ -48,6 +48,8 @@ pub enum Command {
     /// Rerun small specs and compare their metrics with the recorded baselines; exit 1 when
     /// one drifted beyond its tolerance.
     Check(CheckArgs),
+    /// Redraw the figures of experiments from their records (PNG and SVG), without training.
+    Plot(PlotArgs),
     /// Time the batched trainer against one-network-at-a-time training (and the PyTorch peer).
     Bench(BenchArgs),
 }
@@ -87,6 +89,18 @@ pub struct TableArgs {
     pub format: TableFormat,
     /// Also write the table to this file (atomically).
     #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// Experiment name(s) (folders under the results directory). Each gets its own figures
+    /// in results/<experiment>/figures/; UCI experiments and several MNIST ones are also
+    /// drawn together into --output.
+    #[arg(required = true)]
+    pub experiments: Vec<String>,
+    /// Folder of the figures that combine experiments (default: <results-dir>/figures).
+    #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
 }
 

@@ -42,6 +42,111 @@ pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt() / n.sqrt())
 }
 
+/// Classification scores of predictive probabilities: `probs` holds one row of `classes`
+/// probabilities per example (row-major), `labels` the true class of each row.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassificationScores {
+    pub accuracy: f64,
+    /// Mean negative log probability of the true class.
+    pub nll: f64,
+    /// Mean over examples of sum_c (p_c - [c = y])^2.
+    pub brier: f64,
+    /// Expected calibration error with equal-width confidence bins.
+    pub ece: f64,
+    /// Mean entropy of the predictive distribution (nats).
+    pub entropy: f64,
+}
+
+/// Smallest probability a log is taken of, so a confident mistake costs -ln(1e-12), not inf.
+const PROB_FLOOR: f64 = 1e-12;
+
+pub fn classification_scores(probs: &[f32], labels: &[u8], classes: usize, bins: usize) -> ClassificationScores {
+    ClassificationScores {
+        accuracy: accuracy(probs, labels, classes),
+        nll: nll(probs, labels, classes),
+        brier: brier(probs, labels, classes),
+        ece: ece(probs, labels, classes, bins),
+        entropy: mean_entropy(probs, classes),
+    }
+}
+
+fn rows<'a>(probs: &'a [f32], labels: &'a [u8], classes: usize) -> impl Iterator<Item = (&'a [f32], usize)> {
+    assert_eq!(probs.len(), labels.len() * classes, "one row of probabilities per label");
+    probs.chunks(classes).zip(labels.iter().map(|&l| l as usize))
+}
+
+/// Index and value of the largest probability (the first on ties).
+fn top(row: &[f32]) -> (usize, f64) {
+    row.iter().enumerate().fold((0, f64::NEG_INFINITY), |best, (c, &p)| if (p as f64) > best.1 { (c, p as f64) } else { best })
+}
+
+pub fn accuracy(probs: &[f32], labels: &[u8], classes: usize) -> f64 {
+    let right = rows(probs, labels, classes).filter(|(row, y)| top(row).0 == *y).count();
+    right as f64 / labels.len() as f64
+}
+
+pub fn nll(probs: &[f32], labels: &[u8], classes: usize) -> f64 {
+    let total: f64 = rows(probs, labels, classes).map(|(row, y)| -(row[y] as f64).max(PROB_FLOOR).ln()).sum();
+    total / labels.len() as f64
+}
+
+pub fn brier(probs: &[f32], labels: &[u8], classes: usize) -> f64 {
+    let total: f64 = rows(probs, labels, classes)
+        .map(|(row, y)| row.iter().enumerate().map(|(c, &p)| (p as f64 - if c == y { 1.0 } else { 0.0 }).powi(2)).sum::<f64>())
+        .sum();
+    total / labels.len() as f64
+}
+
+pub fn mean_entropy(probs: &[f32], classes: usize) -> f64 {
+    let n = probs.len() / classes;
+    let total: f64 = probs.chunks(classes).map(|row| row.iter().map(|&p| p as f64).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum::<f64>()).sum();
+    total / n as f64
+}
+
+/// One bin of a reliability diagram: examples whose top probability lies in (lower, upper].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReliabilityBin {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: usize,
+    /// Share of the bin's examples classified correctly (0 when empty).
+    pub accuracy: f64,
+    /// Mean top probability in the bin (0 when empty).
+    pub confidence: f64,
+}
+
+/// `bins` equal-width confidence bins over [0, 1]; a confidence of exactly 0 goes in the first.
+pub fn reliability(probs: &[f32], labels: &[u8], classes: usize, bins: usize) -> Vec<ReliabilityBin> {
+    let mut count = vec![0usize; bins];
+    let mut right = vec![0usize; bins];
+    let mut confidence = vec![0f64; bins];
+    for (row, y) in rows(probs, labels, classes) {
+        let (class, p) = top(row);
+        let b = ((p * bins as f64).ceil() as usize).clamp(1, bins) - 1;
+        count[b] += 1;
+        right[b] += usize::from(class == y);
+        confidence[b] += p;
+    }
+    (0..bins)
+        .map(|b| {
+            let n = count[b].max(1) as f64;
+            ReliabilityBin {
+                lower: b as f64 / bins as f64,
+                upper: (b + 1) as f64 / bins as f64,
+                count: count[b],
+                accuracy: right[b] as f64 / n,
+                confidence: confidence[b] / n,
+            }
+        })
+        .collect()
+}
+
+/// Expected calibration error: sum over bins of (bin share) x |accuracy - confidence|.
+pub fn ece(probs: &[f32], labels: &[u8], classes: usize, bins: usize) -> f64 {
+    let n = labels.len() as f64;
+    reliability(probs, labels, classes, bins).iter().map(|b| b.count as f64 / n * (b.accuracy - b.confidence).abs()).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +188,36 @@ mod tests {
         let (m, se) = mean_and_standard_error(&[1.0, 3.0]);
         assert_eq!(m, 2.0);
         assert!((se - 1.0 / 2f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn classification_scores_by_hand() {
+        // Two examples, three classes. Row 0: right with p = 0.75; row 1: wrong (top 0.55 on
+        // class 0, truth class 2 with 0.1).
+        let probs = [0.75f32, 0.15, 0.1, 0.55, 0.35, 0.1];
+        let labels = [0u8, 2];
+        assert_eq!(accuracy(&probs, &labels, 3), 0.5);
+        let nll_hand = -(0.75f64.ln() + 0.1f64.ln()) / 2.0;
+        assert!((nll(&probs, &labels, 3) - nll_hand).abs() < 1e-6);
+        let brier_hand = ((0.0625 + 0.0225 + 0.01) + (0.3025 + 0.1225 + 0.81)) / 2.0;
+        assert!((brier(&probs, &labels, 3) - brier_hand).abs() < 1e-6);
+        // 10 bins: row 0 in (0.7, 0.8] (acc 1, conf 0.75), row 1 in (0.5, 0.6] (acc 0, conf 0.55).
+        let ece_hand = 0.5 * (1.0 - 0.75) + 0.5 * 0.55;
+        assert!((ece(&probs, &labels, 3, 10) - ece_hand).abs() < 1e-6);
+        let bins = reliability(&probs, &labels, 3, 10);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<usize>(), 2);
+        assert_eq!((bins[7].count, bins[7].accuracy), (1, 1.0));
+        assert_eq!((bins[5].count, bins[5].accuracy), (1, 0.0));
+        let h = |p: &[f64]| -p.iter().map(|x| x * x.ln()).sum::<f64>();
+        let entropy_hand = (h(&[0.75, 0.15, 0.1]) + h(&[0.55, 0.35, 0.1])) / 2.0;
+        assert!((mean_entropy(&probs, 3) - entropy_hand).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_perfectly_calibrated_confident_model_has_zero_ece() {
+        let probs = [1.0f32, 0.0, 0.0, 1.0];
+        let labels = [0u8, 1];
+        assert_eq!(ece(&probs, &labels, 2, 15), 0.0);
+        assert_eq!(brier(&probs, &labels, 2), 0.0);
     }
 }

@@ -19,7 +19,9 @@ use crate::spec::{Experiment, ModelPlan};
 pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let set: UciSet = args.set.parse().map_err(BadInput)?;
     let spec = crate::spec::load(&args.spec)?;
-    let Experiment::UciRegression(plan) = &spec.experiment;
+    let Experiment::UciRegression(plan) = &spec.experiment else {
+        return Err(BadInput(format!("{}: `bench uci` times a UCI spec; this one is not (task.uci)", args.spec.display())).into());
+    };
     let set_plan = plan
         .sets
         .iter()

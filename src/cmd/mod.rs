@@ -4,6 +4,8 @@
 pub mod bench;
 pub mod check;
 pub mod list;
+pub mod outcomes;
+pub mod plot;
 pub mod run;
 pub mod table;
 pub mod validate;
@@ -23,6 +25,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Table(args) => table::table(&cli, args),
         Command::Bench(args) => bench::bench(&cli, args),
         Command::Check(args) => check::check(&cli, args),
+        Command::Plot(args) => plot::plot(&cli, args),
     }
 }
 

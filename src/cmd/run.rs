@@ -72,6 +72,8 @@ pub fn execute(spec: &Spec, store: &ExperimentStore, data: &DataDirs, device: De
     };
     let result = match &spec.experiment {
         Experiment::UciRegression(plan) => protocol::uci::run(&ctx, plan),
+        Experiment::Mnist(plan) => protocol::mnist::run(&ctx, plan),
+        Experiment::Co2(plan) => protocol::co2::run(&ctx, plan),
     };
     let written = ctx.written.load(std::sync::atomic::Ordering::SeqCst);
     match result {

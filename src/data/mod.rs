@@ -1,7 +1,9 @@
-//! Data sets: where they are found (`locate`), how they are read (`uci`), and the
+//! Data sets: where they are found (`locate`), how they are read (`uci`, `mnist`, `co2`), and the
 //! standardization the UCI protocol applies with training statistics (`standardize`).
 
+pub mod co2;
 pub mod locate;
+pub mod mnist;
 pub mod standardize;
 pub mod uci;
 

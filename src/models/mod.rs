@@ -1,9 +1,12 @@
 //! Model families. `member_mlp` is the member-batched network the MLP models build on;
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
-//! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline, `gp` the exact Gaussian process. `family` picks the family a UCI plan asks for.
+//! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline, `gp` the exact Gaussian process;
+//! `lenet` and `classifier` are the MNIST classifiers (dropout LeNet, variational MLP). `family` picks the family a UCI plan asks for.
 
 pub mod batches;
+pub mod classifier;
 pub mod gp;
+pub mod lenet;
 pub mod mc_dropout;
 pub mod mc_host;
 pub mod member_mlp;

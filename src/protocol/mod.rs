@@ -1,6 +1,8 @@
 //! How experiments are run: each protocol turns a resolved spec into units of work, skips the
 //! units already recorded, and writes a record per finished unit.
 
+pub mod co2;
+pub mod mnist;
 pub mod regression;
 pub mod uci;
 

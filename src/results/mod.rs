@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod baseline;
+pub mod outcome;
 pub mod provenance;
 pub mod record;
 pub mod store;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, McDropout, Mfvi, Model, Noise, Optimizer, RawSpec, SelectionMetric, Splits, Task,
-    UciTask, WeightDecay,
+    Activation, Co2Task, DropoutPlacement, Gp, McDropout, Mfvi, MnistTask, Model, Noise, Optimizer, RawSpec,
+    SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
 };
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
@@ -35,6 +35,58 @@ pub struct Spec {
 #[derive(Debug, Clone)]
 pub enum Experiment {
     UciRegression(UciPlan),
+    Mnist(MnistPlan),
+    Co2(Co2Plan),
+}
+
+/// MNIST: train one classifier, evaluate it (standard and MC), rotate a digit, rotate the
+/// test set.
+#[derive(Debug, Clone)]
+pub struct MnistPlan {
+    pub classifier: ClassifierPlan,
+    pub epochs: usize,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
+    pub train_rows: Option<usize>,
+    pub test_rows: Option<usize>,
+    pub shift_rows: Option<usize>,
+    pub shift_angles: Vec<f64>,
+    pub rotated_digit: RotatedDigitPlan,
+    pub calibration_bins: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct RotatedDigitPlan {
+    pub image: Option<usize>,
+    pub steps: usize,
+    pub max_degrees: f64,
+    pub samples: usize,
+    pub classes: Vec<usize>,
+}
+
+/// The classifiers the MNIST protocol trains.
+#[derive(Debug, Clone)]
+pub enum ClassifierPlan {
+    /// LeNet with dropout; MC dropout at test time, and dropout off as "standard".
+    Lenet { dropout: f64, placement: DropoutPlacement, weight_decay: f64 },
+    /// Mean-field VI MLP with a softmax likelihood; "standard" is the net of posterior means.
+    Mfvi { hidden_layers: usize, hidden_units: usize, activation: Activation, prior_std: f64, init_posterior_std: f64 },
+}
+
+/// CO2: MC dropout nets (one per activation) and a GP, trained before the cutoff.
+#[derive(Debug, Clone)]
+pub struct Co2Plan {
+    pub cutoff: f64,
+    pub predict_until: f64,
+    pub grid_points: usize,
+    pub activations: Vec<Activation>,
+    pub tau: f64,
+    pub gp: GpPlan,
+    pub mlp: MlpPlan,
+    pub hidden_units: usize,
+    pub epochs: usize,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
 }
 
 /// The UCI protocol: grid search on a validation part of each split, retrain, test.
@@ -125,6 +177,8 @@ pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
     let sha256 = identity_hash(&raw);
     let experiment = match &raw.task {
         Task::Uci(task) => Experiment::UciRegression(uci_plan(&raw, task, path, text)?),
+        Task::Mnist(task) => Experiment::Mnist(mnist_plan(&raw, task, path, text)?),
+        Task::Co2(task) => Experiment::Co2(co2_plan(&raw, task, path, text)?),
     };
     Ok(Spec {
         name: raw.name.as_str().to_string(),
@@ -143,26 +197,17 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
     let (model, hidden_units, needs_tau) = match &raw.model {
+        Model::Lenet(_) => return Err(rule_error(path, text, "lenet", "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci")),
         Model::McDropout(model) => (ModelPlan::McDropout(mlp_plan(model, path, text)?), Some(model.hidden_units), true),
         Model::Mfvi(model) => (ModelPlan::Mfvi(mfvi_plan(model, path, text)?), Some(model.hidden_units), model.noise == Noise::Grid),
-        Model::Gp(gp) => (
-            ModelPlan::Gp(GpPlan {
-                restarts: gp.restarts.get(),
-                iterations: gp.iterations.get(),
-                lr: gp.lr.get(),
-                noise_floor: gp.noise_floor.get(),
-                max_rows: gp.max_rows.get(),
-            }),
-            None,
-            false,
-        ),
+        Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false),
     };
     let neural = hidden_units.is_some();
-    let (training, mc_samples) = match (&raw.training, &raw.evaluation) {
-        (Some(t), Some(e)) => (Some(t), e.mc_samples.get()),
-        (t, e) if !neural => (t.as_ref(), e.as_ref().map_or(1, |e| e.mc_samples.get())),
-        (None, _) => return Err(rule_error(path, text, "model", "training: this model trains a network; add a `training:` section")),
-        (_, None) => return Err(rule_error(path, text, "model", "evaluation: this model samples predictions; add `evaluation: {mc_samples: T}`")),
+    let (training, mc_samples) = if neural {
+        let (t, samples) = network_sections(raw, path, text, "model")?;
+        (Some(t), samples)
+    } else {
+        (raw.training.as_ref(), raw.evaluation.as_ref().map_or(1, |e| e.mc_samples.get()))
     };
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
@@ -196,10 +241,7 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         }
     }
     let training = match training {
-        Some(t) => {
-            let Optimizer::Adam(adam) = &t.optimizer;
-            TrainingPlan { batch_size: t.batch_size.get(), lr: adam.lr.get(), beta1: adam.beta1.get(), beta2: adam.beta2.get(), eps: adam.eps.get() }
-        }
+        Some(t) => training_plan(t),
         // Unused by models that do not train a network.
         None => TrainingPlan { batch_size: 1, lr: 0.0, beta1: 0.0, beta2: 0.0, eps: 0.0 },
     };
@@ -212,6 +254,99 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         validation_fraction: raw.selection.validation_fraction.get(),
         selection_metric: raw.selection.metric,
         splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
+    })
+}
+
+/// The training and evaluation sections a network needs, or an error saying which is missing.
+fn network_sections<'a>(raw: &'a RawSpec, path: &Path, text: &str, key: &str) -> Result<(&'a Training, usize)> {
+    match (&raw.training, &raw.evaluation) {
+        (Some(t), Some(e)) => Ok((t, e.mc_samples.get())),
+        (None, _) => Err(rule_error(path, text, key, "training: this model trains a network; add a `training:` section")),
+        (_, None) => Err(rule_error(path, text, key, "evaluation: this model samples predictions; add `evaluation: {mc_samples: T}`")),
+    }
+}
+
+fn training_plan(t: &Training) -> TrainingPlan {
+    let Optimizer::Adam(adam) = &t.optimizer;
+    TrainingPlan { batch_size: t.batch_size.get(), lr: adam.lr.get(), beta1: adam.beta1.get(), beta2: adam.beta2.get(), eps: adam.eps.get() }
+}
+
+fn gp_plan(gp: &Gp) -> GpPlan {
+    GpPlan { restarts: gp.restarts.get(), iterations: gp.iterations.get(), lr: gp.lr.get(), noise_floor: gp.noise_floor.get(), max_rows: gp.max_rows.get() }
+}
+
+fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Result<MnistPlan> {
+    let classifier = match &raw.model {
+        Model::Lenet(l) => ClassifierPlan::Lenet { dropout: l.dropout.get(), placement: l.placement, weight_decay: l.weight_decay.get() },
+        Model::Mfvi(m) => {
+            if m.prior_scale.len() != 1 {
+                return Err(rule_error(path, text, "prior_scale", "model.mfvi.prior_scale: MNIST has no validation search; give exactly one value"));
+            }
+            ClassifierPlan::Mfvi {
+                hidden_layers: m.hidden_layers.get(),
+                hidden_units: m.hidden_units.get(),
+                activation: m.activation,
+                prior_std: m.prior_scale[0].get(),
+                init_posterior_std: m.init_posterior_std.get(),
+            }
+        }
+        _ => return Err(rule_error(path, text, "model", "model: MNIST trains `lenet` (MC dropout) or `mfvi` (variational MLP)")),
+    };
+    let (training, mc_samples) = network_sections(raw, path, text, "model")?;
+    let digit = &task.rotated_digit;
+    if let Some(&c) = digit.classes.iter().find(|&&c| c >= crate::data::mnist::CLASSES) {
+        return Err(rule_error(path, text, "classes", &format!("task.mnist.rotated_digit.classes: {c} is not a digit 0-9")));
+    }
+    if task.shift_angles.is_empty() {
+        return Err(rule_error(path, text, "shift_angles", "task.mnist.shift_angles: list at least one angle (0 is the unrotated test set)"));
+    }
+    Ok(MnistPlan {
+        classifier,
+        epochs: training.epochs.get(),
+        training: training_plan(training),
+        mc_samples,
+        train_rows: task.train_rows.map(|c| c.get()),
+        test_rows: task.test_rows.map(|c| c.get()),
+        shift_rows: task.shift_rows.map(|c| c.get()),
+        shift_angles: task.shift_angles.iter().map(|a| a.get()).collect(),
+        rotated_digit: RotatedDigitPlan {
+            image: digit.image,
+            steps: digit.steps.get(),
+            max_degrees: digit.max_degrees.get(),
+            samples: digit.samples.get(),
+            classes: digit.classes.clone(),
+        },
+        calibration_bins: task.calibration_bins.get(),
+    })
+}
+
+fn co2_plan(raw: &RawSpec, task: &Co2Task, path: &Path, text: &str) -> Result<Co2Plan> {
+    let Model::McDropout(model) = &raw.model else {
+        return Err(rule_error(path, text, "model", "model: the CO2 experiment trains `mc_dropout` networks (the GP baseline is set under task.co2.gp)"));
+    };
+    let mlp = mlp_plan(model, path, text)?;
+    if mlp.dropout_rates.len() != 1 {
+        return Err(rule_error(path, text, "dropout", "model.mc_dropout.dropout: CO2 has no validation search; give exactly one rate"));
+    }
+    if task.activations.is_empty() {
+        return Err(rule_error(path, text, "activations", "task.co2.activations: list at least one (relu, tanh)"));
+    }
+    if task.predict_until.get() <= task.cutoff.get() {
+        return Err(rule_error(path, text, "predict_until", "task.co2.predict_until: must be after the cutoff year"));
+    }
+    let (training, mc_samples) = network_sections(raw, path, text, "model")?;
+    Ok(Co2Plan {
+        cutoff: task.cutoff.get(),
+        predict_until: task.predict_until.get(),
+        grid_points: task.grid_points.get(),
+        activations: task.activations.clone(),
+        tau: task.tau.get(),
+        gp: gp_plan(&task.gp),
+        mlp,
+        hidden_units: model.hidden_units.get(),
+        epochs: training.epochs.get(),
+        training: training_plan(training),
+        mc_samples,
     })
 }
 
@@ -253,12 +388,13 @@ fn mfvi_plan(model: &Mfvi, path: &Path, text: &str) -> Result<MfviPlan> {
 }
 
 /// SHA-256 of the canonical YAML of what decides the numbers. The description, the device
-/// choice and the run options are left out: changing them must not orphan finished records
+/// choice, the profile label and the run options are left out: changing them must not orphan finished records
 /// (records carry the device they ran on).
 fn identity_hash(raw: &RawSpec) -> String {
     let mut identity = raw.clone();
     identity.description.clear();
     identity.device = DeviceChoice::default();
+    identity.profile = Default::default();
     identity.run = Default::default();
     hex(&Sha256::digest(super::load::to_yaml(&identity).as_bytes()))
 }

@@ -7,5 +7,8 @@ pub mod load;
 pub mod raw;
 pub mod values;
 
-pub use check::{Experiment, GpPlan, MfviPlan, MlpPlan, ModelPlan, Spec, TrainingPlan, UciPlan, UciSetPlan, WeightDecayRule};
+pub use check::{
+    ClassifierPlan, Co2Plan, Experiment, GpPlan, MfviPlan, MlpPlan, MnistPlan, ModelPlan, RotatedDigitPlan, Spec, TrainingPlan, UciPlan,
+    UciSetPlan, WeightDecayRule,
+};
 pub use load::{load, parse, to_yaml};

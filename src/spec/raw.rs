@@ -26,6 +26,11 @@ pub struct RawSpec {
     pub description: String,
     /// Root seed; every unit of work derives its own seed from it.
     pub seed: u64,
+    /// `full` (the paper's protocol), `quick` (shortened for a first look) or `smoke` (tests).
+    /// Shown in table headers, figure captions and the manifest. Default full. Left out of
+    /// the spec's hash (it labels results, it does not change them).
+    #[serde(default, skip_serializing_if = "Profile::is_full")]
+    pub profile: Profile,
     /// auto (GPU when present), cpu or cuda. Default auto.
     #[serde(default)]
     pub device: DeviceChoice,
@@ -47,12 +52,155 @@ pub struct RawSpec {
     pub run: RunOptions,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    #[default]
+    Full,
+    Quick,
+    Smoke,
+}
+
+impl Profile {
+    pub fn is_full(&self) -> bool {
+        *self == Profile::Full
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Full => "full",
+            Profile::Quick => "quick",
+            Profile::Smoke => "smoke",
+        }
+    }
+}
+
 /// The data and the question asked of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Task {
     /// UCI regression on the fixed train/test splits.
     Uci(UciTask),
+    /// MNIST classification: standard vs MC evaluation, the rotated digit, rotation shift.
+    Mnist(MnistTask),
+    /// Mauna Loa CO2: train up to a cutoff year, extrapolate past it.
+    Co2(Co2Task),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MnistTask {
+    /// Train on the first N of the 60000 training images. Default all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rows: Option<Count>,
+    /// Test on the first N of the 10000 test images. Default all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rows: Option<Count>,
+    /// Angles (degrees) the test images are rotated by in the shift study.
+    /// Default 0, 15, ..., 180.
+    #[serde(default = "shift_angles")]
+    pub shift_angles: Vec<NonNegative>,
+    /// Test images rotated in the shift study (the first N test rows). Default all test rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_rows: Option<Count>,
+    /// The paper's rotated-digit figure.
+    #[serde(default)]
+    pub rotated_digit: RotatedDigit,
+    /// Equal-width confidence bins of the ECE and the reliability diagram. Default 15.
+    #[serde(default = "fifteen")]
+    pub calibration_bins: Count,
+}
+
+fn shift_angles() -> Vec<NonNegative> {
+    (0..=12).map(|i| NonNegative::try_from(15.0 * i as f64).expect("valid")).collect()
+}
+fn fifteen() -> Count {
+    Count::try_from(15).expect("valid")
+}
+
+/// A test digit rotated in equal steps, each seen through many stochastic passes (Figure 4).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotatedDigit {
+    /// Index of the test image. Default: the first test image labelled 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<usize>,
+    /// Rotations after the upright image. Default 12.
+    #[serde(default = "twelve")]
+    pub steps: Count,
+    /// The last rotation, degrees. Default 90.
+    #[serde(default = "ninety")]
+    pub max_degrees: Positive,
+    /// Stochastic forward passes per rotated image. Default 100.
+    #[serde(default = "hundred")]
+    pub samples: Count,
+    /// Classes whose softmax input and output are drawn. Default [1, 5, 7].
+    #[serde(default = "figure_classes")]
+    pub classes: Vec<usize>,
+}
+
+impl Default for RotatedDigit {
+    fn default() -> Self {
+        Self { image: None, steps: twelve(), max_degrees: ninety(), samples: hundred(), classes: figure_classes() }
+    }
+}
+
+fn twelve() -> Count {
+    Count::try_from(12).expect("valid")
+}
+fn ninety() -> Positive {
+    Positive::try_from(90.0).expect("valid")
+}
+fn hundred() -> Count {
+    Count::try_from(100).expect("valid")
+}
+fn figure_classes() -> Vec<usize> {
+    vec![1, 5, 7]
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Co2Task {
+    /// Weeks before this decimal year train the models; the rest of the record is the
+    /// held-out range. Default 1992.0 (the end of 1991).
+    #[serde(default = "cutoff")]
+    pub cutoff: Positive,
+    /// The prediction grid runs from the first observation to this year. Default 2010.
+    #[serde(default = "predict_until")]
+    pub predict_until: Positive,
+    /// Points on the prediction grid. Default 400.
+    #[serde(default = "four_hundred")]
+    pub grid_points: Count,
+    /// One MC dropout network per activation; the first is also shown as standard dropout
+    /// (dropout off). Default [relu, tanh].
+    #[serde(default = "activations")]
+    pub activations: Vec<Activation>,
+    /// Model precision tau (standardized targets): the weight-decay rule's tau and the
+    /// predictive noise 1/tau added to the MC variance. Default 100.
+    #[serde(default = "co2_tau")]
+    pub tau: Positive,
+    /// The GP baseline (SE kernel; one input, so ARD is a single length-scale).
+    #[serde(default = "co2_gp")]
+    pub gp: Gp,
+}
+
+fn cutoff() -> Positive {
+    Positive::try_from(1992.0).expect("valid")
+}
+fn predict_until() -> Positive {
+    Positive::try_from(2010.0).expect("valid")
+}
+fn four_hundred() -> Count {
+    Count::try_from(400).expect("valid")
+}
+fn activations() -> Vec<Activation> {
+    vec![Activation::Relu, Activation::Tanh]
+}
+fn co2_tau() -> Positive {
+    Positive::try_from(100.0).expect("valid")
+}
+fn co2_gp() -> Gp {
+    Gp { restarts: three(), iterations: two_hundred(), lr: gp_lr(), noise_floor: noise_floor(), max_rows: max_rows() }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +251,38 @@ pub enum Model {
     Mfvi(Mfvi),
     /// Exact GP regression, SE-ARD kernel, hyper-parameters by marginal likelihood.
     Gp(Gp),
+    /// The paper's LeNet convnet with dropout (MNIST).
+    Lenet(Lenet),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lenet {
+    /// Dropout rate. Default 0.5.
+    #[serde(default = "half")]
+    pub dropout: DropoutRate,
+    /// `last`: dropout before the fully connected layers (the paper's lenet-ip);
+    /// `all`: also after each convolution block ("lenet-all"). Default last.
+    #[serde(default)]
+    pub placement: DropoutPlacement,
+    /// L2 coefficient on the weights, added to the mean cross-entropy. Default 5e-4 (Caffe's).
+    #[serde(default = "lenet_decay")]
+    pub weight_decay: NonNegative,
+}
+
+fn half() -> DropoutRate {
+    DropoutRate::try_from(0.5).expect("valid")
+}
+fn lenet_decay() -> NonNegative {
+    NonNegative::try_from(5e-4).expect("valid")
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropoutPlacement {
+    #[default]
+    Last,
+    All,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,0 +1,84 @@
+//! Reading an experiment's results for `table` and `plot`: its saved spec (which says what
+//! kind of experiment it is and under which profile it ran) and its records.
+
+use anyhow::Context;
+
+use super::BadInput;
+use crate::cli::Cli;
+use crate::report::table::{summarize, SetSummary};
+use crate::results::outcome::{Co2Record, MnistEvaluation, RotatedDigitRecord, ShiftStudy};
+use crate::results::ExperimentStore;
+use crate::spec::{Experiment, Spec};
+
+/// An experiment's results, by kind.
+pub enum Loaded {
+    Uci(Vec<SetSummary>),
+    Mnist { evaluation: Option<MnistEvaluation>, rotated: Option<RotatedDigitRecord>, shift: Option<ShiftStudy> },
+    Co2(Co2Record),
+}
+
+pub struct LoadedExperiment {
+    pub name: String,
+    pub spec: Spec,
+    /// Records behind the data (UCI: split records).
+    pub records: usize,
+    pub data: Loaded,
+}
+
+impl LoadedExperiment {
+    /// ` (profile quick)` for shortened runs, empty for the paper's protocol.
+    pub fn profile_note(&self) -> String {
+        if self.spec.raw.profile.is_full() {
+            String::new()
+        } else {
+            format!(" (profile {})", self.spec.raw.profile.as_str())
+        }
+    }
+
+    /// A figure caption: experiment, profile, description, spec hash.
+    pub fn caption(&self) -> String {
+        format!(
+            "experiment {} [profile {}]: {} (spec {}; redraw: mcdrop plot {})",
+            self.name,
+            self.spec.raw.profile.as_str(),
+            self.spec.description,
+            &self.spec.sha256[..12],
+            self.name
+        )
+    }
+}
+
+pub fn load_experiment(cli: &Cli, name: &str) -> anyhow::Result<LoadedExperiment> {
+    let store = ExperimentStore::new(&cli.results_dir, name);
+    let spec_path = store.dir().join("spec.yaml");
+    if !spec_path.exists() {
+        return Err(BadInput(format!(
+            "no results for experiment `{name}` under {} (run it first, or pass --results-dir)",
+            cli.results_dir.display()
+        ))
+        .into());
+    }
+    let spec = crate::spec::load(&spec_path).with_context(|| format!("reading the saved spec of `{name}`"))?;
+    let outcome = |file: &str| store.dir().join("outcomes").join(file);
+    let (data, records) = match &spec.experiment {
+        Experiment::UciRegression(_) => {
+            let records = store.records()?;
+            let summaries = summarize(&records).with_context(|| format!("experiment `{name}`"))?;
+            (Loaded::Uci(summaries), records.len())
+        }
+        Experiment::Mnist(_) => {
+            let evaluation = store.read_json::<MnistEvaluation>(&outcome("evaluation.json"))?;
+            let rotated = store.read_json::<RotatedDigitRecord>(&outcome("rotated-digit.json"))?;
+            let shift = store.read_json::<ShiftStudy>(&outcome("shift.json"))?;
+            let n = [evaluation.is_some(), rotated.is_some(), shift.is_some()].iter().filter(|b| **b).count();
+            (Loaded::Mnist { evaluation, rotated, shift }, n)
+        }
+        Experiment::Co2(_) => {
+            let record = store
+                .read_json::<Co2Record>(&outcome("co2.json"))?
+                .ok_or_else(|| BadInput(format!("experiment `{name}` has no outcomes/co2.json yet: run it first")))?;
+            (Loaded::Co2(record), 1)
+        }
+    };
+    Ok(LoadedExperiment { name: name.to_string(), spec, records, data })
+}

@@ -1,0 +1,188 @@
+//! Image classifiers for MNIST behind one interface: the dropout LeNet and the mean-field
+//! variational MLP (softmax likelihood). The protocol trains them, saves them, and asks each
+//! for a deterministic prediction ("standard") and for T stochastic ones (MC dropout masks or
+//! posterior draws).
+//!
+//! Training losses, per mini-batch of a training set of N images:
+//! - LeNet: mean cross-entropy + weight_decay / 2 * sum of squared weights (Caffe's L2);
+//! - VI: mean cross-entropy under one local-reparameterized draw + KL(q || p) / N (the
+//!   negative ELBO per datum).
+
+use indicatif::ProgressBar;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::lenet::LeNet;
+use super::member_mlp::mlp_widths;
+use super::mfvi::MemberBnn;
+use crate::data::mnist::{CLASSES, PIXELS};
+use crate::error::Result;
+use crate::rng::{member_rng, shuffle};
+use crate::spec::{ClassifierPlan, TrainingPlan};
+
+/// What the evaluation needs of a trained classifier.
+pub trait Classifier {
+    /// One deterministic pass: dropout off, or the network of posterior means.
+    /// # Shapes
+    /// images: [n, 1, 28, 28] -> [n, 10]
+    fn standard_logits(&self, images: &Tensor) -> Result<Tensor>;
+    /// `samples` stochastic passes (torch's generator: seed it with `tch::manual_seed`).
+    /// # Shapes
+    /// images: [n, 1, 28, 28] -> [samples, n, 10]
+    fn sample_logits(&self, images: &Tensor, samples: usize) -> Result<Tensor>;
+}
+
+/// A classifier with its parameters.
+pub enum ImageClassifier {
+    Lenet { vs: nn::VarStore, net: LeNet, weight_decay: f64 },
+    Mfvi { net: MemberBnn, prior_std: f64 },
+}
+
+impl ImageClassifier {
+    /// A fresh network; `seed` decides its initial weights.
+    pub fn new(plan: &ClassifierPlan, device: Device, seed: u64) -> Result<Self> {
+        match plan {
+            ClassifierPlan::Lenet { dropout, placement, weight_decay } => {
+                tch::manual_seed(seed as i64);
+                let vs = nn::VarStore::new(device);
+                let net = LeNet::new(&vs.root(), *dropout, *placement);
+                Ok(Self::Lenet { vs, net, weight_decay: *weight_decay })
+            }
+            ClassifierPlan::Mfvi { hidden_layers, hidden_units, activation, prior_std, init_posterior_std } => {
+                let mut widths = mlp_widths(PIXELS, *hidden_units, *hidden_layers);
+                *widths.last_mut().expect("widths") = CLASSES;
+                let mut rngs = vec![member_rng(seed)];
+                let net = MemberBnn::new(device, &widths, *activation, *init_posterior_std, None, &mut rngs)?;
+                Ok(Self::Mfvi { net, prior_std: *prior_std })
+            }
+        }
+    }
+
+    pub fn var_store(&self) -> &nn::VarStore {
+        match self {
+            Self::Lenet { vs, .. } => vs,
+            Self::Mfvi { net, .. } => &net.vs,
+        }
+    }
+
+    pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        match self {
+            Self::Lenet { vs, .. } => vs,
+            Self::Mfvi { net, .. } => &mut net.vs,
+        }
+    }
+
+    /// The training loss of one mini-batch (see the module header).
+    fn loss(&self, images: &Tensor, labels: &Tensor, n_train: usize) -> Result<Tensor> {
+        match self {
+            Self::Lenet { net, weight_decay, .. } => {
+                let ce = cross_entropy(&net.forward_t(images, true)?, labels)?;
+                Ok(ce.f_add(&net.weights_l2()?.f_mul_scalar(0.5 * weight_decay)?)?)
+            }
+            Self::Mfvi { net, prior_std } => {
+                let logits = bnn_logits(net, images, 1)?.f_squeeze_dim(0)?;
+                let ce = cross_entropy(&logits, labels)?;
+                let prior = Tensor::f_full([1], *prior_std, (Kind::Float, images.device()))?;
+                Ok(ce.f_add(&net.kl(&prior)?.f_sum(Kind::Float)?.f_div_scalar(n_train as f64)?)?)
+            }
+        }
+    }
+}
+
+impl Classifier for ImageClassifier {
+    fn standard_logits(&self, images: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Lenet { net, .. } => net.standard_logits(images),
+            Self::Mfvi { net, .. } => Ok(net.forward(&flat(images)?, None)?.f_squeeze_dim(0)?),
+        }
+    }
+
+    fn sample_logits(&self, images: &Tensor, samples: usize) -> Result<Tensor> {
+        match self {
+            Self::Lenet { net, .. } => net.sample_logits(images, samples),
+            Self::Mfvi { net, .. } => bnn_logits(net, images, samples),
+        }
+    }
+}
+
+/// Mean cross-entropy of logits [n, C] against labels [n].
+fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
+    Ok(logits.f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?)
+}
+
+/// [n, 1, 28, 28] -> [1, n, 784] (one member).
+fn flat(images: &Tensor) -> Result<Tensor> {
+    Ok(images.f_flatten(1, -1)?.f_unsqueeze(0)?)
+}
+
+/// `samples` local-reparameterized passes of the variational net: [samples, n, 10].
+fn bnn_logits(net: &MemberBnn, images: &Tensor, samples: usize) -> Result<Tensor> {
+    let n = images.size()[0];
+    let t = samples as i64;
+    let x = flat(images)?.f_expand([t, n, PIXELS as i64], false)?.f_reshape([1, t * n, PIXELS as i64])?;
+    let noise = net
+        .layer_outputs()
+        .iter()
+        .map(|&w| Tensor::f_randn([1, t * n, w as i64], (Kind::Float, images.device())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(net.forward(&x, Some(&noise))?.f_view([t, n, CLASSES as i64])?)
+}
+
+/// Images and labels on the device.
+/// # Shapes
+/// images: [n, 1, 28, 28] in [0, 1]; labels: [n] int64
+pub struct ImageSet {
+    pub images: Tensor,
+    pub labels: Tensor,
+}
+
+/// Trains `clf` with Adam for `epochs` passes in mini-batches, data order from `seed`;
+/// `progress` advances once per step. Returns the mean loss of each epoch.
+pub fn fit(clf: &mut ImageClassifier, data: &ImageSet, epochs: usize, training: &TrainingPlan, seed: u64, progress: &ProgressBar) -> Result<Vec<f64>> {
+    let adam = nn::Adam { beta1: training.beta1, beta2: training.beta2, wd: 0.0, eps: training.eps, amsgrad: false };
+    let mut optimizer = adam.build(clf.var_store(), training.lr)?;
+    let n = data.labels.size()[0] as usize;
+    let mut order: Vec<i64> = (0..n as i64).collect();
+    let mut rng = member_rng(seed);
+    tch::manual_seed(seed as i64);
+    let device = data.images.device();
+    let mut epoch_losses = Vec::with_capacity(epochs);
+    for _ in 0..epochs {
+        shuffle(&mut rng, &mut order);
+        let mut total = 0.0;
+        let mut steps = 0usize;
+        for batch in order.chunks(training.batch_size) {
+            let index = Tensor::from_slice(batch).f_to_device(device)?;
+            let x = data.images.f_index_select(0, &index)?;
+            let y = data.labels.f_index_select(0, &index)?;
+            let loss = clf.loss(&x, &y, n)?;
+            optimizer.zero_grad();
+            loss.f_backward()?;
+            optimizer.step();
+            total += f64::try_from(&loss)?;
+            steps += 1;
+            progress.inc(1);
+        }
+        epoch_losses.push(total / steps.max(1) as f64);
+        tracing::info!("epoch {}: mean training loss {:.4}", epoch_losses.len(), epoch_losses.last().expect("pushed"));
+    }
+    Ok(epoch_losses)
+}
+
+/// Softmax probabilities averaged over `samples` stochastic passes (the MC predictive), and
+/// those of the standard pass, in chunks of `chunk` images. Both [n * 10] row-major, host.
+pub fn predictive_probabilities(clf: &dyn Classifier, images: &Tensor, samples: usize, chunk: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+    let _guard = tch::no_grad_guard();
+    let n = images.size()[0];
+    let (mut mc, mut standard) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    while start < n {
+        let len = (chunk as i64).min(n - start);
+        let x = images.f_narrow(0, start, len)?;
+        let probs = clf.sample_logits(&x, samples)?.f_softmax(-1, Kind::Float)?.f_mean_dim(0, false, Kind::Float)?;
+        mc.extend(Vec::<f32>::try_from(&probs.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?);
+        let probs = clf.standard_logits(&x)?.f_softmax(-1, Kind::Float)?;
+        standard.extend(Vec::<f32>::try_from(&probs.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?);
+        start += len;
+    }
+    Ok((mc, standard))
+}

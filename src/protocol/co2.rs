@@ -1,0 +1,217 @@
+//! The CO2 extrapolation experiment (paper section 5.1, Figures 2 and 5): train on the
+//! weeks before a cutoff year, predict on a grid that runs well past the last observation.
+//! Models: standard dropout (the first network with dropout off: a point prediction), a GP
+//! with an SE kernel, and one MC dropout network per activation (ReLU, TanH).
+//!
+//! Inputs are standardized time, targets standardized ppmv, both with training statistics.
+//! The MC predictive variance is the variance of T stochastic passes plus 1/tau (paper eq. in
+//! section 4). Beyond the paper: RMSE, Gaussian log-likelihood (moment-matched predictive)
+//! and 95 % band coverage on the held-out weeks after the cutoff.
+//!
+//! One unit: `outcomes/co2.json`, written once every model is done.
+
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use tch::{Device, Kind, Tensor};
+
+use super::{RunContext, RunSummary};
+use crate::data::co2::Co2;
+use crate::data::Standardizer;
+use crate::error::{Error, Result};
+use crate::metrics::{gaussian_log_likelihood, rmse};
+use crate::models::gp;
+use crate::models::mc_dropout::{fit, FitOptions, Member, StackedRows};
+use crate::models::member_mlp::{draw_masks, mlp_widths, MemberMlp};
+use crate::results::outcome::{Co2Model, Co2Record};
+use crate::rng::{derive_seed, member_rng};
+use crate::spec::raw::Activation;
+use crate::spec::Co2Plan;
+
+pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
+    let path = ctx.store.dir().join("outcomes/co2.json");
+    if !ctx.force && path.exists() {
+        tracing::info!("co2: already recorded, skipped");
+        return Ok(RunSummary { units_written: 0, units_skipped: 1 });
+    }
+    let data = Co2::find_and_load(ctx.data)?;
+    let n_train = data.years.iter().take_while(|&&y| y < plan.cutoff).count();
+    if n_train < 2 || n_train == data.years.len() {
+        return Err(Error::Report(format!(
+            "task.co2.cutoff {} leaves {n_train} training weeks and {} held-out ones; pick a year inside the record ({:.1}-{:.1})",
+            plan.cutoff,
+            data.years.len() - n_train,
+            data.years[0],
+            data.years[data.years.len() - 1]
+        )));
+    }
+    let x_scale = Standardizer::fit_vector(&data.years[..n_train]);
+    let y_scale = Standardizer::fit_vector(&data.ppm[..n_train]);
+    let start = data.years[0];
+    let grid_years: Vec<f64> =
+        (0..plan.grid_points).map(|i| start + (plan.predict_until - start) * i as f64 / (plan.grid_points - 1).max(1) as f64).collect();
+    let held_years = &data.years[n_train..];
+    let held_ppm = &data.ppm[n_train..];
+    // Every model predicts at the grid, then at the held-out weeks.
+    let query_years: Vec<f64> = grid_years.iter().chain(held_years).copied().collect();
+    let query = x_scale.transform_vector(&query_years);
+    let train_x = x_scale.transform_vector(&data.years[..n_train]);
+    let train_y = y_scale.transform_vector(&data.ppm[..n_train]);
+    let g = grid_years.len();
+
+    let to_ppm = |mean: &[f64], std: &[f64]| -> (Vec<f64>, Vec<f64>) {
+        (mean.iter().map(|m| m * y_scale.std[0] + y_scale.mean[0]).collect(), std.iter().map(|s| s * y_scale.std[0]).collect())
+    };
+    let model = |name: String, mean: Vec<f64>, std: Vec<f64>, wall: f64| -> Co2Model {
+        let (mean, std) = to_ppm(&mean, &std);
+        let point = std.iter().all(|&s| s == 0.0);
+        let (held_mean, held_std) = (&mean[g..], &std[g..]);
+        let ll = (!point).then(|| {
+            held_ppm.iter().zip(held_mean).zip(held_std).map(|((y, m), s)| gaussian_log_likelihood(*y, *m, s * s)).sum::<f64>() / held_ppm.len() as f64
+        });
+        let coverage = (!point).then(|| {
+            held_ppm.iter().zip(held_mean).zip(held_std).filter(|((y, m), s)| (*y - *m).abs() <= 1.96 * *s).count() as f64 / held_ppm.len() as f64
+        });
+        let heldout_rmse = rmse(held_ppm, held_mean);
+        tracing::info!("co2 {name}: held-out rmse {heldout_rmse:.2} ppm, ll {ll:?}, 95% coverage {coverage:?} ({wall:.1} s)");
+        Co2Model {
+            name,
+            grid_mean: mean[..g].to_vec(),
+            grid_std: std[..g].to_vec(),
+            heldout_rmse,
+            heldout_ll: ll,
+            heldout_coverage95: coverage,
+            wall_seconds: wall,
+        }
+    };
+
+    let mut models = Vec::new();
+    let mut standard = None;
+    for (i, &activation) in plan.activations.iter().enumerate() {
+        let started = Instant::now();
+        let net = train_net(ctx, plan, activation, &train_x, &train_y)?;
+        let name = activation_name(activation);
+        if i == 0 {
+            let mean = deterministic(&net, &query, ctx.device)?;
+            standard = Some(model(format!("standard dropout ({name})"), mean, vec![0.0; query.len()], 0.0));
+        }
+        let seed = derive_seed(ctx.spec.seed, &["co2", name, "mc"]);
+        let (mean, std) = mc_predictive(&net, plan, &query, seed, ctx.mc_budget, ctx.device)?;
+        models.push(model(format!("mc dropout ({name})"), mean, std, started.elapsed().as_secs_f64()));
+    }
+    let started = Instant::now();
+    let (mean, std) = gp_predictive(ctx, plan, &train_x, &train_y, &query)?;
+    models.insert(0, model("gp".into(), mean, std, started.elapsed().as_secs_f64()));
+    if let Some(s) = standard {
+        models.insert(0, s);
+    }
+    let record = Co2Record {
+        experiment: ctx.spec.name.clone(),
+        cutoff: plan.cutoff,
+        observed_years: data.years.clone(),
+        observed_ppm: data.ppm.clone(),
+        n_train,
+        grid_years,
+        models,
+        provenance: ctx.provenance.stamped(),
+    };
+    ctx.store.write_json(&path, &record)?;
+    ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Ok(RunSummary { units_written: 1, units_skipped: 0 })
+}
+
+pub fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Relu => "relu",
+        Activation::Tanh => "tanh",
+    }
+}
+
+fn column(values: &[f64], device: Device) -> Result<Tensor> {
+    Ok(Tensor::from_slice(values).f_to_kind(Kind::Float)?.f_view([-1, 1])?.f_to_device(device)?)
+}
+
+fn train_net(ctx: &RunContext, plan: &Co2Plan, activation: Activation, x: &[f64], y: &[f64]) -> Result<MemberMlp> {
+    let n = x.len();
+    let p = plan.mlp.dropout_rates[0];
+    let member = Member {
+        seed: derive_seed(ctx.spec.seed, &["co2", activation_name(activation)]),
+        dropout: p,
+        weight_decay: plan.mlp.weight_decay.lambda(p, plan.tau, n),
+        row_offset: 0,
+    };
+    let options = FitOptions {
+        widths: mlp_widths(1, plan.hidden_units, plan.mlp.hidden_layers),
+        activation,
+        epochs: plan.epochs,
+        batch_size: plan.training.batch_size,
+        optimizer: plan.training.clone(),
+    };
+    let data = StackedRows { x: column(x, ctx.device)?, y: Tensor::from_slice(y).f_to_kind(Kind::Float)?.f_to_device(ctx.device)? };
+    let progress = if ctx.progress {
+        let bar = ProgressBar::new(crate::models::mc_dropout::fit_steps(n, &options));
+        bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} eta {eta}").expect("valid").progress_chars("=> "));
+        bar.set_message(format!("co2 {}", activation_name(activation)));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let net = fit(&data, n, &[member], &options, ctx.device, &progress)?;
+    progress.finish_and_clear();
+    Ok(net)
+}
+
+/// One pass with dropout off (standardized units).
+fn deterministic(net: &MemberMlp, query: &[f64], device: Device) -> Result<Vec<f64>> {
+    let _guard = tch::no_grad_guard();
+    let out = net.forward(&column(query, device)?.f_unsqueeze(0)?, None)?;
+    Ok(Vec::<f64>::try_from(&out.f_flatten(0, -1)?.f_to_kind(Kind::Double)?.f_to_device(Device::Cpu)?)?)
+}
+
+/// MC predictive mean and std (standardized units): T passes with dropout on, in chunks
+/// that keep activations under `budget` elements; variance = sample variance + 1/tau.
+fn mc_predictive(net: &MemberMlp, plan: &Co2Plan, query: &[f64], seed: u64, budget: usize, device: Device) -> Result<(Vec<f64>, Vec<f64>)> {
+    let _guard = tch::no_grad_guard();
+    let m = query.len();
+    let widest = *net.widths().iter().max().expect("widths");
+    let chunk = (budget / (m * widest).max(1)).clamp(1, plan.mc_samples);
+    let x = column(query, device)?;
+    let mut rngs = vec![member_rng(seed)];
+    let rates = [plan.mlp.dropout_rates[0]];
+    let mut sum = Tensor::f_zeros([m as i64], (Kind::Double, device))?;
+    let mut sum_sq = sum.f_zeros_like()?;
+    let mut done = 0;
+    while done < plan.mc_samples {
+        let t = chunk.min(plan.mc_samples - done);
+        let xr = x.f_repeat([t as i64, 1])?.f_unsqueeze(0)?; // [1, t*m, 1]
+        let masks = draw_masks(&mut rngs, &rates, t * m, net.layer_inputs(), device)?;
+        let out = net.forward(&xr, Some(&masks))?.f_view([t as i64, m as i64])?.f_to_kind(Kind::Double)?;
+        sum = sum.f_add(&out.f_sum_dim_intlist(0i64, false, Kind::Double)?)?;
+        sum_sq = sum_sq.f_add(&out.f_square()?.f_sum_dim_intlist(0i64, false, Kind::Double)?)?;
+        done += t;
+    }
+    let t = plan.mc_samples as f64;
+    let mean = sum.f_div_scalar(t)?;
+    let var = sum_sq.f_div_scalar(t)?.f_sub(&mean.f_square()?)?.f_clamp_min(0.0)?.f_add_scalar(1.0 / plan.tau)?;
+    let host = |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_to_device(Device::Cpu)?)?) };
+    Ok((host(&mean)?, host(&var.f_sqrt()?)?))
+}
+
+/// The GP's predictive mean and std (noise included), standardized units.
+fn gp_predictive(ctx: &RunContext, plan: &Co2Plan, x: &[f64], y: &[f64], query: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+    if x.len() > plan.gp.max_rows {
+        return Err(Error::Report(format!(
+            "co2: {} training weeks exceed task.co2.gp.max_rows = {}; raise it (the kernel matrix is n x n)",
+            x.len(),
+            plan.gp.max_rows
+        )));
+    }
+    let dev = ctx.device;
+    let as_batch = |v: &[f64]| -> Result<Tensor> { Ok(Tensor::from_slice(v).f_view([1, -1, 1])?.f_to_device(dev)?) };
+    let (xt, qt) = (as_batch(x)?, as_batch(query)?);
+    let yt = Tensor::from_slice(y).f_view([1, -1])?.f_to_device(dev)?;
+    let (params, _) = gp::fit(&xt, &yt, &[derive_seed(ctx.spec.seed, &["co2", "gp"])], &plan.gp, dev)?;
+    let (mean, var) = gp::predict(&xt, &yt, &qt, &params, plan.gp.noise_floor)?;
+    let host = |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?) };
+    Ok((host(&mean)?, host(&var.f_sqrt()?)?))
+}

@@ -1,0 +1,258 @@
+//! The MNIST protocol (paper section 5.2 and beyond): train one classifier, then
+//! 1. score the test set with dropout off ("standard") and by MC averaging of T passes;
+//! 2. rotate one test digit in equal steps and keep every pass's softmax input and output for
+//!    the chosen classes (Figure 4);
+//! 3. rotate the test images by each shift angle and score both predictions (dataset shift).
+//!
+//! Each step is a unit with its own file (weights, then one JSON per step), written
+//! atomically; a rerun redoes only the missing ones.
+
+use std::path::Path;
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use tch::{Device, Kind, Tensor};
+
+use super::{RunContext, RunSummary};
+use crate::data::mnist::{rotate, Digits, Mnist, CLASSES, PIXELS, SIDE};
+use crate::error::{Error, Result};
+use crate::metrics::{classification_scores, reliability};
+use crate::models::classifier::{fit, predictive_probabilities, Classifier, ImageClassifier, ImageSet};
+use crate::results::outcome::{MethodScores, MnistEvaluation, RotatedDigitRecord, ShiftAngle, ShiftStudy, TrainingRecord};
+use crate::rng::derive_seed;
+use crate::spec::{ClassifierPlan, MnistPlan};
+
+/// Images scored per chunk of MC passes (bounds activation memory: T x chunk x 500 floats).
+const EVAL_CHUNK: usize = 500;
+
+pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
+    let mnist = Mnist::find_and_load(ctx.data)?;
+    let train = plan.train_rows.map_or_else(|| mnist.train.clone(), |n| mnist.train.truncated(n));
+    let test = plan.test_rows.map_or_else(|| mnist.test.clone(), |n| mnist.test.truncated(n));
+    let dir = ctx.store.dir();
+    let model_name = model_name(&plan.classifier);
+    let mut summary = RunSummary::default();
+
+    let weights = dir.join("model.safetensors");
+    let training_path = dir.join("outcomes/training.json");
+    let mut clf = ImageClassifier::new(&plan.classifier, ctx.device, derive_seed(ctx.spec.seed, &["mnist", "init"]))?;
+    if !ctx.force && weights.exists() && training_path.exists() {
+        clf.var_store_mut().load(&weights).map_err(|e| Error::Results {
+            path: weights.clone(),
+            message: format!("cannot load saved weights ({e}); delete it or rerun with --force to retrain"),
+        })?;
+        tracing::info!("loaded trained weights from {}", weights.display());
+        summary.units_skipped += 1;
+    } else {
+        let started = Instant::now();
+        let data = image_set(&train, ctx.device)?;
+        let steps = plan.epochs * train.len().div_ceil(plan.training.batch_size);
+        let progress = progress_bar(ctx, steps as u64, &format!("{model_name} training"));
+        let losses = fit(&mut clf, &data, plan.epochs, &plan.training, derive_seed(ctx.spec.seed, &["mnist", "order"]), &progress)?;
+        progress.finish_and_clear();
+        save_weights(clf.var_store(), &weights)?;
+        let record = TrainingRecord {
+            experiment: ctx.spec.name.clone(),
+            model: model_name.clone(),
+            n_train: train.len(),
+            epochs: plan.epochs,
+            steps,
+            epoch_losses: losses,
+            wall_seconds: started.elapsed().as_secs_f64(),
+            provenance: ctx.provenance.stamped(),
+        };
+        ctx.store.write_json(&training_path, &record)?;
+        written(ctx, &mut summary);
+    }
+
+    let evaluation_path = dir.join("outcomes/evaluation.json");
+    if ctx.force || !evaluation_path.exists() {
+        let started = Instant::now();
+        tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "mc-test"]) as i64);
+        let images = images_tensor(&test, ctx.device)?;
+        let (mc, standard) = predictive_probabilities(&clf, &images, plan.mc_samples, EVAL_CHUNK)?;
+        let bins = plan.calibration_bins;
+        let method = |probs: &[f32]| MethodScores {
+            scores: classification_scores(probs, &test.labels, CLASSES, bins),
+            reliability: reliability(probs, &test.labels, CLASSES, bins),
+        };
+        let record = MnistEvaluation {
+            experiment: ctx.spec.name.clone(),
+            model: model_name.clone(),
+            n_test: test.len(),
+            mc_samples: plan.mc_samples,
+            standard: method(&standard),
+            mc: method(&mc),
+            wall_seconds: started.elapsed().as_secs_f64(),
+            provenance: ctx.provenance.stamped(),
+        };
+        tracing::info!(
+            "test: standard accuracy {:.4} nll {:.4}; MC (T={}) accuracy {:.4} nll {:.4}",
+            record.standard.scores.accuracy,
+            record.standard.scores.nll,
+            plan.mc_samples,
+            record.mc.scores.accuracy,
+            record.mc.scores.nll
+        );
+        ctx.store.write_json(&evaluation_path, &record)?;
+        written(ctx, &mut summary);
+    } else {
+        summary.units_skipped += 1;
+    }
+
+    let rotated_path = dir.join("outcomes/rotated-digit.json");
+    if ctx.force || !rotated_path.exists() {
+        let record = rotated_digit(ctx, plan, &clf, &test)?;
+        ctx.store.write_json(&rotated_path, &record)?;
+        written(ctx, &mut summary);
+    } else {
+        summary.units_skipped += 1;
+    }
+
+    let shift_path = dir.join("outcomes/shift.json");
+    if ctx.force || !shift_path.exists() {
+        let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
+        let mut angles = Vec::new();
+        let progress = progress_bar(ctx, plan.shift_angles.len() as u64, "rotation shift");
+        for &degrees in &plan.shift_angles {
+            tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "shift", &degrees.to_string()]) as i64);
+            let images = rotated_images(&shifted, degrees, ctx.device)?;
+            let (mc, standard) = predictive_probabilities(&clf, &images, plan.mc_samples, EVAL_CHUNK)?;
+            let angle = ShiftAngle {
+                degrees,
+                standard: classification_scores(&standard, &shifted.labels, CLASSES, plan.calibration_bins),
+                mc: classification_scores(&mc, &shifted.labels, CLASSES, plan.calibration_bins),
+            };
+            tracing::info!(
+                "rotated {degrees:>5.1} deg: accuracy standard {:.3} MC {:.3}, entropy standard {:.3} MC {:.3}",
+                angle.standard.accuracy,
+                angle.mc.accuracy,
+                angle.standard.entropy,
+                angle.mc.entropy
+            );
+            angles.push(angle);
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        let record = ShiftStudy {
+            experiment: ctx.spec.name.clone(),
+            model: model_name,
+            n_images: shifted.len(),
+            mc_samples: plan.mc_samples,
+            angles,
+            provenance: ctx.provenance.stamped(),
+        };
+        ctx.store.write_json(&shift_path, &record)?;
+        written(ctx, &mut summary);
+    } else {
+        summary.units_skipped += 1;
+    }
+    Ok(summary)
+}
+
+fn written(ctx: &RunContext, summary: &mut RunSummary) {
+    summary.units_written += 1;
+    ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// `lenet` / `lenet-all` / `mfvi-2x400`.
+pub fn model_name(plan: &ClassifierPlan) -> String {
+    match plan {
+        ClassifierPlan::Lenet { placement, .. } => match placement {
+            crate::spec::raw::DropoutPlacement::Last => "lenet".into(),
+            crate::spec::raw::DropoutPlacement::All => "lenet-all".into(),
+        },
+        ClassifierPlan::Mfvi { hidden_layers, hidden_units, .. } => format!("mfvi-{hidden_layers}x{hidden_units}"),
+    }
+}
+
+fn progress_bar(ctx: &RunContext, steps: u64, label: &str) -> ProgressBar {
+    if !ctx.progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+/// Grey levels in [0, 1] as [n, 1, 28, 28].
+fn images_tensor(digits: &Digits, device: Device) -> Result<Tensor> {
+    let pixels: Vec<f32> = digits.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+    Ok(Tensor::from_slice(&pixels).f_view([digits.len() as i64, 1, SIDE as i64, SIDE as i64])?.f_to_device(device)?)
+}
+
+fn image_set(digits: &Digits, device: Device) -> Result<ImageSet> {
+    let labels: Vec<i64> = digits.labels.iter().map(|&l| l as i64).collect();
+    Ok(ImageSet { images: images_tensor(digits, device)?, labels: Tensor::from_slice(&labels).f_to_device(device)? })
+}
+
+/// Every image rotated by `degrees` (counter-clockwise), as [n, 1, 28, 28].
+fn rotated_images(digits: &Digits, degrees: f64, device: Device) -> Result<Tensor> {
+    let mut pixels = Vec::with_capacity(digits.len() * PIXELS);
+    for i in 0..digits.len() {
+        let image: Vec<f32> = digits.image(i).iter().map(|&p| p as f32 / 255.0).collect();
+        pixels.extend(if degrees == 0.0 { image } else { rotate(&image, SIDE, degrees) });
+    }
+    Ok(Tensor::from_slice(&pixels).f_view([digits.len() as i64, 1, SIDE as i64, SIDE as i64])?.f_to_device(device)?)
+}
+
+/// Figure 4's data: one test digit at steps + 1 angles from 0 to max_degrees.
+fn rotated_digit(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits) -> Result<RotatedDigitRecord> {
+    let spec = &plan.rotated_digit;
+    let index = match spec.image {
+        Some(i) if i < test.len() => i,
+        Some(i) => {
+            return Err(Error::Report(format!(
+                "task.mnist.rotated_digit.image: test image {i} was asked for but only {} test images are used",
+                test.len()
+            )))
+        }
+        None => test.labels.iter().position(|&l| l == 1).ok_or_else(|| Error::Report("no test image of the digit 1 among the test rows used".into()))?,
+    };
+    let upright: Vec<f32> = test.image(index).iter().map(|&p| p as f32 / 255.0).collect();
+    let angles: Vec<f64> = (0..=spec.steps).map(|i| spec.max_degrees * i as f64 / spec.steps as f64).collect();
+    let images: Vec<Vec<f32>> = angles.iter().map(|&a| rotate(&upright, SIDE, a)).collect();
+    let stacked: Vec<f32> = images.concat();
+    let x = Tensor::from_slice(&stacked).f_view([angles.len() as i64, 1, SIDE as i64, SIDE as i64])?.f_to_device(ctx.device)?;
+    tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "rotated-digit"]) as i64);
+    let _guard = tch::no_grad_guard();
+    let logits = clf.sample_logits(&x, spec.samples)?; // [T, angles, 10]
+    let probs = logits.f_softmax(-1, Kind::Float)?;
+    let classes = Tensor::from_slice(&spec.classes.iter().map(|&c| c as i64).collect::<Vec<_>>()).f_to_device(ctx.device)?;
+    let n_angles = angles.len();
+    // [angles, T, classes]
+    let pick = |t: &Tensor| -> Result<Vec<Vec<Vec<f32>>>> {
+        let t = t.f_index_select(2, &classes)?.f_transpose(0, 1)?.f_contiguous()?.f_to_device(Device::Cpu)?;
+        let flat = Vec::<f32>::try_from(&t.f_flatten(0, -1)?)?;
+        let (a, s, c) = (n_angles, spec.samples, spec.classes.len());
+        Ok((0..a).map(|i| (0..s).map(|j| flat[(i * s + j) * c..(i * s + j + 1) * c].to_vec()).collect()).collect())
+    };
+    let mc_prediction: Vec<i64> = Vec::<i64>::try_from(&probs.f_mean_dim(0, false, Kind::Float)?.f_argmax(-1, false)?.f_to_device(Device::Cpu)?)?;
+    Ok(RotatedDigitRecord {
+        experiment: ctx.spec.name.clone(),
+        image_index: index,
+        label: test.labels[index],
+        angles,
+        images,
+        classes: spec.classes.clone(),
+        softmax_input: pick(&logits)?,
+        softmax_output: pick(&probs)?,
+        mc_prediction: mc_prediction.into_iter().map(|c| c as usize).collect(),
+        provenance: ctx.provenance.stamped(),
+    })
+}
+
+/// Saves a var store atomically: tch picks the format from the extension, so the temporary
+/// keeps `.safetensors`.
+fn save_weights(vs: &tch::nn::VarStore, path: &Path) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+    let tmp = parent.join(format!(".weights.{}.tmp.safetensors", std::process::id()));
+    vs.save(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(Error::io(path))
+}

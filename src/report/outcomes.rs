@@ -1,0 +1,88 @@
+//! Tables of the MNIST and CO2 experiments, from their outcome records.
+
+use super::text_table;
+use crate::cli::TableFormat;
+use crate::metrics::ClassificationScores;
+use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};
+
+fn percent(v: f64) -> String {
+    format!("{:.2}", 100.0 * v)
+}
+
+fn score_cells(s: &ClassificationScores) -> Vec<String> {
+    vec![percent(s.accuracy), format!("{:.4}", s.nll), format!("{:.4}", s.brier), percent(s.ece), format!("{:.3}", s.entropy)]
+}
+
+/// Test-set scores: one row per (experiment, prediction), standard and MC.
+pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableFormat, profile: &str) -> String {
+    let header = ["Experiment", "Model", "Prediction", "Test images", "Accuracy (%)", "NLL", "Brier", "ECE (%)", "Mean entropy"];
+    let mut rows = Vec::new();
+    for (experiment, e) in evaluations {
+        let standard = if e.model.starts_with("mfvi") { "posterior-mean net" } else { "standard (dropout off)" };
+        for (label, scores) in [(standard.to_string(), &e.standard.scores), (format!("MC, T = {}", e.mc_samples), &e.mc.scores)] {
+            let mut row = vec![experiment.clone(), e.model.clone(), label, e.n_test.to_string()];
+            row.extend(score_cells(scores));
+            rows.push(row);
+        }
+    }
+    let title = format!("MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)", "15");
+    text_table::render(&title, &header, &rows, format)
+}
+
+/// The rotated test set: one row per angle, accuracy / NLL / ECE / entropy per prediction.
+pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profile: &str) -> String {
+    let mut header: Vec<String> = vec!["Rotation (deg)".into()];
+    for (experiment, _) in studies {
+        for method in ["std", "MC"] {
+            for metric in ["acc %", "NLL", "ECE %", "entropy"] {
+                header.push(format!("{experiment} {method} {metric}"));
+            }
+        }
+    }
+    let angles: Vec<f64> = studies.first().map(|(_, s)| s.angles.iter().map(|a| a.degrees).collect()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = angles
+        .iter()
+        .map(|&deg| {
+            let mut row = vec![format!("{deg}")];
+            for (_, s) in studies {
+                match s.angles.iter().find(|a| a.degrees == deg) {
+                    Some(a) => {
+                        for scores in [&a.standard, &a.mc] {
+                            row.extend([percent(scores.accuracy), format!("{:.3}", scores.nll), percent(scores.ece), format!("{:.3}", scores.entropy)]);
+                        }
+                    }
+                    None => row.extend(std::iter::repeat_n("-".to_string(), 8)),
+                }
+            }
+            row
+        })
+        .collect();
+    let n = studies.first().map_or(0, |(_, s)| s.n_images);
+    let title = format!("MNIST test images rotated by each angle{profile} ({n} images per angle): standard vs MC prediction");
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    text_table::render(&title, &header, &rows, format)
+}
+
+/// Held-out CO2 weeks: one row per model.
+pub fn co2_table(experiment: &str, record: &Co2Record, format: TableFormat, profile: &str) -> String {
+    let header = ["Model", "Held-out RMSE (ppmv)", "Held-out LL", "95% band coverage (%)", "Train + predict (s)"];
+    let rows: Vec<Vec<String>> = record
+        .models
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                format!("{:.2}", m.heldout_rmse),
+                m.heldout_ll.map_or("-".into(), |v| format!("{v:.3}")),
+                m.heldout_coverage95.map_or("-".into(), |v| format!("{:.1}", 100.0 * v)),
+                format!("{:.1}", m.wall_seconds),
+            ]
+        })
+        .collect();
+    let held = record.observed_years.len() - record.n_train;
+    let title = format!(
+        "CO2 extrapolation, experiment `{experiment}`{profile}: trained on {} weeks before {}, scored on the {held} weeks after (Gaussian predictive)",
+        record.n_train, record.cutoff
+    );
+    text_table::render(&title, &header, &rows, format)
+}

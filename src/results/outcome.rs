@@ -1,0 +1,119 @@
+//! Records of the MNIST and CO2 experiments (the UCI ones are `record::UnitRecord`), kept
+//! under `results/<experiment>/outcomes/` so `mcdrop table` and `mcdrop plot` rebuild every
+//! table and figure from them without training.
+
+use serde::{Deserialize, Serialize};
+
+use super::Provenance;
+use crate::metrics::{ClassificationScores, ReliabilityBin};
+
+/// `outcomes/training.json`: how the saved weights (`model.safetensors`) were trained.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingRecord {
+    pub experiment: String,
+    pub model: String,
+    pub n_train: usize,
+    pub epochs: usize,
+    pub steps: usize,
+    /// Mean training loss per epoch.
+    pub epoch_losses: Vec<f64>,
+    pub wall_seconds: f64,
+    pub provenance: Provenance,
+}
+
+/// Scores of one way of predicting (standard or MC) with its reliability diagram.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodScores {
+    pub scores: ClassificationScores,
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// `outcomes/evaluation.json`: the unrotated test set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MnistEvaluation {
+    pub experiment: String,
+    pub model: String,
+    pub n_test: usize,
+    pub mc_samples: usize,
+    /// Dropout off (LeNet) or the network of posterior means (VI).
+    pub standard: MethodScores,
+    /// The average of `mc_samples` stochastic softmax outputs.
+    pub mc: MethodScores,
+    pub wall_seconds: f64,
+    pub provenance: Provenance,
+}
+
+/// `outcomes/rotated-digit.json`: the paper's Figure 4 data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotatedDigitRecord {
+    pub experiment: String,
+    pub image_index: usize,
+    pub label: u8,
+    pub angles: Vec<f64>,
+    /// The rotated images, 28 x 28 grey levels in [0, 1], one per angle.
+    pub images: Vec<Vec<f32>>,
+    pub classes: Vec<usize>,
+    /// softmax_input[a][s][c]: logit of classes[c] in pass s at angle a.
+    pub softmax_input: Vec<Vec<Vec<f32>>>,
+    /// softmax_output[a][s][c]: probability of classes[c] in pass s at angle a.
+    pub softmax_output: Vec<Vec<Vec<f32>>>,
+    /// The class each angle's MC predictive ranks first.
+    pub mc_prediction: Vec<usize>,
+    pub provenance: Provenance,
+}
+
+/// `outcomes/shift.json`: the test images rotated by each angle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftStudy {
+    pub experiment: String,
+    pub model: String,
+    pub n_images: usize,
+    pub mc_samples: usize,
+    pub angles: Vec<ShiftAngle>,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftAngle {
+    pub degrees: f64,
+    pub standard: ClassificationScores,
+    pub mc: ClassificationScores,
+}
+
+/// `outcomes/co2.json`: every model's predictive on the grid and its held-out scores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Co2Record {
+    pub experiment: String,
+    pub cutoff: f64,
+    /// Observed weeks (decimal years, ppmv), training ones first.
+    pub observed_years: Vec<f64>,
+    pub observed_ppm: Vec<f64>,
+    pub n_train: usize,
+    pub grid_years: Vec<f64>,
+    pub models: Vec<Co2Model>,
+    pub provenance: Provenance,
+}
+
+/// One model's predictive (ppmv) on the grid and scores on the held-out weeks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Co2Model {
+    /// `standard dropout (relu)`, `gp`, `mc dropout (relu)`, `mc dropout (tanh)`.
+    pub name: String,
+    pub grid_mean: Vec<f64>,
+    /// Predictive standard deviation, including the noise term; 0 for a point prediction.
+    pub grid_std: Vec<f64>,
+    pub heldout_rmse: f64,
+    /// Mean Gaussian log-likelihood of held-out weeks (null for a point prediction).
+    pub heldout_ll: Option<f64>,
+    /// Share of held-out weeks inside mean +- 1.96 std (null for a point prediction).
+    pub heldout_coverage95: Option<f64>,
+    pub wall_seconds: f64,
+}
