@@ -11,15 +11,16 @@ use super::run::{execute, ExecuteOptions};
 use super::BadInput;
 use crate::cli::{CheckArgs, Cli};
 use crate::data::DataDirs;
-use crate::results::baseline::{compare, means, metrics_from_seeds, Baseline, TOLERANCE_RULE};
+use crate::results::baseline::{co2_means, compare, means, metrics_from_seeds, mnist_means, Baseline, TOLERANCE_RULE};
+use crate::results::outcome::{Co2Record, MnistEvaluation};
 use crate::results::{ExperimentStore, Provenance};
-use crate::spec::Spec;
+use crate::spec::{Experiment, Spec};
 
 pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     let specs = if args.specs.is_empty() { default_specs()? } else { args.specs.clone() };
     let data = DataDirs::new(cli.data_dir.as_deref());
     let mut failures = 0;
-    println!("{:<14} {:<16} {:<24} {:>12} {:>12} {:>12}  status", "spec", "dataset", "metric", "baseline", "now", "tolerance");
+    println!("{:<14} {:<22} {:<24} {:>12} {:>12} {:>12}  status", "spec", "dataset", "metric", "baseline", "now", "tolerance");
     for path in &specs {
         let spec = crate::spec::load(path)?;
         let baseline_path = args.baselines.join(format!("{}.json", spec.name));
@@ -27,7 +28,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
             let baseline = record_baseline(&spec, path, &data, args.seeds)?;
             crate::results::atomic::write_json_atomic(&baseline_path, &baseline)?;
             for m in &baseline.metrics {
-                println!("{:<14} {:<16} {:<24} {:>12.6} {:>12} {:>12.6}  recorded", spec.name, m.dataset, m.metric, m.value, "", m.tolerance);
+                println!("{:<14} {:<22} {:<24} {:>12.6} {:>12} {:>12.6}  recorded", spec.name, m.dataset, m.metric, m.value, "", m.tolerance);
             }
             continue;
         }
@@ -54,7 +55,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
         for row in compare(&baseline, &now) {
             let now = row.now.map(|v| format!("{v:.6}")).unwrap_or_else(|| "missing".into());
             let status = if row.pass { "pass" } else { "FAIL" };
-            println!("{:<14} {:<16} {:<24} {:>12.6} {:>12} {:>12.6}  {status}", spec.name, row.dataset, row.metric, row.baseline, now, row.tolerance);
+            println!("{:<14} {:<22} {:<24} {:>12.6} {:>12} {:>12.6}  {status}", spec.name, row.dataset, row.metric, row.baseline, now, row.tolerance);
             failures += usize::from(!row.pass);
         }
     }
@@ -81,7 +82,12 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
     let device = crate::device::resolve(spec.device)?;
     let options = ExecuteOptions { force: false, only: Vec::new(), splits: None, mc_budget: 1 << 25, progress: false };
     execute(spec, &store, data, device, options)?;
-    Ok(means(&store.records()?))
+    let outcome = |file: &str| store.dir().join("outcomes").join(file);
+    Ok(match &spec.experiment {
+        Experiment::UciRegression(_) => means(&store.records()?),
+        Experiment::Mnist(_) => store.read_json::<MnistEvaluation>(&outcome("evaluation.json"))?.map(|e| mnist_means(&e)).unwrap_or_default(),
+        Experiment::Co2(_) => store.read_json::<Co2Record>(&outcome("co2.json"))?.map(|r| co2_means(&r)).unwrap_or_default(),
+    })
 }
 
 fn record_baseline(spec: &Spec, path: &Path, data: &DataDirs, seeds: usize) -> anyhow::Result<Baseline> {

@@ -1,58 +1,106 @@
 //! `mcdrop table EXPERIMENT...`: aggregate records into tables, built from the records alone.
+//!
+//! UCI experiments: one experiment gives its detailed table, several the paper's Table 1
+//! layout. MNIST experiments: the test-set table and the rotation-shift table. CO2: the
+//! held-out table. Kinds are not mixed in one call.
 
-use anyhow::Context;
-
+use super::outcomes::{load_experiment, Loaded, LoadedExperiment};
+use super::BadInput;
 use crate::cli::{Cli, TableArgs};
 use crate::report::compare::{self, model_label, Metric};
-use crate::report::table::{render, summarize, SetSummary};
+use crate::report::outcomes::{co2_table, mnist_table, shift_table};
+use crate::report::table::{render, SetSummary};
 use crate::results::atomic::write_atomic;
-use crate::results::ExperimentStore;
 
 pub fn table(cli: &Cli, args: &TableArgs) -> anyhow::Result<()> {
-    let mut loaded: Vec<(String, usize, Vec<SetSummary>)> = Vec::new();
-    for experiment in &args.experiments {
-        let store = ExperimentStore::new(&cli.results_dir, experiment);
-        if !store.dir().exists() {
-            return Err(super::BadInput(format!(
-                "no results for experiment `{experiment}` under {} (run it first, or pass --results-dir)",
-                cli.results_dir.display()
-            ))
-            .into());
-        }
-        let records = store.records()?;
-        let summaries = summarize(&records).with_context(|| format!("experiment `{experiment}`"))?;
-        loaded.push((experiment.clone(), records.len(), summaries));
+    let loaded = args.experiments.iter().map(|e| load_experiment(cli, e)).collect::<anyhow::Result<Vec<_>>>()?;
+    let kinds: Vec<&str> = loaded.iter().map(|e| kind(&e.data)).collect();
+    if kinds.iter().any(|k| *k != kinds[0]) {
+        return Err(BadInput(format!("one table per kind of experiment: got {} ({})", args.experiments.join(", "), kinds.join(", "))).into());
     }
-    let text = if let [(experiment, records, summaries)] = loaded.as_slice() {
-        let title = format!(
-            "UCI regression, experiment `{experiment}`: mean ± standard error over splits ({records} records; published columns: the paper's Table 1, and for dropout the reference code's README)"
-        );
-        render(summaries, args.format, &title)
-    } else {
-        let ours: Vec<(String, Vec<SetSummary>)> = loaded
+    let text = match kinds[0] {
+        "uci" => uci(&loaded, args),
+        "mnist" => mnist(&loaded, args)?,
+        _ => loaded
             .iter()
-            .map(|(_, _, s)| (model_label(s.first().map(|r| r.model.as_str()).unwrap_or("")).to_string(), s.clone()))
-            .collect();
-        let names: Vec<&str> = loaded.iter().map(|(e, _, _)| e.as_str()).collect();
-        let metrics = match args.metric {
-            Some(m) => vec![m],
-            None => vec![Metric::Rmse, Metric::Ll],
-        };
-        let mut text = String::new();
-        for metric in metrics {
-            let what = if metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
-            let title = format!(
-                "UCI regression, {what}: mean ± standard error over splits; ours from experiments {}; published VI, PBP and Dropout from the paper's Table 1; best of each row in bold",
-                names.join(", ")
-            );
-            text.push_str(&compare::render(&ours, metric, args.format, &title));
-            text.push('\n');
-        }
-        text
+            .filter_map(|e| match &e.data {
+                Loaded::Co2(record) => Some(co2_table(&e.name, record, args.format, &e.profile_note())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
     print!("{text}");
     if let Some(path) = &args.output {
         write_atomic(path, text.as_bytes())?;
     }
     Ok(())
+}
+
+fn kind(data: &Loaded) -> &'static str {
+    match data {
+        Loaded::Uci(_) => "uci",
+        Loaded::Mnist { .. } => "mnist",
+        Loaded::Co2(_) => "co2",
+    }
+}
+
+fn summaries(e: &LoadedExperiment) -> &[SetSummary] {
+    match &e.data {
+        Loaded::Uci(s) => s,
+        _ => &[],
+    }
+}
+
+fn uci(loaded: &[LoadedExperiment], args: &TableArgs) -> String {
+    if let [e] = loaded {
+        let title = format!(
+            "UCI regression, experiment `{}`{}: mean ± standard error over splits ({} records; published columns: the paper's Table 1, and for dropout the reference code's README)",
+            e.name,
+            e.profile_note(),
+            e.records
+        );
+        return render(summaries(e), args.format, &title);
+    }
+    let ours: Vec<(String, Vec<SetSummary>)> = loaded
+        .iter()
+        .map(|e| (model_label(summaries(e).first().map(|r| r.model.as_str()).unwrap_or("")).to_string(), summaries(e).to_vec()))
+        .collect();
+    let names: Vec<String> = loaded.iter().map(|e| format!("{}{}", e.name, e.profile_note())).collect();
+    let metrics = match args.metric {
+        Some(m) => vec![m],
+        None => vec![Metric::Rmse, Metric::Ll],
+    };
+    let mut text = String::new();
+    for metric in metrics {
+        let what = if metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
+        let title = format!(
+            "UCI regression, {what}: mean ± standard error over splits; ours from experiments {}; published VI, PBP and Dropout from the paper's Table 1; best of each row in bold",
+            names.join(", ")
+        );
+        text.push_str(&compare::render(&ours, metric, args.format, &title));
+        text.push('\n');
+    }
+    text
+}
+
+fn mnist(loaded: &[LoadedExperiment], args: &TableArgs) -> anyhow::Result<String> {
+    let mut evaluations = Vec::new();
+    let mut shifts = Vec::new();
+    for e in loaded {
+        if let Loaded::Mnist { evaluation, shift, .. } = &e.data {
+            evaluations.extend(evaluation.clone().map(|v| (e.name.clone(), v)));
+            shifts.extend(shift.clone().map(|v| (e.name.clone(), v)));
+        }
+    }
+    if evaluations.is_empty() {
+        return Err(BadInput("no MNIST evaluation recorded yet: run the experiment first".into()).into());
+    }
+    let profile = loaded.iter().map(|e| e.profile_note()).find(|p| !p.is_empty()).unwrap_or_default();
+    let mut text = mnist_table(&evaluations, args.format, &profile);
+    if !shifts.is_empty() {
+        text.push('\n');
+        text.push_str(&shift_table(&shifts, args.format, &profile));
+    }
+    Ok(text)
 }

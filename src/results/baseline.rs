@@ -53,6 +53,34 @@ pub fn means(records: &[UnitRecord]) -> BTreeMap<(String, String), f64> {
     sums.into_iter().map(|(key, (sum, n))| (key, sum / n as f64)).collect()
 }
 
+/// (`mnist`, metric) for the test-set scores of both predictions: `standard_accuracy`,
+/// `mc_nll`, ... (what `check` compares for an MNIST spec).
+pub fn mnist_means(e: &super::outcome::MnistEvaluation) -> BTreeMap<(String, String), f64> {
+    let mut out = BTreeMap::new();
+    for (method, s) in [("standard", &e.standard.scores), ("mc", &e.mc.scores)] {
+        for (name, value) in [("accuracy", s.accuracy), ("nll", s.nll), ("brier", s.brier), ("ece", s.ece)] {
+            out.insert(("mnist".to_string(), format!("{method}_{name}")), value);
+        }
+    }
+    out
+}
+
+/// (model, metric) for every CO2 model's held-out scores.
+pub fn co2_means(r: &super::outcome::Co2Record) -> BTreeMap<(String, String), f64> {
+    let mut out = BTreeMap::new();
+    for m in &r.models {
+        let key = m.name.replace(' ', "_").replace(['(', ')'], "");
+        out.insert((key.clone(), "heldout_rmse".to_string()), m.heldout_rmse);
+        if let Some(ll) = m.heldout_ll {
+            out.insert((key.clone(), "heldout_ll".to_string()), ll);
+        }
+        if let Some(c) = m.heldout_coverage95 {
+            out.insert((key, "heldout_coverage95".to_string()), c);
+        }
+    }
+    out
+}
+
 /// Baseline metrics from the per-seed means; `per_seed[0]` is the spec's own seed.
 pub fn metrics_from_seeds(per_seed: &[BTreeMap<(String, String), f64>]) -> Vec<BaselineMetric> {
     per_seed[0]

@@ -1,0 +1,125 @@
+//! MNIST: the IDX loader on the mirror and on broken copies, and smoke-mnist through the CLI
+//! (trains above chance, records every unit, resumes, draws its figures).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use mcdrop::data::mnist::Mnist;
+use mcdrop::results::outcome::{MnistEvaluation, RotatedDigitRecord, ShiftStudy};
+use predicates::prelude::*;
+
+#[test]
+fn the_mirror_loads_with_canonical_counts() {
+    let mnist = Mnist::load(&common::mirror().join("mnist")).unwrap();
+    assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
+    assert_eq!(mnist.train.pixels.len(), 60_000 * 784);
+    // The canonical test set has 1135 ones and 980 zeros.
+    assert_eq!(mnist.test.labels.iter().filter(|&&l| l == 1).count(), 1135);
+    assert_eq!(mnist.test.labels.iter().filter(|&&l| l == 0).count(), 980);
+}
+
+fn copy_mnist(dest: &Path) -> std::path::PathBuf {
+    let to = dest.join("mnist");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(common::mirror().join("mnist")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    to
+}
+
+fn gunzip(path: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+fn gzip(path: &Path, bytes: &[u8]) {
+    let mut encoder = GzEncoder::new(std::fs::File::create(path).unwrap(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap();
+}
+
+#[test]
+fn a_truncated_file_is_named_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = copy_mnist(dir.path());
+    let labels = mnist.join("t10k-labels-idx1-ubyte.gz");
+    let bytes = gunzip(&labels);
+    gzip(&labels, &bytes[..bytes.len() - 100]);
+    let err = Mnist::load(&mnist).unwrap_err().to_string();
+    assert!(err.contains("t10k-labels-idx1-ubyte.gz") && err.contains("truncated") && err.contains("scripts/fetch-data mnist"), "{err}");
+
+    // A gzip stream cut in half does not decompress.
+    let images = mnist.join("t10k-images-idx3-ubyte.gz");
+    let raw = std::fs::read(&images).unwrap();
+    std::fs::write(&images, &raw[..raw.len() / 2]).unwrap();
+    let err = Mnist::load(&mnist).unwrap_err().to_string();
+    assert!(err.contains("t10k-images-idx3-ubyte.gz") && err.contains("cannot decompress"), "{err}");
+}
+
+#[test]
+fn a_wrong_file_in_place_of_the_labels_is_refused_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = copy_mnist(dir.path());
+    // The image file under the labels' name: the magic number gives it away.
+    std::fs::copy(mnist.join("train-images-idx3-ubyte.gz"), mnist.join("train-labels-idx1-ubyte.gz")).unwrap();
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results", "--data-dir", "."])
+        .arg(common::repo_file("experiments/smoke-mnist.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("train-labels-idx1-ubyte.gz: magic number 2051 where 2049 was expected"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn smoke_mnist_trains_above_chance_records_resumes_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = common::repo_file("experiments/smoke-mnist.yaml");
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(&spec)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("smoke-mnist: 4 unit(s) written, 0 already recorded"));
+    let out = dir.path().join("results/smoke-mnist");
+    assert!(out.join("model.safetensors").is_file());
+    let read = |f: &str| std::fs::read_to_string(out.join("outcomes").join(f)).unwrap();
+    let eval: MnistEvaluation = serde_json::from_str(&read("evaluation.json")).unwrap();
+    // Chance is 10 %; 8 epochs on 2000 images reach far more.
+    assert!(eval.standard.scores.accuracy > 0.8 && eval.mc.scores.accuracy > 0.8, "{eval:?}");
+    assert_eq!(eval.standard.reliability.iter().map(|b| b.count).sum::<usize>(), 500);
+    let rotated: RotatedDigitRecord = serde_json::from_str(&read("rotated-digit.json")).unwrap();
+    assert_eq!((rotated.angles.len(), rotated.label, rotated.softmax_output[0].len()), (13, 1, 20));
+    assert!(rotated.softmax_output.iter().flatten().flatten().all(|p| (0.0..=1.0).contains(p)));
+    let shift: ShiftStudy = serde_json::from_str(&read("shift.json")).unwrap();
+    let (upright, turned) = (&shift.angles[0], &shift.angles[2]);
+    assert!(upright.mc.accuracy > turned.mc.accuracy + 0.3, "rotating by 90 degrees must hurt: {shift:?}");
+
+    // A rerun loads the saved weights and redoes nothing.
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(&spec)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 unit(s) written, 4 already recorded"));
+
+    common::mcdrop(dir.path())
+        .args(["plot", "smoke-mnist", "--results-dir", "results"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("figures/rotated-digit.png"));
+    let png = std::fs::read(out.join("figures/rotated-digit.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    common::mcdrop(dir.path())
+        .args(["table", "smoke-mnist", "--results-dir", "results"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(profile smoke)"))
+        .stdout(predicate::str::contains("| smoke-mnist | lenet | MC, T = 20 | 500 |"));
+}
