@@ -1,5 +1,6 @@
 # The two commands a newcomer needs:
-#   make reproduce   set up, build, run the paper's experiments, write tables into results/
+#   make reproduce   set up, build, run the paper's experiments, write tables and figures into results/
+#                    (QUICK=1: the shortened specs of experiments/quick/, ~15 minutes on 2 cores)
 #   make test        set up, build, run the whole test suite (what CI runs)
 # Both install what is missing first (scripts/setup): a .venv with torch==2.11.0, the build.
 
@@ -26,17 +27,10 @@ smoke: setup
 	$(BIN) run experiments/smoke-uci.yaml
 	$(BIN) table smoke-uci
 
-UCI := uci-dropout uci-vi uci-gp
-
+# Every paper spec, then tables, figures and a summary (scripts/reproduce). QUICK=1 runs the
+# shortened specs of experiments/quick/ instead (about 15 minutes on a 2-core CPU).
 reproduce: setup
-	for e in $(UCI); do $(BIN) run experiments/$$e.yaml || exit 1; done
-	for e in $(UCI); do $(BIN) table $$e --output results/$$e/table.md > /dev/null || exit 1; done
-	mkdir -p results/tables
-	for f in markdown:md csv:csv latex:tex; do \
-	  $(BIN) table $(UCI) --metric rmse --format $${f%%:*} --output results/tables/uci-rmse.$${f##*:} > /dev/null && \
-	  $(BIN) table $(UCI) --metric ll --format $${f%%:*} --output results/tables/uci-ll.$${f##*:} > /dev/null || exit 1; \
-	done
-	cat results/tables/uci-rmse.md results/tables/uci-ll.md
+	scripts/reproduce $(if $(QUICK),quick,full)
 
 clean:
 	cargo clean

@@ -50,6 +50,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Redraw the figures of experiments from their records (PNG and SVG), without training.
     Plot(PlotArgs),
+    /// What ran, wall time per experiment, where the outputs are, and a verdict per published
+    /// number (within 2 standard errors, better, worse).
+    Summary(SummaryArgs),
     /// Time the batched trainer against one-network-at-a-time training (and the PyTorch peer).
     Bench(BenchArgs),
 }
@@ -102,6 +105,13 @@ pub struct PlotArgs {
     /// Folder of the figures that combine experiments (default: <results-dir>/figures).
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// Experiment name(s) (folders under the results directory).
+    #[arg(required = true)]
+    pub experiments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,6 +7,7 @@ pub mod list;
 pub mod outcomes;
 pub mod plot;
 pub mod run;
+pub mod summary;
 pub mod table;
 pub mod validate;
 
@@ -26,6 +27,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::bench(&cli, args),
         Command::Check(args) => check::check(&cli, args),
         Command::Plot(args) => plot::plot(&cli, args),
+        Command::Summary(args) => summary::summary(&cli, args),
     }
 }
 

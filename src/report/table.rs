@@ -34,7 +34,7 @@ pub fn secondary_metric(model: &str) -> Option<(&'static str, &'static str)> {
 
 /// The published numbers a family is compared with: (column labels, values per set).
 #[allow(clippy::type_complexity)]
-fn published_columns(model: &str) -> ([&'static str; 2], fn(UciSet) -> [Option<(Stat, Stat)>; 2]) {
+pub fn published_columns(model: &str) -> ([&'static str; 2], fn(UciSet) -> [Option<(Stat, Stat)>; 2]) {
     match model {
         "mfvi" | "gp" => (["paper VI", "paper PBP"], |set| {
             let p = paper(set);

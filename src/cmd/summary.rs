@@ -1,0 +1,112 @@
+//! `mcdrop summary EXPERIMENT...`: what ran, how long each experiment took, where its outputs
+//! are, and a verdict per published number it can be held to — what `make reproduce` prints
+//! at the end.
+
+use super::outcomes::{load_experiment, Loaded};
+use crate::cli::{Cli, SummaryArgs};
+use crate::data::uci::UciSet;
+use crate::report::table::{published_columns, verdict};
+use crate::results::store::Manifest;
+use crate::results::ExperimentStore;
+
+pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
+    println!("Summary of {} experiment(s) under {}:", args.experiments.len(), cli.results_dir.display());
+    for name in &args.experiments {
+        let experiment = load_experiment(cli, name)?;
+        let store = ExperimentStore::new(&cli.results_dir, name);
+        let manifest = store.read_json::<Manifest>(&store.dir().join("manifest.json"))?;
+        let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
+            let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
+            let last = m.runs.last().map(|r| (r.outcome.clone(), wall_seconds(&r.started, r.ended.as_deref()), r.provenance.device.clone()));
+            (m.runs.len(), walls.iter().sum::<f64>(), last)
+        });
+        println!("\n== {name} [profile {}] -> {}", experiment.spec.raw.profile.as_str(), store.dir().display());
+        if let Some((outcome, wall, device)) = last {
+            println!("   last run: {outcome}, {} on {device}; {runs} run(s), {} in all", duration(wall), duration(total));
+        }
+        match &experiment.data {
+            Loaded::Uci(summaries) => {
+                for s in summaries {
+                    let Ok(set) = s.dataset.parse::<UciSet>() else { continue };
+                    let ([first, second], published) = published_columns(&s.model);
+                    let [a, b] = published(set);
+                    // Dropout is held to the reference code, the baselines to the paper's VI column.
+                    let (label, target) = if s.model == "mc_dropout" { (second, b) } else { (first, a) };
+                    let judged = target.map_or("no published number".to_string(), |(rmse, ll)| {
+                        format!("RMSE {} / LL {} vs {label}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false))
+                    });
+                    println!(
+                        "   {:<10} {:>2} splits  RMSE {:.3} ± {:.3}  LL {:.3} ± {:.3}  {judged}",
+                        set.display_name(),
+                        s.splits,
+                        s.rmse.0,
+                        s.rmse.1,
+                        s.ll.0,
+                        s.ll.1
+                    );
+                }
+            }
+            Loaded::Mnist { evaluation, shift, .. } => {
+                if let Some(e) = evaluation {
+                    println!(
+                        "   test accuracy standard {:.2} %, MC {:.2} % (T = {}); NLL {:.4} vs {:.4}; ECE {:.2} % vs {:.2} %",
+                        100.0 * e.standard.scores.accuracy,
+                        100.0 * e.mc.scores.accuracy,
+                        e.mc_samples,
+                        e.standard.scores.nll,
+                        e.mc.scores.nll,
+                        100.0 * e.standard.scores.ece,
+                        100.0 * e.mc.scores.ece
+                    );
+                    if e.model.starts_with("lenet") {
+                        let reached = if e.standard.scores.accuracy.max(e.mc.scores.accuracy) >= 0.99 { "reached" } else { "not reached" };
+                        println!("   the paper's bar for LeNet (> 99 % test accuracy): {reached}");
+                    }
+                }
+                if let Some(s) = shift.as_ref().and_then(|s| s.angles.last()) {
+                    println!(
+                        "   rotated {:.0} deg: accuracy {:.1} % / {:.1} %, entropy {:.3} / {:.3} (standard / MC)",
+                        s.degrees,
+                        100.0 * s.standard.accuracy,
+                        100.0 * s.mc.accuracy,
+                        s.standard.entropy,
+                        s.mc.entropy
+                    );
+                }
+            }
+            Loaded::Co2(record) => {
+                for m in &record.models {
+                    let extra = match (m.heldout_ll, m.heldout_coverage95) {
+                        (Some(ll), Some(c)) => format!("LL {ll:.3}, 95 % band covers {:.1} % of held-out weeks", 100.0 * c),
+                        _ => "point prediction".to_string(),
+                    };
+                    println!("   {:<24} held-out RMSE {:>6.2} ppmv, {extra}", m.name, m.heldout_rmse);
+                }
+            }
+        }
+        let figures = store.dir().join("figures");
+        if figures.is_dir() {
+            println!("   figures: {}", figures.display());
+        }
+    }
+    Ok(())
+}
+
+fn wall_seconds(started: &str, ended: Option<&str>) -> f64 {
+    let parse = |t: &str| humantime::parse_rfc3339(t).ok();
+    match (parse(started), ended.and_then(parse)) {
+        (Some(a), Some(b)) => b.duration_since(a).map_or(0.0, |d| d.as_secs_f64()),
+        // Still running, or killed: no end time to count.
+        _ => 0.0,
+    }
+}
+
+fn duration(seconds: f64) -> String {
+    if seconds >= 3600.0 {
+        format!("{:.1} h", seconds / 3600.0)
+    } else if seconds >= 60.0 {
+        format!("{:.1} min", seconds / 60.0)
+    } else {
+        format!("{seconds:.1} s")
+    }
+}
