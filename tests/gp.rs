@@ -107,3 +107,23 @@ fn smoke_gp_runs_end_to_end() {
         assert!(ll.is_finite(), "{line}");
     }
 }
+
+#[test]
+fn sparse_bound_is_exact_with_inducing_inputs_at_the_data_and_a_lower_bound_otherwise() {
+    use mcdrop::models::sgpr::{negative_bound, predict as sparse_predict, SparseParams};
+    let (x, y, xs, p) = tiny();
+    let exact = f64::try_from(negative_log_marginal_likelihood(&x, &y, &p, 0.0).unwrap().get(0)).unwrap();
+    let all = SparseParams { kernel: GpParams { log_lengthscales: p.log_lengthscales.copy(), log_signal_std: p.log_signal_std.copy(), log_noise_std: p.log_noise_std.copy() }, inducing: x.copy() };
+    // Z = X: Q_nn = K_nn, so the bound is the marginal likelihood and the predictive exact.
+    let bound = f64::try_from(negative_bound(&x, &y, &all, 0.0).unwrap().get(0)).unwrap();
+    assert!((bound - exact).abs() < 1e-9, "{bound} vs {exact}");
+    let (mean, var) = sparse_predict(&x, &y, &xs, &all, 0.0).unwrap();
+    for i in 0..2 {
+        assert!((mean.double_value(&[0, i]) - GOLDEN_MEAN[i as usize]).abs() < 1e-9);
+        assert!((var.double_value(&[0, i]) - GOLDEN_VAR[i as usize]).abs() < 1e-9);
+    }
+    // Two inducing inputs: a lower bound on the log marginal likelihood (a larger negative).
+    let two = SparseParams { inducing: x.narrow(1, 0, 2).copy(), ..all };
+    let looser = f64::try_from(negative_bound(&x, &y, &two, 0.0).unwrap().get(0)).unwrap();
+    assert!(looser > exact + 1e-6, "{looser} should exceed {exact}");
+}

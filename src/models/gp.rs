@@ -89,7 +89,7 @@ pub fn negative_log_marginal_likelihood(x: &Tensor, y: &Tensor, p: &GpParams, no
     Ok(fit.f_add(&log_det)?.f_add_scalar(0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln())?)
 }
 
-fn noise_variance(p: &GpParams, noise_floor: f64) -> Result<Tensor> {
+pub fn noise_variance(p: &GpParams, noise_floor: f64) -> Result<Tensor> {
     Ok(p.log_noise_std.f_mul_scalar(2.0)?.f_exp()?.f_add_scalar(noise_floor)?)
 }
 
@@ -192,27 +192,28 @@ impl RegressionFamily for GpFamily {
         1
     }
 
-    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+    fn fit_and_score(&self, program: &Program, _set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let s = program.members.len() as i64;
         let n = program.n as i64;
-        if program.n > self.plan.max_rows {
-            return Err(Error::Report(format!(
-                "{}: {n} training rows exceed model.gp.max_rows = {}; the exact GP's n x n kernel does not fit that budget \
-                 (the sparse GP for large sets is not implemented yet): raise max_rows or leave the set out with --only",
-                set.set, self.plan.max_rows
-            )));
-        }
         let d = program.held_x.size()[2];
         let x = program.stacked.x.f_view([s, n, d])?.f_to_kind(Kind::Double)?;
         let y = program.stacked.y.f_view([s, n])?.f_to_kind(Kind::Double)?;
         let seeds: Vec<u64> = program.members.iter().map(|m| m.seed).collect();
-        let (params, nlml) = fit(&x, &y, &seeds, &self.plan, env.device)?;
         let x_star = program.held_x.f_to_kind(Kind::Double)?;
-        let (mean, var) = predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
+        // Beyond max_rows the n x n kernel is out of budget: Titsias' sparse bound instead.
+        let (mean, var, nlml, log_noise_std) = if program.n > self.plan.max_rows {
+            let (params, bound) = super::sgpr::fit(&x, &y, &seeds, &self.plan, self.plan.inducing, env.device)?;
+            let (mean, var) = super::sgpr::predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
+            (mean, var, bound, params.kernel.log_noise_std)
+        } else {
+            let (params, nlml) = fit(&x, &y, &seeds, &self.plan, env.device)?;
+            let (mean, var) = predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
+            (mean, var, nlml, params.log_noise_std)
+        };
+        let noise: Vec<f64> = Vec::try_from(&log_noise_std.f_exp()?.f_to_device(Device::Cpu)?)?;
         let mean: Vec<f64> = Vec::try_from(&mean.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
         let var: Vec<f64> = Vec::try_from(&var.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
         let nlml: Vec<f64> = Vec::try_from(&nlml.f_to_device(Device::Cpu)?)?;
-        let noise: Vec<f64> = Vec::try_from(&params.log_noise_std.f_exp()?.f_to_device(Device::Cpu)?)?;
         env.progress.inc(1);
         let m = program.n_held;
         Ok(program

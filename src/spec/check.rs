@@ -126,6 +126,8 @@ pub struct GpPlan {
     pub lr: f64,
     pub noise_floor: f64,
     pub max_rows: usize,
+    /// Inducing inputs of the sparse GP used beyond max_rows.
+    pub inducing: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -272,7 +274,7 @@ fn training_plan(t: &Training) -> TrainingPlan {
 }
 
 fn gp_plan(gp: &Gp) -> GpPlan {
-    GpPlan { restarts: gp.restarts.get(), iterations: gp.iterations.get(), lr: gp.lr.get(), noise_floor: gp.noise_floor.get(), max_rows: gp.max_rows.get() }
+    GpPlan { restarts: gp.restarts.get(), iterations: gp.iterations.get(), lr: gp.lr.get(), noise_floor: gp.noise_floor.get(), max_rows: gp.max_rows.get(), inducing: gp.inducing.map_or(500, |c| c.get()) }
 }
 
 fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Result<MnistPlan> {

@@ -200,7 +200,7 @@ fn co2_tau() -> Positive {
     Positive::try_from(100.0).expect("valid")
 }
 fn co2_gp() -> Gp {
-    Gp { restarts: three(), iterations: two_hundred(), lr: gp_lr(), noise_floor: noise_floor(), max_rows: max_rows() }
+    Gp { restarts: three(), iterations: two_hundred(), lr: gp_lr(), noise_floor: noise_floor(), max_rows: max_rows(), inducing: None }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -300,9 +300,14 @@ pub struct Gp {
     /// Smallest noise variance (standardized targets), keeps K well conditioned. Default 1e-6.
     #[serde(default = "noise_floor")]
     pub noise_floor: Positive,
-    /// Largest training set fitted exactly (n x n kernel). Default 2000.
+    /// Largest training set fitted exactly (n x n kernel); larger ones get the sparse GP
+    /// (Titsias 2009 collapsed bound). Default 2000.
     #[serde(default = "max_rows")]
     pub max_rows: Count,
+    /// Inducing inputs M of the sparse GP (learned, started at random training rows).
+    /// Default 500.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inducing: Option<Count>,
 }
 
 fn three() -> Count {

@@ -1,0 +1,140 @@
+//! Sparse GP regression for training sets too large for an exact Cholesky: Titsias (2009)'s
+//! collapsed variational bound with M inducing inputs Z (learned, initialized at a random
+//! subset of the member's training rows), same SE-ARD kernel and noise as `gp`.
+//!
+//! With K_mm = L L^T, A = L^-1 K_mn / s_n, B = I + A A^T = L_B L_B^T, c = L_B^-1 A y / s_n:
+//! log p(y) >= -n/2 log 2 pi - sum log diag L_B - n/2 log s_n^2 - y^T y / (2 s_n^2)
+//!             + c^T c / 2 - n s_f^2 / (2 s_n^2) + tr(A A^T) / 2,
+//! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
+//! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
+
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::gp::{cholesky_with_jitter, noise_variance, se_ard, GpParams};
+use crate::error::Result;
+use crate::rng::{member_rng, shuffle, uniform};
+use crate::spec::GpPlan;
+
+/// Kernel hyper-parameters and inducing inputs of B members.
+/// # Shapes
+/// inducing: [B, M, D]
+pub struct SparseParams {
+    pub kernel: GpParams,
+    pub inducing: Tensor,
+}
+
+/// The pieces the bound and the predictive share.
+struct Factors {
+    l: Tensor,
+    lb: Tensor,
+    c: Tensor,
+    a: Tensor,
+    noise_var: Tensor,
+}
+
+fn factors(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Factors> {
+    let m = p.inducing.size()[1];
+    let eye = Tensor::f_eye(m, (Kind::Double, x.device()))?.f_unsqueeze(0)?;
+    let l = cholesky_with_jitter(&se_ard(&p.inducing, &p.inducing, &p.kernel)?)?;
+    let noise_var = noise_variance(&p.kernel, noise_floor)?; // [B]
+    let noise_std = noise_var.f_sqrt()?.f_view([-1, 1, 1])?;
+    let kmn = se_ard(&p.inducing, x, &p.kernel)?; // [B, M, n]
+    let a = l.f_linalg_solve_triangular(&kmn, false, true, false)?.f_div(&noise_std)?;
+    let lb = cholesky_with_jitter(&a.f_bmm(&a.f_transpose(1, 2)?)?.f_add(&eye)?)?;
+    let ay = a.f_bmm(&y.f_unsqueeze(-1)?)?; // [B, M, 1]
+    let c = lb.f_linalg_solve_triangular(&ay, false, true, false)?.f_div(&noise_std)?;
+    Ok(Factors { l, lb, c, a, noise_var })
+}
+
+/// Negative collapsed bound per member: [B].
+/// # Shapes
+/// x: [B, n, D], y: [B, n]
+pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
+    let n = x.size()[1] as f64;
+    let f = factors(x, y, p, noise_floor)?;
+    let sum = |t: &Tensor| t.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double);
+    let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?;
+    let log_det_b = f.lb.f_diagonal(0, 1, 2)?.f_log()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let yy = y.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let bound = log_det_b
+        .f_neg()?
+        .f_sub(&f.noise_var.f_log()?.f_mul_scalar(0.5 * n)?)?
+        .f_sub(&yy.f_div(&f.noise_var)?.f_mul_scalar(0.5)?)?
+        .f_add(&sum(&f.c.f_square()?)?.f_mul_scalar(0.5)?)?
+        .f_sub(&signal_var.f_div(&f.noise_var)?.f_mul_scalar(0.5 * n)?)?
+        .f_add(&sum(&f.a.f_square()?)?.f_mul_scalar(0.5)?)?
+        .f_sub_scalar(0.5 * n * (2.0 * std::f64::consts::PI).ln())?;
+    Ok(bound.f_neg()?)
+}
+
+/// Predictive mean and variance of y (noise included) at `x_star`: ([B, m], [B, m]).
+pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<(Tensor, Tensor)> {
+    let _guard = tch::no_grad_guard();
+    let f = factors(x, y, p, noise_floor)?;
+    let k_star = se_ard(&p.inducing, x_star, &p.kernel)?; // [B, M, m]
+    let t1 = f.l.f_linalg_solve_triangular(&k_star, false, true, false)?;
+    let t2 = f.lb.f_linalg_solve_triangular(&t1, false, true, false)?;
+    let mean = t2.f_transpose(1, 2)?.f_bmm(&f.c)?.f_squeeze_dim(-1)?;
+    let col = |t: &Tensor| t.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double);
+    let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?.f_unsqueeze(1)?;
+    let var = signal_var.f_sub(&col(&t1)?)?.f_add(&col(&t2)?)?.f_clamp_min(0.0)?.f_add(&f.noise_var.f_unsqueeze(1)?)?;
+    Ok((mean, var))
+}
+
+/// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
+/// restart with the lowest final negative bound. x: [S, n, D], y: [S, n] (float64).
+pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize, device: Device) -> Result<(SparseParams, Tensor)> {
+    let (s, n, d) = (seeds.len() as i64, x.size()[1], x.size()[2]);
+    let r = plan.restarts as i64;
+    let m = (inducing as i64).min(n);
+    let (mut ls, mut sf, mut sn, mut rows) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, &seed) in seeds.iter().enumerate() {
+        let mut rng = member_rng(seed);
+        for j in 0..r {
+            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
+            ls.extend((0..d).map(|_| jitter(&mut rng, 1.0)));
+            sf.push(jitter(&mut rng, 0.5));
+            sn.push(0.1f64.ln() + jitter(&mut rng, 1.0));
+            // Inducing inputs start at M distinct training rows of this member.
+            let mut order: Vec<i64> = (0..n).collect();
+            shuffle(&mut rng, &mut order);
+            rows.extend(order[..m as usize].iter().map(|&k| i as i64 * n + k));
+        }
+    }
+    let vs = nn::VarStore::new(device);
+    let root = vs.root();
+    let var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
+        Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(device)?)?)
+    };
+    let z0 = x.f_reshape([s * n, d])?.f_index_select(0, &Tensor::from_slice(&rows).f_to_device(device)?)?.f_view([s * r, m, d])?;
+    let params = SparseParams {
+        kernel: GpParams {
+            log_lengthscales: var("log_lengthscales", &ls, &[s * r, d])?,
+            log_signal_std: var("log_signal_std", &sf, &[s * r])?,
+            log_noise_std: var("log_noise_std", &sn, &[s * r])?,
+        },
+        inducing: root.f_var_copy("inducing", &z0)?,
+    };
+    let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
+    let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
+    let mut adam = nn::Adam::default().build(&vs, plan.lr)?;
+    for _ in 0..plan.iterations {
+        let loss = negative_bound(&xr, &yr, &params, plan.noise_floor)?.f_sum(Kind::Double)?;
+        adam.zero_grad();
+        loss.f_backward()?;
+        adam.step();
+    }
+    let final_bound = tch::no_grad(|| negative_bound(&xr, &yr, &params, plan.noise_floor))?;
+    let per_member = final_bound.f_view([s, r])?.f_nan_to_num(f64::INFINITY, f64::INFINITY, f64::INFINITY)?;
+    let best = per_member.f_argmin(1i64, false)?.f_add(&Tensor::f_arange_start_step(0, s * r, r, (Kind::Int64, device))?)?;
+    let pick = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, &best))?.detach()) };
+    let chosen = SparseParams {
+        kernel: GpParams {
+            log_lengthscales: pick(&params.kernel.log_lengthscales)?,
+            log_signal_std: pick(&params.kernel.log_signal_std)?,
+            log_noise_std: pick(&params.kernel.log_noise_std)?,
+        },
+        inducing: pick(&params.inducing)?,
+    };
+    Ok((chosen, final_bound.f_index_select(0, &best)?))
+}
