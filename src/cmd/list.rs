@@ -50,5 +50,11 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
             Err(_) => println!("  uci/{:<28} missing (scripts/fetch-data uci {})", set.folder(), set.folder()),
         }
     }
+    for (relative, fetch) in [("mnist", "mnist"), ("co2/co2_weekly_mlo.csv", "co2")] {
+        match dirs.find(relative, fetch) {
+            Ok(path) => println!("  {relative:<32} {}", path.display()),
+            Err(_) => println!("  {relative:<32} missing (scripts/fetch-data {fetch})"),
+        }
+    }
     Ok(())
 }

@@ -153,17 +153,7 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device)
     };
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    let mut adam = nn::Adam::default().build(&vs, plan.lr)?;
-    for _ in 0..plan.iterations {
-        let loss = negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor)?.f_sum(Kind::Double)?;
-        adam.zero_grad();
-        loss.f_backward()?;
-        adam.step();
-    }
-    let final_nlml = tch::no_grad(|| negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor))?;
-    // Best restart of each member: [S] indices into the S * R batch.
-    let per_member = final_nlml.f_view([s, r])?.f_nan_to_num(f64::INFINITY, f64::INFINITY, f64::INFINITY)?;
-    let best = per_member.f_argmin(1i64, false)?.f_add(&Tensor::f_arange_start_step(0, s * r, r, (Kind::Int64, device))?)?;
+    let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor))?;
     let chosen = tch::no_grad(|| params.select(&best))?;
     let chosen = GpParams {
         log_lengthscales: chosen.log_lengthscales.detach(),
@@ -171,6 +161,24 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device)
         log_noise_std: chosen.log_noise_std.detach(),
     };
     Ok((chosen, final_nlml.f_index_select(0, &best)?))
+}
+
+/// Adam on every variable of `vs` for `plan.iterations` steps on the sum of `objective` (one
+/// value per member-restart, [S * R], member-major), then each member's restart with the
+/// lowest final value (NaN counts as worst). Returns [S] indices into the S * R batch and
+/// the final values.
+pub fn minimize_restarts(vs: &nn::VarStore, plan: &GpPlan, s: i64, r: i64, objective: impl Fn() -> Result<Tensor>) -> Result<(Tensor, Tensor)> {
+    let mut adam = nn::Adam::default().build(vs, plan.lr)?;
+    for _ in 0..plan.iterations {
+        let loss = objective()?.f_sum(Kind::Double)?;
+        adam.zero_grad();
+        loss.f_backward()?;
+        adam.step();
+    }
+    let final_values = tch::no_grad(&objective)?;
+    let per_member = final_values.f_view([s, r])?.f_nan_to_num(f64::INFINITY, f64::INFINITY, f64::INFINITY)?;
+    let offsets = Tensor::f_arange_start_step(0, s * r, r, (Kind::Int64, final_values.device()))?;
+    Ok((per_member.f_argmin(1i64, false)?.f_add(&offsets)?, final_values))
 }
 
 /// The GP as a UCI model family: no grid (the marginal likelihood picks the hyper-parameters),

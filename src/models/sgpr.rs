@@ -8,9 +8,9 @@
 //! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
 //! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
 
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
-use super::gp::{cholesky_with_jitter, noise_variance, se_ard, GpParams};
+use super::gp::{cholesky_with_jitter, minimize_restarts, noise_variance, se_ard, GpParams};
 use crate::error::Result;
 use crate::rng::{member_rng, shuffle, uniform};
 use crate::spec::GpPlan;
@@ -117,16 +117,7 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize
     };
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    let mut adam = nn::Adam::default().build(&vs, plan.lr)?;
-    for _ in 0..plan.iterations {
-        let loss = negative_bound(&xr, &yr, &params, plan.noise_floor)?.f_sum(Kind::Double)?;
-        adam.zero_grad();
-        loss.f_backward()?;
-        adam.step();
-    }
-    let final_bound = tch::no_grad(|| negative_bound(&xr, &yr, &params, plan.noise_floor))?;
-    let per_member = final_bound.f_view([s, r])?.f_nan_to_num(f64::INFINITY, f64::INFINITY, f64::INFINITY)?;
-    let best = per_member.f_argmin(1i64, false)?.f_add(&Tensor::f_arange_start_step(0, s * r, r, (Kind::Int64, device))?)?;
+    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, || negative_bound(&xr, &yr, &params, plan.noise_floor))?;
     let pick = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, &best))?.detach()) };
     let chosen = SparseParams {
         kernel: GpParams {
