@@ -73,7 +73,8 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
             held_ppm.iter().zip(held_mean).zip(held_std).filter(|((y, m), s)| (*y - *m).abs() <= 1.96 * *s).count() as f64 / held_ppm.len() as f64
         });
         let heldout_rmse = rmse(held_ppm, held_mean);
-        tracing::info!("co2 {name}: held-out rmse {heldout_rmse:.2} ppm, ll {ll:?}, 95% coverage {coverage:?} ({wall:.1} s)");
+        let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        tracing::info!("co2 {name}: held-out rmse {heldout_rmse:.2} ppm, ll {}, 95% coverage {} ({wall:.1} s)", shown(ll), shown(coverage));
         Co2Model {
             name,
             grid_mean: mean[..g].to_vec(),
