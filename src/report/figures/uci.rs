@@ -22,22 +22,20 @@ impl UciFigure<'_> {
         UciSet::ALL.into_iter().filter(|s| self.ours.iter().any(|(_, sums)| sums.iter().any(|x| x.dataset == s.folder()))).collect()
     }
 
-    /// Every mark of a set: (label, stat, ours?).
-    fn marks(&self, set: UciSet) -> Vec<(String, Stat, bool)> {
+    /// Every slot of a panel, the same in every panel: (label, stat if known, ours?).
+    fn marks(&self, set: UciSet) -> Vec<(String, Option<Stat>, bool)> {
         let mut marks = Vec::new();
         for (label, sums) in &self.ours {
-            if let Some(s) = sums.iter().find(|s| s.dataset == set.folder()) {
-                marks.push((label.clone(), if self.metric == Metric::Rmse { s.rmse } else { s.ll }, true));
-            }
+            let stat = sums.iter().find(|s| s.dataset == set.folder()).map(|s| if self.metric == Metric::Rmse { s.rmse } else { s.ll });
+            marks.push((label.clone(), stat, true));
         }
-        if let Some(p) = paper(set) {
-            let cols = if self.metric == Metric::Rmse {
-                [("paper VI", p.vi_rmse), ("paper PBP", p.pbp_rmse), ("paper Dropout", p.dropout_rmse)]
-            } else {
-                [("paper VI", p.vi_ll), ("paper PBP", p.pbp_ll), ("paper Dropout", p.dropout_ll)]
-            };
-            marks.extend(cols.into_iter().map(|(l, s)| (l.to_string(), s, false)));
-        }
+        let p = paper(set);
+        let cols: [(&str, Option<Stat>); 3] = if self.metric == Metric::Rmse {
+            [("paper VI", p.map(|p| p.vi_rmse)), ("paper PBP", p.map(|p| p.pbp_rmse)), ("paper Dropout", p.map(|p| p.dropout_rmse))]
+        } else {
+            [("paper VI", p.map(|p| p.vi_ll)), ("paper PBP", p.map(|p| p.pbp_ll)), ("paper Dropout", p.map(|p| p.dropout_ll))]
+        };
+        marks.extend(cols.into_iter().map(|(l, s)| (l.to_string(), s, false)));
         marks
     }
 }
@@ -56,16 +54,25 @@ impl Figure for UciFigure<'_> {
         let what = if self.metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
         for (area, &set) in areas.iter().zip(&sets) {
             let marks = self.marks(set);
-            let y = padded_range(marks.iter().flat_map(|(_, (m, se), _)| [m - se, m + se]), 0.15);
+            let y = padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.15);
             let mut chart = ChartBuilder::on(area)
                 .caption(set.display_name(), font(15))
                 .margin(8)
-                .x_label_area_size(10)
+                .x_label_area_size(22)
                 .y_label_area_size(52)
                 .build_cartesian_2d(-0.5..(marks.len() as f64 - 0.5), y.0..y.1)
                 .map_err(text)?;
-            chart.configure_mesh().disable_x_mesh().disable_x_axis().y_labels(5).label_style(font(11)).draw().map_err(text)?;
-            for (i, (_, (m, se), ours)) in marks.iter().enumerate() {
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_labels(marks.len())
+                .x_label_formatter(&|x| if (x - x.round()).abs() < 1e-6 && *x >= 0.0 { format!("{}", x.round() as usize + 1) } else { String::new() })
+                .y_labels(5)
+                .label_style(font(11))
+                .draw()
+                .map_err(text)?;
+            for (i, (_, stat, ours)) in marks.iter().enumerate() {
+                let Some((m, se)) = stat else { continue };
                 let colour = if *ours { PALETTE[i % PALETTE.len()] } else { RGBColor(90, 90, 90) };
                 let x = i as f64;
                 chart.draw_series(std::iter::once(PathElement::new(vec![(x, m - se), (x, m + se)], colour.stroke_width(2)))).map_err(text)?;
