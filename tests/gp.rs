@@ -57,7 +57,7 @@ fn autograd_gradient_matches_finite_differences() {
             let numeric = tch::no_grad(|| {
                 let flat = v.view([-1]);
                 let original = flat.double_value(&[i]);
-                let mut at = |value: f64| {
+                let at = |value: f64| {
                     let _ = flat.get(i).fill_(value);
                     f64::try_from(negative_log_marginal_likelihood(&x, &y, &p, 0.0).unwrap().sum(Kind::Double)).unwrap()
                 };
@@ -126,4 +126,24 @@ fn sparse_bound_is_exact_with_inducing_inputs_at_the_data_and_a_lower_bound_othe
     let two = SparseParams { inducing: x.narrow(1, 0, 2).copy(), ..all };
     let looser = f64::try_from(negative_bound(&x, &y, &two, 0.0).unwrap().get(0)).unwrap();
     assert!(looser > exact + 1e-6, "{looser} should exceed {exact}");
+}
+
+#[test]
+fn sets_beyond_max_rows_take_the_sparse_gp_end_to_end() {
+    // Yacht has 277 training rows; max_rows 100 sends it to the sparse GP with 40 inducing
+    // inputs, which must still predict far better than the target's spread (std ~15).
+    let work = tempfile::tempdir().unwrap();
+    let spec = work.path().join("sparse.yaml");
+    std::fs::write(
+        &spec,
+        "name: sparse-gp\nseed: 3\ndevice: cpu\ntask:\n  uci:\n    sets: {yacht: {}}\n    splits: {first: 2}\nmodel:\n  gp: {restarts: 1, iterations: 150, max_rows: 100, inducing: 40}\n",
+    )
+    .unwrap();
+    common::mcdrop(work.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().success().stdout(predicate::str::contains("2 unit(s) written"));
+    for split in 0..2 {
+        let text = std::fs::read_to_string(work.path().join(format!("results/sparse-gp/records/yacht/split-{split}.json"))).unwrap();
+        let record: mcdrop::results::UnitRecord = serde_json::from_str(&text).unwrap();
+        let (rmse, ll) = (record.metrics["rmse"], record.metrics["test_ll"]);
+        assert!(rmse < 3.0 && ll.is_finite(), "split {split}: rmse {rmse}, ll {ll}");
+    }
 }

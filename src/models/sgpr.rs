@@ -101,7 +101,9 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize
             rows.extend(order[..m as usize].iter().map(|&k| i as i64 * n + k));
         }
     }
-    let vs = nn::VarStore::new(device);
+    // Parameters in float64 like the kernel algebra (a VarStore's variables default to float32).
+    let mut vs = nn::VarStore::new(device);
+    vs.set_kind(Kind::Double);
     let root = vs.root();
     let var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
         Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(device)?)?)
