@@ -63,6 +63,22 @@ fn smoke_co2_records_finite_metrics_and_draws_the_panels() {
             assert!(m.grid_std.iter().all(|&s| s > 0.0));
         }
     }
+    // Resume: with the summary and the GP part gone, a rerun reuses both networks and refits
+    // only the GP, which is deterministic.
+    let outcomes = dir.path().join("results/smoke-co2/outcomes");
+    std::fs::remove_file(outcomes.join("co2.json")).unwrap();
+    std::fs::remove_file(outcomes.join("co2-parts/gp.json")).unwrap();
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(common::repo_file("experiments/smoke-co2.yaml"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("co2 relu network: already recorded"))
+        .stderr(predicate::str::contains("co2 tanh network: already recorded"));
+    let again: Co2Record = serde_json::from_str(&std::fs::read_to_string(outcomes.join("co2.json")).unwrap()).unwrap();
+    for (a, b) in record.models.iter().zip(&again.models) {
+        assert_eq!((&a.name, a.heldout_rmse), (&b.name, b.heldout_rmse));
+    }
     common::mcdrop(dir.path())
         .args(["plot", "smoke-co2", "--results-dir", "results"])
         .assert()

@@ -8,7 +8,8 @@
 //! section 4). Beyond the paper: RMSE, Gaussian log-likelihood (moment-matched predictive)
 //! and 95 % band coverage on the held-out weeks after the cutoff.
 //!
-//! One unit: `outcomes/co2.json`, written once every model is done.
+//! Units: each network and the GP under `outcomes/co2-parts/`, then `outcomes/co2.json`,
+//! written once every model is done (what tables and figures read).
 
 use std::time::Instant;
 
@@ -86,23 +87,49 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
         }
     };
 
+    // Each network (with its standard-dropout pass) and the GP is a unit of its own under
+    // outcomes/co2-parts/, so an interrupted run keeps what finished.
+    let parts = ctx.store.dir().join("outcomes/co2-parts");
     let mut models = Vec::new();
     let mut standard = None;
     for (i, &activation) in plan.activations.iter().enumerate() {
-        let started = Instant::now();
-        let net = train_net(ctx, plan, activation, &train_x, &train_y)?;
         let name = activation_name(activation);
-        if i == 0 {
-            let mean = deterministic(&net, &query, ctx.device)?;
-            standard = Some(model(format!("standard dropout ({name})"), mean, vec![0.0; query.len()], 0.0));
+        let part = parts.join(format!("{name}.json"));
+        let mut done: Vec<Co2Model> = if ctx.force { None } else { ctx.store.read_json(&part)? }.unwrap_or_default();
+        if done.is_empty() {
+            let started = Instant::now();
+            let net = train_net(ctx, plan, activation, &train_x, &train_y)?;
+            if i == 0 {
+                let mean = deterministic(&net, &query, ctx.device)?;
+                done.push(model(format!("standard dropout ({name})"), mean, vec![0.0; query.len()], 0.0));
+            }
+            let seed = derive_seed(ctx.spec.seed, &["co2", name, "mc"]);
+            let (mean, std) = mc_predictive(&net, plan, &query, seed, ctx.mc_budget, ctx.device)?;
+            done.push(model(format!("mc dropout ({name})"), mean, std, started.elapsed().as_secs_f64()));
+            ctx.store.write_json(&part, &done)?;
+        } else {
+            tracing::info!("co2 {name} network: already recorded in {}, reused", part.display());
         }
-        let seed = derive_seed(ctx.spec.seed, &["co2", name, "mc"]);
-        let (mean, std) = mc_predictive(&net, plan, &query, seed, ctx.mc_budget, ctx.device)?;
-        models.push(model(format!("mc dropout ({name})"), mean, std, started.elapsed().as_secs_f64()));
+        for m in done {
+            if m.name.starts_with("standard") {
+                standard = Some(m);
+            } else {
+                models.push(m);
+            }
+        }
     }
-    let started = Instant::now();
-    let (mean, std) = gp_predictive(ctx, plan, &train_x, &train_y, &query)?;
-    models.insert(0, model("gp".into(), mean, std, started.elapsed().as_secs_f64()));
+    let part = parts.join("gp.json");
+    let gp = match if ctx.force { None } else { ctx.store.read_json::<Co2Model>(&part)? } {
+        Some(gp) => gp,
+        None => {
+            let started = Instant::now();
+            let (mean, std) = gp_predictive(ctx, plan, &train_x, &train_y, &query)?;
+            let gp = model("gp".into(), mean, std, started.elapsed().as_secs_f64());
+            ctx.store.write_json(&part, &gp)?;
+            gp
+        }
+    };
+    models.insert(0, gp);
     if let Some(s) = standard {
         models.insert(0, s);
     }
