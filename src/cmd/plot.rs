@@ -45,6 +45,7 @@ pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
                         (format!("{} MC", experiment.name), e.mc.reliability.as_slice(), e.mc.scores.ece),
                     ];
                     reliability.extend(panels.iter().cloned());
+                    let caption = format!("{} [profile {}]; redraw: mcdrop plot {}", experiment.name, experiment.spec.raw.profile.as_str(), experiment.name);
                     written.extend(save(&ReliabilityFigure { panels, caption }, &dir.join("reliability"))?);
                 }
             }

@@ -138,7 +138,15 @@ impl Figure for ShiftFigure<'_> {
                 .y_label_area_size(48)
                 .build_cartesian_2d(0.0..max_angle.max(1.0), range.0..range.1 * 1.02)
                 .map_err(text)?;
-            chart.configure_mesh().x_desc("rotation (degrees)").label_style(font(12)).axis_desc_style(font(13)).draw().map_err(text)?;
+            chart
+                .configure_mesh()
+                .light_line_style(WHITE.mix(0.0))
+                .x_desc("rotation (degrees)")
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .label_style(font(12))
+                .axis_desc_style(font(13))
+                .draw()
+                .map_err(text)?;
             for (i, (label, study)) in self.studies.iter().enumerate() {
                 let colour = PALETTE[i % PALETTE.len()];
                 for (method, dashed) in [("MC", false), ("standard", true)] {
