@@ -4,8 +4,8 @@
 //!    the chosen classes (Figure 4);
 //! 3. rotate the test images by each shift angle and score both predictions (dataset shift).
 //!
-//! Each step is a unit with its own file (weights, then one JSON per step), written
-//! atomically; a rerun redoes only the missing ones.
+//! Each step is a unit with its own file (weights, then one JSON per step; the shift study
+//! also one per angle), written atomically; a rerun redoes only the missing ones.
 
 use std::path::Path;
 use std::time::Instant;
@@ -65,89 +65,98 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         written(ctx, &mut summary);
     }
 
-    let evaluation_path = dir.join("outcomes/evaluation.json");
-    if ctx.force || !evaluation_path.exists() {
-        let started = Instant::now();
-        tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "mc-test"]) as i64);
-        let images = images_tensor(&test, ctx.device)?;
-        let (mc, standard) = predictive_probabilities(&clf, &images, plan.mc_samples, EVAL_CHUNK)?;
-        let bins = plan.calibration_bins;
-        let method = |probs: &[f32]| MethodScores {
-            scores: classification_scores(probs, &test.labels, CLASSES, bins),
-            reliability: reliability(probs, &test.labels, CLASSES, bins),
-        };
-        let record = MnistEvaluation {
-            experiment: ctx.spec.name.clone(),
-            model: model_name.clone(),
-            n_test: test.len(),
-            mc_samples: plan.mc_samples,
-            standard: method(&standard),
-            mc: method(&mc),
-            wall_seconds: started.elapsed().as_secs_f64(),
-            provenance: ctx.provenance.stamped(),
-        };
-        tracing::info!(
-            "test: standard accuracy {:.4} nll {:.4}; MC (T={}) accuracy {:.4} nll {:.4}",
-            record.standard.scores.accuracy,
-            record.standard.scores.nll,
-            plan.mc_samples,
-            record.mc.scores.accuracy,
-            record.mc.scores.nll
-        );
-        ctx.store.write_json(&evaluation_path, &record)?;
-        written(ctx, &mut summary);
-    } else {
-        summary.units_skipped += 1;
-    }
+    unit(ctx, &mut summary, &dir.join("outcomes/evaluation.json"), || evaluate_test(ctx, plan, &clf, &test, &model_name))?;
+    unit(ctx, &mut summary, &dir.join("outcomes/rotated-digit.json"), || rotated_digit(ctx, plan, &clf, &test))?;
+    unit(ctx, &mut summary, &dir.join("outcomes/shift.json"), || shift_study(ctx, plan, &clf, &test, &model_name))?;
+    Ok(summary)
+}
 
-    let rotated_path = dir.join("outcomes/rotated-digit.json");
-    if ctx.force || !rotated_path.exists() {
-        let record = rotated_digit(ctx, plan, &clf, &test)?;
-        ctx.store.write_json(&rotated_path, &record)?;
-        written(ctx, &mut summary);
-    } else {
+/// Runs `make` and writes its record to `path`, unless the record is there already.
+fn unit<T: serde::Serialize>(ctx: &RunContext, summary: &mut RunSummary, path: &Path, make: impl FnOnce() -> Result<T>) -> Result<()> {
+    if !ctx.force && path.exists() {
         summary.units_skipped += 1;
+        return Ok(());
     }
+    let record = make()?;
+    ctx.store.write_json(path, &record)?;
+    written(ctx, summary);
+    Ok(())
+}
 
-    let shift_path = dir.join("outcomes/shift.json");
-    if ctx.force || !shift_path.exists() {
-        let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
-        let mut angles = Vec::new();
-        let progress = progress_bar(ctx, plan.shift_angles.len() as u64, "rotation shift");
-        for &degrees in &plan.shift_angles {
-            tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "shift", &degrees.to_string()]) as i64);
-            let images = rotated_images(&shifted, degrees, ctx.device)?;
-            let (mc, standard) = predictive_probabilities(&clf, &images, plan.mc_samples, EVAL_CHUNK)?;
-            let angle = ShiftAngle {
-                degrees,
-                standard: classification_scores(&standard, &shifted.labels, CLASSES, plan.calibration_bins),
-                mc: classification_scores(&mc, &shifted.labels, CLASSES, plan.calibration_bins),
-            };
-            tracing::info!(
-                "rotated {degrees:>5.1} deg: accuracy standard {:.3} MC {:.3}, entropy standard {:.3} MC {:.3}",
-                angle.standard.accuracy,
-                angle.mc.accuracy,
-                angle.standard.entropy,
-                angle.mc.entropy
-            );
+/// Standard and MC scores on the (unrotated) test images.
+fn evaluate_test(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, model_name: &str) -> Result<MnistEvaluation> {
+    let started = Instant::now();
+    tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "mc-test"]) as i64);
+    let images = images_tensor(test, ctx.device)?;
+    let (mc, standard) = predictive_probabilities(clf, &images, plan.mc_samples, EVAL_CHUNK)?;
+    let bins = plan.calibration_bins;
+    let method = |probs: &[f32]| MethodScores {
+        scores: classification_scores(probs, &test.labels, CLASSES, bins),
+        reliability: reliability(probs, &test.labels, CLASSES, bins),
+    };
+    let record = MnistEvaluation {
+        experiment: ctx.spec.name.clone(),
+        model: model_name.to_string(),
+        n_test: test.len(),
+        mc_samples: plan.mc_samples,
+        standard: method(&standard),
+        mc: method(&mc),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        provenance: ctx.provenance.stamped(),
+    };
+    tracing::info!(
+        "test: standard accuracy {:.4} nll {:.4}; MC (T={}) accuracy {:.4} nll {:.4}",
+        record.standard.scores.accuracy,
+        record.standard.scores.nll,
+        plan.mc_samples,
+        record.mc.scores.accuracy,
+        record.mc.scores.nll
+    );
+    Ok(record)
+}
+
+/// The test images rotated by each shift angle; every angle is saved under
+/// `outcomes/shift-parts/` as it finishes, so an interrupted study resumes at the next angle.
+fn shift_study(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, model_name: &str) -> Result<ShiftStudy> {
+    let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
+    let parts = ctx.store.dir().join("outcomes/shift-parts");
+    let mut angles = Vec::new();
+    let progress = progress_bar(ctx, plan.shift_angles.len() as u64, "rotation shift");
+    for &degrees in &plan.shift_angles {
+        let part = parts.join(format!("{degrees}.json"));
+        if let Some(angle) = if ctx.force { None } else { ctx.store.read_json::<ShiftAngle>(&part)? } {
             angles.push(angle);
             progress.inc(1);
+            continue;
         }
-        progress.finish_and_clear();
-        let record = ShiftStudy {
-            experiment: ctx.spec.name.clone(),
-            model: model_name,
-            n_images: shifted.len(),
-            mc_samples: plan.mc_samples,
-            angles,
-            provenance: ctx.provenance.stamped(),
+        tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "shift", &degrees.to_string()]) as i64);
+        let images = rotated_images(&shifted, degrees, ctx.device)?;
+        let (mc, standard) = predictive_probabilities(clf, &images, plan.mc_samples, EVAL_CHUNK)?;
+        let angle = ShiftAngle {
+            degrees,
+            standard: classification_scores(&standard, &shifted.labels, CLASSES, plan.calibration_bins),
+            mc: classification_scores(&mc, &shifted.labels, CLASSES, plan.calibration_bins),
         };
-        ctx.store.write_json(&shift_path, &record)?;
-        written(ctx, &mut summary);
-    } else {
-        summary.units_skipped += 1;
+        tracing::info!(
+            "rotated {degrees:>5.1} deg: accuracy standard {:.3} MC {:.3}, entropy standard {:.3} MC {:.3}",
+            angle.standard.accuracy,
+            angle.mc.accuracy,
+            angle.standard.entropy,
+            angle.mc.entropy
+        );
+        ctx.store.write_json(&part, &angle)?;
+        angles.push(angle);
+        progress.inc(1);
     }
-    Ok(summary)
+    progress.finish_and_clear();
+    Ok(ShiftStudy {
+        experiment: ctx.spec.name.clone(),
+        model: model_name.to_string(),
+        n_images: shifted.len(),
+        mc_samples: plan.mc_samples,
+        angles,
+        provenance: ctx.provenance.stamped(),
+    })
 }
 
 fn written(ctx: &RunContext, summary: &mut RunSummary) {
