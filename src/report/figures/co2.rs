@@ -90,6 +90,7 @@ fn draw_panel<DB: DrawingBackend>(
         .disable_mesh()
         .x_desc("year")
         .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .y_desc("CO2 (ppmv)")
         .label_style(font(13))
         .axis_desc_style(font(14))
