@@ -91,6 +91,26 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
         .success()
         .stdout(predicate::str::contains("\\begin{tabular}"));
 
+    // Figures from the records, and the summary with its verdicts.
+    common::mcdrop(work.path())
+        .args(["plot", "smoke-uci", "--results-dir"])
+        .arg(&results)
+        .arg("--output")
+        .arg(work.path().join("figures"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("uci-rmse.png"));
+    assert!(std::fs::read(work.path().join("figures/uci-ll.png")).unwrap().starts_with(b"\x89PNG"));
+    assert!(std::fs::read_to_string(work.path().join("figures/uci-ll.svg")).unwrap().contains("<svg"));
+    common::mcdrop(work.path())
+        .args(["summary", "smoke-uci", "--results-dir"])
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("== smoke-uci [profile smoke]"))
+        .stdout(predicate::str::contains("last run: complete"))
+        .stdout(predicate::str::is_match(r"Yacht +2 splits .* vs ref\. code").unwrap());
+
     // Resume: a rerun writes nothing; after losing one record it redoes exactly that unit,
     // with the same numbers (its grid record is reused), and leaves the others untouched.
     let before: Vec<Vec<u8>> = recs.iter().map(|(p, _)| std::fs::read(p).unwrap()).collect();
