@@ -77,7 +77,7 @@ fn run_refuses_a_broken_spec_with_the_same_message() {
 fn the_uci_dropout_spec_encodes_the_paper_protocol() {
     use mcdrop::spec::{Experiment, ModelPlan, WeightDecayRule};
     let spec = mcdrop::spec::load(&common::repo_file("experiments/uci-dropout.yaml")).unwrap();
-    let Experiment::UciRegression(plan) = &spec.experiment;
+    let Experiment::UciRegression(plan) = &spec.experiment else { panic!("uci-dropout is a UCI experiment") };
     let ModelPlan::McDropout(model) = &plan.model else { panic!("uci-dropout trains MC dropout") };
     assert_eq!(plan.sets.len(), 9);
     assert_eq!(model.dropout_rates, vec![0.005, 0.01, 0.05, 0.1]);
@@ -96,4 +96,23 @@ fn the_uci_dropout_spec_encodes_the_paper_protocol() {
         assert_eq!(set.hidden_units as f64, read("n_hidden.txt")[0], "{}", set.set);
         assert_eq!(set.epochs as f64, read("n_epochs.txt")[0] * 100.0, "{}", set.set);
     }
+}
+
+#[test]
+fn the_mnist_and_co2_specs_encode_the_paper_settings() {
+    use mcdrop::spec::raw::{Activation, DropoutPlacement};
+    use mcdrop::spec::{ClassifierPlan, Experiment};
+    let spec = mcdrop::spec::load(&common::repo_file("experiments/mnist-lenet.yaml")).unwrap();
+    let Experiment::Mnist(plan) = &spec.experiment else { panic!("mnist-lenet is an MNIST experiment") };
+    let ClassifierPlan::Lenet { dropout, placement, .. } = &plan.classifier else { panic!("mnist-lenet trains LeNet") };
+    assert_eq!((*dropout, *placement), (0.5, DropoutPlacement::Last));
+    assert_eq!((plan.rotated_digit.steps, plan.rotated_digit.max_degrees, plan.rotated_digit.samples), (12, 90.0, 100));
+    assert_eq!(plan.rotated_digit.classes, vec![1, 5, 7]);
+    assert_eq!((plan.mc_samples, plan.calibration_bins), (100, 15));
+
+    let spec = mcdrop::spec::load(&common::repo_file("experiments/co2.yaml")).unwrap();
+    let Experiment::Co2(plan) = &spec.experiment else { panic!("co2 is a CO2 experiment") };
+    assert_eq!((plan.mlp.hidden_layers, plan.hidden_units, plan.mlp.dropout_rates.clone()), (4, 1024, vec![0.1]));
+    assert_eq!(plan.activations, vec![Activation::Relu, Activation::Tanh]);
+    assert_eq!((plan.cutoff, plan.predict_until, plan.mc_samples), (1992.0, 2010.0, 1000));
 }
