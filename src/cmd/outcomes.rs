@@ -35,14 +35,15 @@ impl LoadedExperiment {
         }
     }
 
-    /// A figure caption: experiment, profile, description, spec hash.
+    /// A figure caption: experiment, profile, spec hash, how to redraw (the description is
+    /// in the saved spec; it would not fit under a figure).
     pub fn caption(&self) -> String {
         format!(
-            "experiment {} [profile {}]: {} (spec {}; redraw: mcdrop plot {})",
+            "experiment {} [profile {}], spec {} (results/{}/spec.yaml); redraw: mcdrop plot {}",
             self.name,
             self.spec.raw.profile.as_str(),
-            self.spec.description,
             &self.spec.sha256[..12],
+            self.name,
             self.name
         )
     }
