@@ -57,8 +57,8 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
             row
         })
         .collect();
-    let n = studies.first().map_or(0, |(_, s)| s.n_images);
-    let title = format!("MNIST test images rotated by each angle{profile} ({n} images per angle): standard vs MC prediction");
+    let sizes: Vec<String> = studies.iter().map(|(e, s)| format!("{e}: the first {} test images", s.n_images)).collect();
+    let title = format!("MNIST test images rotated by each angle{profile} ({}): standard vs MC prediction", sizes.join("; "));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     text_table::render(&title, &header, &rows, format)
 }
