@@ -5,6 +5,7 @@ use clap::Parser;
 
 fn main() {
     mcdrop::runtime::tune_allocator();
+    mcdrop::runtime::quiet_broken_pipe();
     let cli = mcdrop::cli::Cli::parse();
     mcdrop::logging::init(cli.verbose);
     if let Err(err) = mcdrop::cmd::dispatch(cli) {

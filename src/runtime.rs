@@ -18,3 +18,13 @@ pub fn tune_allocator() {
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
     }
 }
+
+/// Lets a closed stdout end the process quietly (`mcdrop table ... | head`), as Unix tools do,
+/// instead of the panic Rust's print macros raise on EPIPE: Rust ignores SIGPIPE by default.
+pub fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal, before any other thread runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -16,13 +16,21 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
             Vec::new()
         }
     };
+    // One level of sub-folders too (experiments/quick/).
+    let nested: Vec<_> = files
+        .iter()
+        .filter(|p| p.is_dir())
+        .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())))
+        .collect();
+    files.extend(nested);
     files.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"));
     files.sort();
     for path in files {
         match crate::spec::load(&path) {
             Ok(spec) => {
                 let store = crate::results::ExperimentStore::new(&cli.results_dir, &spec.name);
-                let done = store.records().map(|r| r.len()).unwrap_or(0);
+                let outcomes = std::fs::read_dir(store.dir().join("outcomes")).map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count()).unwrap_or(0);
+                let done = store.records().map(|r| r.len()).unwrap_or(0) + outcomes;
                 let last = store
                     .read_json::<Manifest>(&store.dir().join("manifest.json"))
                     .ok()
@@ -34,9 +42,9 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
                         (outcome, None) => format!("last run {outcome}"),
                     })
                     .unwrap_or_else(|| "never run".into());
-                println!("  {:<16} {:<30} {done:>4} records  {last}", spec.name, path.display());
+                println!("  {:<18} {:<40} {done:>4} records  {last}", spec.name, path.display());
                 if !spec.description.is_empty() {
-                    println!("  {:<16} {}", "", spec.description.lines().next().unwrap_or(""));
+                    println!("  {:<18} {}", "", spec.description.lines().next().unwrap_or(""));
                 }
             }
             Err(e) => println!("  (invalid) {e}"),
