@@ -116,3 +116,20 @@ fn the_mnist_and_co2_specs_encode_the_paper_settings() {
     assert_eq!(plan.activations, vec![Activation::Relu, Activation::Tanh]);
     assert_eq!((plan.cutoff, plan.predict_until, plan.mc_samples), (1992.0, 2010.0, 1000));
 }
+
+#[test]
+fn labels_do_not_change_a_specs_hash_but_settings_do() {
+    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-uci.yaml")).unwrap();
+    let path = std::path::Path::new("smoke-uci.yaml");
+    let base = mcdrop::spec::parse(&text, path).unwrap().sha256;
+    // Comments, description, profile, device and run options label or place a run.
+    let relabelled = text
+        .replace("profile: smoke", "profile: quick")
+        .replace("device: cpu", "device: auto")
+        .replace("description: UCI protocol shrunk", "description: another text")
+        + "# a comment\nrun: {splits_per_program: 1}\n";
+    assert_eq!(mcdrop::spec::parse(&relabelled, path).unwrap().sha256, base);
+    // A setting that decides the numbers does.
+    let changed = text.replace("epochs: 500", "epochs: 501");
+    assert_ne!(mcdrop::spec::parse(&changed, path).unwrap().sha256, base);
+}
