@@ -41,6 +41,17 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
     let mut header: Vec<String> = vec!["Data set".into()];
     header.extend(ours.iter().map(|(label, _)| format!("{label} (ours)")));
     header.extend(["VI (paper)", "PBP (paper)", "Dropout (paper)"].map(String::from));
+    // Splits behind each of our columns, so a partial run is visible in the table.
+    header.push("Splits (ours)".into());
+    let splits: Vec<String> = sets
+        .iter()
+        .map(|dataset| {
+            ours.iter()
+                .map(|(_, sums)| sums.iter().find(|s| &s.dataset == dataset).map_or("-".to_string(), |s| s.splits.to_string()))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        })
+        .collect();
     let rows: Vec<(String, Vec<Option<(Stat, bool)>>)> = sets
         .iter()
         .map(|dataset| {
@@ -82,7 +93,7 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
     match format {
         TableFormat::Markdown => {
             out.push_str(&format!("{title}\n\n| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len())));
-            for (name, cells) in &rows {
+            for (r, (name, cells)) in rows.iter().enumerate() {
                 let top = best(cells);
                 let shown: Vec<String> = cells
                     .iter()
@@ -91,12 +102,12 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
                         if c.is_some() && c.map(|(s, _)| s.0) == top { format!("**{t}**") } else { t }
                     })
                     .collect();
-                out.push_str(&format!("| {name} | {} |\n", shown.join(" | ")));
+                out.push_str(&format!("| {name} | {} | {} |\n", shown.join(" | "), splits[r]));
             }
         }
         TableFormat::Latex => {
             out.push_str(&format!("% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n{} \\\\\n\\hline\n", "r".repeat(header.len() - 1), header.join(" & ")));
-            for (name, cells) in &rows {
+            for (r, (name, cells)) in rows.iter().enumerate() {
                 let top = best(cells);
                 let shown: Vec<String> = cells
                     .iter()
@@ -105,19 +116,20 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
                         if c.is_some() && c.map(|(s, _)| s.0) == top { format!("\\textbf{{{t}}}") } else { t }
                     })
                     .collect();
-                out.push_str(&format!("{name} & {} \\\\\n", shown.join(" & ")));
+                out.push_str(&format!("{name} & {} & {} \\\\\n", shown.join(" & "), splits[r]));
             }
             out.push_str("\\hline\n\\end{tabular}\n");
         }
         TableFormat::Csv => {
             let slug = |h: &str| h.to_lowercase().replace(['(', ')'], "").split_whitespace().collect::<Vec<_>>().join("_");
             let mut names = vec!["dataset".to_string()];
-            for h in &header[1..] {
+            for h in &header[1..header.len() - 1] {
                 names.push(format!("{}_mean", slug(h)));
                 names.push(format!("{}_se", slug(h)));
             }
+            names.push("splits_ours".into());
             out.push_str(&format!("# {title}\n{}\n", names.join(",")));
-            for (name, cells) in &rows {
+            for (r, (name, cells)) in rows.iter().enumerate() {
                 let mut values = vec![name.clone()];
                 for c in cells {
                     match c {
@@ -125,6 +137,7 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
                         None => values.extend([String::new(), String::new()]),
                     }
                 }
+                values.push(splits[r].clone());
                 out.push_str(&format!("{}\n", values.join(",")));
             }
         }
@@ -147,8 +160,8 @@ mod tests {
             ("GP".to_string(), vec![summary("bostonHousing", 2.50, -2.30)]),
         ];
         let rmse = render(&ours, Metric::Rmse, TableFormat::Markdown, "t");
-        assert!(rmse.contains("| Boston | 2.80 ± 0.10 | **2.50 ± 0.10** | 4.32 ± 0.29 | 3.01 ± 0.18 | 2.97 ± 0.19 |"), "{rmse}");
-        assert!(rmse.contains("| Yacht | **0.600 ± 0.100** | - | 6.89 ± 0.67 | 1.02 ± 0.05 | 1.11 ± 0.09 |"), "{rmse}");
+        assert!(rmse.contains("| Boston | 2.80 ± 0.10 | **2.50 ± 0.10** | 4.32 ± 0.29 | 3.01 ± 0.18 | 2.97 ± 0.19 | 20 / 20 |"), "{rmse}");
+        assert!(rmse.contains("| Yacht | **0.600 ± 0.100** | - | 6.89 ± 0.67 | 1.02 ± 0.05 | 1.11 ± 0.09 | 20 / - |"), "{rmse}");
         let ll = render(&ours, Metric::Ll, TableFormat::Markdown, "t");
         assert!(ll.contains("| Boston | -2.40 ± 0.01 | **-2.30 ± 0.01** |"), "{ll}");
         // Published numbers win when they are best.
