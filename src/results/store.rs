@@ -39,6 +39,10 @@ pub struct RunEntry {
     pub provenance: Provenance,
     /// The command line, for reruns.
     pub command: Vec<String>,
+    /// The spec's profile label (`full`, `quick`, `smoke`); empty in manifests written before
+    /// profiles existed.
+    #[serde(default)]
+    pub profile: String,
     pub started: String,
     /// Unset while running, and forever when the run was killed.
     pub ended: Option<String>,
@@ -104,6 +108,7 @@ impl ExperimentStore {
         manifest.runs.push(RunEntry {
             provenance: provenance.clone(),
             command: std::env::args().collect(),
+            profile: spec.raw.profile.as_str().to_string(),
             started: now(),
             ended: None,
             outcome: "running".into(),
