@@ -123,3 +123,22 @@ fn smoke_mnist_trains_above_chance_records_resumes_and_plots() {
         .stdout(predicate::str::contains("(profile smoke)"))
         .stdout(predicate::str::contains("| smoke-mnist | lenet | MC, T = 20 | 500 |"));
 }
+
+#[test]
+fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.yaml");
+    std::fs::write(
+        &spec,
+        "name: bad\nseed: 1\ntask:\n  mnist: {train_rows: 100, test_rows: 50, rotated_digit: {image: 500}}\nmodel:\n  lenet: {}\n\
+         training: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\nevaluation: {mc_samples: 2}\n",
+    )
+    .unwrap();
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(&spec)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("task.mnist.rotated_digit.image: test image 500 was asked for but only 50 test images are used"));
+    assert!(!dir.path().join("results/bad/model.safetensors").exists(), "no training before the check");
+}

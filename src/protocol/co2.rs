@@ -38,13 +38,16 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     let data = Co2::find_and_load(ctx.data)?;
     let n_train = data.years.iter().take_while(|&&y| y < plan.cutoff).count();
     if n_train < 2 || n_train == data.years.len() {
-        return Err(Error::Report(format!(
-            "task.co2.cutoff {} leaves {n_train} training weeks and {} held-out ones; pick a year inside the record ({:.1}-{:.1})",
-            plan.cutoff,
-            data.years.len() - n_train,
-            data.years[0],
-            data.years[data.years.len() - 1]
-        )));
+        return Err(Error::Spec {
+            location: ctx.spec.source.display().to_string(),
+            message: format!(
+                "task.co2.cutoff {} leaves {n_train} training weeks and {} held-out ones; pick a year inside the record ({:.1}-{:.1})",
+                plan.cutoff,
+                data.years.len() - n_train,
+                data.years[0],
+                data.years[data.years.len() - 1]
+            ),
+        });
     }
     let x_scale = Standardizer::fit_vector(&data.years[..n_train]);
     let y_scale = Standardizer::fit_vector(&data.ppm[..n_train]);

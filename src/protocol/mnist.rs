@@ -29,6 +29,19 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     let mnist = Mnist::find_and_load(ctx.data)?;
     let train = plan.train_rows.map_or_else(|| mnist.train.clone(), |n| mnist.train.truncated(n));
     let test = plan.test_rows.map_or_else(|| mnist.test.clone(), |n| mnist.test.truncated(n));
+    // Checked before training, so a bad index does not cost a training run.
+    if let Some(i) = plan.rotated_digit.image.filter(|&i| i >= test.len()) {
+        return Err(Error::Spec {
+            location: ctx.spec.source.display().to_string(),
+            message: format!("task.mnist.rotated_digit.image: test image {i} was asked for but only {} test images are used", test.len()),
+        });
+    }
+    if plan.rotated_digit.image.is_none() && !test.labels.contains(&1) {
+        return Err(Error::Spec {
+            location: ctx.spec.source.display().to_string(),
+            message: "task.mnist.rotated_digit: no test image of the digit 1 among the test rows used; name one with `image:`".into(),
+        });
+    }
     let dir = ctx.store.dir();
     let model_name = model_name(&plan.classifier);
     let mut summary = RunSummary::default();
