@@ -142,3 +142,24 @@ fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
         .stderr(predicate::str::contains("task.mnist.rotated_digit.image: test image 500 was asked for but only 50 test images are used"));
     assert!(!dir.path().join("results/bad/model.safetensors").exists(), "no training before the check");
 }
+
+#[test]
+fn lenet_all_also_drops_in_the_convolutional_part_and_lenet_does_not() {
+    use mcdrop::models::lenet::LeNet;
+    use mcdrop::spec::raw::DropoutPlacement;
+    tch::manual_seed(0);
+    let images = tch::Tensor::rand([4, 1, 28, 28], (tch::Kind::Float, tch::Device::Cpu));
+    for (placement, stochastic) in [(DropoutPlacement::Last, false), (DropoutPlacement::All, true)] {
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let net = LeNet::new(&vs.root(), 0.5, placement);
+        let (a, b) = (net.features(&images, true).unwrap(), net.features(&images, true).unwrap());
+        let differ = f64::try_from((&a - &b).abs().max()).unwrap() > 0.0;
+        assert_eq!(differ, stochastic, "{placement:?}");
+        // With dropout off both are deterministic, and MC passes of the head always differ.
+        let off = f64::try_from((net.features(&images, false).unwrap() - net.features(&images, false).unwrap()).abs().max()).unwrap();
+        assert_eq!(off, 0.0);
+        let features = net.features(&images, false).unwrap();
+        let (h1, h2) = (net.head(&features, true).unwrap(), net.head(&features, true).unwrap());
+        assert!(f64::try_from((&h1 - &h2).abs().max()).unwrap() > 0.0);
+    }
+}
