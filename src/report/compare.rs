@@ -91,34 +91,28 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
         })
     };
     match format {
-        TableFormat::Markdown => {
-            out.push_str(&format!("{title}\n\n| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len())));
-            for (r, (name, cells)) in rows.iter().enumerate() {
-                let top = best(cells);
-                let shown: Vec<String> = cells
-                    .iter()
-                    .map(|c| {
-                        let t = text(c, " ± ");
-                        if c.is_some() && c.map(|(s, _)| s.0) == top { format!("**{t}**") } else { t }
-                    })
-                    .collect();
-                out.push_str(&format!("| {name} | {} | {} |\n", shown.join(" | "), splits[r]));
-            }
-        }
-        TableFormat::Latex => {
-            out.push_str(&format!("% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n{} \\\\\n\\hline\n", "r".repeat(header.len() - 1), header.join(" & ")));
-            for (r, (name, cells)) in rows.iter().enumerate() {
-                let top = best(cells);
-                let shown: Vec<String> = cells
-                    .iter()
-                    .map(|c| {
-                        let t = text(c, " $\\pm$ ");
-                        if c.is_some() && c.map(|(s, _)| s.0) == top { format!("\\textbf{{{t}}}") } else { t }
-                    })
-                    .collect();
-                out.push_str(&format!("{name} & {} & {} \\\\\n", shown.join(" & "), splits[r]));
-            }
-            out.push_str("\\hline\n\\end{tabular}\n");
+        TableFormat::Markdown | TableFormat::Latex => {
+            let (sep, bold): (&str, fn(&str) -> String) = if format == TableFormat::Markdown {
+                (" ± ", |t| format!("**{t}**"))
+            } else {
+                (" $\\pm$ ", |t| format!("\\textbf{{{t}}}"))
+            };
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .zip(&splits)
+                .map(|((name, cells), splits)| {
+                    let top = best(cells);
+                    let mut row = vec![name.clone()];
+                    row.extend(cells.iter().map(|c| {
+                        let t = text(c, sep);
+                        if c.is_some() && c.map(|(s, _)| s.0) == top { bold(&t) } else { t }
+                    }));
+                    row.push(splits.clone());
+                    row
+                })
+                .collect();
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            out.push_str(&super::text_table::render(title, &header, &body, format));
         }
         TableFormat::Csv => {
             let slug = |h: &str| h.to_lowercase().replace(['(', ')'], "").split_whitespace().collect::<Vec<_>>().join("_");
