@@ -190,23 +190,11 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
     };
     let mut out = String::new();
     match format {
-        TableFormat::Markdown => {
-            out.push_str(&format!("{title}\n\n"));
-            out.push_str(&format!("| {} |\n", header.join(" | ")));
-            out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
-            for row in &rows {
-                let cells: Vec<String> = row.iter().map(|c| cell(c, " ± ")).collect();
-                out.push_str(&format!("| {} |\n", cells.join(" | ")));
-            }
-        }
-        TableFormat::Latex => {
-            out.push_str(&format!("% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n", "r".repeat(header.len() - 1)));
-            out.push_str(&format!("{} \\\\\n\\hline\n", header.join(" & ")));
-            for row in &rows {
-                let cells: Vec<String> = row.iter().map(|c| cell(c, " $\\pm$ ")).collect();
-                out.push_str(&format!("{} \\\\\n", cells.join(" & ")));
-            }
-            out.push_str("\\hline\n\\end{tabular}\n");
+        TableFormat::Markdown | TableFormat::Latex => {
+            let sep = if format == TableFormat::Markdown { " ± " } else { " $\\pm$ " };
+            let body: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(|c| cell(c, sep)).collect()).collect();
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            out.push_str(&super::text_table::render(title, &header, &body, format));
         }
         TableFormat::Csv => {
             let slug = |label: &str| label.to_lowercase().replace(['(', ')', '.'], "").split_whitespace().collect::<Vec<_>>().join("_");
