@@ -17,7 +17,11 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         let manifest = store.read_json::<Manifest>(&store.dir().join("manifest.json"))?;
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
             let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
-            let last = m.runs.last().map(|r| (r.outcome.clone(), wall_seconds(&r.started, r.ended.as_deref()), r.provenance.device.clone()));
+            let last = m.runs.last().map(|r| {
+                // A run killed before it could close its entry still reads `running`.
+                let outcome = if r.ended.is_none() { format!("{}, or interrupted (started {})", r.outcome, r.started) } else { r.outcome.clone() };
+                (outcome, wall_seconds(&r.started, r.ended.as_deref()), r.provenance.device.clone())
+            });
             (m.runs.len(), walls.iter().sum::<f64>(), last)
         });
         println!("\n== {name} [profile {}] -> {}", experiment.spec.raw.profile.as_str(), store.dir().display());
