@@ -63,7 +63,9 @@ pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
     if shifts.len() > 1 {
         let caption = format!("solid: MC prediction; dashed: standard; experiments {}", names(&shifts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()));
         written.extend(save(&ShiftFigure { studies: shifts.iter().map(|(n, s)| (n.clone(), *s)).collect(), caption }, &output.join("mnist-rotation-shift"))?);
-        let caption = "MNIST test set reliability: accuracy per confidence bin (15 bins); grey: perfect calibration".to_string();
+        let mut bins: Vec<String> = reliability.iter().map(|(_, b, _)| b.len().to_string()).collect();
+        bins.dedup();
+        let caption = format!("MNIST test set reliability: accuracy per confidence bin ({} bins); grey: perfect calibration", bins.join("/"));
         written.extend(save(&ReliabilityFigure { panels: reliability, caption }, &output.join("mnist-reliability"))?);
     }
     for path in &written {

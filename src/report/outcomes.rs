@@ -25,7 +25,9 @@ pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableForma
             rows.push(row);
         }
     }
-    let title = format!("MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)", "15");
+    let mut bins: Vec<String> = evaluations.iter().map(|(_, e)| e.standard.reliability.len().to_string()).collect();
+    bins.dedup();
+    let title = format!("MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)", bins.join("/"));
     text_table::render(&title, &header, &rows, format)
 }
 
