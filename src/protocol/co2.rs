@@ -13,7 +13,6 @@
 
 use std::time::Instant;
 
-use indicatif::ProgressBar;
 use tch::{Device, Kind, Tensor};
 
 use super::{RunContext, RunSummary};
@@ -98,7 +97,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     for (i, &activation) in plan.activations.iter().enumerate() {
         let name = activation_name(activation);
         let part = parts.join(format!("{name}.json"));
-        let mut done: Vec<Co2Model> = if ctx.force { None } else { ctx.store.read_json(&part)? }.unwrap_or_default();
+        let mut done: Vec<Co2Model> = ctx.recorded(&part)?.unwrap_or_default();
         if done.is_empty() {
             let started = Instant::now();
             let net = train_net(ctx, plan, activation, &train_x, &train_y)?;
@@ -122,7 +121,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
         }
     }
     let part = parts.join("gp.json");
-    let gp = match if ctx.force { None } else { ctx.store.read_json::<Co2Model>(&part)? } {
+    let gp = match ctx.recorded::<Co2Model>(&part)? {
         Some(gp) => gp,
         None => {
             let started = Instant::now();
@@ -147,7 +146,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
         provenance: ctx.provenance.stamped(),
     };
     ctx.store.write_json(&path, &record)?;
-    ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    ctx.count_written();
     Ok(RunSummary { units_written: 1, units_skipped: 0 })
 }
 
@@ -179,14 +178,7 @@ fn train_net(ctx: &RunContext, plan: &Co2Plan, activation: Activation, x: &[f64]
         optimizer: plan.training.clone(),
     };
     let data = StackedRows { x: column(x, ctx.device)?, y: Tensor::from_slice(y).f_to_kind(Kind::Float)?.f_to_device(ctx.device)? };
-    let progress = if ctx.progress {
-        let bar = ProgressBar::new(crate::models::mc_dropout::fit_steps(n, &options));
-        bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} eta {eta}").expect("valid").progress_chars("=> "));
-        bar.set_message(format!("co2 {}", activation_name(activation)));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = ctx.progress_bar(crate::models::mc_dropout::fit_steps(n, &options), &format!("co2 {}", activation_name(activation)));
     let net = fit(&data, n, &[member], &options, ctx.device, &progress)?;
     progress.finish_and_clear();
     Ok(net)

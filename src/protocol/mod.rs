@@ -36,6 +36,38 @@ pub struct RunContext<'a> {
     pub written: std::sync::atomic::AtomicUsize,
 }
 
+impl RunContext<'_> {
+    /// The record at `path`, or `None` when there is none or the run redoes recorded units
+    /// (`--force`, which is also what an unreadable record's error tells the user to pass).
+    pub fn recorded<T: serde::de::DeserializeOwned>(&self, path: &std::path::Path) -> crate::error::Result<Option<T>> {
+        if self.force {
+            Ok(None)
+        } else {
+            self.store.read_json(path)
+        }
+    }
+
+    /// Counts one unit written, for the manifest (readable when the run fails half-way).
+    pub fn count_written(&self) {
+        self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A progress bar of `steps`, hidden when no terminal is attached.
+    pub fn progress_bar(&self, steps: u64, label: &str) -> indicatif::ProgressBar {
+        if !self.progress {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(steps);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:30} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(label.to_string());
+        bar
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct RunSummary {

@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use tch::Tensor;
 
 use super::regression::{Env, Hyper, Program, ProgramMember, RegressionFamily, Scores};
@@ -109,12 +108,12 @@ fn run_group(
             chosen.push((k, points[0].clone(), Vec::new()));
             continue;
         }
-        match (ctx.force, ctx.store.read_json::<GridRecord>(&ctx.store.grid_path(set.folder(), k))?) {
-            (false, Some(record)) => {
+        match ctx.recorded::<GridRecord>(&ctx.store.grid_path(set.folder(), k))? {
+            Some(record) => {
                 let best = best_point(&points, &record.points, plan.selection_metric);
                 chosen.push((k, best, record.points));
             }
-            _ => pending.push(k),
+            None => pending.push(k),
         }
     }
     if !pending.is_empty() {
@@ -176,7 +175,7 @@ fn run_group(
             provenance: ctx.provenance.stamped(),
         };
         ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
-        ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ctx.count_written();
         tracing::info!("{set} split {}:{} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
     }
     Ok(rows.len())
@@ -216,7 +215,7 @@ fn train_and_score(
     label: &str,
 ) -> Result<Vec<Scores>> {
     let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
-    let bar = progress_bar(ctx, family.steps(program.n, set_plan), label);
+    let bar = ctx.progress_bar(family.steps(program.n, set_plan), label);
     let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar };
     let scores = family.fit_and_score(&program, set_plan, &env)?;
     bar.finish_and_clear();
@@ -293,20 +292,6 @@ pub fn build_program(
     };
     let held_x = Tensor::from_slice(&held_x).f_view([members.len() as i64, n_held as i64, d])?.f_to_device(device)?;
     Ok(Program { stacked, n, members, held_x, held_y, n_held })
-}
-
-fn progress_bar(ctx: &RunContext, steps: u64, label: &str) -> ProgressBar {
-    if !ctx.progress {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(steps);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:30} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(label.to_string());
-    bar
 }
 
 #[cfg(test)]
