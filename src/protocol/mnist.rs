@@ -10,7 +10,6 @@
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::ProgressBar;
 use tch::{Device, Kind, Tensor};
 
 use super::{RunContext, RunSummary};
@@ -36,12 +35,13 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
             message: format!("task.mnist.rotated_digit.image: test image {i} was asked for but only {} test images are used", test.len()),
         });
     }
-    if plan.rotated_digit.image.is_none() && !test.labels.contains(&1) {
-        return Err(Error::Spec {
+    let digit = match plan.rotated_digit.image {
+        Some(i) => i,
+        None => test.labels.iter().position(|&l| l == 1).ok_or_else(|| Error::Spec {
             location: ctx.spec.source.display().to_string(),
             message: "task.mnist.rotated_digit: no test image of the digit 1 among the test rows used; name one with `image:`".into(),
-        });
-    }
+        })?,
+    };
     let dir = ctx.store.dir();
     let model_name = model_name(&plan.classifier);
     let mut summary = RunSummary::default();
@@ -60,7 +60,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         let started = Instant::now();
         let data = image_set(&train, ctx.device)?;
         let steps = plan.epochs * train.len().div_ceil(plan.training.batch_size);
-        let progress = progress_bar(ctx, steps as u64, &format!("{model_name} training"));
+        let progress = ctx.progress_bar(steps as u64, &format!("{model_name} training"));
         let losses = fit(&mut clf, &data, plan.epochs, &plan.training, derive_seed(ctx.spec.seed, &["mnist", "order"]), &progress)?;
         progress.finish_and_clear();
         save_weights(clf.var_store(), &weights)?;
@@ -79,7 +79,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     }
 
     unit(ctx, &mut summary, &dir.join("outcomes/evaluation.json"), || evaluate_test(ctx, plan, &clf, &test, &model_name))?;
-    unit(ctx, &mut summary, &dir.join("outcomes/rotated-digit.json"), || rotated_digit(ctx, plan, &clf, &test))?;
+    unit(ctx, &mut summary, &dir.join("outcomes/rotated-digit.json"), || rotated_digit(ctx, plan, &clf, &test, digit))?;
     unit(ctx, &mut summary, &dir.join("outcomes/shift.json"), || shift_study(ctx, plan, &clf, &test, &model_name))?;
     Ok(summary)
 }
@@ -134,10 +134,10 @@ fn shift_study(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &
     let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
     let parts = ctx.store.dir().join("outcomes/shift-parts");
     let mut angles = Vec::new();
-    let progress = progress_bar(ctx, plan.shift_angles.len() as u64, "rotation shift");
+    let progress = ctx.progress_bar(plan.shift_angles.len() as u64, "rotation shift");
     for &degrees in &plan.shift_angles {
         let part = parts.join(format!("{degrees}.json"));
-        if let Some(angle) = if ctx.force { None } else { ctx.store.read_json::<ShiftAngle>(&part)? } {
+        if let Some(angle) = ctx.recorded::<ShiftAngle>(&part)? {
             angles.push(angle);
             progress.inc(1);
             continue;
@@ -174,7 +174,7 @@ fn shift_study(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &
 
 fn written(ctx: &RunContext, summary: &mut RunSummary) {
     summary.units_written += 1;
-    ctx.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    ctx.count_written();
 }
 
 /// `lenet` / `lenet-all` / `mfvi-2x400`.
@@ -188,24 +188,14 @@ pub fn model_name(plan: &ClassifierPlan) -> String {
     }
 }
 
-fn progress_bar(ctx: &RunContext, steps: u64, label: &str) -> ProgressBar {
-    if !ctx.progress {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(steps);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(label.to_string());
-    bar
+/// Image `i` as grey levels in [0, 1].
+fn grey(digits: &Digits, i: usize) -> Vec<f32> {
+    digits.image(i).iter().map(|&p| p as f32 / 255.0).collect()
 }
 
-/// Grey levels in [0, 1] as [n, 1, 28, 28].
+/// Every image as grey levels in [0, 1], [n, 1, 28, 28].
 fn images_tensor(digits: &Digits, device: Device) -> Result<Tensor> {
-    let pixels: Vec<f32> = digits.pixels.iter().map(|&p| p as f32 / 255.0).collect();
-    Ok(Tensor::from_slice(&pixels).f_view([digits.len() as i64, 1, SIDE as i64, SIDE as i64])?.f_to_device(device)?)
+    rotated_images(digits, 0.0, device)
 }
 
 fn image_set(digits: &Digits, device: Device) -> Result<ImageSet> {
@@ -217,26 +207,16 @@ fn image_set(digits: &Digits, device: Device) -> Result<ImageSet> {
 fn rotated_images(digits: &Digits, degrees: f64, device: Device) -> Result<Tensor> {
     let mut pixels = Vec::with_capacity(digits.len() * PIXELS);
     for i in 0..digits.len() {
-        let image: Vec<f32> = digits.image(i).iter().map(|&p| p as f32 / 255.0).collect();
+        let image = grey(digits, i);
         pixels.extend(if degrees == 0.0 { image } else { rotate(&image, SIDE, degrees) });
     }
     Ok(Tensor::from_slice(&pixels).f_view([digits.len() as i64, 1, SIDE as i64, SIDE as i64])?.f_to_device(device)?)
 }
 
-/// Figure 4's data: one test digit at steps + 1 angles from 0 to max_degrees.
-fn rotated_digit(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits) -> Result<RotatedDigitRecord> {
+/// Figure 4's data: test image `index` at steps + 1 angles from 0 to max_degrees.
+fn rotated_digit(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, index: usize) -> Result<RotatedDigitRecord> {
     let spec = &plan.rotated_digit;
-    let index = match spec.image {
-        Some(i) if i < test.len() => i,
-        Some(i) => {
-            return Err(Error::Report(format!(
-                "task.mnist.rotated_digit.image: test image {i} was asked for but only {} test images are used",
-                test.len()
-            )))
-        }
-        None => test.labels.iter().position(|&l| l == 1).ok_or_else(|| Error::Report("no test image of the digit 1 among the test rows used".into()))?,
-    };
-    let upright: Vec<f32> = test.image(index).iter().map(|&p| p as f32 / 255.0).collect();
+    let upright = grey(test, index);
     let angles: Vec<f64> = (0..=spec.steps).map(|i| spec.max_degrees * i as f64 / spec.steps as f64).collect();
     let images: Vec<Vec<f32>> = angles.iter().map(|&a| rotate(&upright, SIDE, a)).collect();
     let stacked: Vec<f32> = images.concat();
