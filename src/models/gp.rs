@@ -12,7 +12,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
-use crate::rng::{member_rng, uniform};
+use crate::rng::{member_rng, uniform, MemberRng};
 use crate::spec::{GpPlan, UciSetPlan};
 
 /// Largest jitter added to a kernel's diagonal before giving up on its Cholesky factor.
@@ -28,12 +28,10 @@ pub struct GpParams {
 }
 
 impl GpParams {
-    fn select(&self, index: &Tensor) -> Result<GpParams> {
-        Ok(GpParams {
-            log_lengthscales: self.log_lengthscales.f_index_select(0, index)?,
-            log_signal_std: self.log_signal_std.f_index_select(0, index)?,
-            log_noise_std: self.log_noise_std.f_index_select(0, index)?,
-        })
+    /// The members at `index`, detached from the optimisation.
+    pub fn pick(&self, index: &Tensor) -> Result<GpParams> {
+        let take = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, index))?.detach()) };
+        Ok(GpParams { log_lengthscales: take(&self.log_lengthscales)?, log_signal_std: take(&self.log_signal_std)?, log_noise_std: take(&self.log_noise_std)? })
     }
 }
 
@@ -122,47 +120,50 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &GpParams, noise_floo
 /// # Shapes
 /// x: [S, n, D], y: [S, n] (float64) -> parameters for S members and their NLML [S]
 pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device) -> Result<(GpParams, Tensor)> {
-    let s = seeds.len() as i64;
-    let r = plan.restarts as i64;
-    let d = x.size()[2];
-    // Member (split i, restart j) sits at i * R + j. Restart 0 starts at unit length-scales
-    // (inputs are standardized), unit signal and noise std 0.1; the others are perturbed.
-    let mut init_ls = Vec::new();
-    let mut init_sf = Vec::new();
-    let mut init_sn = Vec::new();
-    for &seed in seeds {
-        let mut rng = member_rng(seed);
-        for j in 0..r {
-            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
-            for _ in 0..d {
-                init_ls.push(jitter(&mut rng, 1.0));
-            }
-            init_sf.push(jitter(&mut rng, 0.5));
-            init_sn.push(0.1f64.ln() + jitter(&mut rng, 1.0));
-        }
-    }
-    // Parameters in float64 like the kernel algebra (a VarStore's variables default to float32).
-    let mut vs = nn::VarStore::new(device);
-    vs.set_kind(Kind::Double);
-    let root = vs.root();
-    let as_var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
-        Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(device)?)?)
-    };
-    let params = GpParams {
-        log_lengthscales: as_var("log_lengthscales", &init_ls, &[s * r, d])?,
-        log_signal_std: as_var("log_signal_std", &init_sf, &[s * r])?,
-        log_noise_std: as_var("log_noise_std", &init_sn, &[s * r])?,
-    };
+    let (s, r, d) = (seeds.len() as i64, plan.restarts as i64, x.size()[2]);
+    let vs = float64_store(device);
+    let params = restart_params(&vs, seeds, r, d, |_, _| {})?;
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
     let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor))?;
-    let chosen = tch::no_grad(|| params.select(&best))?;
-    let chosen = GpParams {
-        log_lengthscales: chosen.log_lengthscales.detach(),
-        log_signal_std: chosen.log_signal_std.detach(),
-        log_noise_std: chosen.log_noise_std.detach(),
+    Ok((params.pick(&best)?, final_nlml.f_index_select(0, &best)?))
+}
+
+/// A var store whose new variables are float64, like the kernel algebra (a VarStore's
+/// variables default to float32).
+pub fn float64_store(device: Device) -> nn::VarStore {
+    let mut vs = nn::VarStore::new(device);
+    vs.set_kind(Kind::Double);
+    vs
+}
+
+/// Starting log hyper-parameters of S members x R restarts as variables of `vs`; member
+/// (i, restart j) sits at i * R + j. Restart 0 starts at unit length-scales (inputs are
+/// standardized), unit signal and noise std 0.1; the others are perturbed. `after_restart(i,
+/// rng)` runs after each member-restart's draws, on the member's own stream (the sparse GP
+/// draws its inducing rows there).
+pub fn restart_params(vs: &nn::VarStore, seeds: &[u64], r: i64, d: i64, mut after_restart: impl FnMut(usize, &mut MemberRng)) -> Result<GpParams> {
+    let s = seeds.len() as i64;
+    let (mut ls, mut sf, mut sn) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, &seed) in seeds.iter().enumerate() {
+        let mut rng = member_rng(seed);
+        for j in 0..r {
+            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
+            ls.extend((0..d).map(|_| jitter(&mut rng, 1.0)));
+            sf.push(jitter(&mut rng, 0.5));
+            sn.push(0.1f64.ln() + jitter(&mut rng, 1.0));
+            after_restart(i, &mut rng);
+        }
+    }
+    let root = vs.root();
+    let var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
+        Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(vs.device())?)?)
     };
-    Ok((chosen, final_nlml.f_index_select(0, &best)?))
+    Ok(GpParams {
+        log_lengthscales: var("log_lengthscales", &ls, &[s * r, d])?,
+        log_signal_std: var("log_signal_std", &sf, &[s * r])?,
+        log_noise_std: var("log_noise_std", &sn, &[s * r])?,
+    })
 }
 
 /// Adam on every variable of `vs` for `plan.iterations` steps on the sum of `objective` (one

@@ -8,11 +8,11 @@
 //! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
 //! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
 
-use tch::{nn, Device, Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
-use super::gp::{cholesky_with_jitter, minimize_restarts, noise_variance, se_ard, GpParams};
+use super::gp::{cholesky_with_jitter, float64_store, minimize_restarts, noise_variance, restart_params, se_ard, GpParams};
 use crate::error::Result;
-use crate::rng::{member_rng, shuffle, uniform};
+use crate::rng::shuffle;
 use crate::spec::GpPlan;
 
 /// Kernel hyper-parameters and inducing inputs of B members.
@@ -87,47 +87,23 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize
     let (s, n, d) = (seeds.len() as i64, x.size()[1], x.size()[2]);
     let r = plan.restarts as i64;
     let m = (inducing as i64).min(n);
-    let (mut ls, mut sf, mut sn, mut rows) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (i, &seed) in seeds.iter().enumerate() {
-        let mut rng = member_rng(seed);
-        for j in 0..r {
-            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
-            ls.extend((0..d).map(|_| jitter(&mut rng, 1.0)));
-            sf.push(jitter(&mut rng, 0.5));
-            sn.push(0.1f64.ln() + jitter(&mut rng, 1.0));
-            // Inducing inputs start at M distinct training rows of this member.
-            let mut order: Vec<i64> = (0..n).collect();
-            shuffle(&mut rng, &mut order);
-            rows.extend(order[..m as usize].iter().map(|&k| i as i64 * n + k));
-        }
-    }
-    // Parameters in float64 like the kernel algebra (a VarStore's variables default to float32).
-    let mut vs = nn::VarStore::new(device);
-    vs.set_kind(Kind::Double);
+    let vs = float64_store(device);
+    // Inducing inputs start at M distinct training rows of each member-restart.
+    let mut rows = Vec::new();
+    let kernel = restart_params(&vs, seeds, r, d, |i, rng| {
+        let mut order: Vec<i64> = (0..n).collect();
+        shuffle(rng, &mut order);
+        rows.extend(order[..m as usize].iter().map(|&k| i as i64 * n + k));
+    })?;
     let root = vs.root();
-    let var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
-        Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(device)?)?)
-    };
     let z0 = x.f_reshape([s * n, d])?.f_index_select(0, &Tensor::from_slice(&rows).f_to_device(device)?)?.f_view([s * r, m, d])?;
-    let params = SparseParams {
-        kernel: GpParams {
-            log_lengthscales: var("log_lengthscales", &ls, &[s * r, d])?,
-            log_signal_std: var("log_signal_std", &sf, &[s * r])?,
-            log_noise_std: var("log_noise_std", &sn, &[s * r])?,
-        },
-        inducing: root.f_var_copy("inducing", &z0)?,
-    };
+    let params = SparseParams { kernel, inducing: root.f_var_copy("inducing", &z0)? };
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
     let (best, final_bound) = minimize_restarts(&vs, plan, s, r, || negative_bound(&xr, &yr, &params, plan.noise_floor))?;
-    let pick = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, &best))?.detach()) };
     let chosen = SparseParams {
-        kernel: GpParams {
-            log_lengthscales: pick(&params.kernel.log_lengthscales)?,
-            log_signal_std: pick(&params.kernel.log_signal_std)?,
-            log_noise_std: pick(&params.kernel.log_noise_std)?,
-        },
-        inducing: pick(&params.inducing)?,
+        kernel: params.kernel.pick(&best)?,
+        inducing: tch::no_grad(|| params.inducing.f_index_select(0, &best))?.detach(),
     };
     Ok((chosen, final_bound.f_index_select(0, &best)?))
 }
