@@ -249,12 +249,8 @@ fn rotated_digit(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test:
     })
 }
 
-/// Saves a var store atomically: tch picks the format from the extension, so the temporary
-/// keeps `.safetensors`.
+/// Saves a var store atomically (tch picks the format from the extension, which the
+/// temporary keeps).
 fn save_weights(vs: &tch::nn::VarStore, path: &Path) -> Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
-    let tmp = parent.join(format!(".weights.{}.tmp.safetensors", std::process::id()));
-    vs.save(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(Error::io(path))
+    crate::results::atomic::write_atomic_via(path, |tmp| Ok(vs.save(tmp)?))
 }

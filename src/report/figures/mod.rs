@@ -15,6 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::results::atomic::write_atomic_via;
 
 /// DejaVu Sans (Bitstream Vera licence, see assets/fonts/LICENSE-DejaVu.txt).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -47,24 +48,20 @@ pub fn text<E: std::fmt::Debug>(e: E) -> String {
 pub fn save(figure: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
     register_font();
     let parent = stem.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
     let name = stem.file_name().and_then(|n| n.to_str()).unwrap_or("figure");
     let mut written = Vec::new();
     for ext in ["png", "svg"] {
         let path = parent.join(format!("{name}.{ext}"));
-        let tmp = parent.join(format!(".{name}.{}.tmp.{ext}", std::process::id()));
-        let drawn = if ext == "png" {
-            let root = BitMapBackend::new(&tmp, figure.size()).into_drawing_area();
-            figure.draw(&root).and_then(|_| root.present().map_err(text))
-        } else {
-            let root = SVGBackend::new(&tmp, figure.size()).into_drawing_area();
-            figure.draw(&root).and_then(|_| root.present().map_err(text))
-        };
-        if let Err(e) = drawn {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::Report(format!("drawing {}: {e}", path.display())));
-        }
-        std::fs::rename(&tmp, &path).map_err(Error::io(&path))?;
+        write_atomic_via(&path, |tmp| {
+            let drawn = if ext == "png" {
+                let root = BitMapBackend::new(tmp, figure.size()).into_drawing_area();
+                figure.draw(&root).and_then(|_| root.present().map_err(text))
+            } else {
+                let root = SVGBackend::new(tmp, figure.size()).into_drawing_area();
+                figure.draw(&root).and_then(|_| root.present().map_err(text))
+            };
+            drawn.map_err(|e| Error::Report(format!("drawing {}: {e}", path.display())))
+        })?;
         written.push(path);
     }
     Ok(written)
