@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// Largest activation tensor (elements) one MC-sampling chunk may create; bounds memory.
     #[arg(long, default_value_t = 1 << 25)]
     pub mc_budget: usize,
+    /// Overrides the spec's `run: splits_per_program` (UCI specs): on a GPU one program per
+    /// set costs about what a smaller one does; on a CPU smaller ones save records sooner.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub splits_per_program: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -16,7 +16,13 @@ use crate::results::{ExperimentStore, Provenance};
 use crate::spec::{Experiment, Spec};
 
 pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
-    let spec = crate::spec::load(&args.spec)?;
+    let mut spec = crate::spec::load(&args.spec)?;
+    if let Some(group) = args.splits_per_program {
+        let Experiment::UciRegression(plan) = &mut spec.experiment else {
+            return Err(BadInput(format!("--splits-per-program: {} is not a UCI spec (task.uci)", args.spec.display())).into());
+        };
+        plan.splits_per_program = Some(group as usize);
+    }
     let device = crate::device::resolve(args.device.unwrap_or(spec.device))?;
     let only = args
         .only

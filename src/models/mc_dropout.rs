@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::batches::MemberBatches;
-use super::member_mlp::{draw_masks, mlp_widths, MemberMlp};
+use super::member_mlp::{draw_masks, mlp_widths, seed_device_generator, MaskSource, MemberMlp};
 use crate::error::Result;
 use crate::rng::{derive_seed, member_rng, MemberRng};
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
@@ -145,15 +145,19 @@ pub fn fit(
     };
     let mut optimizer = adam.build(&net.vs, options.optimizer.lr)?;
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
+    if device != Device::Cpu {
+        seed_device_generator(members.iter().map(|m| m.seed));
+    }
+    let masks = MaskSource::new(&rates, device)?;
     let decay: Vec<f32> = members.iter().map(|m| m.weight_decay as f32).collect();
     let decay = Tensor::from_slice(&decay).f_to_device(device)?;
-    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset));
+    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset), device);
     for _ in 0..options.epochs {
-        batches.shuffle(&mut rngs);
+        batches.shuffle(&mut rngs)?;
         for start in batches.starts() {
-            let (xb, yb, b) = batches.gather(data, start, device)?;
-            let masks = draw_masks(&mut rngs, &rates, b, net.layer_inputs(), device)?;
-            let out = net.forward(&xb, Some(&masks))?;
+            let (xb, yb, b) = batches.gather(data, start)?;
+            let step_masks = masks.draw(&mut rngs, b, net.layer_inputs())?;
+            let out = net.forward(&xb, Some(&step_masks))?;
             let mse = out.f_sub(&yb)?.f_square()?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;
             let loss = mse.f_add(&decay.f_mul(&net.weights_l2()?)?)?.f_sum(Kind::Float)?;
             optimizer.zero_grad();
@@ -230,8 +234,9 @@ pub fn evaluate_with_masks(
     let widest = *net.layer_inputs().iter().max().expect("layers");
     let chunk = (budget / (members.len() * held_out.n * widest).max(1)).clamp(1, samples);
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
-    // Sample s of member k draws its masks from a stream of its own, so the scores do not
-    // depend on how samples are chunked or how many members share the program.
+    // Off the CPU masks come from the device generator (see `MaskSource`). On the CPU sample s
+    // of member k draws from a stream of its own, so the scores do not depend on how samples
+    // are chunked or how many members share the program.
     let mc_seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["mc"])).collect();
     let column = |v: &[f64]| Tensor::from_slice(v).f_view([k, 1, 1])?.f_to_device(device);
     let (mean, std, tau) = (column(&held_out.y_mean)?, column(&held_out.y_std)?, column(&held_out.tau)?);

@@ -107,7 +107,7 @@ impl MemberMlp {
 }
 
 /// Draws one inverted-dropout mask per weight layer for `rows` rows of every member, each
-/// member from its own stream with its own rate.
+/// member with its own rate (see [`MaskSource`] for where the randomness comes from).
 ///
 /// # Shapes
 /// returns masks[l]: [K, rows, layer_inputs[l]]
@@ -118,10 +118,62 @@ pub fn draw_masks(
     layer_inputs: &[usize],
     device: Device,
 ) -> Result<Vec<Tensor>> {
-    layer_inputs
-        .iter()
-        .map(|&width| per_stream_tensor(rngs, rows, width, device, |k, rng, chunk| fill_dropout_mask(rng, rates[k], chunk)))
-        .collect()
+    MaskSource::new(rates, device)?.draw(rngs, rows, layer_inputs)
+}
+
+/// Where a program's dropout masks come from.
+///
+/// On the CPU every member draws from its own stream, so a member's masks do not depend on
+/// which other members share its program (the batching-equivalence tests rely on this). On a
+/// GPU, writing masks on the host and copying them over every step costs several times the
+/// step itself, so they are drawn on the device from libtorch's generator (seeded once per
+/// program, see [`seed_device_generator`]): reproducible for a given program and device, but
+/// no longer independent of the program's composition.
+pub enum MaskSource {
+    Host { rates: Vec<f64> },
+    /// keep: [K, 1, 1] keep probabilities 1 - p on the device.
+    Device { keep: Tensor },
+}
+
+impl MaskSource {
+    pub fn new(rates: &[f64], device: Device) -> Result<Self> {
+        if device == Device::Cpu {
+            return Ok(Self::Host { rates: rates.to_vec() });
+        }
+        let keep: Vec<f32> = rates.iter().map(|&p| (1.0 - p) as f32).collect();
+        let keep = Tensor::from_slice(&keep).f_view([rates.len() as i64, 1, 1])?.f_to_device(device)?;
+        Ok(Self::Device { keep })
+    }
+
+    /// # Shapes
+    /// returns masks[l]: [K, rows, layer_inputs[l]], entries 0 or 1 / (1 - p_k)
+    pub fn draw(&self, rngs: &mut [MemberRng], rows: usize, layer_inputs: &[usize]) -> Result<Vec<Tensor>> {
+        match self {
+            Self::Host { rates } => layer_inputs
+                .iter()
+                .map(|&width| {
+                    per_stream_tensor(rngs, rows, width, Device::Cpu, |k, rng, chunk| fill_dropout_mask(rng, rates[k], chunk))
+                })
+                .collect(),
+            Self::Device { keep } => layer_inputs
+                .iter()
+                .map(|&width| {
+                    let shape = [keep.size()[0], rows as i64, width as i64];
+                    let mut mask = Tensor::f_empty(shape, (Kind::Float, keep.device()))?;
+                    let _ = mask.f_bernoulli_(keep)?;
+                    let _ = mask.f_div_(keep)?;
+                    Ok(mask)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Seeds libtorch's generators (the GPU's included) for a program whose randomness on a GPU
+/// comes from the device; derived from the members' own seeds so a rerun repeats it.
+pub fn seed_device_generator(member_seeds: impl IntoIterator<Item = u64>) {
+    let seed = member_seeds.into_iter().fold(0x9e37_79b9_7f4a_7c15u64, |acc, s| acc.rotate_left(7) ^ s);
+    tch::manual_seed((seed >> 1) as i64);
 }
 
 /// A [len(rngs), rows, width] f32 tensor on `device` whose k-th slab is written on the host
@@ -153,4 +205,33 @@ pub fn mlp_widths(inputs: usize, units: usize, layers: usize) -> Vec<usize> {
     widths.extend(std::iter::repeat_n(units, layers));
     widths.push(1);
     widths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The GPU's mask source (run here on a CPU keep tensor): inverted-dropout values, each
+    /// member at its own rate, fresh draws every call.
+    #[test]
+    fn device_masks_have_each_members_rate_and_scale() {
+        tch::manual_seed(7);
+        let rates = [0.05, 0.5, 0.9];
+        let keep: Vec<f32> = rates.iter().map(|p| 1.0 - *p as f32).collect();
+        let source = MaskSource::Device { keep: Tensor::from_slice(&keep).view([3, 1, 1]) };
+        let rows = 400;
+        let masks = source.draw(&mut [], rows, &[5, 50]).unwrap();
+        assert_eq!(masks.len(), 2);
+        assert_eq!(masks[1].size(), [3, rows as i64, 50]);
+        for (k, &p) in rates.iter().enumerate() {
+            let m: Vec<f32> = Vec::try_from(&masks[1].get(k as i64).flatten(0, -1)).unwrap();
+            let scale = (1.0 / (1.0 - p)) as f32;
+            assert!(m.iter().all(|&v| v == 0.0 || (v - scale).abs() < 1e-5), "member {k}: values other than 0 and 1/(1-p)");
+            let dropped = m.iter().filter(|&&v| v == 0.0).count() as f64 / m.len() as f64;
+            let sd = (p * (1.0 - p) / m.len() as f64).sqrt();
+            assert!((dropped - p).abs() < 5.0 * sd, "member {k}: dropped {dropped}, rate {p}");
+        }
+        let again = source.draw(&mut [], rows, &[5, 50]).unwrap();
+        assert!(!again[1].equal(&masks[1]), "a second draw repeated the first");
+    }
 }

@@ -196,11 +196,11 @@ pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOpt
     let prior_std = Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
     let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
     let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
-    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset));
+    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset), device);
     for _ in 0..options.epochs {
-        batches.shuffle(&mut rngs);
+        batches.shuffle(&mut rngs)?;
         for start in batches.starts() {
-            let (xb, yb, b) = batches.gather(data, start, device)?;
+            let (xb, yb, b) = batches.gather(data, start)?;
             let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
             let out = net.forward(&xb, Some(&noise))?;
             let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
