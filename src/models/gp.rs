@@ -87,6 +87,45 @@ pub fn negative_log_marginal_likelihood(x: &Tensor, y: &Tensor, p: &GpParams, no
     Ok(fit.f_add(&log_det)?.f_add_scalar(0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln())?)
 }
 
+/// The negative log marginal likelihood per member [B] and its gradient with respect to
+/// each log hyper-parameter, in closed form: with W = K^-1 - alpha alpha^T,
+/// d NLML / d theta = 1/2 tr(W dK/dtheta). One Cholesky and one inverse from it per
+/// evaluation, against autograd's chain through the factorization (about 2.5 times the work
+/// at n = 1,439, the largest exact set).
+/// # Shapes
+/// x: [B, n, D], y: [B, n] -> (nlml [B], GpParams holding the gradients)
+pub fn nlml_with_gradient(x: &Tensor, y: &Tensor, p: &GpParams, noise_floor: f64) -> Result<(Tensor, GpParams)> {
+    let _guard = tch::no_grad_guard();
+    let n = x.size()[1];
+    let kf = se_ard(x, x, p)?;
+    let l = cholesky_with_jitter(&with_noise(&kf, p, noise_floor)?)?;
+    // K^-1 by solving against I (libtorch's cholesky_inverse measured slower here), and alpha
+    // = K^-1 y from it (a batched one-column cholesky_solve measured slower than the product).
+    let eye = Tensor::f_eye(n, (Kind::Double, x.device()))?.f_expand([x.size()[0], n, n], false)?.f_contiguous()?;
+    let k_inv = eye.f_cholesky_solve(&l, false)?;
+    let y = y.f_unsqueeze(-1)?;
+    let alpha = k_inv.f_bmm(&y)?; // [B, n, 1]
+    let fit = y.f_mul(&alpha)?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?.f_mul_scalar(0.5)?;
+    let log_det = l.f_diagonal(0, 1, 2)?.f_log()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let nlml = fit.f_add(&log_det)?.f_add_scalar(0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln())?;
+
+    let w = k_inv.f_sub(&alpha.f_bmm(&alpha.f_transpose(1, 2)?)?)?;
+    // dK/d log s_f = 2 K_f
+    let log_signal_std = w.f_mul(&kf)?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?;
+    // dK/d log s_n = 2 s_n^2 I (the floor does not move)
+    let noise = p.log_noise_std.f_mul_scalar(2.0)?.f_exp()?;
+    let log_noise_std = w.f_diagonal(0, 1, 2)?.f_sum_dim_intlist(1i64, false, Kind::Double)?.f_mul(&noise)?;
+    // dK_ij/d log l_d = K_f,ij (a_id - a_jd)^2 with a = x / l; with M = W o K_f symmetric,
+    // 1/2 sum_ij M_ij (a_id - a_jd)^2 = sum_i a_id^2 (M 1)_i - (a^T M a)_dd.
+    let a = x.f_div(&p.log_lengthscales.f_exp()?.f_unsqueeze(1)?)?;
+    let m = w.f_mul(&kf)?;
+    let row_sums = m.f_sum_dim_intlist(2i64, true, Kind::Double)?; // [B, n, 1]
+    let spread = a.f_square()?.f_mul(&row_sums)?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let cross = m.f_bmm(&a)?.f_mul(&a)?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let log_lengthscales = spread.f_sub(&cross)?;
+    Ok((nlml, GpParams { log_lengthscales, log_signal_std, log_noise_std }))
+}
+
 pub fn noise_variance(p: &GpParams, noise_floor: f64) -> Result<Tensor> {
     Ok(p.log_noise_std.f_mul_scalar(2.0)?.f_exp()?.f_add_scalar(noise_floor)?)
 }
@@ -125,7 +164,17 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device)
     let params = restart_params(&vs, seeds, r, d, |_, _| {})?;
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor))?;
+    // Adam sees the closed-form gradient through a surrogate that is linear in the
+    // parameters: sum(theta * g) has gradient g.
+    let surrogate = || -> Result<Tensor> {
+        let (_, g) = nlml_with_gradient(&xr, &yr, &params, plan.noise_floor)?;
+        let term = |v: &Tensor, g: &Tensor| v.f_mul(g)?.f_sum(Kind::Double);
+        Ok(term(&params.log_lengthscales, &g.log_lengthscales)?
+            .f_add(&term(&params.log_signal_std, &g.log_signal_std)?)?
+            .f_add(&term(&params.log_noise_std, &g.log_noise_std)?)?)
+    };
+    let objective = || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor);
+    let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, surrogate, objective)?;
     Ok((params.pick(&best)?, final_nlml.f_index_select(0, &best)?))
 }
 
@@ -166,14 +215,21 @@ pub fn restart_params(vs: &nn::VarStore, seeds: &[u64], r: i64, d: i64, mut afte
     })
 }
 
-/// Adam on every variable of `vs` for `plan.iterations` steps on the sum of `objective` (one
-/// value per member-restart, [S * R], member-major), then each member's restart with the
-/// lowest final value (NaN counts as worst). Returns [S] indices into the S * R batch and
-/// the final values.
-pub fn minimize_restarts(vs: &nn::VarStore, plan: &GpPlan, s: i64, r: i64, objective: impl Fn() -> Result<Tensor>) -> Result<(Tensor, Tensor)> {
+/// Adam on every variable of `vs` for `plan.iterations` steps on `loss` (a scalar whose
+/// gradient is that of the sum of `objective`), then each member's restart with the lowest
+/// final `objective` (one value per member-restart, [S * R], member-major; NaN counts as
+/// worst). Returns [S] indices into the S * R batch and the final values.
+pub fn minimize_restarts(
+    vs: &nn::VarStore,
+    plan: &GpPlan,
+    s: i64,
+    r: i64,
+    loss: impl Fn() -> Result<Tensor>,
+    objective: impl Fn() -> Result<Tensor>,
+) -> Result<(Tensor, Tensor)> {
     let mut adam = nn::Adam::default().build(vs, plan.lr)?;
     for _ in 0..plan.iterations {
-        let loss = objective()?.f_sum(Kind::Double)?;
+        let loss = loss()?;
         adam.zero_grad();
         loss.f_backward()?;
         adam.step();

@@ -100,7 +100,8 @@ pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize
     let params = SparseParams { kernel, inducing: root.f_var_copy("inducing", &z0)? };
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, || negative_bound(&xr, &yr, &params, plan.noise_floor))?;
+    let objective = || negative_bound(&xr, &yr, &params, plan.noise_floor);
+    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, || Ok(objective()?.f_sum(Kind::Double)?), objective)?;
     let chosen = SparseParams {
         kernel: params.kernel.pick(&best)?,
         inducing: tch::no_grad(|| params.inducing.f_index_select(0, &best))?.detach(),
