@@ -82,7 +82,7 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
     let device = crate::device::resolve(spec.device)?;
     let options = ExecuteOptions { force: false, only: Vec::new(), splits: None, mc_budget: 1 << 25, progress: false };
     execute(spec, &store, data, device, options)?;
-    let outcome = |file: &str| store.dir().join("outcomes").join(file);
+    let outcome = |file: &str| store.outcome_path(file);
     Ok(match &spec.experiment {
         Experiment::UciRegression(_) => means(&store.records()?),
         Experiment::Mnist(_) => store.read_json::<MnistEvaluation>(&outcome("evaluation.json"))?.map(|e| mnist_means(&e)).unwrap_or_default(),

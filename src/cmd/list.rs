@@ -29,7 +29,7 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
         match crate::spec::load(&path) {
             Ok(spec) => {
                 let store = crate::results::ExperimentStore::new(&cli.results_dir, &spec.name);
-                let outcomes = std::fs::read_dir(store.dir().join("outcomes")).map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count()).unwrap_or(0);
+                let outcomes = std::fs::read_dir(store.outcome_path("")).map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count()).unwrap_or(0);
                 let done = store.records().map(|r| r.len()).unwrap_or(0) + outcomes;
                 let last = store
                     .read_json::<Manifest>(&store.dir().join("manifest.json"))

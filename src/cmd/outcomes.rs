@@ -60,7 +60,7 @@ pub fn load_experiment(cli: &Cli, name: &str) -> anyhow::Result<LoadedExperiment
         .into());
     }
     let spec = crate::spec::load(&spec_path).with_context(|| format!("reading the saved spec of `{name}`"))?;
-    let outcome = |file: &str| store.dir().join("outcomes").join(file);
+    let outcome = |file: &str| store.outcome_path(file);
     let (data, records) = match &spec.experiment {
         Experiment::UciRegression(_) => {
             let records = store.records()?;

@@ -29,7 +29,7 @@ use crate::spec::raw::Activation;
 use crate::spec::Co2Plan;
 
 pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
-    let path = ctx.store.dir().join("outcomes/co2.json");
+    let path = ctx.store.outcome_path("co2.json");
     if !ctx.force && path.exists() {
         tracing::info!("co2: already recorded, skipped");
         return Ok(RunSummary { units_written: 0, units_skipped: 1 });
@@ -91,7 +91,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
 
     // Each network (with its standard-dropout pass) and the GP is a unit of its own under
     // outcomes/co2-parts/, so an interrupted run keeps what finished.
-    let parts = ctx.store.dir().join("outcomes/co2-parts");
+    let parts = ctx.store.outcome_path("co2-parts");
     let mut models = Vec::new();
     let mut standard = None;
     for (i, &activation) in plan.activations.iter().enumerate() {

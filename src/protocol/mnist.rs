@@ -47,7 +47,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     let mut summary = RunSummary::default();
 
     let weights = dir.join("model.safetensors");
-    let training_path = dir.join("outcomes/training.json");
+    let training_path = ctx.store.outcome_path("training.json");
     let mut clf = ImageClassifier::new(&plan.classifier, ctx.device, derive_seed(ctx.spec.seed, &["mnist", "init"]))?;
     if !ctx.force && weights.exists() && training_path.exists() {
         clf.var_store_mut().load(&weights).map_err(|e| Error::Results {
@@ -78,9 +78,9 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         written(ctx, &mut summary);
     }
 
-    unit(ctx, &mut summary, &dir.join("outcomes/evaluation.json"), || evaluate_test(ctx, plan, &clf, &test, &model_name))?;
-    unit(ctx, &mut summary, &dir.join("outcomes/rotated-digit.json"), || rotated_digit(ctx, plan, &clf, &test, digit))?;
-    unit(ctx, &mut summary, &dir.join("outcomes/shift.json"), || shift_study(ctx, plan, &clf, &test, &model_name))?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || evaluate_test(ctx, plan, &clf, &test, &model_name))?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || rotated_digit(ctx, plan, &clf, &test, digit))?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || shift_study(ctx, plan, &clf, &test, &model_name))?;
     Ok(summary)
 }
 
@@ -132,7 +132,7 @@ fn evaluate_test(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test:
 /// `outcomes/shift-parts/` as it finishes, so an interrupted study resumes at the next angle.
 fn shift_study(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, model_name: &str) -> Result<ShiftStudy> {
     let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
-    let parts = ctx.store.dir().join("outcomes/shift-parts");
+    let parts = ctx.store.outcome_path("shift-parts");
     let mut angles = Vec::new();
     let progress = ctx.progress_bar(plan.shift_angles.len() as u64, "rotation shift");
     for &degrees in &plan.shift_angles {

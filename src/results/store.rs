@@ -40,8 +40,8 @@ pub struct RunEntry {
     /// The command line, for reruns.
     pub command: Vec<String>,
     /// The spec's profile label (`full`, `quick`, `smoke`); empty in manifests written before
-    /// profiles existed.
-    #[serde(default)]
+    /// profiles existed (and then left out when the manifest is rewritten).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub profile: String,
     pub started: String,
     /// Unset while running, and forever when the run was killed.
@@ -66,6 +66,12 @@ impl ExperimentStore {
 
     pub fn grid_path(&self, dataset: &str, split: usize) -> PathBuf {
         self.dir.join("grid").join(dataset).join(format!("split-{split}.json"))
+    }
+
+    /// Where experiments that are not per-split (MNIST, CO2) keep their outcome records:
+    /// `outcomes/<name>` (a file, or a folder of parts).
+    pub fn outcome_path(&self, name: &str) -> PathBuf {
+        self.dir.join("outcomes").join(name)
     }
 
     /// Claims the directory for `spec`: saves the spec, or checks that the one already there
