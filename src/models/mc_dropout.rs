@@ -6,9 +6,10 @@
 //! mean((f_k(x) - y)^2) + lambda_k * sum of squared weights (no 1/2), on standardized y.
 
 use indicatif::ProgressBar;
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use super::batches::MemberBatches;
+use super::flat_adam::FlatAdam;
 use super::member_mlp::{draw_masks, mlp_widths, seed_device_generator, MaskSource, MemberMlp};
 use crate::error::Result;
 use crate::rng::{derive_seed, member_rng, MemberRng};
@@ -136,33 +137,23 @@ pub fn fit(
 ) -> Result<MemberMlp> {
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
     let net = MemberMlp::new(device, &options.widths, options.activation, &mut rngs)?;
-    let adam = nn::Adam {
-        beta1: options.optimizer.beta1,
-        beta2: options.optimizer.beta2,
-        wd: 0.0,
-        eps: options.optimizer.eps,
-        amsgrad: false,
-    };
-    let mut optimizer = adam.build(&net.vs, options.optimizer.lr)?;
+    let mut adam = FlatAdam::new(net.params(), &options.optimizer)?;
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
     if device != Device::Cpu {
         seed_device_generator(members.iter().map(|m| m.seed));
     }
     let masks = MaskSource::new(&rates, device)?;
-    let decay: Vec<f32> = members.iter().map(|m| m.weight_decay as f32).collect();
-    let decay = Tensor::from_slice(&decay).f_to_device(device)?;
+    // The gradient of lambda * sum W^2 is 2 lambda W.
+    let two_lambda: Vec<f32> = members.iter().map(|m| (2.0 * m.weight_decay) as f32).collect();
+    let two_lambda = Tensor::from_slice(&two_lambda).f_view([members.len() as i64, 1, 1])?.f_to_device(device)?;
     let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset), device);
     for _ in 0..options.epochs {
         batches.shuffle(&mut rngs)?;
         for start in batches.starts() {
             let (xb, yb, b) = batches.gather(data, start)?;
             let step_masks = masks.draw(&mut rngs, b, net.layer_inputs())?;
-            let out = net.forward(&xb, Some(&step_masks))?;
-            let mse = out.f_sub(&yb)?.f_square()?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;
-            let loss = mse.f_add(&decay.f_mul(&net.weights_l2()?)?)?.f_sum(Kind::Float)?;
-            optimizer.zero_grad();
-            loss.f_backward()?;
-            optimizer.step();
+            net.loss_gradient(&xb, &yb, &step_masks, &two_lambda, &adam.grad)?;
+            adam.step(net.params())?;
             progress.inc(1);
         }
     }

@@ -1,4 +1,5 @@
-//! Model families. `member_mlp` is the member-batched network the MLP models build on;
+//! Model families. `member_mlp` is the member-batched network the MLP models build on
+//! (`flat_adam` updates its flat parameter tensor);
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
 //! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline, `gp` the Gaussian process (exact,
 //! or `sgpr`'s sparse bound beyond a size);
@@ -6,6 +7,7 @@
 
 pub mod batches;
 pub mod classifier;
+pub mod flat_adam;
 pub mod gp;
 pub mod lenet;
 pub mod mc_dropout;
