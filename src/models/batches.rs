@@ -15,11 +15,11 @@ use crate::rng::{shuffle, MemberRng};
 pub struct MemberBatches {
     orders: Vec<Vec<i64>>,
     device: Device,
-    /// Off the CPU: this epoch's stacked-row index of every member, [K, n] on the device.
+    /// Whether the epoch's order goes to the device once per epoch (off the CPU; tests also
+    /// take this path on the CPU, to check it gathers the same rows) rather than per step.
+    per_epoch: bool,
+    /// With `per_epoch`: this epoch's stacked-row index of every member, [K, n] on the device.
     epoch_rows: Option<Tensor>,
-    /// Tests take the GPU's per-epoch path on the CPU, to check it gathers the same rows.
-    #[cfg(test)]
-    force_epoch_upload: bool,
     offsets: Vec<i64>,
     index: Vec<i64>,
     n: usize,
@@ -34,9 +34,8 @@ impl MemberBatches {
         Self {
             orders: vec![(0..n as i64).collect(); offsets.len()],
             device,
+            per_epoch: device != Device::Cpu,
             epoch_rows: None,
-            #[cfg(test)]
-            force_epoch_upload: false,
             offsets,
             index,
             n,
@@ -44,23 +43,11 @@ impl MemberBatches {
         }
     }
 
-    /// Whether the epoch's order is uploaded once per epoch (off the CPU) rather than per step.
-    fn per_epoch_upload(&self) -> bool {
-        #[cfg(test)]
-        if self.force_epoch_upload {
-            return true;
-        }
-        self.device != Device::Cpu
-    }
-
     /// Starts an epoch: each member reshuffles its order with its own stream.
     pub fn shuffle(&mut self, rngs: &mut [MemberRng]) -> Result<()> {
         self.orders.par_iter_mut().zip(rngs.par_iter_mut()).for_each(|(order, rng)| shuffle(rng, order));
-        if self.per_epoch_upload() {
-            self.index.clear();
-            for (order, offset) in self.orders.iter().zip(&self.offsets) {
-                self.index.extend(order.iter().map(|&r| r + offset));
-            }
+        if self.per_epoch {
+            self.fill_index(0, self.n);
             let rows = Tensor::from_slice(&self.index).f_view([self.offsets.len() as i64, self.n as i64])?;
             self.epoch_rows = Some(rows.f_to_device(self.device)?);
         }
@@ -81,10 +68,7 @@ impl MemberBatches {
         let rows = match &self.epoch_rows {
             Some(epoch) => epoch.f_narrow(1, start as i64, b as i64)?.f_reshape([-1])?,
             None => {
-                self.index.clear();
-                for (order, offset) in self.orders.iter().zip(&self.offsets) {
-                    self.index.extend(order[start..start + b].iter().map(|&r| r + offset));
-                }
+                self.fill_index(start, b);
                 Tensor::from_slice(&self.index)
             }
         };
@@ -92,6 +76,15 @@ impl MemberBatches {
         let x = data.x.f_index_select(0, &rows)?.f_view([k, b as i64, -1])?;
         let y = data.y.f_index_select(0, &rows)?.f_view([k, b as i64, 1])?;
         Ok((x, y, b))
+    }
+
+    /// `index` <- every member's rows `start .. start + len` of its order, as rows of the
+    /// stacked data, member-major.
+    fn fill_index(&mut self, start: usize, len: usize) {
+        self.index.clear();
+        for (order, offset) in self.orders.iter().zip(&self.offsets) {
+            self.index.extend(order[start..start + len].iter().map(|&r| r + offset));
+        }
     }
 }
 
@@ -110,7 +103,7 @@ mod tests {
         };
         let mut per_step = MemberBatches::new(n, batch, offsets, Device::Cpu);
         let mut per_epoch = MemberBatches::new(n, batch, offsets, Device::Cpu);
-        per_epoch.force_epoch_upload = true;
+        per_epoch.per_epoch = true;
         let mut rngs_a: Vec<_> = (0..3).map(member_rng).collect();
         let mut rngs_b: Vec<_> = (0..3).map(member_rng).collect();
         for _ in 0..3 {

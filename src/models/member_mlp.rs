@@ -16,9 +16,7 @@ use crate::spec::raw::Activation;
 /// [`ParamBuffer`]), so the optimiser updates them with a handful of elementwise kernels.
 pub struct MemberMlp {
     params: ParamBuffer,
-    widths: Vec<usize>,
     activation: Activation,
-    members: usize,
 }
 
 /// One flat tensor holding a value for every parameter of K networks (the parameters
@@ -26,6 +24,8 @@ pub struct MemberMlp {
 /// Layout, layer by layer: W_l as [K, widths[l], widths[l+1]], then b_l as [K, 1, widths[l+1]].
 pub struct ParamBuffer {
     pub flat: Tensor,
+    members: usize,
+    widths: Vec<usize>,
     /// weights[l]: [K, widths[l], widths[l+1]], a view into `flat`
     pub weights: Vec<Tensor>,
     /// biases[l]: [K, 1, widths[l+1]], a view into `flat`
@@ -49,15 +49,12 @@ impl ParamBuffer {
             biases.push(flat.f_narrow(0, offset, k * fan_out)?.f_view([k, 1, fan_out])?);
             offset += k * fan_out;
         }
-        Ok(Self { flat, weights, biases })
+        Ok(Self { flat, members, widths: widths.to_vec(), weights, biases })
     }
 
     /// A zero buffer with the same layout.
     pub fn zeros_like(&self) -> Result<Self> {
-        let members = self.weights[0].size()[0] as usize;
-        let mut widths: Vec<usize> = self.weights.iter().map(|w| w.size()[1] as usize).collect();
-        widths.push(*self.weights.last().expect("layers").size().last().expect("dims") as usize);
-        Self::over(self.flat.f_zeros_like()?, members, &widths)
+        Self::over(self.flat.f_zeros_like()?, self.members, &self.widths)
     }
 }
 
@@ -76,7 +73,7 @@ impl MemberMlp {
             offset += k * fan_in * fan_out + k * fan_out; // biases stay zero
         }
         let flat = Tensor::from_slice(&init).f_to_device(device)?;
-        Ok(Self { params: ParamBuffer::over(flat, k, widths)?, widths: widths.to_vec(), activation, members: k })
+        Ok(Self { params: ParamBuffer::over(flat, k, widths)?, activation })
     }
 
     /// The parameters (trainers update `params().flat` in place).
@@ -85,12 +82,12 @@ impl MemberMlp {
     }
 
     pub fn members(&self) -> usize {
-        self.members
+        self.params.members
     }
 
     /// Layer widths, input to output.
     pub fn widths(&self) -> &[usize] {
-        &self.widths
+        &self.params.widths
     }
 
     pub fn activation(&self) -> Activation {
@@ -99,7 +96,8 @@ impl MemberMlp {
 
     /// Input width of every weight layer: the shapes the dropout masks must have.
     pub fn layer_inputs(&self) -> &[usize] {
-        &self.widths[..self.widths.len() - 1]
+        let widths = self.widths();
+        &widths[..widths.len() - 1]
     }
 
     /// # Shapes
@@ -117,13 +115,18 @@ impl MemberMlp {
             }
             h = b.f_baddbmm(&h, w, 1.0, 1.0)?;
             if l < last {
-                h = match self.activation {
-                    Activation::Relu => h.f_relu()?,
-                    Activation::Tanh => h.f_tanh()?,
-                };
+                h = self.activate(&h)?;
             }
         }
         Ok(h)
+    }
+
+    /// The hidden layers' nonlinearity.
+    fn activate(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(match self.activation {
+            Activation::Relu => z.f_relu()?,
+            Activation::Tanh => z.f_tanh()?,
+        })
     }
 
     /// Writes into `grad` the gradient, with respect to every parameter, of the training loss
@@ -145,10 +148,7 @@ impl MemberMlp {
             let z = biases[l].f_baddbmm(&u, &weights[l], 1.0, 1.0)?;
             inputs.push(u);
             if l < last {
-                h = match self.activation {
-                    Activation::Relu => z.f_relu()?,
-                    Activation::Tanh => z.f_tanh()?,
-                };
+                h = self.activate(&z)?;
                 hidden.push(h.shallow_clone());
             } else {
                 h = z;
