@@ -1,5 +1,5 @@
 //! Embeds the libtorch directory as an rpath so `mcdrop` runs without LD_LIBRARY_PATH, and
-//! records the PyTorch version it links against for provenance.
+//! records for provenance the PyTorch version it links against and the commit it is built from.
 //!
 //! torch-sys links libtorch dynamically but adds no rpath to the final binary; it passes the
 //! library directory to direct dependents as DEP_TCH_LIBTORCH_LIB (its `links = "tch"`).
@@ -23,4 +23,39 @@ fn main() {
         }
     }
     println!("cargo:rustc-env=MCDROP_TORCH_VERSION={version}");
+    println!("cargo:rustc-env=MCDROP_GIT_COMMIT={}", source_commit());
+}
+
+/// `git rev-parse HEAD` of the checkout being built, with `-dirty` when the files that make
+/// the binary (not results/ or docs) differ from it; `unknown` outside git. Taken at build
+/// time so a binary copied elsewhere (/tmp for a long run, a GPU machine without .git) still
+/// says what it is, and so committing results mid-run does not mark later records dirty.
+fn source_commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    const SOURCES: [&str; 5] = ["src", "build.rs", "Cargo.toml", "Cargo.lock", "assets"];
+    for path in SOURCES {
+        println!("cargo:rerun-if-changed={path}");
+    }
+    let Some(commit) = git(&["rev-parse", "HEAD"]) else { return "unknown".into() };
+    // A new commit moves HEAD or the branch it names (loose or packed).
+    let mut refs = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    refs.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in refs {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]).filter(|p| std::path::Path::new(p).exists()) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    let mut status = vec!["status", "--porcelain", "--untracked-files=no", "--"];
+    status.extend(SOURCES);
+    match git(&status) {
+        Some(changes) if changes.is_empty() => commit,
+        _ => format!("{commit}-dirty"),
+    }
 }

@@ -200,6 +200,12 @@ fn a_run_killed_mid_way_loses_nothing_and_resumes() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("{} unit(s) written, {done} already recorded", 4 - done)));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("kill-test/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["runs"][0]["outcome"], "interrupted", "the resume found the killed run's process gone");
+    assert_eq!(manifest["runs"][0]["process"]["pid"], child.id());
+    assert_eq!(manifest["runs"][0]["units_written"], done, "the killed run's entry counted its records as they landed");
+    assert_eq!(manifest["runs"][1]["outcome"], "complete");
     let all = records(&results, "kill-test");
     assert_eq!(all.len(), 4);
     for (p, r) in &partial {

@@ -5,7 +5,6 @@ use std::path::Path;
 use crate::cli::Cli;
 use crate::data::uci::UciSet;
 use crate::data::DataDirs;
-use crate::results::store::Manifest;
 
 pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
     println!("Experiments in {}:", experiments.display());
@@ -32,14 +31,13 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
                 let outcomes = std::fs::read_dir(store.outcome_path("")).map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count()).unwrap_or(0);
                 let done = store.records().map(|r| r.len()).unwrap_or(0) + outcomes;
                 let last = store
-                    .read_json::<Manifest>(&store.dir().join("manifest.json"))
+                    .manifest()
                     .ok()
                     .flatten()
                     .and_then(|m| m.runs.last().cloned())
-                    .map(|run| match (run.outcome.as_str(), run.ended) {
-                        ("running", None) => format!("last run started {}: running, or interrupted", run.started),
-                        (outcome, Some(ended)) => format!("last run {outcome}, ended {ended}"),
-                        (outcome, None) => format!("last run {outcome}"),
+                    .map(|run| match &run.ended {
+                        Some(ended) => format!("last run {}, ended {ended}", run.outcome),
+                        None => format!("last run started {}: {}", run.started, run.status()),
                     })
                     .unwrap_or_else(|| "never run".into());
                 println!("  {:<18} {:<40} {done:>4} records  {last}", spec.name, path.display());

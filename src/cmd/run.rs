@@ -74,6 +74,7 @@ pub fn execute(spec: &Spec, store: &ExperimentStore, data: &DataDirs, device: De
         splits: options.splits,
         mc_budget: options.mc_budget,
         progress: options.progress,
+        run_index,
         written: Default::default(),
     };
     let result = match &spec.experiment {

@@ -6,7 +6,6 @@ use super::outcomes::{load_experiment, Loaded};
 use crate::cli::{Cli, SummaryArgs};
 use crate::data::uci::UciSet;
 use crate::report::table::{published_columns, verdict};
-use crate::results::store::Manifest;
 use crate::results::ExperimentStore;
 
 pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
@@ -14,12 +13,11 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
     for name in &args.experiments {
         let experiment = load_experiment(cli, name)?;
         let store = ExperimentStore::new(&cli.results_dir, name);
-        let manifest = store.read_json::<Manifest>(&store.dir().join("manifest.json"))?;
+        let manifest = store.manifest()?;
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
             let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
             let last = m.runs.last().map(|r| {
-                // A run killed before it could close its entry still reads `running`.
-                let outcome = if r.ended.is_none() { format!("{}, or interrupted (started {})", r.outcome, r.started) } else { r.outcome.clone() };
+                let outcome = if r.ended.is_none() { format!("{} (started {})", r.status(), r.started) } else { r.outcome.clone() };
                 (outcome, wall_seconds(&r.started, r.ended.as_deref()), r.provenance.device.clone())
             });
             (m.runs.len(), walls.iter().sum::<f64>(), last)

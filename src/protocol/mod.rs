@@ -32,6 +32,8 @@ pub struct RunContext<'a> {
     pub mc_budget: usize,
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
+    /// This run's entry in the manifest.
+    pub run_index: usize,
     /// Units written so far, readable when the run fails half-way.
     pub written: std::sync::atomic::AtomicUsize,
 }
@@ -47,9 +49,14 @@ impl RunContext<'_> {
         }
     }
 
-    /// Counts one unit written, for the manifest (readable when the run fails half-way).
+    /// Counts one unit written and says so in the manifest at once, so the entry of a run
+    /// that is later killed still tells how far it got.
     pub fn count_written(&self) {
-        self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let written = self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if let Err(e) = self.store.record_progress(self.run_index, written) {
+            // The unit's record is safely written; only the manifest's count lags.
+            tracing::warn!("{e}");
+        }
     }
 
     /// A progress bar of `steps`, hidden when no terminal is attached.

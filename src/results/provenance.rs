@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
-    /// `git rev-parse HEAD`, with `-dirty` when tracked files had changes; `unknown` outside git.
+    /// The commit the binary was built from, with `-dirty` when its sources (src/, build.rs,
+    /// Cargo.*, assets/) differed from it; `unknown` when built outside git. Records before
+    /// 2026-11-26 hold the checkout's commit at run start instead (dirty on any tracked change).
     pub git_commit: String,
     pub spec_sha256: String,
     pub seed: u64,
@@ -24,7 +26,7 @@ pub const TORCH_VERSION: &str = env!("MCDROP_TORCH_VERSION");
 impl Provenance {
     pub fn new(spec_sha256: &str, seed: u64, device: &str) -> Self {
         Self {
-            git_commit: git_commit(),
+            git_commit: env!("MCDROP_GIT_COMMIT").to_string(),
             spec_sha256: spec_sha256.to_string(),
             seed,
             device: device.to_string(),
@@ -42,26 +44,4 @@ impl Provenance {
 
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
-fn git_commit() -> String {
-    let run = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match run(&["rev-parse", "HEAD"]) {
-        Some(commit) => {
-            let dirty = run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-            if dirty {
-                format!("{commit}-dirty")
-            } else {
-                commit
-            }
-        }
-        None => "unknown".into(),
-    }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::atomic::{write_atomic, write_json_atomic};
 use super::provenance::{now, Provenance};
 use super::record::UnitRecord;
+use super::run_process::RunProcess;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
 
@@ -46,9 +47,31 @@ pub struct RunEntry {
     pub started: String,
     /// Unset while running, and forever when the run was killed.
     pub ended: Option<String>,
-    /// `running`, `complete` or `failed: <error>`.
+    /// `running`, `complete`, `failed: <error>`, or `interrupted` (a later run found its
+    /// process gone).
     pub outcome: String,
     pub units_written: usize,
+    /// Absent in manifests written before runs recorded their process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<RunProcess>,
+}
+
+/// Outcome of a run whose process a later run found gone.
+pub const INTERRUPTED: &str = "interrupted";
+
+impl RunEntry {
+    /// The outcome as a reader should see it now: a `running` entry is checked against its
+    /// process, since a killed run never closes its entry.
+    pub fn status(&self) -> String {
+        if self.outcome != "running" {
+            return self.outcome.clone();
+        }
+        match &self.process {
+            Some(p) if p.may_be_alive() => format!("running (pid {} on {})", p.pid, p.host),
+            Some(_) => INTERRUPTED.into(),
+            None => "running, or interrupted".into(),
+        }
+    }
 }
 
 impl ExperimentStore {
@@ -77,8 +100,7 @@ impl ExperimentStore {
     /// Claims the directory for `spec`: saves the spec, or checks that the one already there
     /// is the same (by hash). Mixing records of two specs is refused unless `force`.
     pub fn prepare(&self, spec: &Spec, force: bool) -> Result<()> {
-        let manifest_path = self.dir.join("manifest.json");
-        if let Some(manifest) = self.read_json::<Manifest>(&manifest_path)? {
+        if let Some(manifest) = self.read_json::<Manifest>(&self.manifest_path())? {
             if manifest.spec_sha256 != spec.sha256 && !force {
                 return Err(Error::Results {
                     path: self.dir.clone(),
@@ -102,39 +124,81 @@ impl ExperimentStore {
         write_atomic(&self.dir.join("spec.yaml"), yaml.as_bytes())
     }
 
-    /// Appends a run to the manifest and returns its index for `finish_run`.
+    /// Appends a run to the manifest and returns its index for `finish_run`. Entries still
+    /// `running` whose process is gone (killed, machine rebooted) become `interrupted`.
     pub fn start_run(&self, spec: &Spec, provenance: &Provenance) -> Result<usize> {
-        let path = self.dir.join("manifest.json");
-        let mut manifest = self.read_json::<Manifest>(&path)?.unwrap_or(Manifest {
-            experiment: spec.name.clone(),
-            spec_sha256: spec.sha256.clone(),
-            runs: Vec::new(),
-        });
-        manifest.spec_sha256 = spec.sha256.clone();
-        manifest.runs.push(RunEntry {
-            provenance: provenance.clone(),
-            command: std::env::args().collect(),
-            profile: spec.raw.profile.as_str().to_string(),
-            started: now(),
-            ended: None,
-            outcome: "running".into(),
-            units_written: 0,
-        });
-        write_json_atomic(&path, &manifest)?;
-        Ok(manifest.runs.len() - 1)
+        self.update_manifest(|manifest| {
+            let mut manifest = manifest.unwrap_or(Manifest {
+                experiment: spec.name.clone(),
+                spec_sha256: spec.sha256.clone(),
+                runs: Vec::new(),
+            });
+            for entry in &mut manifest.runs {
+                if entry.outcome == "running" && entry.process.as_ref().is_some_and(|p| !p.may_be_alive()) {
+                    entry.outcome = INTERRUPTED.into();
+                }
+            }
+            manifest.spec_sha256 = spec.sha256.clone();
+            manifest.runs.push(RunEntry {
+                provenance: provenance.clone(),
+                command: std::env::args().collect(),
+                profile: spec.raw.profile.as_str().to_string(),
+                started: now(),
+                ended: None,
+                outcome: "running".into(),
+                units_written: 0,
+                process: Some(RunProcess::current()),
+            });
+            let index = manifest.runs.len() - 1;
+            Ok((manifest, index))
+        })
     }
 
     pub fn finish_run(&self, run: usize, outcome: &str, units_written: usize) -> Result<()> {
-        let path = self.dir.join("manifest.json");
-        let mut manifest = self
-            .read_json::<Manifest>(&path)?
-            .ok_or_else(|| Error::Results { path: path.clone(), message: "manifest vanished during the run".into() })?;
-        if let Some(entry) = manifest.runs.get_mut(run) {
+        self.update_entry(run, |entry| {
             entry.ended = Some(now());
             entry.outcome = outcome.to_string();
             entry.units_written = units_written;
-        }
-        write_json_atomic(&path, &manifest)
+        })
+    }
+
+    /// Updates a running entry's count of units written.
+    pub fn record_progress(&self, run: usize, units_written: usize) -> Result<()> {
+        self.update_entry(run, |entry| entry.units_written = units_written)
+    }
+
+    fn update_entry(&self, run: usize, change: impl FnOnce(&mut RunEntry)) -> Result<()> {
+        self.update_manifest(|manifest| {
+            let mut manifest = manifest.ok_or_else(|| Error::Results {
+                path: self.manifest_path(),
+                message: "manifest vanished during the run".into(),
+            })?;
+            if let Some(entry) = manifest.runs.get_mut(run) {
+                change(entry);
+            }
+            Ok((manifest, ()))
+        })
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        self.dir.join("manifest.json")
+    }
+
+    /// The run history; `None` before the first run.
+    pub fn manifest(&self) -> Result<Option<Manifest>> {
+        self.read_json(&self.manifest_path())
+    }
+
+    /// Read-modify-write of the manifest under an exclusive lock on the experiment folder, so
+    /// runs of one experiment on different sets (`--only`) never lose each other's entries.
+    fn update_manifest<T>(&self, change: impl FnOnce(Option<Manifest>) -> Result<(Manifest, T)>) -> Result<T> {
+        std::fs::create_dir_all(&self.dir).map_err(Error::io(&self.dir))?;
+        let folder = std::fs::File::open(&self.dir).map_err(Error::io(&self.dir))?;
+        folder.lock().map_err(Error::io(&self.dir))?;
+        let path = self.manifest_path();
+        let (manifest, value) = change(self.read_json::<Manifest>(&path)?)?;
+        write_json_atomic(&path, &manifest)?;
+        Ok(value)
     }
 
     /// Reads a JSON file; `None` when absent, an error naming the file when unreadable.
