@@ -2,7 +2,8 @@
 //! weights and scores as the same members trained one at a time from the same seeds.
 
 use indicatif::ProgressBar;
-use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, HeldOut, Member, StackedRows};
+use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, Member, StackedRows};
+use mcdrop::models::mc_predictive::HeldOut;
 use mcdrop::rng::{member_rng, uniform};
 use mcdrop::spec::raw::Activation;
 use mcdrop::spec::TrainingPlan;

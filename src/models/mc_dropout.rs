@@ -6,10 +6,11 @@
 //! mean((f_k(x) - y)^2) + lambda_k * sum of squared weights (no 1/2), on standardized y.
 
 use indicatif::ProgressBar;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::batches::MemberBatches;
 use super::flat_adam::FlatAdam;
+use super::mc_predictive::{mc_predictive, HeldOut};
 use super::member_mlp::{draw_masks, mlp_widths, seed_device_generator, MaskSource, MemberMlp};
 use crate::error::Result;
 use crate::rng::{derive_seed, member_rng, MemberRng};
@@ -165,21 +166,6 @@ pub fn fit_steps(n: usize, options: &FitOptions) -> u64 {
     (options.epochs * n.div_ceil(options.batch_size)) as u64
 }
 
-/// Held-out rows for every member, with what is needed to score in original units.
-///
-/// # Shapes
-/// x: [K, n, D] (standardized with each member's training statistics); y: K*n targets in
-/// original units, member-major.
-pub struct HeldOut {
-    pub x: Tensor,
-    pub y: Vec<f64>,
-    pub n: usize,
-    /// Per member: training mean and std of y, to map predictions back; model precision tau.
-    pub y_mean: Vec<f64>,
-    pub y_std: Vec<f64>,
-    pub tau: Vec<f64>,
-}
-
 /// Per-member regression scores in original units.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegressionScores {
@@ -219,9 +205,6 @@ pub fn evaluate_with_masks(
     device: Device,
 ) -> Result<(Vec<RegressionScores>, usize)> {
     let _guard = tch::no_grad_guard();
-    let k = members.len() as i64;
-    let n = held_out.n as i64;
-    let d = held_out.x.size()[2];
     let widest = *net.layer_inputs().iter().max().expect("layers");
     let chunk = (budget / (members.len() * held_out.n * widest).max(1)).clamp(1, samples);
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
@@ -229,132 +212,23 @@ pub fn evaluate_with_masks(
     // of member k draws from a stream of its own, so the scores do not depend on how samples
     // are chunked or how many members share the program.
     let mc_seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["mc"])).collect();
-    let column = |v: &[f64]| Tensor::from_slice(v).f_view([k, 1, 1])?.f_to_device(device);
-    let (mean, std, tau) = (column(&held_out.y_mean)?, column(&held_out.y_std)?, column(&held_out.tau)?);
-    let y = Tensor::from_slice(&held_out.y).f_view([k, 1, n])?.f_to_device(device)?;
-    let mut acc = McAccumulator::new(k, n, device)?;
-    let mut done = 0;
-    while done < samples {
-        let t = chunk.min(samples - done) as i64;
-        // [K, n, D] -> [K, t, n, D] -> [K, t*n, D]
-        let xr = held_out.x.f_unsqueeze(1)?.f_expand([k, t, n, d], false)?.f_reshape([k, t * n, d])?;
-        let mut rngs: Vec<MemberRng> = mc_seeds
-            .iter()
-            .flat_map(|&seed| (done..done + t as usize).map(move |s| sample_rng(seed, s)))
-            .collect();
+    let predictive = mc_predictive(held_out, &mc_seeds, samples, chunk, device, |xr, rngs, t| {
+        let (k, rows) = (members.len() as i64, xr.size()[1]);
+        let sample_rates: Vec<f64> = rates.iter().flat_map(|&p| std::iter::repeat_n(p, t)).collect();
         // [K*t, n, d] per layer -> [K, t*n, d]
-        let sample_rates: Vec<f64> = rates.iter().flat_map(|&p| std::iter::repeat_n(p, t as usize)).collect();
-        let masks = draw_masks(&mut rngs, &sample_rates, held_out.n, net.layer_inputs(), device)?
+        let masks = draw_masks(rngs, &sample_rates, held_out.n, net.layer_inputs(), device)?
             .into_iter()
-            .map(|m| m.f_view([k, t * n, -1]))
+            .map(|m| m.f_view([k, rows, -1]))
             .collect::<Result<Vec<_>, _>>()?;
-        // [K, t*n, 1] -> [K, t, n] in original units
-        let pred = net.forward(&xr, Some(&masks))?.f_view([k, t, n])?.f_to_kind(Kind::Double)?;
-        let pred = pred.f_mul(&std)?.f_add(&mean)?;
-        acc.push(&pred, &y, &tau)?;
-        done += t as usize;
-    }
-    let (mc_mean, ll) = acc.finish(&tau.f_view([k, 1])?)?;
-    let standard = net
-        .forward(&held_out.x, None)?
-        .f_view([k, n])?
-        .f_to_kind(Kind::Double)?
-        .f_mul(&std.f_view([k, 1])?)?
-        .f_add(&mean.f_view([k, 1])?)?;
-    let y2 = y.f_view([k, n])?;
-    let scores = per_member_rmse(&mc_mean, &y2)?
+        net.forward(xr, Some(&masks))
+    })?;
+    let standard = predictive.rmse_of(&net.forward(&held_out.x, None)?)?;
+    let scores = predictive
+        .rmse()?
         .into_iter()
-        .zip(per_member_rmse(&standard, &y2)?)
-        .zip(per_member_mean(&ll)?)
+        .zip(standard)
+        .zip(predictive.mean_ll()?)
         .map(|((rmse_mc, rmse_standard), ll)| RegressionScores { rmse_mc, rmse_standard, ll })
         .collect();
     Ok((scores, chunk))
-}
-
-/// RMSE of each member's predictions: pred and y [K, n] -> K values.
-pub(crate) fn per_member_rmse(pred: &Tensor, y: &Tensor) -> Result<Vec<f64>> {
-    let v = pred.f_sub(y)?.f_square()?.f_mean_dim(1i64, false, Kind::Double)?.f_sqrt()?;
-    Ok(Vec::<f64>::try_from(&v.f_to_device(Device::Cpu)?)?)
-}
-
-/// Mean over each member's points: [K, n] -> K values.
-pub(crate) fn per_member_mean(values: &Tensor) -> Result<Vec<f64>> {
-    Ok(Vec::<f64>::try_from(&values.f_mean_dim(1i64, false, Kind::Double)?.f_to_device(Device::Cpu)?)?)
-}
-
-/// The stream of MC sample `s` of a member whose MC seed is `seed` (seed_from_u64 runs
-/// SplitMix64, so consecutive seeds give unrelated streams).
-pub(crate) fn sample_rng(seed: u64, s: usize) -> MemberRng {
-    member_rng(seed.wrapping_add((s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-}
-
-/// Streams MC samples chunk by chunk into the predictive mean and the log-likelihood
-/// estimator, so memory does not grow with T.
-pub struct McAccumulator {
-    sum: Tensor,
-    lse: Tensor,
-    count: usize,
-}
-
-impl McAccumulator {
-    /// For K members and n points: running sum and running logsumexp, both [K, n] f64.
-    pub fn new(k: i64, n: i64, device: Device) -> Result<Self> {
-        Ok(Self {
-            sum: Tensor::f_zeros([k, n], (Kind::Double, device))?,
-            lse: Tensor::f_full([k, n], f64::NEG_INFINITY, (Kind::Double, device))?,
-            count: 0,
-        })
-    }
-
-    /// # Shapes
-    /// pred: [K, t, n] samples in original units; y: [K, 1, n]; tau: [K, 1, 1].
-    pub fn push(&mut self, pred: &Tensor, y: &Tensor, tau: &Tensor) -> Result<()> {
-        self.sum = self.sum.f_add(&pred.f_sum_dim_intlist(1i64, false, Kind::Double)?)?;
-        let log_kernel = pred.f_sub(y)?.f_square()?.f_mul(tau)?.f_mul_scalar(-0.5)?;
-        self.lse = self.lse.f_logaddexp(&log_kernel.f_logsumexp(1i64, false)?)?;
-        self.count += pred.size()[1] as usize;
-        Ok(())
-    }
-
-    /// Predictive mean [K, n] and per-point log-likelihood [K, n]; tau: [K, 1].
-    pub fn finish(self, tau: &Tensor) -> Result<(Tensor, Tensor)> {
-        let t = self.count as f64;
-        let mean = self.sum.f_div_scalar(t)?;
-        let constant = -t.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
-        let ll = self.lse.f_add_scalar(constant)?.f_add(&tau.f_log()?.f_mul_scalar(0.5)?)?;
-        Ok((mean, ll))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::mc_log_likelihood;
-
-    #[test]
-    fn streamed_log_likelihood_matches_the_formula_on_all_samples() {
-        // 2 members, 3 points, 7 samples pushed in chunks of 3, 3 and 1.
-        let (k, n, t) = (2i64, 3i64, 7i64);
-        let samples: Vec<f64> = (0..k * t * n).map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3).collect();
-        let y = [0.5, -1.0, 2.0, 0.0, 0.2, -0.4];
-        let tau = [0.7, 3.0];
-        let pred = Tensor::from_slice(&samples).view([k, t, n]);
-        let yt = Tensor::from_slice(&y).view([k, 1, n]);
-        let taut = Tensor::from_slice(&tau).view([k, 1, 1]);
-        let mut acc = McAccumulator::new(k, n, Device::Cpu).unwrap();
-        for (start, len) in [(0, 3), (3, 3), (6, 1)] {
-            acc.push(&pred.narrow(1, start, len), &yt, &taut).unwrap();
-        }
-        let (mean, ll) = acc.finish(&taut.view([k, 1])).unwrap();
-        for m in 0..k {
-            for i in 0..n {
-                let s: Vec<f64> = (0..t).map(|j| samples[((m * t + j) * n + i) as usize]).collect();
-                let expected = mc_log_likelihood(y[(m * n + i) as usize], &s, tau[m as usize]);
-                let got = ll.double_value(&[m, i]);
-                assert!((got - expected).abs() < 1e-10, "ll[{m},{i}] {got} vs {expected}");
-                let mean_expected = s.iter().sum::<f64>() / t as f64;
-                assert!((mean.double_value(&[m, i]) - mean_expected).abs() < 1e-12);
-            }
-        }
-    }
 }

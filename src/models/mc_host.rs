@@ -14,7 +14,8 @@
 use rayon::prelude::*;
 use tch::{Device, Kind};
 
-use super::mc_dropout::{sample_rng, HeldOut, Member, RegressionScores};
+use super::mc_dropout::{Member, RegressionScores};
+use super::mc_predictive::{sample_rng, HeldOut};
 use super::member_mlp::MemberMlp;
 use crate::error::Result;
 use crate::rng::{derive_seed, DropStream};

@@ -13,7 +13,8 @@ use rayon::prelude::*;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::batches::MemberBatches;
-use super::mc_dropout::{per_member_mean, per_member_rmse, sample_rng, McAccumulator, StackedRows};
+use super::mc_dropout::StackedRows;
+use super::mc_predictive::{mc_predictive, HeldOut};
 use super::member_mlp::{mlp_widths, per_stream_tensor};
 use crate::error::Result;
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
@@ -241,42 +242,38 @@ pub fn evaluate(
 ) -> Result<Vec<Scores>> {
     let _guard = tch::no_grad_guard();
     let size = held_x.size();
-    let (k, n, d) = (size[0], size[1], size[2]);
+    let (k, n) = (size[0], size[1]);
     let widest = *net.widths.iter().max().expect("widths") as i64;
-    let chunk = (budget as i64 / (k * n * widest).max(1)).clamp(1, samples as i64);
-    let column = |v: &[f64]| -> Result<Tensor> { Ok(Tensor::from_slice(v).f_view([k, 1, 1])?.f_to_device(device)?) };
-    let (mean, std) = (column(y_mean)?, column(y_std)?);
+    let chunk = (budget as i64 / (k * n * widest).max(1)).clamp(1, samples as i64) as usize;
     // Noise precision in original units: tau_std / std_y^2.
     let log_tau_std: Vec<f64> = match net.log_tau() {
         Some(t) => Vec::<f64>::try_from(&t.f_to_kind(Kind::Double)?.f_to_device(Device::Cpu)?)?,
         None => members.iter().map(|m| m.tau.expect("fixed tau").ln()).collect(),
     };
     let tau_orig: Vec<f64> = log_tau_std.iter().zip(y_std).map(|(lt, s)| lt.exp() / (s * s)).collect();
-    let tau = column(&tau_orig)?;
-    let y = Tensor::from_slice(held_y).f_view([k, 1, n])?.f_to_device(device)?;
+    let held = HeldOut {
+        x: held_x.shallow_clone(),
+        y: held_y.to_vec(),
+        n: n as usize,
+        y_mean: y_mean.to_vec(),
+        y_std: y_std.to_vec(),
+        tau: tau_orig.clone(),
+    };
     let seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["predictive"])).collect();
-    let mut acc = McAccumulator::new(k, n, device)?;
-    let mut done = 0usize;
-    while done < samples {
-        let t = (chunk as usize).min(samples - done) as i64;
-        let xr = held_x.f_unsqueeze(1)?.f_expand([k, t, n, d], false)?.f_reshape([k, t * n, d])?;
-        let mut rngs: Vec<MemberRng> =
-            seeds.iter().flat_map(|&seed| (done..done + t as usize).map(move |s| sample_rng(seed, s))).collect();
-        let noise = draw_noise(&mut rngs, n as usize, net.layer_outputs(), device)?
+    let predictive = mc_predictive(&held, &seeds, samples, chunk, device, |xr, rngs, _| {
+        let rows = xr.size()[1];
+        let noise = draw_noise(rngs, n as usize, net.layer_outputs(), device)?
             .into_iter()
-            .map(|e| e.f_view([k, t * n, -1]))
+            .map(|e| e.f_view([k, rows, -1]))
             .collect::<Result<Vec<_>, _>>()?;
-        let pred = net.forward(&xr, Some(&noise))?.f_view([k, t, n])?.f_to_kind(Kind::Double)?.f_mul(&std)?.f_add(&mean)?;
-        acc.push(&pred, &y, &tau)?;
-        done += t as usize;
-    }
-    let (mc_mean, ll) = acc.finish(&tau.f_view([k, 1])?)?;
-    let means_net = net.forward(held_x, None)?.f_view([k, n])?.f_to_kind(Kind::Double)?.f_mul(&std.f_view([k, 1])?)?.f_add(&mean.f_view([k, 1])?)?;
-    let y2 = y.f_view([k, n])?;
-    Ok(per_member_rmse(&mc_mean, &y2)?
+        net.forward(xr, Some(&noise))
+    })?;
+    let rmse_means = predictive.rmse_of(&net.forward(held_x, None)?)?;
+    Ok(predictive
+        .rmse()?
         .into_iter()
-        .zip(per_member_rmse(&means_net, &y2)?)
-        .zip(per_member_mean(&ll)?)
+        .zip(rmse_means)
+        .zip(predictive.mean_ll()?)
         .zip(tau_orig)
         .map(|(((rmse, rmse_means), ll), tau)| Scores {
             rmse,

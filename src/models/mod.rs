@@ -1,7 +1,7 @@
 //! Model families. `member_mlp` is the member-batched network the MLP models build on
 //! (`flat_adam` updates its flat parameter tensor);
 //! `mc_dropout` trains it with dropout and evaluates it by MC dropout; `mc_host` is the
-//! mask-free CPU evaluator; `mfvi` is the mean-field variational BNN baseline, `gp` the Gaussian process (exact,
+//! mask-free CPU evaluator; `mc_predictive` the chunked MC scoring both sampling models share; `mfvi` is the mean-field variational BNN baseline, `gp` the Gaussian process (exact,
 //! or `sgpr`'s sparse bound beyond a size);
 //! `lenet` and `classifier` are the MNIST classifiers (dropout LeNet, variational MLP). `family` picks the family a UCI plan asks for.
 
@@ -12,6 +12,7 @@ pub mod gp;
 pub mod lenet;
 pub mod mc_dropout;
 pub mod mc_host;
+pub mod mc_predictive;
 pub mod member_mlp;
 pub mod mfvi;
 pub mod sgpr;
