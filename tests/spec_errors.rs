@@ -78,12 +78,12 @@ fn the_uci_dropout_spec_encodes_the_paper_protocol() {
     use mcdrop::spec::{Experiment, ModelPlan, WeightDecayRule};
     let spec = mcdrop::spec::load(&common::repo_file("experiments/uci-dropout.yaml")).unwrap();
     let Experiment::UciRegression(plan) = &spec.experiment else { panic!("uci-dropout is a UCI experiment") };
-    let ModelPlan::McDropout(model) = &plan.model else { panic!("uci-dropout trains MC dropout") };
+    let ModelPlan::McDropout(model, net) = &plan.model else { panic!("uci-dropout trains MC dropout") };
     assert_eq!(plan.sets.len(), 9);
     assert_eq!(model.dropout_rates, vec![0.005, 0.01, 0.05, 0.1]);
     assert_eq!(model.weight_decay, WeightDecayRule::LengthScale(0.01));
-    assert_eq!((plan.training.batch_size, plan.training.lr, plan.training.eps), (128, 1e-3, 1e-7));
-    assert_eq!(plan.mc_samples, 10_000);
+    assert_eq!((net.training.batch_size, net.training.lr, net.training.eps), (128, 1e-3, 1e-7));
+    assert_eq!(net.mc_samples, 10_000);
     assert_eq!(plan.validation_fraction, 0.2);
     // Every set's tau grid, width and epochs as the mirror's per-set files give them.
     for set in &plan.sets {

@@ -31,10 +31,10 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let dirs = DataDirs::new(cli.data_dir.as_deref());
     let data = UciData::find_and_load(set, &dirs)?;
     let splits: Vec<usize> = (0..args.splits.min(data.splits.len())).collect();
-    let ModelPlan::McDropout(mlp) = &plan.model else {
+    let ModelPlan::McDropout(mlp, net) = &plan.model else {
         return Err(BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into());
     };
-    let family = McDropoutFamily { mlp: mlp.clone(), training: plan.training.clone(), mc_samples: args.mc_samples };
+    let family = McDropoutFamily { mlp: mlp.clone(), training: net.training.clone(), mc_samples: args.mc_samples };
     let points = family.grid(set_plan);
     let rows = grid_rows(&data, &splits, plan.validation_fraction);
     let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();

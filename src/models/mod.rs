@@ -23,15 +23,15 @@ use crate::spec::{ModelPlan, UciPlan};
 /// The family that trains `plan`'s model.
 pub fn family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
     match &plan.model {
-        ModelPlan::McDropout(mlp) => Box::new(mc_dropout::McDropoutFamily {
+        ModelPlan::McDropout(mlp, net) => Box::new(mc_dropout::McDropoutFamily {
             mlp: mlp.clone(),
-            training: plan.training.clone(),
-            mc_samples: plan.mc_samples,
+            training: net.training.clone(),
+            mc_samples: net.mc_samples,
         }),
-        ModelPlan::Mfvi(mfvi) => Box::new(mfvi::MfviFamily {
+        ModelPlan::Mfvi(mfvi, net) => Box::new(mfvi::MfviFamily {
             plan: mfvi.clone(),
-            training: plan.training.clone(),
-            mc_samples: plan.mc_samples,
+            training: net.training.clone(),
+            mc_samples: net.mc_samples,
         }),
         ModelPlan::Gp(gp) => Box::new(gp::GpFamily { plan: gp.clone() }),
     }

@@ -95,8 +95,6 @@ pub struct UciPlan {
     pub sets: Vec<UciSetPlan>,
     pub splits: Splits,
     pub model: ModelPlan,
-    pub training: TrainingPlan,
-    pub mc_samples: usize,
     pub validation_fraction: f64,
     pub selection_metric: SelectionMetric,
     pub splits_per_program: Option<usize>,
@@ -114,9 +112,17 @@ pub struct UciSetPlan {
 /// The model family a UCI experiment trains.
 #[derive(Debug, Clone)]
 pub enum ModelPlan {
-    McDropout(MlpPlan),
-    Mfvi(MfviPlan),
+    McDropout(MlpPlan, NetworkTraining),
+    Mfvi(MfviPlan, NetworkTraining),
     Gp(GpPlan),
+}
+
+/// What the network families need beyond their architecture: the optimizer and the number
+/// of samples of their predictive distribution.
+#[derive(Debug, Clone)]
+pub struct NetworkTraining {
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -198,18 +204,21 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
     if task.sets.is_empty() {
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
-    let (model, hidden_units, needs_tau) = match &raw.model {
-        Model::Lenet(_) => return Err(rule_error(path, text, "lenet", "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci")),
-        Model::McDropout(model) => (ModelPlan::McDropout(mlp_plan(model, path, text)?), Some(model.hidden_units), true),
-        Model::Mfvi(model) => (ModelPlan::Mfvi(mfvi_plan(model, path, text)?), Some(model.hidden_units), model.noise == Noise::Grid),
-        Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false),
+    let network = |key| -> Result<(NetworkTraining, &Training)> {
+        let (t, mc_samples) = network_sections(raw, path, text, key)?;
+        Ok((NetworkTraining { training: training_plan(t), mc_samples }, t))
     };
-    let neural = hidden_units.is_some();
-    let (training, mc_samples) = if neural {
-        let (t, samples) = network_sections(raw, path, text, "model")?;
-        (Some(t), samples)
-    } else {
-        (raw.training.as_ref(), raw.evaluation.as_ref().map_or(1, |e| e.mc_samples.get()))
+    let (model, hidden_units, needs_tau, training) = match &raw.model {
+        Model::Lenet(_) => return Err(rule_error(path, text, "lenet", "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci")),
+        Model::McDropout(model) => {
+            let (net, t) = network("model")?;
+            (ModelPlan::McDropout(mlp_plan(model, path, text)?, net), Some(model.hidden_units), true, Some(t))
+        }
+        Model::Mfvi(model) => {
+            let (net, t) = network("model")?;
+            (ModelPlan::Mfvi(mfvi_plan(model, path, text)?, net), Some(model.hidden_units), model.noise == Noise::Grid, Some(t))
+        }
+        Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref()),
     };
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
@@ -242,17 +251,10 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
             return Err(rule_error(path, text, "splits", "task.uci.splits.list: list at least one split index"));
         }
     }
-    let training = match training {
-        Some(t) => training_plan(t),
-        // Unused by models that do not train a network.
-        None => TrainingPlan { batch_size: 1, lr: 0.0, beta1: 0.0, beta2: 0.0, eps: 0.0 },
-    };
     Ok(UciPlan {
         sets,
         splits: task.splits.clone(),
         model,
-        training,
-        mc_samples,
         validation_fraction: raw.selection.validation_fraction.get(),
         selection_metric: raw.selection.metric,
         splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
