@@ -11,6 +11,8 @@ pub mod uci;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -87,7 +89,87 @@ pub fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f6
     (lo - pad * span, hi + pad * span)
 }
 
+/// A numeric axis labelled exactly at `ticks`. Plotters otherwise picks its own ticks, and on
+/// a range ending on a tick its float arithmetic can drop that end's label (the Boston and
+/// concrete log-likelihood panels lost -2.4 and -2.8).
+pub struct TickedAxis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+    decimals: usize,
+}
+
+impl TickedAxis {
+    /// `range` widened to whole multiples of a round step (1, 2 or 5 x 10^k, the one nearest
+    /// to span / `intervals`), with a tick at every step.
+    pub fn round(range: (f64, f64), intervals: usize) -> Self {
+        let (lo, hi) = range;
+        let rough = (hi - lo) / intervals.max(1) as f64;
+        if !(rough.is_finite() && rough > 0.0) {
+            return Self { lo: lo - 0.5, hi: hi + 0.5, ticks: vec![lo], decimals: 2 };
+        }
+        let magnitude = 10f64.powf(rough.log10().floor());
+        let off = |s: &f64| (s / rough).ln().abs();
+        let step = [1.0, 2.0, 5.0, 10.0].map(|f| f * magnitude).into_iter().min_by(|a, b| off(a).total_cmp(&off(b))).unwrap_or(magnitude);
+        let (first, last) = ((lo / step).floor() as i64, (hi / step).ceil() as i64);
+        // Whole steps times the step, not a running sum, so -2.4 stays -2.4.
+        let ticks = (first..=last).map(|i| i as f64 * step).collect();
+        let decimals = (-step.log10().floor()).max(0.0) as usize;
+        Self { lo: first as f64 * step, hi: last as f64 * step, ticks, decimals }
+    }
+
+    pub fn ticks(&self) -> &[f64] {
+        &self.ticks
+    }
+}
+
+impl Ranged for TickedAxis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.lo..self.hi).map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+impl ValueFormatter<f64> for TickedAxis {
+    fn format_ext(&self, value: &f64) -> String {
+        format!("{value:.*}", self.decimals)
+    }
+}
+
 /// Body text style.
 pub fn font(size: u32) -> TextStyle<'static> {
     (FONT_FAMILY, size).into_font().color(&BLACK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticked_axes_cover_the_range_and_label_both_ends() {
+        let axis = TickedAxis::round((-3.063, -2.257), 4);
+        assert_eq!(axis.range(), -3.2..-2.2);
+        let labels: Vec<String> = axis.ticks().iter().map(|t| axis.format_ext(t)).collect();
+        assert_eq!(labels, ["-3.2", "-3.0", "-2.8", "-2.6", "-2.4", "-2.2"]);
+        let axis = TickedAxis::round((0.0731, 0.1049), 4);
+        let labels: Vec<String> = axis.ticks().iter().map(|t| axis.format_ext(t)).collect();
+        assert_eq!(labels, ["0.07", "0.08", "0.09", "0.10", "0.11"]);
+        let axis = TickedAxis::round((-1.9, 9.9), 4);
+        assert_eq!(axis.ticks().iter().map(|t| axis.format_ext(t)).collect::<Vec<_>>(), ["-2", "0", "2", "4", "6", "8", "10"]);
+        assert_eq!(TickedAxis::round((1.0, 1.0), 4).ticks(), [1.0]);
+    }
 }

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{font, padded_range, text, DrawResult, Figure, PALETTE};
+use super::{font, padded_range, text, DrawResult, Figure, TickedAxis, PALETTE};
 use crate::data::uci::UciSet;
 use crate::report::compare::Metric;
 use crate::report::published::{paper, Stat};
@@ -54,20 +54,21 @@ impl Figure for UciFigure<'_> {
         let what = if self.metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
         for (area, &set) in areas.iter().zip(&sets) {
             let marks = self.marks(set);
-            let y = padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.15);
+            let y = TickedAxis::round(padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.1), 4);
+            let y_labels = y.ticks().len();
             let mut chart = ChartBuilder::on(area)
                 .caption(set.display_name(), font(15))
                 .margin(8)
                 .x_label_area_size(22)
                 .y_label_area_size(52)
-                .build_cartesian_2d(-0.5..(marks.len() as f64 - 0.5), y.0..y.1)
+                .build_cartesian_2d(-0.5..(marks.len() as f64 - 0.5), y)
                 .map_err(text)?;
             chart
                 .configure_mesh()
                 .disable_mesh()
                 .x_labels(marks.len())
                 .x_label_formatter(&|x| if (x - x.round()).abs() < 1e-6 && *x >= 0.0 { format!("{}", x.round() as usize + 1) } else { String::new() })
-                .y_labels(5)
+                .y_labels(y_labels)
                 .label_style(font(11))
                 .draw()
                 .map_err(text)?;
