@@ -215,10 +215,14 @@ fn train_and_score(
     label: &str,
 ) -> Result<Vec<Scores>> {
     let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
-    let bar = ctx.progress_bar(family.steps(program.n, set_plan), label);
+    let steps = family.steps(program.n, set_plan);
+    tracing::info!("{label}: {} members, {steps} steps of {} rows", program.members.len(), program.n);
+    let started = std::time::Instant::now();
+    let bar = ctx.progress_bar(steps, label);
     let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar };
     let scores = family.fit_and_score(&program, set_plan, &env)?;
     bar.finish_and_clear();
+    tracing::info!("{label}: trained and scored in {:.0} s", started.elapsed().as_secs_f64());
     Ok(scores)
 }
 
