@@ -3,7 +3,7 @@
 //! or test log-likelihood, mean +- standard error, the best mean of each row in bold.
 
 use super::published::{paper, PaperRow, Stat};
-use super::table::SetSummary;
+use super::table::{format_stat, SetSummary};
 use crate::cli::TableFormat;
 use crate::data::uci::UciSet;
 
@@ -76,12 +76,8 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
         })
         .collect();
     let mut out = String::new();
-    let decimals = |stat: Stat, published: bool| if published || stat.0.abs() >= 1.0 { 2 } else { 3 };
     let text = |cell: &Option<(Stat, bool)>, sep: &str| match cell {
-        Some((stat, published)) => {
-            let d = decimals(*stat, *published);
-            format!("{:.d$}{sep}{:.d$}", stat.0, stat.1)
-        }
+        Some((stat, published)) => format_stat(*stat, sep, *published),
         None => "-".into(),
     };
     let best = |cells: &[Option<(Stat, bool)>]| -> Option<f64> {

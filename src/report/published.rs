@@ -10,6 +10,10 @@ use crate::data::uci::UciSet;
 /// (mean, standard error)
 pub type Stat = (f64, f64);
 
+/// Half a unit in the last printed place of every published number here: both sources print
+/// two decimals, so a published 0.00 +- 0.00 (naval's RMSE) stands for anything under 0.005.
+pub const PUBLISHED_ROUNDING: f64 = 0.005;
+
 /// One data set's published row.
 #[derive(Debug, Clone, Copy)]
 pub struct PaperRow {

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::published::{paper, reference_code, Stat};
+use super::published::{paper, reference_code, Stat, PUBLISHED_ROUNDING};
 use crate::cli::TableFormat;
 use crate::data::uci::UciSet;
 use crate::error::{Error, Result};
@@ -120,17 +120,29 @@ fn decimals(v: f64) -> usize {
     }
 }
 
-/// `mean ± se`; published numbers keep the two decimals they were printed with.
-fn pm(stat: Stat, plus_minus: &str, published: bool) -> String {
-    let d = if published { 2 } else { decimals(stat.0) };
+/// Decimals that keep one significant digit of a standard error (naval's LL is 4.453 +- 0.002,
+/// which two decimals would print as +- 0.00).
+fn se_decimals(se: f64) -> usize {
+    if se > 0.0 && se.is_finite() {
+        (-se.log10()).ceil().clamp(0.0, 5.0) as usize
+    } else {
+        0
+    }
+}
+
+/// `mean ± se` (with `plus_minus` as the sign) in every table; published numbers keep the two
+/// decimals they were printed with.
+pub(crate) fn format_stat(stat: Stat, plus_minus: &str, published: bool) -> String {
+    let d = if published { 2 } else { decimals(stat.0).max(se_decimals(stat.1)) };
     format!("{:.d$}{plus_minus}{:.d$}", stat.0, stat.1)
 }
 
 /// How a mean compares with a published one: within two standard errors of the difference
-/// (sqrt(se_a^2 + se_b^2)), or better / worse beyond that.
+/// (sqrt(se_a^2 + se_b^2)) of some value the published number rounds from (it is known only
+/// to +- `PUBLISHED_ROUNDING`), or better / worse beyond that.
 pub fn verdict(ours: Stat, published: Stat, lower_is_better: bool) -> &'static str {
     let diff = ours.0 - published.0;
-    if diff.abs() <= 2.0 * (ours.1 * ours.1 + published.1 * published.1).sqrt() {
+    if diff.abs() - PUBLISHED_ROUNDING <= 2.0 * (ours.1 * ours.1 + published.1 * published.1).sqrt() {
         "within 2 SE"
     } else if (diff < 0.0) == lower_is_better {
         "better"
@@ -184,7 +196,7 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
         })
         .collect();
     let cell = |c: &(Option<Stat>, String, bool), sep: &str| match c {
-        (Some(stat), _, published) => pm(*stat, sep, *published),
+        (Some(stat), _, published) => format_stat(*stat, sep, *published),
         (None, text, _) if !text.is_empty() => text.clone(),
         _ => "-".into(),
     };
@@ -252,6 +264,10 @@ mod tests {
         assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), true), "better");
         assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), false), "worse");
         assert_eq!(verdict((-1.0, 0.01), (-1.5, 0.01), false), "better");
+        // A published 0.00 +- 0.00 is anything under 0.005: naval's 0.00062 +- 0.00003 matches.
+        assert_eq!(verdict((0.00062, 0.00003), (0.00, 0.00), true), "within 2 SE");
+        assert_eq!(verdict((4.4533, 0.0015), (4.45, 0.00), false), "within 2 SE");
+        assert_eq!(verdict((0.0062, 0.0003), (0.00, 0.00), true), "worse");
     }
 
     #[test]
