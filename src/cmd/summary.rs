@@ -5,7 +5,7 @@
 use super::outcomes::{load_experiment, Loaded};
 use crate::cli::{Cli, SummaryArgs};
 use crate::data::uci::UciSet;
-use crate::report::table::{published_columns, verdict};
+use crate::report::table::{format_stat, published_columns, verdict};
 use crate::results::ExperimentStore;
 
 pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
@@ -24,7 +24,7 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         });
         println!("\n== {name} [profile {}] -> {}", experiment.spec.raw.profile.as_str(), store.dir().display());
         if let Some((outcome, wall, device)) = last {
-            println!("   last run: {outcome}, {} on {device}; {runs} run(s), {} in all", duration(wall), duration(total));
+            println!("   last run: {outcome}, {} on {device}; {runs} run(s), {} in all that ended", duration(wall), duration(total));
         }
         match &experiment.data {
             Loaded::Uci(summaries) => {
@@ -38,13 +38,11 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                         format!("RMSE {} / LL {} vs {label}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false))
                     });
                     println!(
-                        "   {:<10} {:>2} splits  RMSE {:.3} ± {:.3}  LL {:.3} ± {:.3}  {judged}",
+                        "   {:<10} {:>2} splits  RMSE {}  LL {}  {judged}",
                         set.display_name(),
                         s.splits,
-                        s.rmse.0,
-                        s.rmse.1,
-                        s.ll.0,
-                        s.ll.1
+                        format_stat(s.rmse, " ± ", false),
+                        format_stat(s.ll, " ± ", false)
                     );
                 }
             }
