@@ -39,14 +39,7 @@ impl McDropoutFamily {
 
     /// The program's held-out rows, with each member's target scaling and precision tau.
     pub fn held_out(&self, program: &Program) -> HeldOut {
-        HeldOut {
-            x: program.held_x.shallow_clone(),
-            y: program.held_y.clone(),
-            n: program.n_held,
-            y_mean: program.members.iter().map(|m| m.y_mean).collect(),
-            y_std: program.members.iter().map(|m| m.y_std).collect(),
-            tau: program.members.iter().map(|m| m.get("tau")).collect(),
-        }
+        HeldOut::of_program(program, program.members.iter().map(|m| m.get("tau")).collect())
     }
 
     /// The program's members as dropout networks.

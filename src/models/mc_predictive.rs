@@ -6,6 +6,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
+use crate::protocol::regression::Program;
 use crate::rng::{member_rng, MemberRng};
 
 /// Held-out rows for every member, with what is needed to score in original units.
@@ -21,6 +22,21 @@ pub struct HeldOut {
     pub y_mean: Vec<f64>,
     pub y_std: Vec<f64>,
     pub tau: Vec<f64>,
+}
+
+impl HeldOut {
+    /// A program's held-out rows with each member's target scaling, and `tau` (one model
+    /// precision per member, original units).
+    pub fn of_program(program: &Program, tau: Vec<f64>) -> Self {
+        HeldOut {
+            x: program.held_x.shallow_clone(),
+            y: program.held_y.clone(),
+            n: program.n_held,
+            y_mean: program.members.iter().map(|m| m.y_mean).collect(),
+            y_std: program.members.iter().map(|m| m.y_std).collect(),
+            tau,
+        }
+    }
 }
 
 /// What T passes gave, with the targets and scaling to score anything else against.

@@ -224,43 +224,25 @@ pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOpt
     Ok(net)
 }
 
-/// Predictive scores from `samples` posterior draws (local reparameterization per point),
-/// in chunks of at most `budget` activations.
-/// # Shapes
-/// held_x: [K, n, D]; held_y: K*n original units.
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate(
-    net: &MemberBnn,
-    members: &[BnnMember],
-    held_x: &Tensor,
-    held_y: &[f64],
-    y_mean: &[f64],
-    y_std: &[f64],
-    samples: usize,
-    budget: usize,
-    device: Device,
-) -> Result<Vec<Scores>> {
-    let _guard = tch::no_grad_guard();
-    let size = held_x.size();
-    let (k, n) = (size[0], size[1]);
-    let widest = *net.widths.iter().max().expect("widths") as i64;
-    let chunk = (budget as i64 / (k * n * widest).max(1)).clamp(1, samples as i64) as usize;
-    // Noise precision in original units: tau_std / std_y^2.
+/// Each member's noise precision in original units (tau_standardized / std_y^2): learned by
+/// the net, or the member's fixed tau.
+pub fn noise_precision(net: &MemberBnn, members: &[BnnMember], program: &Program) -> Result<Vec<f64>> {
     let log_tau_std: Vec<f64> = match net.log_tau() {
         Some(t) => Vec::<f64>::try_from(&t.f_to_kind(Kind::Double)?.f_to_device(Device::Cpu)?)?,
         None => members.iter().map(|m| m.tau.expect("fixed tau").ln()).collect(),
     };
-    let tau_orig: Vec<f64> = log_tau_std.iter().zip(y_std).map(|(lt, s)| lt.exp() / (s * s)).collect();
-    let held = HeldOut {
-        x: held_x.shallow_clone(),
-        y: held_y.to_vec(),
-        n: n as usize,
-        y_mean: y_mean.to_vec(),
-        y_std: y_std.to_vec(),
-        tau: tau_orig.clone(),
-    };
+    Ok(log_tau_std.iter().zip(&program.members).map(|(lt, m)| lt.exp() / (m.y_std * m.y_std)).collect())
+}
+
+/// Predictive scores from `samples` posterior draws (local reparameterization per point),
+/// in chunks of at most `budget` activations; `held.tau` is the members' `noise_precision`.
+pub fn evaluate(net: &MemberBnn, members: &[BnnMember], held: &HeldOut, samples: usize, budget: usize, device: Device) -> Result<Vec<Scores>> {
+    let _guard = tch::no_grad_guard();
+    let (k, n) = (members.len() as i64, held.n as i64);
+    let widest = *net.widths.iter().max().expect("widths") as i64;
+    let chunk = (budget as i64 / (k * n * widest).max(1)).clamp(1, samples as i64) as usize;
     let seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["predictive"])).collect();
-    let predictive = mc_predictive(&held, &seeds, samples, chunk, device, |xr, rngs, _| {
+    let predictive = mc_predictive(held, &seeds, samples, chunk, device, |xr, rngs, _| {
         let rows = xr.size()[1];
         let noise = draw_noise(rngs, n as usize, net.layer_outputs(), device)?
             .into_iter()
@@ -268,17 +250,17 @@ pub fn evaluate(
             .collect::<Result<Vec<_>, _>>()?;
         net.forward(xr, Some(&noise))
     })?;
-    let rmse_means = predictive.rmse_of(&net.forward(held_x, None)?)?;
+    let rmse_means = predictive.rmse_of(&net.forward(&held.x, None)?)?;
     Ok(predictive
         .rmse()?
         .into_iter()
         .zip(rmse_means)
         .zip(predictive.mean_ll()?)
-        .zip(tau_orig)
+        .zip(&held.tau)
         .map(|(((rmse, rmse_means), ll), tau)| Scores {
             rmse,
             ll,
-            extra: vec![("rmse_posterior_mean_net".to_string(), rmse_means), ("noise_tau".to_string(), tau)],
+            extra: vec![("rmse_posterior_mean_net".to_string(), rmse_means), ("noise_tau".to_string(), *tau)],
         })
         .collect())
 }
@@ -342,8 +324,7 @@ impl RegressionFamily for MfviFamily {
             .collect();
         let net = fit(&program.stacked, program.n, &members, &options, env.device, env.progress)?;
         env.progress.set_message(format!("predictive, T={}", self.mc_samples));
-        let y_mean: Vec<f64> = program.members.iter().map(|m| m.y_mean).collect();
-        let y_std: Vec<f64> = program.members.iter().map(|m| m.y_std).collect();
-        evaluate(&net, &members, &program.held_x, &program.held_y, &y_mean, &y_std, self.mc_samples, env.mc_budget, env.device)
+        let held = HeldOut::of_program(program, noise_precision(&net, &members, program)?);
+        evaluate(&net, &members, &held, self.mc_samples, env.mc_budget, env.device)
     }
 }

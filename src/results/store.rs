@@ -66,11 +66,18 @@ impl RunEntry {
         if self.outcome != "running" {
             return self.outcome.clone();
         }
+        if self.process_gone() {
+            return INTERRUPTED.into();
+        }
         match &self.process {
-            Some(p) if p.may_be_alive() => format!("running (pid {} on {})", p.pid, p.host),
-            Some(_) => INTERRUPTED.into(),
+            Some(p) => format!("running (pid {} on {})", p.pid, p.host),
             None => "running, or interrupted".into(),
         }
+    }
+
+    /// Still `running`, but its process is known to be gone: the run was killed.
+    fn process_gone(&self) -> bool {
+        self.outcome == "running" && self.process.as_ref().is_some_and(|p| !p.may_be_alive())
     }
 }
 
@@ -100,7 +107,7 @@ impl ExperimentStore {
     /// Claims the directory for `spec`: saves the spec, or checks that the one already there
     /// is the same (by hash). Mixing records of two specs is refused unless `force`.
     pub fn prepare(&self, spec: &Spec, force: bool) -> Result<()> {
-        if let Some(manifest) = self.read_json::<Manifest>(&self.manifest_path())? {
+        if let Some(manifest) = self.manifest()? {
             if manifest.spec_sha256 != spec.sha256 && !force {
                 return Err(Error::Results {
                     path: self.dir.clone(),
@@ -134,7 +141,7 @@ impl ExperimentStore {
                 runs: Vec::new(),
             });
             for entry in &mut manifest.runs {
-                if entry.outcome == "running" && entry.process.as_ref().is_some_and(|p| !p.may_be_alive()) {
+                if entry.process_gone() {
                     entry.outcome = INTERRUPTED.into();
                 }
             }

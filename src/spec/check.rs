@@ -204,18 +204,18 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
     if task.sets.is_empty() {
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
-    let network = |key| -> Result<(NetworkTraining, &Training)> {
-        let (t, mc_samples) = network_sections(raw, path, text, key)?;
+    let network = || -> Result<(NetworkTraining, &Training)> {
+        let (t, mc_samples) = network_sections(raw, path, text, "model")?;
         Ok((NetworkTraining { training: training_plan(t), mc_samples }, t))
     };
     let (model, hidden_units, needs_tau, training) = match &raw.model {
         Model::Lenet(_) => return Err(rule_error(path, text, "lenet", "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci")),
         Model::McDropout(model) => {
-            let (net, t) = network("model")?;
+            let (net, t) = network()?;
             (ModelPlan::McDropout(mlp_plan(model, path, text)?, net), Some(model.hidden_units), true, Some(t))
         }
         Model::Mfvi(model) => {
-            let (net, t) = network("model")?;
+            let (net, t) = network()?;
             (ModelPlan::Mfvi(mfvi_plan(model, path, text)?, net), Some(model.hidden_units), model.noise == Noise::Grid, Some(t))
         }
         Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref()),

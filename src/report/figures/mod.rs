@@ -117,10 +117,6 @@ impl TickedAxis {
         let decimals = (-step.log10().floor()).max(0.0) as usize;
         Self { lo: first as f64 * step, hi: last as f64 * step, ticks, decimals }
     }
-
-    pub fn ticks(&self) -> &[f64] {
-        &self.ticks
-    }
 }
 
 impl Ranged for TickedAxis {
@@ -163,13 +159,13 @@ mod tests {
     fn ticked_axes_cover_the_range_and_label_both_ends() {
         let axis = TickedAxis::round((-3.063, -2.257), 4);
         assert_eq!(axis.range(), -3.2..-2.2);
-        let labels: Vec<String> = axis.ticks().iter().map(|t| axis.format_ext(t)).collect();
+        let labels: Vec<String> = axis.ticks.iter().map(|t| axis.format_ext(t)).collect();
         assert_eq!(labels, ["-3.2", "-3.0", "-2.8", "-2.6", "-2.4", "-2.2"]);
         let axis = TickedAxis::round((0.0731, 0.1049), 4);
-        let labels: Vec<String> = axis.ticks().iter().map(|t| axis.format_ext(t)).collect();
+        let labels: Vec<String> = axis.ticks.iter().map(|t| axis.format_ext(t)).collect();
         assert_eq!(labels, ["0.07", "0.08", "0.09", "0.10", "0.11"]);
         let axis = TickedAxis::round((-1.9, 9.9), 4);
-        assert_eq!(axis.ticks().iter().map(|t| axis.format_ext(t)).collect::<Vec<_>>(), ["-2", "0", "2", "4", "6", "8", "10"]);
-        assert_eq!(TickedAxis::round((1.0, 1.0), 4).ticks(), [1.0]);
+        assert_eq!(axis.ticks.iter().map(|t| axis.format_ext(t)).collect::<Vec<_>>(), ["-2", "0", "2", "4", "6", "8", "10"]);
+        assert_eq!(TickedAxis::round((1.0, 1.0), 4).ticks, [1.0]);
     }
 }

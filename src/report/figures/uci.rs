@@ -55,7 +55,6 @@ impl Figure for UciFigure<'_> {
         for (area, &set) in areas.iter().zip(&sets) {
             let marks = self.marks(set);
             let y = TickedAxis::round(padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.1), 4);
-            let y_labels = y.ticks().len();
             let mut chart = ChartBuilder::on(area)
                 .caption(set.display_name(), font(15))
                 .margin(8)
@@ -68,7 +67,6 @@ impl Figure for UciFigure<'_> {
                 .disable_mesh()
                 .x_labels(marks.len())
                 .x_label_formatter(&|x| if (x - x.round()).abs() < 1e-6 && *x >= 0.0 { format!("{}", x.round() as usize + 1) } else { String::new() })
-                .y_labels(y_labels)
                 .label_style(font(11))
                 .draw()
                 .map_err(text)?;
