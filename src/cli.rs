@@ -141,9 +141,17 @@ pub struct BenchArgs {
     /// Epochs per timed run (the grid phase is timed, as the peer does).
     #[arg(long, default_value_t = 40)]
     pub epochs: usize,
-    /// Splits in the batched program (x grid points = members).
-    #[arg(long, default_value_t = 20)]
-    pub splits: usize,
+    /// Splits in the batched program (x grid points or restarts = members); default 20 for
+    /// `uci`, the spec's `run.splits_per_program` for `sparse-gp`.
+    #[arg(long)]
+    pub splits: Option<usize>,
+    /// Optimiser steps timed per method (`sparse-gp`).
+    #[arg(long, default_value_t = 2)]
+    pub iterations: usize,
+    /// `sparse-gp`: time only the fit's own gradient, not autograd through the whole bound
+    /// (which holds every kernel block of the data: gigabytes on the large sets).
+    #[arg(long)]
+    pub two_pass_only: bool,
     /// MC samples T for the timed evaluation of the grid's validation rows.
     #[arg(long, default_value_t = 10_000)]
     pub mc_samples: usize,
@@ -165,6 +173,8 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// The UCI grid search of one data set.
     Uci,
+    /// The sparse GP's optimiser step on one set's training splits (use a GP spec).
+    SparseGp,
 }
 
 #[derive(Debug, clap::Args)]

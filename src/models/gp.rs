@@ -36,16 +36,21 @@ impl GpParams {
 }
 
 /// k(a, b) = s_f^2 exp(-1/2 sum_d (a_d - b_d)^2 / l_d^2).
+///
+/// Written as exp(log s_f^2 - |a'|^2 / 2 - |b'|^2 / 2 + a' . b') with a' = a / l, b' = b / l:
+/// the n x m block is touched by one broadcast add, the product accumulated onto it, and an
+/// in-place exp. The kernel blocks of the sparse GP are its largest tensors, and each extra
+/// elementwise pass over them (scale, clamp, multiply by s_f^2) cost as much as the product.
 /// # Shapes
 /// a: [B, n, D], b: [B, m, D] -> [B, n, m]
 pub fn se_ard(a: &Tensor, b: &Tensor, p: &GpParams) -> Result<Tensor> {
     let ls = p.log_lengthscales.f_exp()?.f_unsqueeze(1)?;
     let (a, b) = (a.f_div(&ls)?, b.f_div(&ls)?);
-    let a2 = a.f_square()?.f_sum_dim_intlist(-1i64, true, Kind::Double)?;
-    let b2 = b.f_square()?.f_sum_dim_intlist(-1i64, true, Kind::Double)?.f_transpose(1, 2)?;
-    let d2 = a2.f_add(&b2)?.f_sub(&a.f_bmm(&b.f_transpose(1, 2)?)?.f_mul_scalar(2.0)?)?.f_clamp_min(0.0)?;
-    let sf2 = p.log_signal_std.f_mul_scalar(2.0)?.f_exp()?.f_view([-1, 1, 1])?;
-    Ok(d2.f_mul_scalar(-0.5)?.f_exp()?.f_mul(&sf2)?)
+    let half_sq = |t: &Tensor| t.f_square()?.f_sum_dim_intlist(-1i64, true, Kind::Double)?.f_mul_scalar(-0.5);
+    let log_sf2 = p.log_signal_std.f_mul_scalar(2.0)?.f_view([-1, 1, 1])?;
+    let rows = half_sq(&a)?.f_add(&log_sf2)?; // [B, n, 1]
+    let cols = half_sq(&b)?.f_transpose(1, 2)?; // [B, 1, m]
+    Ok(rows.f_add(&cols)?.f_baddbmm(&a, &b.f_transpose(1, 2)?, 1.0, 1.0)?.f_exp_()?)
 }
 
 /// Cholesky factor of a batch of SPD matrices, adding diagonal jitter (1e-8, x10 each try)
@@ -161,27 +166,37 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &GpParams, noise_floo
 }
 
 /// Fits each member's hyper-parameters from `plan.restarts` starting points and keeps, per
-/// member, the restart with the lowest final negative log marginal likelihood.
+/// member, the restart with the lowest final negative log marginal likelihood; `on_step`
+/// runs after each optimiser step.
 /// # Shapes
 /// x: [S, n, D], y: [S, n] (float64) -> parameters for S members and their NLML [S]
-pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device) -> Result<(GpParams, Tensor)> {
+pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device, on_step: &dyn Fn()) -> Result<(GpParams, Tensor)> {
     let (s, r, d) = (seeds.len() as i64, plan.restarts as i64, x.size()[2]);
     let vs = float64_store(device);
     let params = restart_params(&vs, seeds, r, d, |_, _| {})?;
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    // Adam sees the closed-form gradient through a surrogate that is linear in the
-    // parameters: sum(theta * g) has gradient g.
     let surrogate = || -> Result<Tensor> {
         let (_, g) = nlml_with_gradient(&xr, &yr, &params, plan.noise_floor)?;
-        let term = |v: &Tensor, g: &Tensor| v.f_mul(g)?.f_sum(Kind::Double);
-        Ok(term(&params.log_lengthscales, &g.log_lengthscales)?
-            .f_add(&term(&params.log_signal_std, &g.log_signal_std)?)?
-            .f_add(&term(&params.log_noise_std, &g.log_noise_std)?)?)
+        linear_surrogate(&[
+            (&params.log_lengthscales, &g.log_lengthscales),
+            (&params.log_signal_std, &g.log_signal_std),
+            (&params.log_noise_std, &g.log_noise_std),
+        ])
     };
     let objective = || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor);
-    let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, surrogate, objective)?;
+    let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, surrogate, objective, on_step)?;
     Ok((params.pick(&best)?, final_nlml.f_index_select(0, &best)?))
+}
+
+/// A loss whose gradient is a gradient computed elsewhere, for an optimiser that steps on
+/// `backward()`: sum(theta * g) over (theta, g) pairs, linear in each theta, has gradient g.
+pub fn linear_surrogate(pairs: &[(&Tensor, &Tensor)]) -> Result<Tensor> {
+    let mut total = Tensor::f_zeros([], (Kind::Double, pairs[0].0.device()))?;
+    for (theta, g) in pairs {
+        total = total.f_add(&theta.f_mul(&g.detach())?.f_sum(Kind::Double)?)?;
+    }
+    Ok(total)
 }
 
 /// A var store whose new variables are float64, like the kernel algebra (a VarStore's
@@ -222,7 +237,7 @@ pub fn restart_params(vs: &nn::VarStore, seeds: &[u64], r: i64, d: i64, mut afte
 }
 
 /// Adam on every variable of `vs` for `plan.iterations` steps on `loss` (a scalar whose
-/// gradient is that of the sum of `objective`), then each member's restart with the lowest
+/// gradient is that of the sum of `objective`), calling `on_step` after each, then each member's restart with the lowest
 /// final `objective` (one value per member-restart, [S * R], member-major; NaN counts as
 /// worst). Returns [S] indices into the S * R batch and the final values.
 pub fn minimize_restarts(
@@ -232,6 +247,7 @@ pub fn minimize_restarts(
     r: i64,
     loss: impl Fn() -> Result<Tensor>,
     objective: impl Fn() -> Result<Tensor>,
+    on_step: &dyn Fn(),
 ) -> Result<(Tensor, Tensor)> {
     let mut adam = nn::Adam::default().build(vs, plan.lr)?;
     for _ in 0..plan.iterations {
@@ -239,6 +255,7 @@ pub fn minimize_restarts(
         adam.zero_grad();
         loss.f_backward()?;
         adam.step();
+        on_step();
     }
     let final_values = tch::no_grad(&objective)?;
     let per_member = final_values.f_view([s, r])?.f_nan_to_num(f64::INFINITY, f64::INFINITY, f64::INFINITY)?;
@@ -262,7 +279,7 @@ impl RegressionFamily for GpFamily {
     }
 
     fn steps(&self, _n: usize, _set: &UciSetPlan) -> u64 {
-        1
+        self.plan.iterations as u64
     }
 
     fn fit_and_score(&self, program: &Program, _set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
@@ -275,11 +292,11 @@ impl RegressionFamily for GpFamily {
         let x_star = program.held_x.f_to_kind(Kind::Double)?;
         // Beyond max_rows the n x n kernel is out of budget: Titsias' sparse bound instead.
         let (mean, var, nlml, log_noise_std) = if program.n > self.plan.max_rows {
-            let (params, bound) = super::sgpr::fit(&x, &y, &seeds, &self.plan, self.plan.inducing, env.device)?;
+            let (params, bound) = super::sgpr::fit(&x, &y, &seeds, &self.plan, self.plan.inducing, env.device, &|| env.progress.inc(1))?;
             let (mean, var) = super::sgpr::predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
             (mean, var, bound, params.kernel.log_noise_std)
         } else {
-            let (params, nlml) = fit(&x, &y, &seeds, &self.plan, env.device)?;
+            let (params, nlml) = fit(&x, &y, &seeds, &self.plan, env.device, &|| env.progress.inc(1))?;
             let (mean, var) = predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
             (mean, var, nlml, params.log_noise_std)
         };
@@ -287,7 +304,6 @@ impl RegressionFamily for GpFamily {
         let mean: Vec<f64> = Vec::try_from(&mean.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
         let var: Vec<f64> = Vec::try_from(&var.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
         let nlml: Vec<f64> = Vec::try_from(&nlml.f_to_device(Device::Cpu)?)?;
-        env.progress.inc(1);
         let m = program.n_held;
         Ok(program
             .members

@@ -2,18 +2,29 @@
 //! collapsed variational bound with M inducing inputs Z (learned, initialized at a random
 //! subset of the member's training rows), same SE-ARD kernel and noise as `gp`.
 //!
-//! With K_mm = L L^T, A = L^-1 K_mn / s_n, B = I + A A^T = L_B L_B^T, c = L_B^-1 A y / s_n:
+//! The data enter only through the statistics Phi = K_mn K_nm and p = K_mn y (as in Gal, van
+//! der Wilk & Rasmussen 2014), summed over row chunks, so memory stays O(M^2 + M x chunk)
+//! whatever n is. With K_mm = L L^T, AA^T = L^-1 Phi L^-T / s_n^2, B = I + AA^T = L_B L_B^T,
+//! c = L_B^-1 L^-1 p / s_n^2:
 //! log p(y) >= -n/2 log 2 pi - sum log diag L_B - n/2 log s_n^2 - y^T y / (2 s_n^2)
-//!             + c^T c / 2 - n s_f^2 / (2 s_n^2) + tr(A A^T) / 2,
+//!             + c^T c / 2 - n s_f^2 / (2 s_n^2) + tr(AA^T) / 2,
 //! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
 //! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
+//!
+//! The gradient takes two passes instead of autograd through every chunk (which keeps all
+//! n x M kernel blocks alive): autograd on the M x M part gives dF/dPhi and dF/dp, and
+//! then, chunk by chunk, dF/dK_mn = (dF/dPhi + dF/dPhi^T) K_mn + dF/dp y^T is pushed back
+//! through the kernel to the length-scales, signal and inducing inputs.
 
 use tch::{Device, Kind, Tensor};
 
-use super::gp::{cholesky_with_jitter, float64_store, minimize_restarts, noise_variance, restart_params, se_ard, GpParams};
+use super::gp::{cholesky_with_jitter, float64_store, linear_surrogate, minimize_restarts, noise_variance, restart_params, se_ard, GpParams};
 use crate::error::Result;
 use crate::rng::shuffle;
 use crate::spec::GpPlan;
+
+/// Largest kernel block (elements) one chunk of rows may create: 2^24 doubles, 128 MiB.
+const CHUNK_ELEMENTS: i64 = 1 << 24;
 
 /// Kernel hyper-parameters and inducing inputs of B members.
 /// # Shapes
@@ -23,54 +34,133 @@ pub struct SparseParams {
     pub inducing: Tensor,
 }
 
+/// What the bound needs from the data.
+/// # Shapes
+/// phi: [B, M, M], p: [B, M, 1], yy: [B]
+struct DataStatistics {
+    phi: Tensor,
+    p: Tensor,
+    yy: Tensor,
+    n: i64,
+}
+
+/// Rows per chunk so that one [B, M, rows] kernel block stays within `CHUNK_ELEMENTS`.
+pub fn rows_per_chunk(x: &Tensor, p: &SparseParams) -> i64 {
+    let (b, m, n) = (x.size()[0], p.inducing.size()[1], x.size()[1]);
+    (CHUNK_ELEMENTS / (b * m)).clamp(1, n)
+}
+
+/// The row ranges (start, length) of chunks of `rows` rows.
+fn chunks(n: i64, rows: i64) -> impl Iterator<Item = (i64, i64)> {
+    (0..n).step_by(rows as usize).map(move |start| (start, rows.min(n - start)))
+}
+
+/// Phi, p and y^T y, summed chunk by chunk; differentiable when the caller records a graph.
+fn data_statistics(x: &Tensor, y: &Tensor, p: &SparseParams, rows: i64) -> Result<DataStatistics> {
+    let n = x.size()[1];
+    let (mut phi, mut py): (Option<Tensor>, Option<Tensor>) = (None, None);
+    for (start, len) in chunks(n, rows) {
+        let kmn = se_ard(&p.inducing, &x.f_narrow(1, start, len)?, &p.kernel)?; // [B, M, len]
+        let yc = y.f_narrow(1, start, len)?.f_unsqueeze(-1)?;
+        let (dphi, dp) = (kmn.f_bmm(&kmn.f_transpose(1, 2)?)?, kmn.f_bmm(&yc)?);
+        phi = Some(match phi {
+            Some(acc) => acc.f_add(&dphi)?,
+            None => dphi,
+        });
+        py = Some(match py {
+            Some(acc) => acc.f_add(&dp)?,
+            None => dp,
+        });
+    }
+    let yy = y.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    Ok(DataStatistics { phi: phi.expect("a training set has rows"), p: py.expect("a training set has rows"), yy, n })
+}
+
 /// The pieces the bound and the predictive share.
 struct Factors {
     l: Tensor,
     lb: Tensor,
     c: Tensor,
-    a: Tensor,
+    trace_aat: Tensor,
     noise_var: Tensor,
 }
 
-fn factors(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Factors> {
+fn factors(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Result<Factors> {
     let m = p.inducing.size()[1];
-    let eye = Tensor::f_eye(m, (Kind::Double, x.device()))?.f_unsqueeze(0)?;
+    let eye = Tensor::f_eye(m, (Kind::Double, p.inducing.device()))?.f_unsqueeze(0)?;
     let l = cholesky_with_jitter(&se_ard(&p.inducing, &p.inducing, &p.kernel)?)?;
     let noise_var = noise_variance(&p.kernel, noise_floor)?; // [B]
-    let noise_std = noise_var.f_sqrt()?.f_view([-1, 1, 1])?;
-    let kmn = se_ard(&p.inducing, x, &p.kernel)?; // [B, M, n]
-    let a = l.f_linalg_solve_triangular(&kmn, false, true, false)?.f_div(&noise_std)?;
-    let lb = cholesky_with_jitter(&a.f_bmm(&a.f_transpose(1, 2)?)?.f_add(&eye)?)?;
-    let ay = a.f_bmm(&y.f_unsqueeze(-1)?)?; // [B, M, 1]
-    let c = lb.f_linalg_solve_triangular(&ay, false, true, false)?.f_div(&noise_std)?;
-    Ok(Factors { l, lb, c, a, noise_var })
+    let per_member = |t: Tensor| -> Result<Tensor> { Ok(t.f_div(&noise_var.f_view([-1, 1, 1])?)?) };
+    // L^-1 Phi L^-T from two triangular solves, Phi being symmetric.
+    let half = l.f_linalg_solve_triangular(&stats.phi, false, true, false)?;
+    let aat = per_member(l.f_linalg_solve_triangular(&half.f_transpose(1, 2)?, false, true, false)?)?;
+    let trace_aat = aat.f_diagonal(0, 1, 2)?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let lb = cholesky_with_jitter(&aat.f_add(&eye)?)?;
+    let lp = l.f_linalg_solve_triangular(&stats.p, false, true, false)?;
+    let c = per_member(lb.f_linalg_solve_triangular(&lp, false, true, false)?)?;
+    Ok(Factors { l, lb, c, trace_aat, noise_var })
 }
 
-/// Negative collapsed bound per member: [B].
-/// # Shapes
-/// x: [B, n, D], y: [B, n]
-pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
-    let n = x.size()[1] as f64;
-    let f = factors(x, y, p, noise_floor)?;
-    let sum = |t: &Tensor| t.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double);
+/// Negative collapsed bound per member [B] from the data statistics.
+fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
+    let n = stats.n as f64;
+    let f = factors(stats, p, noise_floor)?;
     let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?;
     let log_det_b = f.lb.f_diagonal(0, 1, 2)?.f_log()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
-    let yy = y.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
+    let cc = f.c.f_square()?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?;
     let bound = log_det_b
         .f_neg()?
         .f_sub(&f.noise_var.f_log()?.f_mul_scalar(0.5 * n)?)?
-        .f_sub(&yy.f_div(&f.noise_var)?.f_mul_scalar(0.5)?)?
-        .f_add(&sum(&f.c.f_square()?)?.f_mul_scalar(0.5)?)?
+        .f_sub(&stats.yy.f_div(&f.noise_var)?.f_mul_scalar(0.5)?)?
+        .f_add(&cc.f_mul_scalar(0.5)?)?
         .f_sub(&signal_var.f_div(&f.noise_var)?.f_mul_scalar(0.5 * n)?)?
-        .f_add(&sum(&f.a.f_square()?)?.f_mul_scalar(0.5)?)?
+        .f_add(&f.trace_aat.f_mul_scalar(0.5)?)?
         .f_sub_scalar(0.5 * n * (2.0 * std::f64::consts::PI).ln())?;
     Ok(bound.f_neg()?)
+}
+
+/// Negative collapsed bound per member: [B]. Autograd runs through it (and through every
+/// chunk) when the parameters require gradients; the optimiser uses `bound_and_gradient`.
+/// # Shapes
+/// x: [B, n, D], y: [B, n]
+pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
+    bound_from(&data_statistics(x, y, p, rows_per_chunk(x, p))?, p, noise_floor)
+}
+
+/// The negative bound per member [B] and its gradient with respect to each parameter, in
+/// `SparseParams`' shape, by the two passes of the module note; `rows` rows per chunk.
+pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64, rows: i64) -> Result<(Tensor, SparseParams)> {
+    let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
+    let q = SparseParams {
+        kernel: GpParams { log_lengthscales: leaf(&p.kernel.log_lengthscales), log_signal_std: leaf(&p.kernel.log_signal_std), log_noise_std: leaf(&p.kernel.log_noise_std) },
+        inducing: leaf(&p.inducing),
+    };
+    let stats = tch::no_grad(|| data_statistics(x, y, &q, rows))?;
+    let stats = DataStatistics { phi: leaf(&stats.phi), p: leaf(&stats.p), ..stats };
+    let value = bound_from(&stats, &q, noise_floor)?;
+    let inputs = [&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.kernel.log_noise_std, &q.inducing, &stats.phi, &stats.p];
+    let g = Tensor::f_run_backward(&[value.f_sum(Kind::Double)?], &inputs, false, false)?;
+    let (mut g_ls, mut g_sf, g_sn, mut g_z) = (g[0].shallow_clone(), g[1].shallow_clone(), g[2].shallow_clone(), g[3].shallow_clone());
+    let g_phi = g[4].f_add(&g[4].f_transpose(1, 2)?)?;
+    let g_p = &g[5]; // [B, M, 1]
+    for (start, len) in chunks(x.size()[1], rows) {
+        let kmn = se_ard(&q.inducing, &x.f_narrow(1, start, len)?, &q.kernel)?;
+        let yc = y.f_narrow(1, start, len)?.f_unsqueeze(1)?; // [B, 1, len]
+        let d_kmn = g_phi.f_bmm(&kmn.detach())?.f_add(&g_p.f_bmm(&yc)?)?;
+        let pullback = kmn.f_mul(&d_kmn)?.f_sum(Kind::Double)?;
+        let gc = Tensor::f_run_backward(&[pullback], &[&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.inducing], false, false)?;
+        g_ls = g_ls.f_add(&gc[0])?;
+        g_sf = g_sf.f_add(&gc[1])?;
+        g_z = g_z.f_add(&gc[2])?;
+    }
+    let gradient = SparseParams { kernel: GpParams { log_lengthscales: g_ls, log_signal_std: g_sf, log_noise_std: g_sn }, inducing: g_z };
+    Ok((value.detach(), gradient))
 }
 
 /// Predictive mean and variance of y (noise included) at `x_star`: ([B, m], [B, m]).
 pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<(Tensor, Tensor)> {
     let _guard = tch::no_grad_guard();
-    let f = factors(x, y, p, noise_floor)?;
+    let f = factors(&data_statistics(x, y, p, rows_per_chunk(x, p))?, p, noise_floor)?;
     let k_star = se_ard(&p.inducing, x_star, &p.kernel)?; // [B, M, m]
     let t1 = f.l.f_linalg_solve_triangular(&k_star, false, true, false)?;
     let t2 = f.lb.f_linalg_solve_triangular(&t1, false, true, false)?;
@@ -81,27 +171,46 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &SparseParams, noise_
     Ok((mean, var))
 }
 
-/// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
-/// restart with the lowest final negative bound. x: [S, n, D], y: [S, n] (float64).
-pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize, device: Device) -> Result<(SparseParams, Tensor)> {
+/// Starting parameters of S members x R restarts as variables of `vs` (member-restart (i, j)
+/// at i * R + j): `restart_params`' kernels, and inducing inputs at M distinct training rows
+/// of each member-restart, drawn on the member's own stream.
+/// x: [S, n, D] (float64) -> inducing [S * R, M, D]
+pub fn initial_params(vs: &tch::nn::VarStore, x: &Tensor, seeds: &[u64], r: i64, inducing: usize) -> Result<SparseParams> {
     let (s, n, d) = (seeds.len() as i64, x.size()[1], x.size()[2]);
-    let r = plan.restarts as i64;
     let m = (inducing as i64).min(n);
-    let vs = float64_store(device);
-    // Inducing inputs start at M distinct training rows of each member-restart.
     let mut rows = Vec::new();
-    let kernel = restart_params(&vs, seeds, r, d, |i, rng| {
+    let kernel = restart_params(vs, seeds, r, d, |i, rng| {
         let mut order: Vec<i64> = (0..n).collect();
         shuffle(rng, &mut order);
         rows.extend(order[..m as usize].iter().map(|&k| i as i64 * n + k));
     })?;
-    let root = vs.root();
-    let z0 = x.f_reshape([s * n, d])?.f_index_select(0, &Tensor::from_slice(&rows).f_to_device(device)?)?.f_view([s * r, m, d])?;
-    let params = SparseParams { kernel, inducing: root.f_var_copy("inducing", &z0)? };
+    let index = Tensor::from_slice(&rows).f_to_device(x.device())?;
+    let z0 = x.f_reshape([s * n, d])?.f_index_select(0, &index)?.f_view([s * r, m, d])?;
+    Ok(SparseParams { kernel, inducing: vs.root().f_var_copy("inducing", &z0)? })
+}
+
+/// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
+/// restart with the lowest final negative bound; `on_step` runs after each optimiser step.
+/// x: [S, n, D], y: [S, n] (float64).
+pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize, device: Device, on_step: &dyn Fn()) -> Result<(SparseParams, Tensor)> {
+    let (s, r) = (seeds.len() as i64, plan.restarts as i64);
+    let vs = float64_store(device);
+    let params = initial_params(&vs, x, seeds, r, inducing)?;
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
+    let chunk = rows_per_chunk(&xr, &params);
+    let surrogate = || -> Result<Tensor> {
+        let (_, g) = bound_and_gradient(&xr, &yr, &params, plan.noise_floor, chunk)?;
+        let k = &params.kernel;
+        linear_surrogate(&[
+            (&k.log_lengthscales, &g.kernel.log_lengthscales),
+            (&k.log_signal_std, &g.kernel.log_signal_std),
+            (&k.log_noise_std, &g.kernel.log_noise_std),
+            (&params.inducing, &g.inducing),
+        ])
+    };
     let objective = || negative_bound(&xr, &yr, &params, plan.noise_floor);
-    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, || Ok(objective()?.f_sum(Kind::Double)?), objective)?;
+    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, surrogate, objective, on_step)?;
     let chosen = SparseParams {
         kernel: params.kernel.pick(&best)?,
         inducing: tch::no_grad(|| params.inducing.f_index_select(0, &best))?.detach(),

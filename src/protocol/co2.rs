@@ -233,7 +233,7 @@ fn gp_predictive(ctx: &RunContext, plan: &Co2Plan, x: &[f64], y: &[f64], query: 
     let as_batch = |v: &[f64]| -> Result<Tensor> { Ok(Tensor::from_slice(v).f_view([1, -1, 1])?.f_to_device(dev)?) };
     let (xt, qt) = (as_batch(x)?, as_batch(query)?);
     let yt = Tensor::from_slice(y).f_view([1, -1])?.f_to_device(dev)?;
-    let (params, _) = gp::fit(&xt, &yt, &[derive_seed(ctx.spec.seed, &["co2", "gp"])], &plan.gp, dev)?;
+    let (params, _) = gp::fit(&xt, &yt, &[derive_seed(ctx.spec.seed, &["co2", "gp"])], &plan.gp, dev, &|| {})?;
     let (mean, var) = gp::predict(&xt, &yt, &qt, &params, plan.gp.noise_floor)?;
     let host = |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?) };
     Ok((host(&mean)?, host(&var.f_sqrt()?)?))

@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use indicatif::ProgressBar;
 
-use super::BadInput;
+use super::peak_rss_mib;
+use crate::cmd::BadInput;
 use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
@@ -16,7 +17,7 @@ use crate::protocol::regression::RegressionFamily;
 use crate::protocol::uci::{build_program, grid_rows};
 use crate::spec::{Experiment, ModelPlan};
 
-pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
+pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let set: UciSet = args.set.parse().map_err(BadInput)?;
     let spec = crate::spec::load(&args.spec)?;
     let Experiment::UciRegression(plan) = &spec.experiment else {
@@ -30,7 +31,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let device = crate::device::resolve(args.device)?;
     let dirs = DataDirs::new(cli.data_dir.as_deref());
     let data = UciData::find_and_load(set, &dirs)?;
-    let splits: Vec<usize> = (0..args.splits.min(data.splits.len())).collect();
+    let splits: Vec<usize> = (0..args.splits.unwrap_or(20).min(data.splits.len())).collect();
     let ModelPlan::McDropout(mlp, net) = &plan.model else {
         return Err(BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into());
     };
@@ -125,11 +126,4 @@ fn run_peer(args: &BenchArgs, data_root: &std::path::Path, set: UciSet, mode: &s
         .find_map(|w| w.strip_prefix("member_epochs_per_s="))
         .and_then(|v| v.parse().ok())
         .with_context(|| format!("no member_epochs_per_s in the peer's output: {stdout}"))
-}
-
-/// VmHWM of this process, in MiB (Linux).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kb / 1024.0)
 }
