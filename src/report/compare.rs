@@ -33,6 +33,12 @@ pub fn model_label(model: &str) -> &'static str {
     }
 }
 
+/// A table cell: a mean and standard error, and whether it is a published number.
+type Cell = Option<(Stat, bool)>;
+
+/// One (RMSE, LL) pair of the paper's columns.
+type PaperColumn = fn(&PaperRow) -> (Stat, Stat);
+
 /// Renders one comparison table; `ours` is (column label, summaries) per experiment.
 pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableFormat, title: &str) -> String {
     let mut sets: Vec<String> = ours.iter().flat_map(|(_, s)| s.iter().map(|r| r.dataset.clone())).collect();
@@ -52,20 +58,19 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
                 .join(" / ")
         })
         .collect();
-    let rows: Vec<(String, Vec<Option<(Stat, bool)>>)> = sets
+    let rows: Vec<(String, Vec<Cell>)> = sets
         .iter()
         .map(|dataset| {
             let set = dataset.parse::<UciSet>().ok();
             let name = set.map(|s| s.display_name().to_string()).unwrap_or_else(|| dataset.clone());
-            let mut cells: Vec<Option<(Stat, bool)>> = ours
+            let mut cells: Vec<Cell> = ours
                 .iter()
                 .map(|(_, summaries)| {
                     summaries.iter().find(|s| &s.dataset == dataset).map(|s| (if metric == Metric::Rmse { s.rmse } else { s.ll }, false))
                 })
                 .collect();
             let published = set.and_then(paper);
-            let columns: [fn(&PaperRow) -> (Stat, Stat); 3] =
-                [|p| (p.vi_rmse, p.vi_ll), |p| (p.pbp_rmse, p.pbp_ll), |p| (p.dropout_rmse, p.dropout_ll)];
+            let columns: [PaperColumn; 3] = [|p| (p.vi_rmse, p.vi_ll), |p| (p.pbp_rmse, p.pbp_ll), |p| (p.dropout_rmse, p.dropout_ll)];
             for pick in columns {
                 cells.push(published.map(|p| {
                     let (rmse, ll) = pick(p);
@@ -76,11 +81,11 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
         })
         .collect();
     let mut out = String::new();
-    let text = |cell: &Option<(Stat, bool)>, sep: &str| match cell {
+    let text = |cell: &Cell, sep: &str| match cell {
         Some((stat, published)) => format_stat(*stat, sep, *published),
         None => "-".into(),
     };
-    let best = |cells: &[Option<(Stat, bool)>]| -> Option<f64> {
+    let best = |cells: &[Cell]| -> Option<f64> {
         cells.iter().flatten().map(|(s, _)| s.0).fold(None, |b, v| match b {
             Some(b) if !metric.better(v, b) => Some(b),
             _ => Some(v),

@@ -6,39 +6,27 @@ use std::time::Instant;
 
 use tch::{Kind, Tensor};
 
-use super::peak_rss_mib;
+use super::{load_uci_bench, peak_rss_mib, UciBench};
 use crate::cli::{BenchArgs, Cli};
 use crate::cmd::BadInput;
-use crate::data::uci::{UciData, UciSet};
-use crate::data::DataDirs;
 use crate::models::gp::float64_store;
 use crate::models::sgpr::{bound_and_gradient, initial_params, negative_bound, rows_per_chunk, SparseParams};
 use crate::protocol::uci::{build_program, SplitRows};
-use crate::spec::{Experiment, ModelPlan};
+use crate::spec::ModelPlan;
 
 pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
-    let set: UciSet = args.set.parse().map_err(BadInput)?;
-    let spec = crate::spec::load(&args.spec)?;
-    let Experiment::UciRegression(plan) = &spec.experiment else {
-        return Err(BadInput(format!("{}: `bench sparse-gp` times a UCI spec; this one is not (task.uci)", args.spec.display())).into());
-    };
+    let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench sparse-gp")?;
     let ModelPlan::Gp(gp) = &plan.model else {
         return Err(BadInput(format!("bench sparse-gp times the GP; {} trains another model (try experiments/uci-gp.yaml)", args.spec.display())).into());
     };
-    let set_plan = plan
-        .sets
-        .iter()
-        .find(|s| s.set == set)
-        .ok_or_else(|| BadInput(format!("{} has no settings for {set}", args.spec.display())))?;
-    let device = crate::device::resolve(args.device)?;
-    let data = UciData::find_and_load(set, &DataDirs::new(cli.data_dir.as_deref()))?;
+    let set = set_plan.set;
     // A program as the protocol builds it: its splits' whole training rows.
     let group = args.splits.or(plan.splits_per_program).unwrap_or(data.splits.len());
     let rows: Vec<SplitRows> = (0..group.min(data.splits.len()))
         .map(|k| SplitRows { split: k, fit: data.splits[k].train.clone(), held_out: data.splits[k].test.clone() })
         .collect();
     let configs: Vec<_> = rows.iter().map(|_| vec![Vec::new()]).collect();
-    let program = build_program(spec.seed, set_plan, &data, &rows, &configs, "final", device)?;
+    let program = build_program(seed, &set_plan, &data, &rows, &configs, "final", device)?;
     let (s, n, d) = (program.members.len() as i64, program.n as i64, program.held_x.size()[2]);
     let x = program.stacked.x.f_view([s, n, d])?.f_to_kind(Kind::Double)?;
     let y = program.stacked.y.f_view([s, n])?.f_to_kind(Kind::Double)?;

@@ -7,30 +7,18 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use indicatif::ProgressBar;
 
-use super::peak_rss_mib;
+use super::{load_uci_bench, peak_rss_mib, UciBench};
 use crate::cmd::BadInput;
 use crate::cli::{BenchArgs, Cli};
-use crate::data::uci::{UciData, UciSet};
-use crate::data::DataDirs;
+use crate::data::uci::UciSet;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
 use crate::protocol::regression::RegressionFamily;
 use crate::protocol::uci::{build_program, grid_rows};
-use crate::spec::{Experiment, ModelPlan};
+use crate::spec::ModelPlan;
 
 pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
-    let set: UciSet = args.set.parse().map_err(BadInput)?;
-    let spec = crate::spec::load(&args.spec)?;
-    let Experiment::UciRegression(plan) = &spec.experiment else {
-        return Err(BadInput(format!("{}: `bench uci` times a UCI spec; this one is not (task.uci)", args.spec.display())).into());
-    };
-    let set_plan = plan
-        .sets
-        .iter()
-        .find(|s| s.set == set)
-        .ok_or_else(|| BadInput(format!("{} has no settings for {set}", args.spec.display())))?;
-    let device = crate::device::resolve(args.device)?;
-    let dirs = DataDirs::new(cli.data_dir.as_deref());
-    let data = UciData::find_and_load(set, &dirs)?;
+    let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench uci")?;
+    let (set, set_plan) = (set_plan.set, &set_plan);
     let splits: Vec<usize> = (0..args.splits.unwrap_or(20).min(data.splits.len())).collect();
     let ModelPlan::McDropout(mlp, net) = &plan.model else {
         return Err(BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into());
@@ -39,7 +27,7 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let points = family.grid(set_plan);
     let rows = grid_rows(&data, &splits, plan.validation_fraction);
     let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
-    let program = build_program(spec.seed, set_plan, &data, &rows, &configs, "grid", device)?;
+    let program = build_program(seed, set_plan, &data, &rows, &configs, "grid", device)?;
     let options = FitOptions { epochs: args.epochs, ..family.fit_options(set_plan, data.x.cols) };
     let dropout_members = family.members(&program);
     let held_out = family.held_out(&program);
