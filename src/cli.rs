@@ -18,6 +18,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = "results")]
     pub results_dir: PathBuf,
 
+    /// CPU threads libtorch may use (default: $MCDROP_THREADS, else one per core). On a shared
+    /// machine give each concurrent run its share: several runs each using every core slow
+    /// one another far more than they gain.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    pub threads: Option<i32>,
+
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

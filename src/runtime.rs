@@ -28,3 +28,23 @@ pub fn quiet_broken_pipe() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
+
+/// Environment variable that sets the CPU thread count when `--threads` is not given.
+pub const THREADS_VAR: &str = "MCDROP_THREADS";
+
+/// Sets libtorch's intra-op CPU threads and rayon's pool (host-side mask and MC work) from
+/// `--threads`, else `$MCDROP_THREADS`; leaves both defaults (one per core) when neither is set.
+pub fn set_cpu_threads(flag: Option<i32>) -> Result<(), String> {
+    let threads = match (flag, std::env::var(THREADS_VAR)) {
+        (Some(n), _) => n,
+        (None, Ok(text)) => match text.trim().parse::<i32>() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(format!("{THREADS_VAR}={text:?} is not a thread count; set it to an integer >= 1 or unset it")),
+        },
+        (None, Err(_)) => return Ok(()),
+    };
+    tch::set_num_threads(threads);
+    // Fails only when the global pool already exists, i.e. when called twice (tests): keep it.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads as usize).build_global();
+    Ok(())
+}

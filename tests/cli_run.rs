@@ -253,6 +253,26 @@ fn unknown_set_and_bad_range_are_input_errors() {
 }
 
 #[test]
+fn thread_count_comes_from_the_flag_or_the_environment_and_bad_values_are_input_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = common::repo_file("experiments/uci-dropout.yaml");
+    let spec = spec.to_str().unwrap();
+    let bench = ["bench", "uci", "--set", "yacht", "--epochs", "1", "--splits", "1", "--serial-members", "1", "--peer", "none", "--mc-samples", "2", "--spec", spec];
+    let first_line = |cmd: &mut assert_cmd::Command| String::from_utf8(cmd.output().unwrap().stdout).unwrap().lines().next().unwrap_or("").to_string();
+    let flag = first_line(common::mcdrop(work.path()).args(["--threads", "1"]).args(bench).env("MCDROP_THREADS", "2"));
+    assert!(flag.ends_with("device=cpu (1 threads)"), "the flag wins over the environment: {flag}");
+    let env = first_line(common::mcdrop(work.path()).args(bench).env("MCDROP_THREADS", "1"));
+    assert!(env.ends_with("device=cpu (1 threads)"), "{env}");
+    common::mcdrop(work.path())
+        .args(["list"])
+        .env("MCDROP_THREADS", "many")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("MCDROP_THREADS=\"many\" is not a thread count"));
+    common::mcdrop(work.path()).args(["--threads", "0", "list"]).assert().code(2).stderr(predicate::str::contains("--threads"));
+}
+
+#[test]
 fn missing_data_says_where_it_looked() {
     let work = tempfile::tempdir().unwrap();
     let empty = work.path().join("empty");

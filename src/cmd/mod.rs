@@ -19,6 +19,7 @@ use crate::cli::{Cli, Command};
 pub struct BadInput(pub String);
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    crate::runtime::set_cpu_threads(cli.threads).map_err(BadInput)?;
     match &cli.command {
         Command::Run(args) => run::run(&cli, args),
         Command::Validate { specs } => validate::validate(specs),

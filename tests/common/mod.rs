@@ -14,10 +14,11 @@ pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-/// `mcdrop` with the mirror as data dir, run inside `workdir`.
+/// `mcdrop` with the mirror as data dir, run inside `workdir`, on one CPU thread: cargo runs
+/// tests side by side, and processes that each take every core slow one another down.
 pub fn mcdrop(workdir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("mcdrop").expect("binary built");
-    cmd.current_dir(workdir).env("MCDROP_DATA", mirror()).env_remove("MCDROP_LOG");
+    cmd.current_dir(workdir).env("MCDROP_DATA", mirror()).env_remove("MCDROP_LOG").env("MCDROP_THREADS", "1");
     cmd
 }
 
