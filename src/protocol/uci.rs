@@ -153,7 +153,9 @@ fn run_group(
         .map(|(k, _, _)| SplitRows { split: *k, fit: data.splits[*k].train.clone(), held_out: data.splits[*k].test.clone() })
         .collect();
     let configs: Vec<Vec<Hyper>> = chosen.iter().map(|(_, best, _)| vec![best.clone()]).collect();
-    let label = format!("{set} retrain {}", rows.len());
+    // Without a grid (the GP) there was no search: the one fit is not a "retrain".
+    let phase = if points.len() == 1 { "fit" } else { "retrain" };
+    let label = format!("{set} {phase} {}", rows.len());
     let start = Instant::now();
     let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label)?;
     let wall = start.elapsed().as_secs_f64();
