@@ -239,3 +239,35 @@ fn sparse_gp_bench_times_both_gradients_and_they_agree() {
     // 1e-4 there; a wrong term in the gradient is off by order one.
     assert!(difference < 1e-4, "{stdout}");
 }
+
+/// Near-duplicate inducing inputs (as random rows of power-plant give) make K_mm nearly
+/// singular; with many rows and little noise the bound must still factor, stay finite and
+/// stay a bound on the exact marginal likelihood. Forming L^-1 (K_mn K_nm) L^-T instead of
+/// a Gram matrix failed here: I + Psi / s_n^2 came out indefinite.
+#[test]
+fn sparse_bound_survives_near_duplicate_inducing_inputs() {
+    use mcdrop::models::sgpr::{bound_and_gradient, negative_bound, SparseParams};
+    tch::manual_seed(11);
+    let opts = (Kind::Double, Device::Cpu);
+    let (n, m) = (3000, 60);
+    let x = Tensor::rand([1, n, 2], opts).f_mul_scalar(3.0).unwrap();
+    let f = x.select(2, 0).sin() + x.select(2, 1).cos();
+    let y = &f + Tensor::randn([1, n], opts).f_mul_scalar(0.01).unwrap();
+    // Each of the first 30 inducing inputs has a twin 1e-9 away.
+    let base = x.narrow(1, 0, m / 2);
+    let z = Tensor::cat(&[&base, &(&base + 1e-9)], 1);
+    let kernel = || GpParams {
+        log_lengthscales: d(&[0.0, 0.0], &[1, 2]),
+        log_signal_std: d(&[0.0], &[1]),
+        log_noise_std: d(&[0.01f64.ln()], &[1]),
+    };
+    let p = SparseParams { kernel: kernel(), inducing: z };
+    let bound = f64::try_from(negative_bound(&x, &y, &p, 1e-6).unwrap().get(0)).unwrap();
+    let exact = f64::try_from(negative_log_marginal_likelihood(&x, &y, &kernel(), 1e-6).unwrap().get(0)).unwrap();
+    assert!(bound.is_finite() && bound >= exact - 1e-6, "bound {bound} vs exact {exact}");
+    let (value, g) = bound_and_gradient(&x, &y, &p, 1e-6, 700).unwrap();
+    assert!((f64::try_from(value.get(0)).unwrap() - bound).abs() < 1e-6 * bound.abs().max(1.0));
+    for t in [&g.kernel.log_lengthscales, &g.kernel.log_signal_std, &g.kernel.log_noise_std, &g.inducing] {
+        assert!(f64::try_from(t.isfinite().logical_not().sum(Kind::Int64)).unwrap() == 0.0, "non-finite gradient");
+    }
+}

@@ -2,19 +2,22 @@
 //! collapsed variational bound with M inducing inputs Z (learned, initialized at a random
 //! subset of the member's training rows), same SE-ARD kernel and noise as `gp`.
 //!
-//! The data enter only through the statistics Phi = K_mn K_nm and p = K_mn y (as in Gal, van
-//! der Wilk & Rasmussen 2014), summed over row chunks, so memory stays O(M^2 + M x chunk)
-//! whatever n is. With K_mm = L L^T, AA^T = L^-1 Phi L^-T / s_n^2, B = I + AA^T = L_B L_B^T,
-//! c = L_B^-1 L^-1 p / s_n^2:
+//! With K_mm = L L^T and A = L^-1 K_mn, the data enter only through Psi = A A^T and r = A y,
+//! summed over chunks of rows, so memory stays O(M^2 + M x chunk) whatever n is. Psi is
+//! accumulated as a Gram matrix, positive semi-definite by construction: the shortcut
+//! L^-1 (K_mn K_nm) L^-T squares K_mm's condition number, and on power-plant (near-duplicate
+//! rows among the inducing inputs) it made I + Psi / s_n^2 indefinite at the first step.
+//! With B = I + Psi / s_n^2 = L_B L_B^T and c = L_B^-1 r / s_n^2:
 //! log p(y) >= -n/2 log 2 pi - sum log diag L_B - n/2 log s_n^2 - y^T y / (2 s_n^2)
-//!             + c^T c / 2 - n s_f^2 / (2 s_n^2) + tr(AA^T) / 2,
+//!             + c^T c / 2 - n s_f^2 / (2 s_n^2) + tr(Psi) / (2 s_n^2),
 //! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
 //! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
 //!
-//! The gradient takes two passes instead of autograd through every chunk (which keeps all
-//! n x M kernel blocks alive): autograd on the M x M part gives dF/dPhi and dF/dp, and
-//! then, chunk by chunk, dF/dK_mn = (dF/dPhi + dF/dPhi^T) K_mn + dF/dp y^T is pushed back
-//! through the kernel to the length-scales, signal and inducing inputs.
+//! The gradient takes passes instead of autograd through every chunk (which keeps all
+//! M x n blocks alive): autograd on the M x M part gives dF/dPsi and dF/dr; then, chunk by
+//! chunk, dF/dA = (dF/dPsi + dF/dPsi^T) A + dF/dr y^T is pushed back through A = L^-1 K_mn
+//! to the kernel parameters, the inducing inputs and L; last, L's gradient goes back through
+//! the Cholesky factor of K_mm.
 
 use tch::{Device, Kind, Tensor};
 
@@ -36,10 +39,10 @@ pub struct SparseParams {
 
 /// What the bound needs from the data.
 /// # Shapes
-/// phi: [B, M, M], p: [B, M, 1], yy: [B]
+/// psi: [B, M, M], r: [B, M, 1], yy: [B]
 struct DataStatistics {
-    phi: Tensor,
-    p: Tensor,
+    psi: Tensor,
+    r: Tensor,
     yy: Tensor,
     n: i64,
 }
@@ -55,50 +58,53 @@ fn chunks(n: i64, rows: i64) -> impl Iterator<Item = (i64, i64)> {
     (0..n).step_by(rows as usize).map(move |start| (start, rows.min(n - start)))
 }
 
-/// Phi, p and y^T y, summed chunk by chunk; differentiable when the caller records a graph.
-fn data_statistics(x: &Tensor, y: &Tensor, p: &SparseParams, rows: i64) -> Result<DataStatistics> {
+/// Cholesky factor L of K_mm: [B, M, M].
+fn inducing_factor(p: &SparseParams) -> Result<Tensor> {
+    cholesky_with_jitter(&se_ard(&p.inducing, &p.inducing, &p.kernel)?)
+}
+
+/// A = L^-1 K_mn for the rows `start .. start + len`: [B, M, len].
+fn whitened_block(x: &Tensor, p: &SparseParams, l: &Tensor, start: i64, len: i64) -> Result<Tensor> {
+    let kmn = se_ard(&p.inducing, &x.f_narrow(1, start, len)?, &p.kernel)?;
+    Ok(l.f_linalg_solve_triangular(&kmn, false, true, false)?)
+}
+
+/// Psi, r and y^T y, summed chunk by chunk; differentiable when the caller records a graph.
+fn data_statistics(x: &Tensor, y: &Tensor, p: &SparseParams, l: &Tensor, rows: i64) -> Result<DataStatistics> {
     let n = x.size()[1];
-    let (mut phi, mut py): (Option<Tensor>, Option<Tensor>) = (None, None);
+    let (mut psi, mut r): (Option<Tensor>, Option<Tensor>) = (None, None);
     for (start, len) in chunks(n, rows) {
-        let kmn = se_ard(&p.inducing, &x.f_narrow(1, start, len)?, &p.kernel)?; // [B, M, len]
+        let a = whitened_block(x, p, l, start, len)?;
         let yc = y.f_narrow(1, start, len)?.f_unsqueeze(-1)?;
-        let (dphi, dp) = (kmn.f_bmm(&kmn.f_transpose(1, 2)?)?, kmn.f_bmm(&yc)?);
-        phi = Some(match phi {
-            Some(acc) => acc.f_add(&dphi)?,
-            None => dphi,
+        let (dpsi, dr) = (a.f_bmm(&a.f_transpose(1, 2)?)?, a.f_bmm(&yc)?);
+        psi = Some(match psi {
+            Some(acc) => acc.f_add(&dpsi)?,
+            None => dpsi,
         });
-        py = Some(match py {
-            Some(acc) => acc.f_add(&dp)?,
-            None => dp,
+        r = Some(match r {
+            Some(acc) => acc.f_add(&dr)?,
+            None => dr,
         });
     }
     let yy = y.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
-    Ok(DataStatistics { phi: phi.expect("a training set has rows"), p: py.expect("a training set has rows"), yy, n })
+    Ok(DataStatistics { psi: psi.expect("a training set has rows"), r: r.expect("a training set has rows"), yy, n })
 }
 
 /// The pieces the bound and the predictive share.
 struct Factors {
-    l: Tensor,
     lb: Tensor,
     c: Tensor,
-    trace_aat: Tensor,
     noise_var: Tensor,
 }
 
 fn factors(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Result<Factors> {
-    let m = p.inducing.size()[1];
-    let eye = Tensor::f_eye(m, (Kind::Double, p.inducing.device()))?.f_unsqueeze(0)?;
-    let l = cholesky_with_jitter(&se_ard(&p.inducing, &p.inducing, &p.kernel)?)?;
+    let m = stats.psi.size()[1];
+    let eye = Tensor::f_eye(m, (Kind::Double, stats.psi.device()))?.f_unsqueeze(0)?;
     let noise_var = noise_variance(&p.kernel, noise_floor)?; // [B]
-    let per_member = |t: Tensor| -> Result<Tensor> { Ok(t.f_div(&noise_var.f_view([-1, 1, 1])?)?) };
-    // L^-1 Phi L^-T from two triangular solves, Phi being symmetric.
-    let half = l.f_linalg_solve_triangular(&stats.phi, false, true, false)?;
-    let aat = per_member(l.f_linalg_solve_triangular(&half.f_transpose(1, 2)?, false, true, false)?)?;
-    let trace_aat = aat.f_diagonal(0, 1, 2)?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
-    let lb = cholesky_with_jitter(&aat.f_add(&eye)?)?;
-    let lp = l.f_linalg_solve_triangular(&stats.p, false, true, false)?;
-    let c = per_member(lb.f_linalg_solve_triangular(&lp, false, true, false)?)?;
-    Ok(Factors { l, lb, c, trace_aat, noise_var })
+    let per_noise = |t: &Tensor| -> Result<Tensor> { Ok(t.f_div(&noise_var.f_view([-1, 1, 1])?)?) };
+    let lb = cholesky_with_jitter(&per_noise(&stats.psi)?.f_add(&eye)?)?;
+    let c = per_noise(&lb.f_linalg_solve_triangular(&stats.r, false, true, false)?)?;
+    Ok(Factors { lb, c, noise_var })
 }
 
 /// Negative collapsed bound per member [B] from the data statistics.
@@ -108,13 +114,14 @@ fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Res
     let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?;
     let log_det_b = f.lb.f_diagonal(0, 1, 2)?.f_log()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
     let cc = f.c.f_square()?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?;
+    let trace_psi = stats.psi.f_diagonal(0, 1, 2)?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
     let bound = log_det_b
         .f_neg()?
         .f_sub(&f.noise_var.f_log()?.f_mul_scalar(0.5 * n)?)?
         .f_sub(&stats.yy.f_div(&f.noise_var)?.f_mul_scalar(0.5)?)?
         .f_add(&cc.f_mul_scalar(0.5)?)?
         .f_sub(&signal_var.f_div(&f.noise_var)?.f_mul_scalar(0.5 * n)?)?
-        .f_add(&f.trace_aat.f_mul_scalar(0.5)?)?
+        .f_add(&trace_psi.f_div(&f.noise_var)?.f_mul_scalar(0.5)?)?
         .f_sub_scalar(0.5 * n * (2.0 * std::f64::consts::PI).ln())?;
     Ok(bound.f_neg()?)
 }
@@ -124,45 +131,60 @@ fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Res
 /// # Shapes
 /// x: [B, n, D], y: [B, n]
 pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
-    bound_from(&data_statistics(x, y, p, rows_per_chunk(x, p))?, p, noise_floor)
+    let l = inducing_factor(p)?;
+    bound_from(&data_statistics(x, y, p, &l, rows_per_chunk(x, p))?, p, noise_floor)
 }
 
 /// The negative bound per member [B] and its gradient with respect to each parameter, in
-/// `SparseParams`' shape, by the two passes of the module note; `rows` rows per chunk.
+/// `SparseParams`' shape, by the passes of the module note; `rows` rows per chunk.
 pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64, rows: i64) -> Result<(Tensor, SparseParams)> {
     let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
     let q = SparseParams {
         kernel: GpParams { log_lengthscales: leaf(&p.kernel.log_lengthscales), log_signal_std: leaf(&p.kernel.log_signal_std), log_noise_std: leaf(&p.kernel.log_noise_std) },
         inducing: leaf(&p.inducing),
     };
-    let stats = tch::no_grad(|| data_statistics(x, y, &q, rows))?;
-    let stats = DataStatistics { phi: leaf(&stats.phi), p: leaf(&stats.p), ..stats };
+    let l = leaf(&tch::no_grad(|| inducing_factor(&q))?);
+    let stats = tch::no_grad(|| data_statistics(x, y, &q, &l, rows))?;
+    let stats = DataStatistics { psi: leaf(&stats.psi), r: leaf(&stats.r), ..stats };
     let value = bound_from(&stats, &q, noise_floor)?;
-    let inputs = [&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.kernel.log_noise_std, &q.inducing, &stats.phi, &stats.p];
+    let inputs = [&q.kernel.log_signal_std, &q.kernel.log_noise_std, &stats.psi, &stats.r];
     let g = Tensor::f_run_backward(&[value.f_sum(Kind::Double)?], &inputs, false, false)?;
-    let (mut g_ls, mut g_sf, g_sn, mut g_z) = (g[0].shallow_clone(), g[1].shallow_clone(), g[2].shallow_clone(), g[3].shallow_clone());
-    let g_phi = g[4].f_add(&g[4].f_transpose(1, 2)?)?;
-    let g_p = &g[5]; // [B, M, 1]
+    let (mut g_sf, g_sn) = (g[0].shallow_clone(), g[1].shallow_clone());
+    let g_psi = g[2].f_add(&g[2].f_transpose(1, 2)?)?;
+    let g_r = &g[3]; // [B, M, 1]
+    let mut g_ls = q.kernel.log_lengthscales.f_zeros_like()?;
+    let mut g_z = q.inducing.f_zeros_like()?;
+    let mut g_l = l.f_zeros_like()?;
+    let kernel_inputs = [&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.inducing];
     for (start, len) in chunks(x.size()[1], rows) {
-        let kmn = se_ard(&q.inducing, &x.f_narrow(1, start, len)?, &q.kernel)?;
+        let a = whitened_block(x, &q, &l, start, len)?;
         let yc = y.f_narrow(1, start, len)?.f_unsqueeze(1)?; // [B, 1, len]
-        let d_kmn = g_phi.f_bmm(&kmn.detach())?.f_add(&g_p.f_bmm(&yc)?)?;
-        let pullback = kmn.f_mul(&d_kmn)?.f_sum(Kind::Double)?;
-        let gc = Tensor::f_run_backward(&[pullback], &[&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.inducing], false, false)?;
-        g_ls = g_ls.f_add(&gc[0])?;
-        g_sf = g_sf.f_add(&gc[1])?;
-        g_z = g_z.f_add(&gc[2])?;
+        let d_a = g_psi.f_bmm(&a.detach())?.f_add(&g_r.f_bmm(&yc)?)?;
+        let pullback = a.f_mul(&d_a)?.f_sum(Kind::Double)?;
+        let gc = Tensor::f_run_backward(&[pullback], &[&l, kernel_inputs[0], kernel_inputs[1], kernel_inputs[2]], false, false)?;
+        g_l = g_l.f_add(&gc[0])?;
+        g_ls = g_ls.f_add(&gc[1])?;
+        g_sf = g_sf.f_add(&gc[2])?;
+        g_z = g_z.f_add(&gc[3])?;
     }
-    let gradient = SparseParams { kernel: GpParams { log_lengthscales: g_ls, log_signal_std: g_sf, log_noise_std: g_sn }, inducing: g_z };
+    // L depends on the kernel and Z through the Cholesky factor of K_mm; only its lower
+    // triangle is free.
+    let pullback = inducing_factor(&q)?.f_mul(&g_l.f_tril(0)?)?.f_sum(Kind::Double)?;
+    let gk = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
+    let gradient = SparseParams {
+        kernel: GpParams { log_lengthscales: g_ls.f_add(&gk[0])?, log_signal_std: g_sf.f_add(&gk[1])?, log_noise_std: g_sn },
+        inducing: g_z.f_add(&gk[2])?,
+    };
     Ok((value.detach(), gradient))
 }
 
 /// Predictive mean and variance of y (noise included) at `x_star`: ([B, m], [B, m]).
 pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<(Tensor, Tensor)> {
     let _guard = tch::no_grad_guard();
-    let f = factors(&data_statistics(x, y, p, rows_per_chunk(x, p))?, p, noise_floor)?;
+    let l = inducing_factor(p)?;
+    let f = factors(&data_statistics(x, y, p, &l, rows_per_chunk(x, p))?, p, noise_floor)?;
     let k_star = se_ard(&p.inducing, x_star, &p.kernel)?; // [B, M, m]
-    let t1 = f.l.f_linalg_solve_triangular(&k_star, false, true, false)?;
+    let t1 = l.f_linalg_solve_triangular(&k_star, false, true, false)?;
     let t2 = f.lb.f_linalg_solve_triangular(&t1, false, true, false)?;
     let mean = t2.f_transpose(1, 2)?.f_bmm(&f.c)?.f_squeeze_dim(-1)?;
     let col = |t: &Tensor| t.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double);
