@@ -237,9 +237,10 @@ pub fn restart_params(vs: &nn::VarStore, seeds: &[u64], r: i64, d: i64, mut afte
 }
 
 /// Adam on every variable of `vs` for `plan.iterations` steps on `loss` (a scalar whose
-/// gradient is that of the sum of `objective`), calling `on_step` after each, then each member's restart with the lowest
-/// final `objective` (one value per member-restart, [S * R], member-major; NaN counts as
-/// worst). Returns [S] indices into the S * R batch and the final values.
+/// gradient is that of the sum of `objective`), calling `on_step` after each; then each
+/// member's restart with the lowest final `objective` (one value per member-restart, [S * R],
+/// member-major; NaN counts as worst). Returns [S] indices into the S * R batch and the
+/// final values.
 pub fn minimize_restarts(
     vs: &nn::VarStore,
     plan: &GpPlan,
@@ -292,7 +293,7 @@ impl RegressionFamily for GpFamily {
         let x_star = program.held_x.f_to_kind(Kind::Double)?;
         // Beyond max_rows the n x n kernel is out of budget: Titsias' sparse bound instead.
         let (mean, var, nlml, log_noise_std) = if program.n > self.plan.max_rows {
-            let (params, bound) = super::sgpr::fit(&x, &y, &seeds, &self.plan, self.plan.inducing, env.device, &|| env.progress.inc(1))?;
+            let (params, bound) = super::sgpr::fit(&x, &y, &seeds, &self.plan, env.device, &|| env.progress.inc(1))?;
             let (mean, var) = super::sgpr::predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
             (mean, var, bound, params.kernel.log_noise_std)
         } else {

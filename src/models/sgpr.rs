@@ -71,23 +71,17 @@ fn whitened_block(x: &Tensor, p: &SparseParams, l: &Tensor, start: i64, len: i64
 
 /// Psi, r and y^T y, summed chunk by chunk; differentiable when the caller records a graph.
 fn data_statistics(x: &Tensor, y: &Tensor, p: &SparseParams, l: &Tensor, rows: i64) -> Result<DataStatistics> {
-    let n = x.size()[1];
-    let (mut psi, mut r): (Option<Tensor>, Option<Tensor>) = (None, None);
+    let (b, m, n) = (x.size()[0], l.size()[1], x.size()[1]);
+    let mut psi = Tensor::f_zeros([b, m, m], (Kind::Double, x.device()))?;
+    let mut r = Tensor::f_zeros([b, m, 1], (Kind::Double, x.device()))?;
     for (start, len) in chunks(n, rows) {
         let a = whitened_block(x, p, l, start, len)?;
         let yc = y.f_narrow(1, start, len)?.f_unsqueeze(-1)?;
-        let (dpsi, dr) = (a.f_bmm(&a.f_transpose(1, 2)?)?, a.f_bmm(&yc)?);
-        psi = Some(match psi {
-            Some(acc) => acc.f_add(&dpsi)?,
-            None => dpsi,
-        });
-        r = Some(match r {
-            Some(acc) => acc.f_add(&dr)?,
-            None => dr,
-        });
+        psi = psi.f_add(&a.f_bmm(&a.f_transpose(1, 2)?)?)?;
+        r = r.f_add(&a.f_bmm(&yc)?)?;
     }
     let yy = y.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
-    Ok(DataStatistics { psi: psi.expect("a training set has rows"), r: r.expect("a training set has rows"), yy, n })
+    Ok(DataStatistics { psi, r, yy, n })
 }
 
 /// The pieces the bound and the predictive share.
@@ -143,7 +137,9 @@ pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor:
         kernel: GpParams { log_lengthscales: leaf(&p.kernel.log_lengthscales), log_signal_std: leaf(&p.kernel.log_signal_std), log_noise_std: leaf(&p.kernel.log_noise_std) },
         inducing: leaf(&p.inducing),
     };
-    let l = leaf(&tch::no_grad(|| inducing_factor(&q))?);
+    // K_mm's factor keeps its (M x M) graph for the last pass; the chunks see it as a leaf.
+    let factor = inducing_factor(&q)?;
+    let l = leaf(&factor);
     let stats = tch::no_grad(|| data_statistics(x, y, &q, &l, rows))?;
     let stats = DataStatistics { psi: leaf(&stats.psi), r: leaf(&stats.r), ..stats };
     let value = bound_from(&stats, &q, noise_floor)?;
@@ -169,7 +165,7 @@ pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor:
     }
     // L depends on the kernel and Z through the Cholesky factor of K_mm; only its lower
     // triangle is free.
-    let pullback = inducing_factor(&q)?.f_mul(&g_l.f_tril(0)?)?.f_sum(Kind::Double)?;
+    let pullback = factor.f_mul(&g_l.f_tril(0)?)?.f_sum(Kind::Double)?;
     let gk = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
     let gradient = SparseParams {
         kernel: GpParams { log_lengthscales: g_ls.f_add(&gk[0])?, log_signal_std: g_sf.f_add(&gk[1])?, log_noise_std: g_sn },
@@ -212,12 +208,12 @@ pub fn initial_params(vs: &tch::nn::VarStore, x: &Tensor, seeds: &[u64], r: i64,
 }
 
 /// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
-/// restart with the lowest final negative bound; `on_step` runs after each optimiser step.
-/// x: [S, n, D], y: [S, n] (float64).
-pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, inducing: usize, device: Device, on_step: &dyn Fn()) -> Result<(SparseParams, Tensor)> {
+/// restart with the lowest final negative bound; `plan.inducing` inducing inputs, `on_step`
+/// runs after each optimiser step. x: [S, n, D], y: [S, n] (float64).
+pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device, on_step: &dyn Fn()) -> Result<(SparseParams, Tensor)> {
     let (s, r) = (seeds.len() as i64, plan.restarts as i64);
     let vs = float64_store(device);
-    let params = initial_params(&vs, x, seeds, r, inducing)?;
+    let params = initial_params(&vs, x, seeds, r, plan.inducing)?;
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
     let chunk = rows_per_chunk(&xr, &params);
