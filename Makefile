@@ -16,8 +16,9 @@ setup:
 
 build: setup
 
+# --no-fail-fast: CI shows every failing test binary in one go, not just the first.
 test: setup
-	$(CARGO) test --release --locked
+	$(CARGO) test --release --locked --no-fail-fast
 
 # Rerun the smoke specs and compare with results/baselines/ (also part of `make test`).
 check: setup

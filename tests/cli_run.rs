@@ -204,7 +204,13 @@ fn a_run_killed_mid_way_loses_nothing_and_resumes() {
         serde_json::from_str(&std::fs::read_to_string(results.join("kill-test/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["runs"][0]["outcome"], "interrupted", "the resume found the killed run's process gone");
     assert_eq!(manifest["runs"][0]["process"]["pid"], child.id());
-    assert_eq!(manifest["runs"][0]["units_written"], done, "the killed run's entry counted its records as they landed");
+    // The kill may land between a record's rename and the manifest's count of it, so the
+    // count is the records written, or one fewer; never more.
+    let counted = manifest["runs"][0]["units_written"].as_u64().unwrap() as usize;
+    assert!(
+        counted == done || counted + 1 == done,
+        "the killed run's entry counted {counted} unit(s) as they landed; {done} record(s) exist"
+    );
     assert_eq!(manifest["runs"][1]["outcome"], "complete");
     let all = records(&results, "kill-test");
     assert_eq!(all.len(), 4);

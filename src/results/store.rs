@@ -50,6 +50,9 @@ pub struct RunEntry {
     /// `running`, `complete`, `failed: <error>`, or `interrupted` (a later run found its
     /// process gone).
     pub outcome: String,
+    /// Units this run recorded. A unit's record lands before the manifest counts it, so the
+    /// entry of a killed run may lag its records by one (never the other way round): the
+    /// records are the truth, the count a lower bound.
     pub units_written: usize,
     /// Absent in manifests written before runs recorded their process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
