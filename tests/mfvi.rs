@@ -122,13 +122,11 @@ fn smoke_vi_runs_end_to_end() {
         .stdout(predicate::str::contains("smoke-vi: 4 unit(s) written"));
     let out = common::mcdrop(work.path()).args(["table", "smoke-vi", "--format", "csv", "--results-dir"]).arg(&results).output().unwrap();
     let csv = String::from_utf8(out.stdout).unwrap();
-    // dataset, splits, ours rmse mean/se, ..., ours ll mean at column 10
-    for line in csv.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        let rmse: f64 = cells[2].parse().unwrap();
-        let ll: f64 = cells[10].parse().unwrap();
-        let paper_vi_rmse: f64 = cells[4].parse().unwrap();
-        assert!(rmse < paper_vi_rmse, "{line}: mean-field VI with local reparameterization should beat Graves (2011)");
-        assert!(ll.is_finite() && ll < 0.0, "{line}");
+    for row in common::csv_rows(&csv) {
+        let rmse = common::csv_number(&row, "rmse_ours_mean");
+        let ll = common::csv_number(&row, "test_ll_ours_mean");
+        let paper_vi_rmse = common::csv_number(&row, "rmse_paper_vi_mean");
+        assert!(rmse < paper_vi_rmse, "{row:?}: mean-field VI with local reparameterization should beat Graves (2011)");
+        assert!(ll.is_finite() && ll < 0.0, "{row:?}");
     }
 }

@@ -155,19 +155,24 @@ pub fn verdict(ours: Stat, published: Stat, lower_is_better: bool) -> &'static s
 pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> String {
     let model = summaries.first().map(|s| s.model.as_str()).unwrap_or("mc_dropout");
     let ([first, second], published) = published_columns(model);
-    let secondary = secondary_metric(model).map(|(_, label)| label).unwrap_or("Second RMSE (ours)");
-    let header = [
+    // A family without a second RMSE (the GP) has no column for it.
+    let secondary = secondary_metric(model).map(|(_, label)| label);
+    let mut header = vec![
         "Data set".to_string(),
         "Splits".to_string(),
         "RMSE (ours)".to_string(),
         format!("RMSE ({first})"),
         format!("RMSE ({second})"),
-        secondary.to_string(),
+        secondary.unwrap_or_default().to_string(),
         "Test LL (ours)".to_string(),
         format!("Test LL ({first})"),
         format!("Test LL ({second})"),
         format!("RMSE, LL vs {}", if model == "mc_dropout" { second } else { first }),
     ];
+    const SECONDARY_COLUMN: usize = 5;
+    if secondary.is_none() {
+        header.remove(SECONDARY_COLUMN);
+    }
     // Cells: (statistic, text, published?)
     let rows: Vec<Vec<(Option<Stat>, String, bool)>> = summaries
         .iter()
@@ -181,7 +186,7 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
             let judged = target
                 .map(|(rmse, ll)| format!("{}, {}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false)))
                 .unwrap_or_default();
-            vec![
+            let mut row = vec![
                 (None, name, false),
                 (None, s.splits.to_string(), false),
                 (Some(s.rmse), String::new(), false),
@@ -192,7 +197,11 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
                 (a.map(|p| p.1), String::new(), true),
                 (b.map(|p| p.1), String::new(), true),
                 (None, judged, false),
-            ]
+            ];
+            if secondary.is_none() {
+                row.remove(SECONDARY_COLUMN);
+            }
+            row
         })
         .collect();
     let cell = |c: &(Option<Stat>, String, bool), sep: &str| match c {

@@ -33,3 +33,17 @@ pub fn copy_uci_set(set: &str, dest: &Path) -> PathBuf {
     }
     to
 }
+
+/// The rows of a `mcdrop table --format csv` output as column name -> cell. Splitting on
+/// commas is safe for every column before the last (the quoted verdict, the only one holding
+/// commas). `#` lines (a title) are skipped.
+pub fn csv_rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = csv.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().expect("a header line").split(',').collect();
+    lines.map(|line| header.iter().zip(line.split(',')).map(|(h, c)| (h.to_string(), c.to_string())).collect()).collect()
+}
+
+/// A number of a `csv_rows` row; panics with the row when the column is absent or empty.
+pub fn csv_number(row: &std::collections::HashMap<String, String>, column: &str) -> f64 {
+    row.get(column).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no number in column {column}: {row:?}"))
+}
