@@ -148,7 +148,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 40)]
     pub epochs: usize,
     /// Splits in the batched program (x grid points or restarts = members); default 20 for
-    /// `uci`, the spec's `run.splits_per_program` for `sparse-gp`.
+    /// `uci`, the spec's `run.splits_per_program` for `sparse-gp` and `vi`.
     #[arg(long)]
     pub splits: Option<usize>,
     /// Optimiser steps timed per method (`sparse-gp`).
@@ -181,6 +181,9 @@ pub enum BenchTarget {
     Uci,
     /// The sparse GP's optimiser step on one set's training splits (use a GP spec).
     SparseGp,
+    /// The mean-field VI trainer on one set's grid program, hand-written gradient against
+    /// autograd (use a VI spec).
+    Vi,
 }
 
 #[derive(Debug, clap::Args)]

@@ -130,3 +130,72 @@ fn smoke_vi_runs_end_to_end() {
         assert!(ll.is_finite() && ll < 0.0, "{row:?}");
     }
 }
+
+/// The trainer's hand-written gradient equals autograd's through `negative_elbo`: two hidden
+/// layers, both activations, learned and fixed noise, a different prior per member, and
+/// posterior stds wide enough that the sampled part of every pre-activation matters.
+#[test]
+fn hand_written_elbo_gradient_matches_autograd() {
+    tch::manual_seed(3);
+    let (k, rows, widths) = (3usize, 11usize, [4usize, 6, 5, 1]);
+    for activation in [Activation::Relu, Activation::Tanh] {
+        for learned in [true, false] {
+            let mut rngs: Vec<_> = (0..k as u64).map(|s| member_rng(100 + s)).collect();
+            let log_tau_init = [0.3, -0.2, 1.1];
+            let bnn = MemberBnn::new(Device::Cpu, &widths, activation, 0.2, learned.then_some(&log_tau_init[..]), &mut rngs).unwrap();
+            let vars = bnn.vs.trainable_variables();
+            // Moved off their initial values (zero bias means, equal stds), so every path counts.
+            tch::no_grad(|| {
+                for v in &vars {
+                    let _ = v.shallow_clone().f_add_(&(Tensor::randn(v.size(), (Kind::Float, Device::Cpu)) * 0.3)).unwrap();
+                }
+            });
+            let x = Tensor::randn([k as i64, rows as i64, 4], (Kind::Float, Device::Cpu));
+            let y = Tensor::randn([k as i64, rows as i64, 1], (Kind::Float, Device::Cpu));
+            let noise = draw_noise(&mut rngs, rows, bnn.layer_outputs(), Device::Cpu).unwrap();
+            let prior = Tensor::from_slice(&[0.1f32, 1.0, 3.0]);
+            let fixed = Tensor::from_slice(&[0.5f32, -1.0, 2.0]);
+            let log_tau = bnn.log_tau().map_or_else(|| fixed.shallow_clone(), |t| t.shallow_clone());
+            let n_train = 57;
+
+            bnn.allocate_gradients().unwrap();
+            bnn.elbo_gradient(&x, &y, &noise, &log_tau, &prior, n_train).unwrap();
+            let hand: Vec<Tensor> = vars.iter().map(|v| v.grad().copy()).collect();
+            tch::no_grad(|| vars.iter().for_each(|v| drop(v.grad().zero_())));
+            bnn.negative_elbo(&x, &y, &noise, &log_tau, &prior, n_train).unwrap().sum(Kind::Float).backward();
+            for (v, h) in vars.iter().zip(&hand) {
+                let reference = v.grad();
+                let scale = f64::try_from(reference.abs().max()).unwrap().max(1e-3);
+                let err = f64::try_from((h - &reference).abs().max()).unwrap();
+                assert!(err < 1e-5 * scale, "{activation:?}, learned noise {learned}, shape {:?}: differs by {err} (scale {scale})", v.size());
+            }
+            assert_eq!(vars.len(), 4 * 3 + usize::from(learned), "every trainable tensor was compared");
+        }
+    }
+}
+
+#[test]
+fn vi_bench_times_both_gradients_and_their_posteriors_agree() {
+    let work = tempfile::tempdir().unwrap();
+    let out = common::mcdrop(work.path())
+        .args(["bench", "vi", "--set", "yacht", "--splits", "2", "--epochs", "5", "--spec"])
+        .arg(common::repo_file("experiments/uci-vi.yaml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for line in ["members=4 (2 splits x 2 grid points)", "hand-written gradient:", "autograd:", "ratio hand / autograd:"] {
+        assert!(stdout.contains(line), "no `{line}` in {stdout}");
+    }
+    let difference: f64 = stdout.lines().find_map(|l| l.strip_prefix("largest difference of the trained posterior means: ")).unwrap().parse().unwrap();
+    // Same seeds, data order and noise: rounding only, over 5 epochs of Adam.
+    assert!(difference < 1e-5, "{stdout}");
+    // A spec of another model is an input error naming the spec.
+    common::mcdrop(work.path())
+        .args(["bench", "vi", "--set", "yacht", "--spec"])
+        .arg(common::repo_file("experiments/uci-gp.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("uci-gp.yaml"))
+        .stderr(predicate::str::contains("experiments/uci-vi.yaml"));
+}

@@ -150,6 +150,132 @@ impl MemberBnn {
     pub fn log_tau(&self) -> Option<&Tensor> {
         self.log_tau.as_ref()
     }
+
+    /// Every member's training loss on a mini-batch, the negative ELBO per datum: [K].
+    /// mean over rows of tau/2 (y - f)^2 - 1/2 log tau, plus KL(q || prior) / n_train.
+    /// The definition `elbo_gradient` differentiates by hand (its test checks it against
+    /// autograd through this).
+    /// # Shapes
+    /// x: [K, b, widths[0]], y: [K, b, 1], noise as `forward`, log_tau and prior_std: [K]
+    pub fn negative_elbo(&self, x: &Tensor, y: &Tensor, noise: &[Tensor], log_tau: &Tensor, prior_std: &Tensor, n_train: usize) -> Result<Tensor> {
+        let out = self.forward(x, Some(noise))?;
+        let tau = log_tau.f_exp()?.f_view([-1, 1, 1])?;
+        let nll = out
+            .f_sub(y)?
+            .f_square()?
+            .f_mul(&tau)?
+            .f_mul_scalar(0.5)?
+            .f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?
+            .f_sub(&log_tau.f_mul_scalar(0.5)?)?;
+        Ok(nll.f_add(&self.kl(prior_std)?.f_div_scalar(n_train as f64)?)?)
+    }
+
+    /// The trainable tensors, in the order `elbo_gradient` fills their gradients: weights'
+    /// means and rhos, biases' means and rhos, then the log precision when it is learned.
+    fn trainable(&self) -> Vec<&Tensor> {
+        let mut all: Vec<&Tensor> = self.mu_w.iter().chain(&self.rho_w).chain(&self.mu_b).chain(&self.rho_b).collect();
+        all.extend(self.log_tau.as_ref());
+        all
+    }
+
+    /// Gives every trainable tensor a zero gradient, so `elbo_gradient` has tensors to write
+    /// into (libtorch's optimizer reads them; its `zero_grad` would drop them again).
+    pub fn allocate_gradients(&self) -> Result<()> {
+        let mut total = Tensor::f_zeros([], (Kind::Float, self.vs.device()))?;
+        for t in self.trainable() {
+            total = total.f_add(&t.f_sum(Kind::Float)?.f_mul_scalar(0.0)?)?;
+        }
+        total.f_backward()?;
+        Ok(())
+    }
+
+    /// Writes into each trainable tensor's `.grad()` the gradient of the members' summed
+    /// `negative_elbo`, by hand instead of through autograd: no graph to record and about
+    /// half the kernels, which is most of a step's cost at these sizes. Needs
+    /// `allocate_gradients` once before.
+    /// # Shapes
+    /// as `negative_elbo`
+    pub fn elbo_gradient(&self, x: &Tensor, y: &Tensor, noise: &[Tensor], log_tau: &Tensor, prior_std: &Tensor, n_train: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let last = self.mu_w.len() - 1;
+        // Forward, keeping what the backward pass needs per layer: its input h, the weights'
+        // posterior variance, the pre-activation's std, and the hidden activations.
+        let (mut inputs, mut var_w, mut stds, mut hidden) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut h = x.shallow_clone();
+        for l in 0..=last {
+            let vw = self.rho_w[l].f_softplus()?.f_square()?;
+            let vb = self.rho_b[l].f_softplus()?.f_square()?;
+            let var = vb.f_baddbmm(&h.f_square()?, &vw, 1.0, 1.0)?;
+            let std = var.f_clamp_min(1e-16)?.f_sqrt()?;
+            let z = self.mu_b[l].f_baddbmm(&h, &self.mu_w[l], 1.0, 1.0)?.f_addcmul_(&std, &noise[l])?;
+            inputs.push(h);
+            var_w.push(vw);
+            // Where the clamp was active its gradient is zero: mark those entries by an
+            // infinite std, whose reciprocal below is zero.
+            stds.push(std.f_masked_fill(&var.f_lt(1e-16)?, f64::INFINITY)?);
+            h = if l < last {
+                let a = match self.activation {
+                    Activation::Relu => z.f_relu()?,
+                    Activation::Tanh => z.f_tanh()?,
+                };
+                hidden.push(a.shallow_clone());
+                a
+            } else {
+                z
+            };
+        }
+        let tau = log_tau.f_exp()?.f_view([-1, 1, 1])?;
+        let residual = h.f_sub(y)?;
+        let count = (residual.size()[1] * residual.size()[2]) as f64;
+        if let Some(lt) = &self.log_tau {
+            // d/d log tau of mean(tau/2 r^2) - 1/2 log tau
+            let g = residual.f_square()?.f_mul(&tau)?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;
+            write_grad(lt, g.f_mul_scalar(0.5)?.f_sub_scalar(0.5)?.f_view_as(lt)?)?;
+        }
+        // KL / n per member: d/d mu = mu / (s^2 n); d/d sigma = (sigma / s^2 - 1 / sigma) / n.
+        let inv_s2n = prior_std.f_square()?.f_mul_scalar(n_train as f64)?.f_reciprocal()?.f_view([-1, 1, 1])?;
+        let inv_n = 1.0 / n_train as f64;
+        let mut g = residual.f_mul(&tau)?.f_mul_scalar(1.0 / count)?;
+        for l in (0..=last).rev() {
+            // z = mean + std * eps with std^2 = h^2 S^2 + s_b^2: d/d var = g eps / (2 std).
+            let dvar = g.f_mul(&noise[l])?.f_div(&stds[l])?.f_mul_scalar(0.5)?;
+            let h2t = inputs[l].f_square()?.f_transpose(1, 2)?;
+            // Weights: the mean's gradient, and the std's through var_w = sigma_w^2.
+            write_grad(&self.mu_w[l], self.mu_w[l].f_mul(&inv_s2n)?.f_baddbmm(&inputs[l].f_transpose(1, 2)?, &g, 1.0, 1.0)?)?;
+            let sigma_w = self.rho_w[l].f_softplus()?;
+            let d_sigma_w = kl_sigma_gradient(&sigma_w, &inv_s2n, inv_n)?.f_add(&h2t.f_bmm(&dvar)?.f_mul(&sigma_w)?.f_mul_scalar(2.0)?)?;
+            write_grad(&self.rho_w[l], self.rho_w[l].f_softplus_backward(&d_sigma_w, 1.0, 20.0)?)?;
+            // Biases likewise, summed over rows.
+            write_grad(&self.mu_b[l], self.mu_b[l].f_mul(&inv_s2n)?.f_add(&g.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?)?)?;
+            let sigma_b = self.rho_b[l].f_softplus()?;
+            let d_sigma_b = kl_sigma_gradient(&sigma_b, &inv_s2n, inv_n)?
+                .f_add(&dvar.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?.f_mul(&sigma_b)?.f_mul_scalar(2.0)?)?;
+            write_grad(&self.rho_b[l], self.rho_b[l].f_softplus_backward(&d_sigma_b, 1.0, 20.0)?)?;
+            if l > 0 {
+                // d/dh = g M^T + 2 h (dvar S^2^T), then through the activation.
+                let upstream = g
+                    .f_bmm(&self.mu_w[l].f_transpose(1, 2)?)?
+                    .f_add(&dvar.f_bmm(&var_w[l].f_transpose(1, 2)?)?.f_mul(&inputs[l])?.f_mul_scalar(2.0)?)?;
+                g = match self.activation {
+                    Activation::Relu => hidden[l - 1].f_threshold_backward(&upstream, 0.0)?,
+                    Activation::Tanh => Tensor::f_tanh_backward(&upstream, &hidden[l - 1])?,
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Overwrites `param`'s gradient (allocated by `allocate_gradients`) with `value`.
+fn write_grad(param: &Tensor, value: Tensor) -> Result<()> {
+    let mut grad = param.grad();
+    grad.f_copy_(&value)?;
+    Ok(())
+}
+
+/// The KL term's gradient with respect to a posterior std, per datum: (sigma / s^2 - 1/sigma) / n.
+fn kl_sigma_gradient(sigma: &Tensor, inv_s2n: &Tensor, inv_n: f64) -> Result<Tensor> {
+    Ok(sigma.f_mul(inv_s2n)?.f_sub(&sigma.f_reciprocal()?.f_mul_scalar(inv_n)?)?)
 }
 
 /// Standard-normal noise for the sampled pre-activations of `rows` rows, each member (or
@@ -185,9 +311,30 @@ pub struct BnnOptions {
     pub init_noise_std: f64,
 }
 
+/// How the trainer differentiates the ELBO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElboGradient {
+    /// `MemberBnn::elbo_gradient` (what `fit` uses).
+    Hand,
+    /// Autograd through `MemberBnn::negative_elbo`: the reference `bench vi` times it against.
+    Autograd,
+}
+
 /// Trains every member on its own `n` rows by maximizing its ELBO.
 pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOptions, device: Device, progress: &ProgressBar) -> Result<MemberBnn> {
-    let k = members.len();
+    fit_with(data, n, members, options, device, progress, ElboGradient::Hand)
+}
+
+/// `fit` with the gradient computed by `gradient`.
+pub fn fit_with(
+    data: &StackedRows,
+    n: usize,
+    members: &[BnnMember],
+    options: &BnnOptions,
+    device: Device,
+    progress: &ProgressBar,
+    gradient: ElboGradient,
+) -> Result<MemberBnn> {
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
     let learned = members.iter().any(|m| m.tau.is_none());
     let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
@@ -198,25 +345,21 @@ pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOpt
     let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
     let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
     let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset), device);
+    let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
+    // Gradients by hand, written in place every step (no zero_grad: it would drop them).
+    net.allocate_gradients()?;
     for _ in 0..options.epochs {
         batches.shuffle(&mut rngs)?;
         for start in batches.starts() {
             let (xb, yb, b) = batches.gather(data, start)?;
             let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
-            let out = net.forward(&xb, Some(&noise))?;
-            let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
-            let tau = log_tau.f_exp()?.f_view([k as i64, 1, 1])?;
-            // [K]: mean over the batch of tau/2 (y - f)^2 - 1/2 log tau
-            let nll = out
-                .f_sub(&yb)?
-                .f_square()?
-                .f_mul(&tau)?
-                .f_mul_scalar(0.5)?
-                .f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?
-                .f_sub(&log_tau.f_mul_scalar(0.5)?)?;
-            let loss = nll.f_add(&net.kl(&prior_std)?.f_div_scalar(n as f64)?)?.f_sum(Kind::Float)?;
-            optimizer.zero_grad();
-            loss.f_backward()?;
+            match gradient {
+                ElboGradient::Hand => net.elbo_gradient(&xb, &yb, &noise, &log_tau, &prior_std, n)?,
+                ElboGradient::Autograd => {
+                    optimizer.zero_grad();
+                    net.negative_elbo(&xb, &yb, &noise, &log_tau, &prior_std, n)?.f_sum(Kind::Float)?.f_backward()?;
+                }
+            }
             optimizer.step();
             progress.inc(1);
         }
@@ -284,6 +427,21 @@ impl MfviFamily {
             init_noise_std: self.plan.init_noise_std,
         }
     }
+
+    /// The program's members as the trainer sees them.
+    pub fn members(&self, program: &Program) -> Vec<BnnMember> {
+        program
+            .members
+            .iter()
+            .map(|m| BnnMember {
+                seed: m.seed,
+                prior_std: m.get("prior_scale"),
+                // tau is given in original units; the network sees standardized targets.
+                tau: (!self.plan.learn_noise).then(|| m.get("tau") * m.y_std * m.y_std),
+                row_offset: m.row_offset,
+            })
+            .collect()
+    }
 }
 
 impl RegressionFamily for MfviFamily {
@@ -311,17 +469,7 @@ impl RegressionFamily for MfviFamily {
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.options(set, program.held_x.size()[2] as usize);
-        let members: Vec<BnnMember> = program
-            .members
-            .iter()
-            .map(|m| BnnMember {
-                seed: m.seed,
-                prior_std: m.get("prior_scale"),
-                // tau is given in original units; the network sees standardized targets.
-                tau: (!self.plan.learn_noise).then(|| m.get("tau") * m.y_std * m.y_std),
-                row_offset: m.row_offset,
-            })
-            .collect();
+        let members = self.members(program);
         let net = fit(&program.stacked, program.n, &members, &options, env.device, env.progress)?;
         env.progress.set_message(format!("predictive, T={}", self.mc_samples));
         let held = HeldOut::of_program(program, noise_precision(&net, &members, program)?);

@@ -3,6 +3,7 @@
 
 mod sparse_gp;
 mod uci;
+mod vi;
 
 use crate::cli::{BenchArgs, BenchTarget, Cli};
 use crate::cmd::BadInput;
@@ -14,6 +15,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Uci => uci::bench_uci(cli, args),
         BenchTarget::SparseGp => sparse_gp::bench_sparse_gp(cli, args),
+        BenchTarget::Vi => vi::bench_vi(cli, args),
     }
 }
 
