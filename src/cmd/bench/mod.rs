@@ -9,6 +9,8 @@ use crate::cli::{BenchArgs, BenchTarget, Cli};
 use crate::cmd::BadInput;
 use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
+use crate::protocol::regression::{Program, RegressionFamily};
+use crate::protocol::uci::{build_program, grid_rows};
 use crate::spec::{Experiment, UciPlan, UciSetPlan};
 
 pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
@@ -43,6 +45,35 @@ fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<
     let device = crate::device::resolve(args.device)?;
     let data = UciData::find_and_load(set, &DataDirs::new(cli.data_dir.as_deref()))?;
     Ok(UciBench { seed: spec.seed, plan, set_plan, data, device })
+}
+
+impl UciBench {
+    /// The grid-search program of the first `splits` splits, as the protocol builds it for
+    /// `family`, and the header line a bench prints about it (`name`, `epochs`, `widths`).
+    fn grid_program(
+        &self,
+        family: &dyn RegressionFamily,
+        splits: usize,
+        name: &str,
+        epochs: usize,
+        widths: &[usize],
+    ) -> anyhow::Result<Program> {
+        let splits: Vec<usize> = (0..splits.min(self.data.splits.len())).collect();
+        let points = family.grid(&self.set_plan);
+        let rows = grid_rows(&self.data, &splits, self.plan.validation_fraction);
+        let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
+        let program = build_program(self.seed, &self.set_plan, &self.data, &rows, &configs, "grid", self.device)?;
+        println!(
+            "{name}: set={} members={} ({} splits x {} grid points) epochs={epochs} rows/member={} widths={widths:?} device={}",
+            self.set_plan.set,
+            program.members.len(),
+            splits.len(),
+            points.len(),
+            program.n,
+            crate::device::describe(self.device)
+        );
+        Ok(program)
+    }
 }
 
 /// VmHWM of this process, in MiB (Linux).

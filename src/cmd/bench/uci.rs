@@ -7,40 +7,26 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use indicatif::ProgressBar;
 
-use super::{load_uci_bench, peak_rss_mib, UciBench};
+use super::{load_uci_bench, peak_rss_mib};
 use crate::cmd::BadInput;
 use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::UciSet;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
-use crate::protocol::regression::RegressionFamily;
-use crate::protocol::uci::{build_program, grid_rows};
 use crate::spec::ModelPlan;
 
 pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
-    let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench uci")?;
-    let (set, set_plan) = (set_plan.set, &set_plan);
-    let splits: Vec<usize> = (0..args.splits.unwrap_or(20).min(data.splits.len())).collect();
-    let ModelPlan::McDropout(mlp, net) = &plan.model else {
+    let bench = load_uci_bench(cli, args, "bench uci")?;
+    let ModelPlan::McDropout(mlp, net) = &bench.plan.model else {
         return Err(BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into());
     };
+    let (set, device, data) = (bench.set_plan.set, bench.device, &bench.data);
     let family = McDropoutFamily { mlp: mlp.clone(), training: net.training.clone(), mc_samples: args.mc_samples };
-    let points = family.grid(set_plan);
-    let rows = grid_rows(&data, &splits, plan.validation_fraction);
-    let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
-    let program = build_program(seed, set_plan, &data, &rows, &configs, "grid", device)?;
-    let options = FitOptions { epochs: args.epochs, ..family.fit_options(set_plan, data.x.cols) };
+    let options = FitOptions { epochs: args.epochs, ..family.fit_options(&bench.set_plan, data.x.cols) };
+    let splits = args.splits.unwrap_or(20).min(data.splits.len());
+    let program = bench.grid_program(&family, splits, "bench uci", args.epochs, &options.widths)?;
     let dropout_members = family.members(&program);
     let held_out = family.held_out(&program);
     let members = program.members.len();
-    println!(
-        "bench uci: set={set} members={members} ({} splits x {} grid points) epochs={} rows/member={} widths={:?} device={}",
-        splits.len(),
-        points.len(),
-        args.epochs,
-        program.n,
-        options.widths,
-        crate::device::describe(device)
-    );
 
     let hidden = ProgressBar::hidden();
     let start = Instant::now();
@@ -79,7 +65,7 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let data_root = data.dir.parent().and_then(|p| p.parent()).context("data dir has no parent")?;
-    for (mode, peer_splits) in [("batched", splits.len()), ("serial", 1)] {
+    for (mode, peer_splits) in [("batched", splits), ("serial", 1)] {
         match run_peer(args, data_root, set, mode, peer_splits) {
             Ok(rate) if mode == "batched" => {
                 println!("pytorch peer batched: {rate:.0} member-epochs/s ({peer_splits} splits); ours batched / peer batched: {:.2}x", batched / rate);

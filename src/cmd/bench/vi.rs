@@ -6,38 +6,24 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 
-use super::{load_uci_bench, peak_rss_mib, UciBench};
+use super::{load_uci_bench, peak_rss_mib};
 use crate::cli::{BenchArgs, Cli};
 use crate::cmd::BadInput;
-use crate::models::mfvi::{fit_with, ElboGradient, MfviFamily};
-use crate::protocol::regression::RegressionFamily;
-use crate::protocol::uci::{build_program, grid_rows};
+use crate::models::mfvi::{fit_with, BnnOptions, ElboGradient, MfviFamily};
 use crate::spec::ModelPlan;
 
 pub fn bench_vi(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
-    let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench vi")?;
-    let ModelPlan::Mfvi(mfvi, net) = &plan.model else {
+    let bench = load_uci_bench(cli, args, "bench vi")?;
+    let ModelPlan::Mfvi(mfvi, net) = &bench.plan.model else {
         return Err(BadInput(format!("bench vi times the VI trainer; {} trains another model (try experiments/uci-vi.yaml)", args.spec.display())).into());
     };
     let family = MfviFamily { plan: mfvi.clone(), training: net.training.clone(), mc_samples: net.mc_samples };
-    let splits: Vec<usize> = (0..args.splits.or(plan.splits_per_program).unwrap_or(data.splits.len()).min(data.splits.len())).collect();
-    let points = family.grid(&set_plan);
-    let rows = grid_rows(&data, &splits, plan.validation_fraction);
-    let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
-    let program = build_program(seed, &set_plan, &data, &rows, &configs, "grid", device)?;
-    let options = crate::models::mfvi::BnnOptions { epochs: args.epochs, ..family.options(&set_plan, data.x.cols) };
+    let options = BnnOptions { epochs: args.epochs, ..family.options(&bench.set_plan, bench.data.x.cols) };
+    let splits = args.splits.or(bench.plan.splits_per_program).unwrap_or(bench.data.splits.len());
+    let program = bench.grid_program(&family, splits, "bench vi", args.epochs, &options.widths)?;
     let members = family.members(&program);
     let k = members.len();
-    println!(
-        "bench vi: set={} members={k} ({} splits x {} grid points) epochs={} rows/member={} widths={:?} device={}",
-        set_plan.set,
-        splits.len(),
-        points.len(),
-        args.epochs,
-        program.n,
-        options.widths,
-        crate::device::describe(device)
-    );
+    let device = bench.device;
     let hidden = ProgressBar::hidden();
     let mut timed = Vec::new();
     for (label, gradient) in [("hand-written gradient", ElboGradient::Hand), ("autograd", ElboGradient::Autograd)] {
