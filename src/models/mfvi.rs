@@ -170,8 +170,8 @@ impl MemberBnn {
         Ok(nll.f_add(&self.kl(prior_std)?.f_div_scalar(n_train as f64)?)?)
     }
 
-    /// The trainable tensors, in the order `elbo_gradient` fills their gradients: weights'
-    /// means and rhos, biases' means and rhos, then the log precision when it is learned.
+    /// Every trainable tensor: weights' means and rhos, biases' means and rhos, and the log
+    /// precision when it is learned.
     fn trainable(&self) -> Vec<&Tensor> {
         let mut all: Vec<&Tensor> = self.mu_w.iter().chain(&self.rho_w).chain(&self.mu_b).chain(&self.rho_b).collect();
         all.extend(self.log_tau.as_ref());
@@ -190,8 +190,8 @@ impl MemberBnn {
     }
 
     /// Writes into each trainable tensor's `.grad()` the gradient of the members' summed
-    /// `negative_elbo`, by hand instead of through autograd: no graph to record and about
-    /// half the kernels, which is most of a step's cost at these sizes. Needs
+    /// `negative_elbo`, by hand instead of through autograd: no graph to record and fewer
+    /// kernels, which are most of a step's cost at these sizes (`mcdrop bench vi`). Needs
     /// `allocate_gradients` once before.
     /// # Shapes
     /// as `negative_elbo`
