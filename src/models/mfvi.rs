@@ -195,6 +195,7 @@ impl MemberBnn {
     /// `allocate_gradients` once before.
     /// # Shapes
     /// as `negative_elbo`
+    #[allow(clippy::needless_range_loop)] // one layer index addresses six per-layer vectors
     pub fn elbo_gradient(&self, x: &Tensor, y: &Tensor, noise: &[Tensor], log_tau: &Tensor, prior_std: &Tensor, n_train: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let last = self.mu_w.len() - 1;
