@@ -110,13 +110,17 @@ fn polars_error(e: PolarsError) -> Error {
     Error::Report(format!("polars: {e}"))
 }
 
-/// Decimals that keep two significant digits of small numbers (naval's RMSE is ~0.001).
+/// Most decimals a table prints.
+const MAX_DECIMALS: f64 = 8.0;
+
+/// Decimals that keep two significant digits of small numbers (naval's RMSE is ~0.0007 for
+/// dropout, ~0.00002 for the GP).
 fn decimals(v: f64) -> usize {
     match v.abs() {
-        a if a >= 1.0 || a == 0.0 => 2,
+        a if a >= 1.0 || a == 0.0 || !a.is_finite() => 2,
         a if a >= 0.1 => 3,
         a if a >= 0.01 => 4,
-        _ => 5,
+        a => (1.0 - a.log10().floor()).clamp(5.0, MAX_DECIMALS) as usize,
     }
 }
 
@@ -124,7 +128,7 @@ fn decimals(v: f64) -> usize {
 /// which two decimals would print as +- 0.00).
 fn se_decimals(se: f64) -> usize {
     if se > 0.0 && se.is_finite() {
-        (-se.log10()).ceil().clamp(0.0, 5.0) as usize
+        (-se.log10()).ceil().clamp(0.0, MAX_DECIMALS) as usize
     } else {
         0
     }
@@ -277,6 +281,15 @@ mod tests {
         assert_eq!(verdict((0.00062, 0.00003), (0.00, 0.00), true), "within 2 SE");
         assert_eq!(verdict((4.4533, 0.0015), (4.45, 0.00), false), "within 2 SE");
         assert_eq!(verdict((0.0062, 0.0003), (0.00, 0.00), true), "worse");
+    }
+
+    #[test]
+    fn small_numbers_keep_two_significant_digits() {
+        assert_eq!(format_stat((0.00072, 0.00004), " ± ", false), "0.00072 ± 0.00004");
+        // The sparse GP on naval: RMSE 1.6e-5 over splits that agree to 1e-7.
+        assert_eq!(format_stat((1.62e-5, 1.3e-7), " ± ", false), "0.0000162 ± 0.0000001");
+        assert_eq!(format_stat((4.4533, 0.0015), " ± ", false), "4.453 ± 0.002");
+        assert_eq!(format_stat((2.86, 0.2), " ± ", false), "2.86 ± 0.20");
     }
 
     #[test]
