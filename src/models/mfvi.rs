@@ -91,25 +91,44 @@ impl MemberBnn {
         let last = self.mu_w.len() - 1;
         let mut h = x.shallow_clone();
         for l in 0..=last {
-            let mean = self.mu_b[l].f_baddbmm(&h, &self.mu_w[l], 1.0, 1.0)?;
             h = match noise {
-                None => mean,
-                Some(noise) => {
-                    let var_w = self.rho_w[l].f_softplus()?.f_square()?;
-                    let var_b = self.rho_b[l].f_softplus()?.f_square()?;
-                    // Local reparameterization: the pre-activation's own variance.
-                    let var = var_b.f_baddbmm(&h.f_square()?, &var_w, 1.0, 1.0)?;
-                    mean.f_add(&var.f_clamp_min(1e-16)?.f_sqrt()?.f_mul(&noise[l])?)?
-                }
+                None => self.mean_preactivation(l, &h)?,
+                Some(noise) => self.sampled_preactivation(l, &h, &self.layer_posterior(l)?, &noise[l])?.z,
             };
             if l < last {
-                h = match self.activation {
-                    Activation::Relu => h.f_relu()?,
-                    Activation::Tanh => h.f_tanh()?,
-                };
+                h = self.activate(&h)?;
             }
         }
         Ok(h)
+    }
+
+    /// Posterior stds and variances of layer `l`'s weights and biases.
+    fn layer_posterior(&self, l: usize) -> Result<LayerPosterior> {
+        let sigma_w = self.rho_w[l].f_softplus()?;
+        let sigma_b = self.rho_b[l].f_softplus()?;
+        Ok(LayerPosterior { var_w: sigma_w.f_square()?, var_b: sigma_b.f_square()?, sigma_w, sigma_b })
+    }
+
+    /// h M + m_b: layer `l`'s pre-activation under the posterior means.
+    fn mean_preactivation(&self, l: usize, h: &Tensor) -> Result<Tensor> {
+        Ok(self.mu_b[l].f_baddbmm(h, &self.mu_w[l], 1.0, 1.0)?)
+    }
+
+    /// Layer `l`'s pre-activation sampled by local reparameterization: its mean plus
+    /// sqrt(var) eps, var = h^2 S^2 + s_b^2 being the pre-activation's own variance.
+    fn sampled_preactivation(&self, l: usize, h: &Tensor, posterior: &LayerPosterior, eps: &Tensor) -> Result<SampledPreactivation> {
+        let var = posterior.var_b.f_baddbmm(&h.f_square()?, &posterior.var_w, 1.0, 1.0)?;
+        let std = var.f_clamp_min(1e-16)?.f_sqrt()?;
+        let z = self.mean_preactivation(l, h)?.f_add(&std.f_mul(eps)?)?;
+        Ok(SampledPreactivation { z, var, std })
+    }
+
+    /// The hidden layers' nonlinearity.
+    fn activate(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(match self.activation {
+            Activation::Relu => z.f_relu()?,
+            Activation::Tanh => z.f_tanh()?,
+        })
     }
 
     /// KL(q || N(0, prior_std^2)) per member, closed form, over every weight and bias: [K].
@@ -199,30 +218,24 @@ impl MemberBnn {
     pub fn elbo_gradient(&self, x: &Tensor, y: &Tensor, noise: &[Tensor], log_tau: &Tensor, prior_std: &Tensor, n_train: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let last = self.mu_w.len() - 1;
-        // Forward, keeping what the backward pass needs per layer: its input h, the weights'
-        // posterior variance, the pre-activation's std, and the hidden activations.
-        let (mut inputs, mut var_w, mut stds, mut hidden) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Forward, keeping what the backward pass needs per layer: its input h, the layer's
+        // posterior, the pre-activation's std, and the hidden activations.
+        let (mut inputs, mut posteriors, mut stds, mut hidden) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut h = x.shallow_clone();
         for l in 0..=last {
-            let vw = self.rho_w[l].f_softplus()?.f_square()?;
-            let vb = self.rho_b[l].f_softplus()?.f_square()?;
-            let var = vb.f_baddbmm(&h.f_square()?, &vw, 1.0, 1.0)?;
-            let std = var.f_clamp_min(1e-16)?.f_sqrt()?;
-            let z = self.mu_b[l].f_baddbmm(&h, &self.mu_w[l], 1.0, 1.0)?.f_addcmul_(&std, &noise[l])?;
+            let posterior = self.layer_posterior(l)?;
+            let sampled = self.sampled_preactivation(l, &h, &posterior, &noise[l])?;
             inputs.push(h);
-            var_w.push(vw);
+            posteriors.push(posterior);
             // Where the clamp was active its gradient is zero: mark those entries by an
             // infinite std, whose reciprocal below is zero.
-            stds.push(std.f_masked_fill(&var.f_lt(1e-16)?, f64::INFINITY)?);
+            stds.push(sampled.std.f_masked_fill(&sampled.var.f_lt(1e-16)?, f64::INFINITY)?);
             h = if l < last {
-                let a = match self.activation {
-                    Activation::Relu => z.f_relu()?,
-                    Activation::Tanh => z.f_tanh()?,
-                };
+                let a = self.activate(&sampled.z)?;
                 hidden.push(a.shallow_clone());
                 a
             } else {
-                z
+                sampled.z
             };
         }
         let tau = log_tau.f_exp()?.f_view([-1, 1, 1])?;
@@ -243,20 +256,19 @@ impl MemberBnn {
             let h2t = inputs[l].f_square()?.f_transpose(1, 2)?;
             // Weights: the mean's gradient, and the std's through var_w = sigma_w^2.
             write_grad(&self.mu_w[l], self.mu_w[l].f_mul(&inv_s2n)?.f_baddbmm(&inputs[l].f_transpose(1, 2)?, &g, 1.0, 1.0)?)?;
-            let sigma_w = self.rho_w[l].f_softplus()?;
-            let d_sigma_w = kl_sigma_gradient(&sigma_w, &inv_s2n, inv_n)?.f_add(&h2t.f_bmm(&dvar)?.f_mul(&sigma_w)?.f_mul_scalar(2.0)?)?;
+            let LayerPosterior { sigma_w, sigma_b, var_w, .. } = &posteriors[l];
+            let d_sigma_w = kl_sigma_gradient(sigma_w, &inv_s2n, inv_n)?.f_add(&h2t.f_bmm(&dvar)?.f_mul(sigma_w)?.f_mul_scalar(2.0)?)?;
             write_grad(&self.rho_w[l], self.rho_w[l].f_softplus_backward(&d_sigma_w, 1.0, 20.0)?)?;
             // Biases likewise, summed over rows.
             write_grad(&self.mu_b[l], self.mu_b[l].f_mul(&inv_s2n)?.f_add(&g.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?)?)?;
-            let sigma_b = self.rho_b[l].f_softplus()?;
-            let d_sigma_b = kl_sigma_gradient(&sigma_b, &inv_s2n, inv_n)?
-                .f_add(&dvar.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?.f_mul(&sigma_b)?.f_mul_scalar(2.0)?)?;
+            let d_sigma_b = kl_sigma_gradient(sigma_b, &inv_s2n, inv_n)?
+                .f_add(&dvar.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?.f_mul(sigma_b)?.f_mul_scalar(2.0)?)?;
             write_grad(&self.rho_b[l], self.rho_b[l].f_softplus_backward(&d_sigma_b, 1.0, 20.0)?)?;
             if l > 0 {
                 // d/dh = g M^T + 2 h (dvar S^2^T), then through the activation.
                 let upstream = g
                     .f_bmm(&self.mu_w[l].f_transpose(1, 2)?)?
-                    .f_add(&dvar.f_bmm(&var_w[l].f_transpose(1, 2)?)?.f_mul(&inputs[l])?.f_mul_scalar(2.0)?)?;
+                    .f_add(&dvar.f_bmm(&var_w.f_transpose(1, 2)?)?.f_mul(&inputs[l])?.f_mul_scalar(2.0)?)?;
                 g = match self.activation {
                     Activation::Relu => hidden[l - 1].f_threshold_backward(&upstream, 0.0)?,
                     Activation::Tanh => Tensor::f_tanh_backward(&upstream, &hidden[l - 1])?,
@@ -265,6 +277,22 @@ impl MemberBnn {
         }
         Ok(())
     }
+}
+
+/// Posterior stds (softplus of rho) and variances of one layer's weights [K, in, out] and
+/// biases [K, 1, out].
+struct LayerPosterior {
+    sigma_w: Tensor,
+    sigma_b: Tensor,
+    var_w: Tensor,
+    var_b: Tensor,
+}
+
+/// A sampled pre-activation z, its variance, and its std sqrt(max(var, 1e-16)).
+struct SampledPreactivation {
+    z: Tensor,
+    var: Tensor,
+    std: Tensor,
 }
 
 /// Overwrites `param`'s gradient (allocated by `allocate_gradients`) with `value`.
