@@ -161,21 +161,20 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
     let ([first, second], published) = published_columns(model);
     // A family without a second RMSE (the GP) has no column for it.
     let secondary = secondary_metric(model).map(|(_, label)| label);
+    const SECONDARY_COLUMN: usize = 5;
     let mut header = vec![
         "Data set".to_string(),
         "Splits".to_string(),
         "RMSE (ours)".to_string(),
         format!("RMSE ({first})"),
         format!("RMSE ({second})"),
-        secondary.unwrap_or_default().to_string(),
         "Test LL (ours)".to_string(),
         format!("Test LL ({first})"),
         format!("Test LL ({second})"),
         format!("RMSE, LL vs {}", if model == "mc_dropout" { second } else { first }),
     ];
-    const SECONDARY_COLUMN: usize = 5;
-    if secondary.is_none() {
-        header.remove(SECONDARY_COLUMN);
+    if let Some(label) = secondary {
+        header.insert(SECONDARY_COLUMN, label.to_string());
     }
     // Cells: (statistic, text, published?)
     let rows: Vec<Vec<(Option<Stat>, String, bool)>> = summaries
@@ -196,14 +195,13 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
                 (Some(s.rmse), String::new(), false),
                 (a.map(|p| p.0), String::new(), true),
                 (b.map(|p| p.0), String::new(), true),
-                (s.rmse_standard, String::new(), false),
                 (Some(s.ll), String::new(), false),
                 (a.map(|p| p.1), String::new(), true),
                 (b.map(|p| p.1), String::new(), true),
                 (None, judged, false),
             ];
-            if secondary.is_none() {
-                row.remove(SECONDARY_COLUMN);
+            if secondary.is_some() {
+                row.insert(SECONDARY_COLUMN, (s.rmse_standard, String::new(), false));
             }
             row
         })
