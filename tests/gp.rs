@@ -228,17 +228,11 @@ fn sparse_two_pass_gradient_matches_autograd() {
 #[test]
 fn sparse_gp_bench_times_both_gradients_and_they_agree() {
     let work = tempfile::tempdir().unwrap();
-    let out = common::mcdrop(work.path())
-        .args(["bench", "sparse-gp", "--set", "yacht", "--splits", "1", "--iterations", "1", "--spec"])
-        .arg(common::repo_file("experiments/uci-gp.yaml"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = common::bench_stdout(work.path(), &["sparse-gp", "--set", "yacht", "--splits", "1", "--iterations", "1"], "experiments/uci-gp.yaml");
     for line in ["members=3 (1 splits x 3 restarts)", "two-pass gradient:", "autograd through the bound:", "ratio autograd / two-pass:"] {
         assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
-    let difference: f64 = stdout.lines().find_map(|l| l.strip_prefix("largest relative gradient difference: ")).unwrap().parse().unwrap();
+    let difference = common::printed_number(&stdout, "largest relative gradient difference: ");
     // Yacht with M = n inducing inputs is ill-conditioned (near-duplicate rows): agreement to
     // 1e-4 there; a wrong term in the gradient is off by order one.
     assert!(difference < 1e-4, "{stdout}");

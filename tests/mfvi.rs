@@ -177,17 +177,11 @@ fn hand_written_elbo_gradient_matches_autograd() {
 #[test]
 fn vi_bench_times_both_gradients_and_their_posteriors_agree() {
     let work = tempfile::tempdir().unwrap();
-    let out = common::mcdrop(work.path())
-        .args(["bench", "vi", "--set", "yacht", "--splits", "2", "--epochs", "5", "--spec"])
-        .arg(common::repo_file("experiments/uci-vi.yaml"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = common::bench_stdout(work.path(), &["vi", "--set", "yacht", "--splits", "2", "--epochs", "5"], "experiments/uci-vi.yaml");
     for line in ["members=4 (2 splits x 2 grid points)", "hand-written gradient:", "autograd:", "ratio hand / autograd:"] {
         assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
-    let difference: f64 = stdout.lines().find_map(|l| l.strip_prefix("largest difference of the trained posterior means: ")).unwrap().parse().unwrap();
+    let difference = common::printed_number(&stdout, "largest difference of the trained posterior means: ");
     // Same seeds, data order and noise: rounding only, over 5 epochs of Adam.
     assert!(difference < 1e-5, "{stdout}");
     // A spec of another model is an input error naming the spec.

@@ -47,3 +47,21 @@ pub fn csv_rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
 pub fn csv_number(row: &std::collections::HashMap<String, String>, column: &str) -> f64 {
     row.get(column).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no number in column {column}: {row:?}"))
 }
+
+/// `mcdrop bench <args> --spec <spec in the repository>` run in `workdir`: its stdout, once
+/// it has exited successfully (else a panic with both streams).
+pub fn bench_stdout(workdir: &Path, args: &[&str], spec: &str) -> String {
+    let out = mcdrop(workdir).arg("bench").args(args).arg("--spec").arg(repo_file(spec)).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// The number printed after `prefix` on the first line of `stdout` that starts with it.
+pub fn printed_number(stdout: &str, prefix: &str) -> f64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no number after `{prefix}` in {stdout}"))
+}
