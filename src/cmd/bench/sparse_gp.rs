@@ -10,7 +10,7 @@ use super::{load_uci_bench, peak_rss_mib, UciBench};
 use crate::cli::{BenchArgs, Cli};
 use crate::cmd::BadInput;
 use crate::models::gp::float64_store;
-use crate::models::sgpr::{bound_and_gradient, initial_params, negative_bound, rows_per_chunk, SparseParams};
+use crate::models::sgpr::{bound_and_gradient, initial_params, negative_bound, rows_per_chunk, BoundGradient, SparseParams};
 use crate::protocol::uci::{build_program, SplitRows};
 use crate::spec::ModelPlan;
 
@@ -43,6 +43,8 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         params.inducing.size()[1],
         crate::device::describe(device)
     );
+    let m = params.inducing.size()[1];
+    println!("the fit takes: {:?} (memory budget of BoundGradient::for_size)", BoundGradient::for_size(s * r, m, n));
 
     let start = Instant::now();
     let mut two_pass = None;
