@@ -11,6 +11,8 @@ use crate::results::ExperimentStore;
 use crate::spec::{Experiment, Spec};
 
 /// An experiment's results, by kind.
+// One value per command, read once: boxing the large MNIST variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Loaded {
     Uci(Vec<SetSummary>),
     Mnist { evaluation: Option<MnistEvaluation>, rotated: Option<RotatedDigitRecord>, shift: Option<ShiftStudy> },

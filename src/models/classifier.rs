@@ -32,6 +32,8 @@ pub trait Classifier {
 }
 
 /// A classifier with its parameters.
+// One per training run, never in a collection: boxing LeNet's variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ImageClassifier {
     Lenet { vs: nn::VarStore, net: LeNet, weight_decay: f64 },
     Mfvi { net: MemberBnn, prior_std: f64 },

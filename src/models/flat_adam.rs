@@ -84,7 +84,7 @@ mod tests {
             reference.zero_grad();
             loss.backward();
             reference.step();
-            let _ = adam.grad.flat.shallow_clone().copy_(&(&c * &ours.flat * 2.0 + &d));
+            adam.grad.flat.shallow_clone().copy_(&(&c * &ours.flat * 2.0 + &d));
             adam.step(&ours).unwrap();
         }
         let err = f64::try_from((&ours.flat - &theta).abs().max()).unwrap();

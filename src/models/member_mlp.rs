@@ -310,8 +310,8 @@ mod tests {
             let leaf = net.params().flat.detach().copy().set_requires_grad(true);
             let p = ParamBuffer::over(leaf.shallow_clone(), k, &widths).unwrap();
             let mut h = x.shallow_clone();
-            for l in 0..3 {
-                h = p.biases[l].baddbmm(&(&h * &masks[l]), &p.weights[l], 1.0, 1.0);
+            for (l, ((bias, weight), mask)) in p.biases.iter().zip(&p.weights).zip(&masks).enumerate() {
+                h = bias.baddbmm(&(&h * mask), weight, 1.0, 1.0);
                 if l < 2 {
                     h = if activation == Activation::Relu { h.relu() } else { h.tanh() };
                 }
