@@ -237,7 +237,7 @@ fn sparse_fit_is_the_same_with_either_gradient() {
     let x = Tensor::randn([2, 60, 3], opts);
     let y = x.select(2, 0).sin() + Tensor::randn([2, 60], opts).f_mul_scalar(0.1).unwrap();
     let plan = GpPlan { restarts: 2, iterations: 20, lr: 0.05, noise_floor: 1e-6, max_rows: 10, inducing: 8 };
-    let fit = |plan: &GpPlan, gradient| fit_with(&x, &y, &[11, 12], plan, Device::Cpu, &|| {}, gradient).unwrap();
+    let fit = |plan: &GpPlan, gradient| fit_with(&x, &y, &[11, 12], plan, Device::Cpu, &|| {}, Some(gradient)).unwrap();
     let (auto, auto_bound) = fit(&plan, BoundGradient::Autograd);
     let (passes, passes_bound) = fit(&plan, BoundGradient::TwoPass);
     assert!(auto_bound.allclose(&passes_bound, 1e-9, 1e-9, false), "{auto_bound:?} vs {passes_bound:?}");

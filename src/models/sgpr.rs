@@ -57,6 +57,11 @@ impl BoundGradient {
             BoundGradient::TwoPass
         }
     }
+
+    /// `for_size` of a program as the fit holds it: x [B, n, D] and B members' parameters.
+    pub fn for_program(x: &Tensor, p: &SparseParams) -> BoundGradient {
+        BoundGradient::for_size(x.size()[0], p.inducing.size()[1], x.size()[1])
+    }
 }
 
 /// Kernel hyper-parameters and inducing inputs of B members.
@@ -152,7 +157,7 @@ fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Res
 
 /// Negative collapsed bound per member: [B]. Autograd runs through it (and through every
 /// chunk) when the parameters require gradients: the fit's gradient where
-/// `BoundGradient::for_size` allows, else `bound_and_gradient`'s passes.
+/// `BoundGradient::for_program` allows, else `bound_and_gradient`'s passes.
 /// # Shapes
 /// x: [B, n, D], y: [B, n]
 pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
@@ -240,16 +245,13 @@ pub fn initial_params(vs: &tch::nn::VarStore, x: &Tensor, seeds: &[u64], r: i64,
 
 /// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
 /// restart with the lowest final negative bound; `plan.inducing` inducing inputs, `on_step`
-/// runs after each optimiser step; the gradient as `BoundGradient::for_size` picks.
+/// runs after each optimiser step; the gradient as `BoundGradient::for_program` picks.
 /// x: [S, n, D], y: [S, n] (float64).
 pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device, on_step: &dyn Fn()) -> Result<(SparseParams, Tensor)> {
-    let members = seeds.len() as i64 * plan.restarts as i64;
-    let inducing = (plan.inducing as i64).min(x.size()[1]);
-    let gradient = BoundGradient::for_size(members, inducing, x.size()[1]);
-    fit_with(x, y, seeds, plan, device, on_step, gradient)
+    fit_with(x, y, seeds, plan, device, on_step, None)
 }
 
-/// `fit` with the gradient chosen by the caller.
+/// `fit` with the gradient chosen by the caller (`None`: by the memory budget).
 pub fn fit_with(
     x: &Tensor,
     y: &Tensor,
@@ -257,7 +259,7 @@ pub fn fit_with(
     plan: &GpPlan,
     device: Device,
     on_step: &dyn Fn(),
-    gradient: BoundGradient,
+    gradient: Option<BoundGradient>,
 ) -> Result<(SparseParams, Tensor)> {
     let (s, r) = (seeds.len() as i64, plan.restarts as i64);
     let vs = float64_store(device);
@@ -265,6 +267,7 @@ pub fn fit_with(
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
     let chunk = rows_per_chunk(&xr, &params);
+    let gradient = gradient.unwrap_or_else(|| BoundGradient::for_program(&xr, &params));
     let surrogate = || -> Result<Tensor> {
         if gradient == BoundGradient::Autograd {
             return Ok(negative_bound(&xr, &yr, &params, plan.noise_floor)?.f_sum(Kind::Double)?);

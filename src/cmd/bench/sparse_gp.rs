@@ -43,8 +43,7 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         params.inducing.size()[1],
         crate::device::describe(device)
     );
-    let m = params.inducing.size()[1];
-    println!("the fit takes: {:?} (memory budget of BoundGradient::for_size)", BoundGradient::for_size(s * r, m, n));
+    println!("the fit takes: {:?} (memory budget of BoundGradient::for_program)", BoundGradient::for_program(&xr, &params));
 
     let start = Instant::now();
     let mut two_pass = None;
