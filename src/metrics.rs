@@ -77,7 +77,9 @@ fn rows<'a>(probs: &'a [f32], labels: &'a [u8], classes: usize) -> impl Iterator
 
 /// Index and value of the largest probability (the first on ties).
 fn top(row: &[f32]) -> (usize, f64) {
-    row.iter().enumerate().fold((0, f64::NEG_INFINITY), |best, (c, &p)| if (p as f64) > best.1 { (c, p as f64) } else { best })
+    row.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (c, &p)| if (p as f64) > best.1 { (c, p as f64) } else { best })
 }
 
 pub fn accuracy(probs: &[f32], labels: &[u8], classes: usize) -> f64 {
@@ -92,14 +94,19 @@ pub fn nll(probs: &[f32], labels: &[u8], classes: usize) -> f64 {
 
 pub fn brier(probs: &[f32], labels: &[u8], classes: usize) -> f64 {
     let total: f64 = rows(probs, labels, classes)
-        .map(|(row, y)| row.iter().enumerate().map(|(c, &p)| (p as f64 - if c == y { 1.0 } else { 0.0 }).powi(2)).sum::<f64>())
+        .map(|(row, y)| {
+            row.iter().enumerate().map(|(c, &p)| (p as f64 - if c == y { 1.0 } else { 0.0 }).powi(2)).sum::<f64>()
+        })
         .sum();
     total / labels.len() as f64
 }
 
 pub fn mean_entropy(probs: &[f32], classes: usize) -> f64 {
     let n = probs.len() / classes;
-    let total: f64 = probs.chunks(classes).map(|row| row.iter().map(|&p| p as f64).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum::<f64>()).sum();
+    let total: f64 = probs
+        .chunks(classes)
+        .map(|row| row.iter().map(|&p| p as f64).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum::<f64>())
+        .sum();
     total / n as f64
 }
 
@@ -144,7 +151,10 @@ pub fn reliability(probs: &[f32], labels: &[u8], classes: usize, bins: usize) ->
 /// Expected calibration error: sum over bins of (bin share) x |accuracy - confidence|.
 pub fn ece(probs: &[f32], labels: &[u8], classes: usize, bins: usize) -> f64 {
     let n = labels.len() as f64;
-    reliability(probs, labels, classes, bins).iter().map(|b| b.count as f64 / n * (b.accuracy - b.confidence).abs()).sum()
+    reliability(probs, labels, classes, bins)
+        .iter()
+        .map(|b| b.count as f64 / n * (b.accuracy - b.confidence).abs())
+        .sum()
 }
 
 #[cfg(test)]

@@ -39,7 +39,11 @@ pub fn set_cpu_threads(flag: Option<i32>) -> Result<(), String> {
         (Some(n), _) => n,
         (None, Ok(text)) => match text.trim().parse::<i32>() {
             Ok(n) if n >= 1 => n,
-            _ => return Err(format!("{THREADS_VAR}={text:?} is not a thread count; set it to an integer >= 1 or unset it")),
+            _ => {
+                return Err(format!(
+                    "{THREADS_VAR}={text:?} is not a thread count; set it to an integer >= 1 or unset it"
+                ))
+            }
         },
         (None, Err(_)) => return Ok(()),
     };

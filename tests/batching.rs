@@ -74,7 +74,8 @@ fn batched_training_equals_one_at_a_time() {
     let held = held_out(&x, &y, &members);
     // Both evaluators; the dense one with a budget small enough to run in several chunks.
     let (batched_host, _) = evaluate(&batched, &members, &held, 64, 1 << 20, Device::Cpu).unwrap();
-    let (batched_dense, chunk) = evaluate_with_masks(&batched, &members, &held, 64, 20 * 16 * 4 * 5, Device::Cpu).unwrap();
+    let (batched_dense, chunk) =
+        evaluate_with_masks(&batched, &members, &held, 64, 20 * 16 * 4 * 5, Device::Cpu).unwrap();
     assert!(chunk < 64, "the test must exercise chunking, got chunk {chunk}");
     for (k, member) in members.iter().enumerate() {
         let alone = fit(&data, N, std::slice::from_ref(member), &options(), Device::Cpu, &bar).unwrap();
@@ -87,7 +88,11 @@ fn batched_training_equals_one_at_a_time() {
         let (host, _) = evaluate(&alone, single, &held, 64, 1 << 20, Device::Cpu).unwrap();
         let (dense, _) = evaluate_with_masks(&alone, single, &held, 64, 1 << 20, Device::Cpu).unwrap();
         for (path, a, b) in [("host", batched_host[k], host[0]), ("dense", batched_dense[k], dense[0])] {
-            for (name, u, v) in [("rmse_mc", a.rmse_mc, b.rmse_mc), ("rmse_standard", a.rmse_standard, b.rmse_standard), ("ll", a.ll, b.ll)] {
+            for (name, u, v) in [
+                ("rmse_mc", a.rmse_mc, b.rmse_mc),
+                ("rmse_standard", a.rmse_standard, b.rmse_standard),
+                ("ll", a.ll, b.ll),
+            ] {
                 assert!((u - v).abs() < 1e-5 * (1.0 + u.abs()), "member {k}, {path} evaluator: {name} {u} vs {v}");
             }
         }
@@ -120,7 +125,10 @@ fn host_and_dense_mask_evaluators_agree() {
     let (dense, _) = evaluate_with_masks(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();
     for (k, (a, b)) in host.iter().zip(&dense).enumerate() {
         // The deterministic pass is the same arithmetic on both paths.
-        assert!((a.rmse_standard - b.rmse_standard).abs() < 1e-5 * (1.0 + a.rmse_standard), "member {k}: {a:?} vs {b:?}");
+        assert!(
+            (a.rmse_standard - b.rmse_standard).abs() < 1e-5 * (1.0 + a.rmse_standard),
+            "member {k}: {a:?} vs {b:?}"
+        );
         // Different masks of the same distribution: equal up to MC error at T = 4000.
         assert!((a.rmse_mc - b.rmse_mc).abs() < 0.01 * (1.0 + a.rmse_mc), "member {k}: {a:?} vs {b:?}");
         assert!((a.ll - b.ll).abs() < 0.02 * (1.0 + a.ll.abs()), "member {k}: {a:?} vs {b:?}");

@@ -78,7 +78,11 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
         .stdout(predicate::str::contains("| Boston | 2 |"))
         .stdout(predicate::str::contains("| Yacht | 2 |"))
         .stdout(predicate::str::contains("2.97 ± 0.19"));
-    let csv = common::mcdrop(work.path()).args(["table", "smoke-uci", "--format", "csv", "--results-dir"]).arg(&results).output().unwrap();
+    let csv = common::mcdrop(work.path())
+        .args(["table", "smoke-uci", "--format", "csv", "--results-dir"])
+        .arg(&results)
+        .output()
+        .unwrap();
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert_eq!(csv.lines().count(), 3);
     // 2 text columns, 7 mean/se pairs and the verdict (quoted, holding one comma in rows).
@@ -263,8 +267,27 @@ fn thread_count_comes_from_the_flag_or_the_environment_and_bad_values_are_input_
     let work = tempfile::tempdir().unwrap();
     let spec = common::repo_file("experiments/uci-dropout.yaml");
     let spec = spec.to_str().unwrap();
-    let bench = ["bench", "uci", "--set", "yacht", "--epochs", "1", "--splits", "1", "--serial-members", "1", "--peer", "none", "--mc-samples", "2", "--spec", spec];
-    let first_line = |cmd: &mut assert_cmd::Command| String::from_utf8(cmd.output().unwrap().stdout).unwrap().lines().next().unwrap_or("").to_string();
+    let bench = [
+        "bench",
+        "uci",
+        "--set",
+        "yacht",
+        "--epochs",
+        "1",
+        "--splits",
+        "1",
+        "--serial-members",
+        "1",
+        "--peer",
+        "none",
+        "--mc-samples",
+        "2",
+        "--spec",
+        spec,
+    ];
+    let first_line = |cmd: &mut assert_cmd::Command| {
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap().lines().next().unwrap_or("").to_string()
+    };
     let flag = first_line(common::mcdrop(work.path()).args(["--threads", "1"]).args(bench).env("MCDROP_THREADS", "2"));
     assert!(flag.ends_with("device=cpu (1 threads)"), "the flag wins over the environment: {flag}");
     let env = first_line(common::mcdrop(work.path()).args(bench).env("MCDROP_THREADS", "1"));
@@ -275,7 +298,11 @@ fn thread_count_comes_from_the_flag_or_the_environment_and_bad_values_are_input_
         .assert()
         .code(2)
         .stderr(predicate::str::contains("MCDROP_THREADS=\"many\" is not a thread count"));
-    common::mcdrop(work.path()).args(["--threads", "0", "list"]).assert().code(2).stderr(predicate::str::contains("--threads"));
+    common::mcdrop(work.path())
+        .args(["--threads", "0", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads"));
 }
 
 #[test]

@@ -12,8 +12,13 @@ use tch::{Kind, Tensor};
 fn gp_predictive_on_two_points_matches_the_hand_computation() {
     // x = (0, 1), y = (1, 2), unit length-scale and signal, noise std 0.1; predict at 0.5.
     let d = |v: &[f64], shape: &[i64]| Tensor::from_slice(v).view(shape).to_kind(Kind::Double);
-    let p = GpParams { log_lengthscales: d(&[0.0], &[1, 1]), log_signal_std: d(&[0.0], &[1]), log_noise_std: d(&[0.1f64.ln()], &[1]) };
-    let (mean, var) = predict(&d(&[0.0, 1.0], &[1, 2, 1]), &d(&[1.0, 2.0], &[1, 2]), &d(&[0.5], &[1, 1, 1]), &p, 0.0).unwrap();
+    let p = GpParams {
+        log_lengthscales: d(&[0.0], &[1, 1]),
+        log_signal_std: d(&[0.0], &[1]),
+        log_noise_std: d(&[0.1f64.ln()], &[1]),
+    };
+    let (mean, var) =
+        predict(&d(&[0.0, 1.0], &[1, 2, 1]), &d(&[1.0, 2.0], &[1, 2]), &d(&[0.5], &[1, 1, 1]), &p, 0.0).unwrap();
     // K = [[a, b], [b, a]] with a = 1.01, b = exp(-1/2); k* = (c, c) with c = exp(-1/8).
     let (a, b, c) = (1.01f64, (-0.5f64).exp(), (-0.125f64).exp());
     let det = a * a - b * b;
@@ -53,7 +58,10 @@ fn smoke_co2_records_finite_metrics_and_draws_the_panels() {
     let record: Co2Record = serde_json::from_str(&text).unwrap();
     let names: Vec<&str> = record.models.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["standard dropout (relu)", "gp", "mc dropout (relu)", "mc dropout (tanh)"]);
-    assert!(record.observed_years.len() > record.n_train && record.n_train > 1500, "cutoff 1992 keeps 1958-1991 for training");
+    assert!(
+        record.observed_years.len() > record.n_train && record.n_train > 1500,
+        "cutoff 1992 keeps 1958-1991 for training"
+    );
     for m in &record.models {
         assert!(m.heldout_rmse.is_finite() && m.grid_mean.iter().all(|v| v.is_finite()), "{}", m.name);
         if m.name.starts_with("standard") {

@@ -3,7 +3,9 @@
 
 mod common;
 
-use mcdrop::models::gp::{cholesky_with_jitter, negative_log_marginal_likelihood, nlml_with_gradient, predict, GpParams};
+use mcdrop::models::gp::{
+    cholesky_with_jitter, negative_log_marginal_likelihood, nlml_with_gradient, predict, GpParams,
+};
 use predicates::prelude::*;
 use tch::{Device, Kind, Tensor};
 
@@ -94,7 +96,11 @@ fn closed_form_gradient_matches_autograd() {
     let p = GpParams {
         log_lengthscales: Tensor::randn([b, dims], (Kind::Double, Device::Cpu)).f_mul_scalar(0.3).unwrap(),
         log_signal_std: Tensor::randn([b], (Kind::Double, Device::Cpu)).f_mul_scalar(0.3).unwrap(),
-        log_noise_std: Tensor::randn([b], (Kind::Double, Device::Cpu)).f_mul_scalar(0.3).unwrap().f_sub_scalar(1.0).unwrap(),
+        log_noise_std: Tensor::randn([b], (Kind::Double, Device::Cpu))
+            .f_mul_scalar(0.3)
+            .unwrap()
+            .f_sub_scalar(1.0)
+            .unwrap(),
     };
     let (nlml, g) = nlml_with_gradient(&x, &y, &p, 1e-6).unwrap();
     let vars = [&p.log_lengthscales, &p.log_signal_std, &p.log_noise_std];
@@ -136,7 +142,11 @@ fn smoke_gp_runs_end_to_end() {
         .assert()
         .success()
         .stdout(predicate::str::contains("smoke-gp: 4 unit(s) written"));
-    let out = common::mcdrop(work.path()).args(["table", "smoke-gp", "--format", "csv", "--results-dir"]).arg(&results).output().unwrap();
+    let out = common::mcdrop(work.path())
+        .args(["table", "smoke-gp", "--format", "csv", "--results-dir"])
+        .arg(&results)
+        .output()
+        .unwrap();
     let csv = String::from_utf8(out.stdout).unwrap();
     // The GP has no second RMSE, so no column for one.
     assert!(!csv.lines().next().unwrap().contains("second"), "{csv}");
@@ -156,7 +166,14 @@ fn sparse_bound_is_exact_with_inducing_inputs_at_the_data_and_a_lower_bound_othe
     use mcdrop::models::sgpr::{negative_bound, predict as sparse_predict, SparseParams};
     let (x, y, xs, p) = tiny();
     let exact = f64::try_from(negative_log_marginal_likelihood(&x, &y, &p, 0.0).unwrap().get(0)).unwrap();
-    let all = SparseParams { kernel: GpParams { log_lengthscales: p.log_lengthscales.copy(), log_signal_std: p.log_signal_std.copy(), log_noise_std: p.log_noise_std.copy() }, inducing: x.copy() };
+    let all = SparseParams {
+        kernel: GpParams {
+            log_lengthscales: p.log_lengthscales.copy(),
+            log_signal_std: p.log_signal_std.copy(),
+            log_noise_std: p.log_noise_std.copy(),
+        },
+        inducing: x.copy(),
+    };
     // Z = X: Q_nn = K_nn, so the bound is the marginal likelihood and the predictive exact.
     let bound = f64::try_from(negative_bound(&x, &y, &all, 0.0).unwrap().get(0)).unwrap();
     assert!((bound - exact).abs() < 1e-9, "{bound} vs {exact}");
@@ -182,9 +199,16 @@ fn sets_beyond_max_rows_take_the_sparse_gp_end_to_end() {
         "name: sparse-gp\nseed: 3\ndevice: cpu\ntask:\n  uci:\n    sets: {yacht: {}}\n    splits: {first: 2}\nmodel:\n  gp: {restarts: 1, iterations: 150, max_rows: 100, inducing: 40}\n",
     )
     .unwrap();
-    common::mcdrop(work.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().success().stdout(predicate::str::contains("2 unit(s) written"));
+    common::mcdrop(work.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(&spec)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 unit(s) written"));
     for split in 0..2 {
-        let text = std::fs::read_to_string(work.path().join(format!("results/sparse-gp/records/yacht/split-{split}.json"))).unwrap();
+        let text =
+            std::fs::read_to_string(work.path().join(format!("results/sparse-gp/records/yacht/split-{split}.json")))
+                .unwrap();
         let record: mcdrop::results::UnitRecord = serde_json::from_str(&text).unwrap();
         let (rmse, ll) = (record.metrics["rmse"], record.metrics["test_ll"]);
         assert!(rmse < 3.0 && ll.is_finite(), "split {split}: rmse {rmse}, ll {ll}");
@@ -260,8 +284,18 @@ fn sparse_fit_is_the_same_with_either_gradient() {
 #[test]
 fn sparse_gp_bench_times_both_gradients_and_they_agree() {
     let work = tempfile::tempdir().unwrap();
-    let stdout = common::bench_stdout(work.path(), &["sparse-gp", "--set", "yacht", "--splits", "1", "--iterations", "1"], "experiments/uci-gp.yaml");
-    for line in ["members=3 (1 splits x 3 restarts)", "the fit takes: Autograd", "two-pass gradient:", "autograd through the bound:", "ratio autograd / two-pass:"] {
+    let stdout = common::bench_stdout(
+        work.path(),
+        &["sparse-gp", "--set", "yacht", "--splits", "1", "--iterations", "1"],
+        "experiments/uci-gp.yaml",
+    );
+    for line in [
+        "members=3 (1 splits x 3 restarts)",
+        "the fit takes: Autograd",
+        "two-pass gradient:",
+        "autograd through the bound:",
+        "ratio autograd / two-pass:",
+    ] {
         assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
     let difference = common::printed_number(&stdout, "largest relative gradient difference: ");

@@ -68,7 +68,8 @@ fn a_narrow_posterior_predicts_like_the_deterministic_network() {
     assert!((ll(&sampled) - ll(&means)).abs() < 1e-5, "{} vs {}", ll(&sampled), ll(&means));
     // And a wide posterior does not.
     let wide = net(0.5);
-    let diff = f64::try_from((wide.forward(&x, Some(&noise)).unwrap() - wide.forward(&x, None).unwrap()).abs().max()).unwrap();
+    let diff =
+        f64::try_from((wide.forward(&x, Some(&noise)).unwrap() - wide.forward(&x, None).unwrap()).abs().max()).unwrap();
     assert!(diff > 1e-2, "sampling must matter for a wide posterior, max diff {diff}");
 }
 
@@ -120,7 +121,11 @@ fn smoke_vi_runs_end_to_end() {
         .assert()
         .success()
         .stdout(predicate::str::contains("smoke-vi: 4 unit(s) written"));
-    let out = common::mcdrop(work.path()).args(["table", "smoke-vi", "--format", "csv", "--results-dir"]).arg(&results).output().unwrap();
+    let out = common::mcdrop(work.path())
+        .args(["table", "smoke-vi", "--format", "csv", "--results-dir"])
+        .arg(&results)
+        .output()
+        .unwrap();
     let csv = String::from_utf8(out.stdout).unwrap();
     for row in common::csv_rows(&csv) {
         let rmse = common::csv_number(&row, "rmse_ours_mean");
@@ -142,12 +147,15 @@ fn hand_written_elbo_gradient_matches_autograd() {
         for learned in [true, false] {
             let mut rngs: Vec<_> = (0..k as u64).map(|s| member_rng(100 + s)).collect();
             let log_tau_init = [0.3, -0.2, 1.1];
-            let bnn = MemberBnn::new(Device::Cpu, &widths, activation, 0.2, learned.then_some(&log_tau_init[..]), &mut rngs).unwrap();
+            let bnn =
+                MemberBnn::new(Device::Cpu, &widths, activation, 0.2, learned.then_some(&log_tau_init[..]), &mut rngs)
+                    .unwrap();
             let vars = bnn.vs.trainable_variables();
             // Moved off their initial values (zero bias means, equal stds), so every path counts.
             tch::no_grad(|| {
                 for v in &vars {
-                    let _ = v.shallow_clone().f_add_(&(Tensor::randn(v.size(), (Kind::Float, Device::Cpu)) * 0.3)).unwrap();
+                    let _ =
+                        v.shallow_clone().f_add_(&(Tensor::randn(v.size(), (Kind::Float, Device::Cpu)) * 0.3)).unwrap();
                 }
             });
             let x = Tensor::randn([k as i64, rows as i64, 4], (Kind::Float, Device::Cpu));
@@ -167,7 +175,11 @@ fn hand_written_elbo_gradient_matches_autograd() {
                 let reference = v.grad();
                 let scale = f64::try_from(reference.abs().max()).unwrap().max(1e-3);
                 let err = f64::try_from((h - &reference).abs().max()).unwrap();
-                assert!(err < 1e-5 * scale, "{activation:?}, learned noise {learned}, shape {:?}: differs by {err} (scale {scale})", v.size());
+                assert!(
+                    err < 1e-5 * scale,
+                    "{activation:?}, learned noise {learned}, shape {:?}: differs by {err} (scale {scale})",
+                    v.size()
+                );
             }
             assert_eq!(vars.len(), 4 * 3 + usize::from(learned), "every trainable tensor was compared");
         }
@@ -177,8 +189,14 @@ fn hand_written_elbo_gradient_matches_autograd() {
 #[test]
 fn vi_bench_times_both_gradients_and_their_posteriors_agree() {
     let work = tempfile::tempdir().unwrap();
-    let stdout = common::bench_stdout(work.path(), &["vi", "--set", "yacht", "--splits", "2", "--epochs", "5"], "experiments/uci-vi.yaml");
-    for line in ["members=4 (2 splits x 2 grid points)", "hand-written gradient:", "autograd:", "ratio hand / autograd:"] {
+    let stdout = common::bench_stdout(
+        work.path(),
+        &["vi", "--set", "yacht", "--splits", "2", "--epochs", "5"],
+        "experiments/uci-vi.yaml",
+    );
+    for line in
+        ["members=4 (2 splits x 2 grid points)", "hand-written gradient:", "autograd:", "ratio hand / autograd:"]
+    {
         assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
     let difference = common::printed_number(&stdout, "largest difference of the trained posterior means: ");

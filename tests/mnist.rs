@@ -52,7 +52,12 @@ fn a_truncated_file_is_named_with_what_is_wrong() {
     let bytes = gunzip(&labels);
     gzip(&labels, &bytes[..bytes.len() - 100]);
     let err = Mnist::load(&mnist).unwrap_err().to_string();
-    assert!(err.contains("t10k-labels-idx1-ubyte.gz") && err.contains("truncated") && err.contains("scripts/fetch-data mnist"), "{err}");
+    assert!(
+        err.contains("t10k-labels-idx1-ubyte.gz")
+            && err.contains("truncated")
+            && err.contains("scripts/fetch-data mnist"),
+        "{err}"
+    );
 
     // A gzip stream cut in half does not decompress.
     let images = mnist.join("t10k-images-idx3-ubyte.gz");
@@ -134,12 +139,11 @@ fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
          training: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\nevaluation: {mc_samples: 2}\n",
     )
     .unwrap();
-    common::mcdrop(dir.path())
-        .args(["run", "--results-dir", "results"])
-        .arg(&spec)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("task.mnist.rotated_digit.image: test image 500 was asked for but only 50 test images are used"));
+    common::mcdrop(dir.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().code(2).stderr(
+        predicate::str::contains(
+            "task.mnist.rotated_digit.image: test image 500 was asked for but only 50 test images are used",
+        ),
+    );
     assert!(!dir.path().join("results/bad/model.safetensors").exists(), "no training before the check");
 }
 
@@ -156,7 +160,9 @@ fn lenet_all_also_drops_in_the_convolutional_part_and_lenet_does_not() {
         let differ = f64::try_from((&a - &b).abs().max()).unwrap() > 0.0;
         assert_eq!(differ, stochastic, "{placement:?}");
         // With dropout off both are deterministic, and MC passes of the head always differ.
-        let off = f64::try_from((net.features(&images, false).unwrap() - net.features(&images, false).unwrap()).abs().max()).unwrap();
+        let off =
+            f64::try_from((net.features(&images, false).unwrap() - net.features(&images, false).unwrap()).abs().max())
+                .unwrap();
         assert_eq!(off, 0.0);
         let features = net.features(&images, false).unwrap();
         let (h1, h2) = (net.head(&features, true).unwrap(), net.head(&features, true).unwrap());

@@ -7,7 +7,10 @@ use predicates::prelude::*;
 
 /// (fixture, the exact location and message expected on stderr)
 const BROKEN: &[(&str, &str)] = &[
-    ("unknown-key", "unknown-key.yaml:13:3: training: unknown field `epoch`, expected one of `epochs`, `batch_size`, `optimizer`"),
+    (
+        "unknown-key",
+        "unknown-key.yaml:13:3: training: unknown field `epoch`, expected one of `epochs`, `batch_size`, `optimizer`",
+    ),
     ("wrong-type", "wrong-type.yaml:14:15: training.batch_size: invalid type: string \"many\", expected u64"),
     ("bad-dropout", "bad-dropout.yaml:10:14: model.mc_dropout.dropout: dropout rate must be in [0, 1), got 1.5"),
     ("unknown-set", "unknown-set.yaml:6:7: task.uci.sets: unknown variant `yaht`, expected one of `bostonHousing`"),
@@ -16,9 +19,15 @@ const BROKEN: &[(&str, &str)] = &[
     ("empty-grid", "empty-grid.yaml:10:5: model.mc_dropout.dropout: list at least one rate"),
     ("bad-name", "bad-name.yaml:1:1: name: experiment name must be non-empty"),
     ("missing-seed", "missing-seed.yaml:1:1: missing field `seed`"),
-    ("unknown-model", "unknown-model.yaml:8:3: model: unknown variant `mc_dropot`, expected one of `mc_dropout`, `mfvi`, `gp`"),
+    (
+        "unknown-model",
+        "unknown-model.yaml:8:3: model: unknown variant `mc_dropot`, expected one of `mc_dropout`, `mfvi`, `gp`",
+    ),
     ("missing-training", "missing-training.yaml:7:1: training: this model trains a network; add a `training:` section"),
-    ("vi-grid-without-tau", "vi-grid-without-tau.yaml:6:7: task.uci.sets.yacht.tau: this model searches tau; list at least one value"),
+    (
+        "vi-grid-without-tau",
+        "vi-grid-without-tau.yaml:6:7: task.uci.sets.yacht.tau: this model searches tau; list at least one value",
+    ),
     ("zero-epochs", "zero-epochs.yaml:13:3: training.epochs: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
 ];

@@ -65,7 +65,8 @@ fn ragged_row_names_file_and_line() {
 
 #[test]
 fn non_number_names_file_line_and_value() {
-    let (_tmp, result) = broken_copy(|dir| replace_line(&dir.join("data.txt"), 7, "-2.3 0.568 4.78 3.99 3.17 0.3x 0.35"));
+    let (_tmp, result) =
+        broken_copy(|dir| replace_line(&dir.join("data.txt"), 7, "-2.3 0.568 4.78 3.99 3.17 0.3x 0.35"));
     let msg = result.unwrap_err().to_string();
     assert!(msg.contains("data.txt:7:") && msg.contains("value 6 (\"0.3x\") is not a number"), "{msg}");
 }
@@ -74,13 +75,17 @@ fn non_number_names_file_line_and_value() {
 fn index_out_of_range_names_file_and_line() {
     let (_tmp, result) = broken_copy(|dir| replace_line(&dir.join("index_train_3.txt"), 2, "308"));
     let msg = result.unwrap_err().to_string();
-    assert!(msg.contains("index_train_3.txt:2:") && msg.contains("row id 308 is out of range (the data has 308 rows)"), "{msg}");
+    assert!(
+        msg.contains("index_train_3.txt:2:") && msg.contains("row id 308 is out of range (the data has 308 rows)"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn train_test_overlap_is_refused() {
     let (_tmp, result) = broken_copy(|dir| {
-        let first_train = std::fs::read_to_string(dir.join("index_train_0.txt")).unwrap().lines().next().unwrap().to_string();
+        let first_train =
+            std::fs::read_to_string(dir.join("index_train_0.txt")).unwrap().lines().next().unwrap().to_string();
         replace_line(&dir.join("index_test_0.txt"), 1, &first_train);
     });
     let msg = result.unwrap_err().to_string();

@@ -20,7 +20,10 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     let specs = if args.specs.is_empty() { default_specs()? } else { args.specs.clone() };
     let data = DataDirs::new(cli.data_dir.as_deref());
     let mut failures = 0;
-    println!("{:<14} {:<22} {:<24} {:>12} {:>12} {:>12}  status", "spec", "dataset", "metric", "baseline", "now", "tolerance");
+    println!(
+        "{:<14} {:<22} {:<24} {:>12} {:>12} {:>12}  status",
+        "spec", "dataset", "metric", "baseline", "now", "tolerance"
+    );
     for path in &specs {
         let spec = crate::spec::load(path)?;
         let baseline_path = args.baselines.join(format!("{}.json", spec.name));
@@ -28,7 +31,10 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
             let baseline = record_baseline(&spec, path, &data, args.seeds)?;
             crate::results::atomic::write_json_atomic(&baseline_path, &baseline)?;
             for m in &baseline.metrics {
-                println!("{:<14} {:<22} {:<24} {:>12.6} {:>12} {:>12.6}  recorded", spec.name, m.dataset, m.metric, m.value, "", m.tolerance);
+                println!(
+                    "{:<14} {:<22} {:<24} {:>12.6} {:>12} {:>12.6}  recorded",
+                    spec.name, m.dataset, m.metric, m.value, "", m.tolerance
+                );
             }
             continue;
         }
@@ -40,7 +46,8 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
                 path.display()
             ))
         })?;
-        let baseline: Baseline = serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", baseline_path.display())))?;
+        let baseline: Baseline =
+            serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", baseline_path.display())))?;
         if baseline.spec_sha256 != spec.sha256 {
             bail!(
                 "{} was recorded for another version of {} (spec sha256 {} vs {}); rerun `mcdrop check --update {}` if the change is meant",
@@ -55,7 +62,10 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
         for row in compare(&baseline, &now) {
             let now = row.now.map(|v| format!("{v:.6}")).unwrap_or_else(|| "missing".into());
             let status = if row.pass { "pass" } else { "FAIL" };
-            println!("{:<14} {:<22} {:<24} {:>12.6} {:>12} {:>12.6}  {status}", spec.name, row.dataset, row.metric, row.baseline, now, row.tolerance);
+            println!(
+                "{:<14} {:<22} {:<24} {:>12.6} {:>12} {:>12.6}  {status}",
+                spec.name, row.dataset, row.metric, row.baseline, now, row.tolerance
+            );
             failures += usize::from(!row.pass);
         }
     }
@@ -69,7 +79,9 @@ fn default_specs() -> anyhow::Result<Vec<PathBuf>> {
     let mut specs: Vec<PathBuf> = std::fs::read_dir("experiments")
         .context("reading experiments/ (run from the repository root or name the specs)")?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("smoke-") && n.ends_with(".yaml")))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("smoke-") && n.ends_with(".yaml"))
+        })
         .collect();
     specs.sort();
     Ok(specs)
@@ -85,8 +97,13 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
     let outcome = |file: &str| store.outcome_path(file);
     Ok(match &spec.experiment {
         Experiment::UciRegression(_) => means(&store.records()?),
-        Experiment::Mnist(_) => store.read_json::<MnistEvaluation>(&outcome("evaluation.json"))?.map(|e| mnist_means(&e)).unwrap_or_default(),
-        Experiment::Co2(_) => store.read_json::<Co2Record>(&outcome("co2.json"))?.map(|r| co2_means(&r)).unwrap_or_default(),
+        Experiment::Mnist(_) => store
+            .read_json::<MnistEvaluation>(&outcome("evaluation.json"))?
+            .map(|e| mnist_means(&e))
+            .unwrap_or_default(),
+        Experiment::Co2(_) => {
+            store.read_json::<Co2Record>(&outcome("co2.json"))?.map(|r| co2_means(&r)).unwrap_or_default()
+        }
     })
 }
 

@@ -28,7 +28,9 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
         match crate::spec::load(&path) {
             Ok(spec) => {
                 let store = crate::results::ExperimentStore::new(&cli.results_dir, &spec.name);
-                let outcomes = std::fs::read_dir(store.outcome_path("")).map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count()).unwrap_or(0);
+                let outcomes = std::fs::read_dir(store.outcome_path(""))
+                    .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count())
+                    .unwrap_or(0);
                 let done = store.records().map(|r| r.len()).unwrap_or(0) + outcomes;
                 let last = store
                     .manifest()
@@ -49,7 +51,10 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
         }
     }
     let dirs = DataDirs::new(cli.data_dir.as_deref());
-    println!("\nData (search order: {}):", dirs.candidates().iter().map(|(d, from)| format!("{} [{from}]", d.display())).collect::<Vec<_>>().join(", "));
+    println!(
+        "\nData (search order: {}):",
+        dirs.candidates().iter().map(|(d, from)| format!("{} [{from}]", d.display())).collect::<Vec<_>>().join(", ")
+    );
     for set in UciSet::ALL {
         match dirs.find(&format!("uci/{}", set.folder()), "") {
             Ok(path) => println!("  uci/{:<28} {}", set.folder(), path.display()),

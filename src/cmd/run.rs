@@ -19,7 +19,11 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
     let mut spec = crate::spec::load(&args.spec)?;
     if let Some(group) = args.splits_per_program {
         let Experiment::UciRegression(plan) = &mut spec.experiment else {
-            return Err(BadInput(format!("--splits-per-program: {} is not a UCI spec (task.uci)", args.spec.display())).into());
+            return Err(BadInput(format!(
+                "--splits-per-program: {} is not a UCI spec (task.uci)",
+                args.spec.display()
+            ))
+            .into());
         };
         plan.splits_per_program = Some(group as usize);
     }
@@ -32,9 +36,16 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
     let splits = args.splits.as_deref().map(parse_range).transpose()?;
     let store = ExperimentStore::new(&cli.results_dir, &spec.name);
     let data = DataDirs::new(cli.data_dir.as_deref());
-    let options = ExecuteOptions { force: args.force, only, splits, mc_budget: args.mc_budget, progress: std::io::stderr().is_terminal() };
+    let options = ExecuteOptions {
+        force: args.force,
+        only,
+        splits,
+        mc_budget: args.mc_budget,
+        progress: std::io::stderr().is_terminal(),
+    };
     let started = std::time::Instant::now();
-    let summary = execute(&spec, &store, &data, device, options).with_context(|| format!("running {}", args.spec.display()))?;
+    let summary =
+        execute(&spec, &store, &data, device, options).with_context(|| format!("running {}", args.spec.display()))?;
     println!(
         "{}: {} unit(s) written, {} already recorded, {:.1} s -> {}",
         spec.name,
@@ -57,7 +68,13 @@ pub struct ExecuteOptions {
 
 /// Runs `spec` into `store`: claims the directory, records the run in the manifest, runs the
 /// protocol (skipping recorded units unless forced) and closes the manifest entry.
-pub fn execute(spec: &Spec, store: &ExperimentStore, data: &DataDirs, device: Device, options: ExecuteOptions) -> anyhow::Result<RunSummary> {
+pub fn execute(
+    spec: &Spec,
+    store: &ExperimentStore,
+    data: &DataDirs,
+    device: Device,
+    options: ExecuteOptions,
+) -> anyhow::Result<RunSummary> {
     store.prepare(spec, options.force)?;
     crate::logging::attach_run_log(&store.dir().join("run.log"))?;
     let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));

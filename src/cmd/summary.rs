@@ -17,14 +17,22 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
             let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
             let last = m.runs.last().map(|r| {
-                let outcome = if r.ended.is_none() { format!("{} (started {})", r.status(), r.started) } else { r.outcome.clone() };
+                let outcome = if r.ended.is_none() {
+                    format!("{} (started {})", r.status(), r.started)
+                } else {
+                    r.outcome.clone()
+                };
                 (outcome, wall_seconds(&r.started, r.ended.as_deref()), r.provenance.device.clone())
             });
             (m.runs.len(), walls.iter().sum::<f64>(), last)
         });
         println!("\n== {name} [profile {}] -> {}", experiment.spec.raw.profile.as_str(), store.dir().display());
         if let Some((outcome, wall, device)) = last {
-            println!("   last run: {outcome}, {} on {device}; {runs} run(s), {} in all that ended", duration(wall), duration(total));
+            println!(
+                "   last run: {outcome}, {} on {device}; {runs} run(s), {} in all that ended",
+                duration(wall),
+                duration(total)
+            );
         }
         match &experiment.data {
             Loaded::Uci(summaries) => {
@@ -59,7 +67,11 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                         100.0 * e.mc.scores.ece
                     );
                     if e.model.starts_with("lenet") {
-                        let reached = if e.standard.scores.accuracy.max(e.mc.scores.accuracy) >= 0.99 { "reached" } else { "not reached" };
+                        let reached = if e.standard.scores.accuracy.max(e.mc.scores.accuracy) >= 0.99 {
+                            "reached"
+                        } else {
+                            "not reached"
+                        };
                         println!("   the paper's bar for LeNet (> 99 % test accuracy): {reached}");
                     }
                 }
@@ -77,7 +89,9 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
             Loaded::Co2(record) => {
                 for m in &record.models {
                     let extra = match (m.heldout_ll, m.heldout_coverage95) {
-                        (Some(ll), Some(c)) => format!("LL {ll:.3}, 95 % band covers {:.1} % of held-out weeks", 100.0 * c),
+                        (Some(ll), Some(c)) => {
+                            format!("LL {ll:.3}, 95 % band covers {:.1} % of held-out weeks", 100.0 * c)
+                        }
                         _ => "point prediction".to_string(),
                     };
                     println!("   {:<24} held-out RMSE {:>6.2} ppmv, {extra}", m.name, m.heldout_rmse);

@@ -16,7 +16,12 @@ pub fn table(cli: &Cli, args: &TableArgs) -> anyhow::Result<()> {
     let loaded = args.experiments.iter().map(|e| load_experiment(cli, e)).collect::<anyhow::Result<Vec<_>>>()?;
     let kinds: Vec<&str> = loaded.iter().map(|e| kind(&e.data)).collect();
     if kinds.iter().any(|k| *k != kinds[0]) {
-        return Err(BadInput(format!("one table per kind of experiment: got {} ({})", args.experiments.join(", "), kinds.join(", "))).into());
+        return Err(BadInput(format!(
+            "one table per kind of experiment: got {} ({})",
+            args.experiments.join(", "),
+            kinds.join(", ")
+        ))
+        .into());
     }
     let text = match kinds[0] {
         "uci" => uci(&loaded, args),
@@ -64,7 +69,12 @@ fn uci(loaded: &[LoadedExperiment], args: &TableArgs) -> String {
     }
     let ours: Vec<(String, Vec<SetSummary>)> = loaded
         .iter()
-        .map(|e| (model_label(summaries(e).first().map(|r| r.model.as_str()).unwrap_or("")).to_string(), summaries(e).to_vec()))
+        .map(|e| {
+            (
+                model_label(summaries(e).first().map(|r| r.model.as_str()).unwrap_or("")).to_string(),
+                summaries(e).to_vec(),
+            )
+        })
         .collect();
     let names: Vec<String> = loaded.iter().map(|e| format!("{}{}", e.name, e.profile_note())).collect();
     let metrics = match args.metric {
@@ -73,7 +83,8 @@ fn uci(loaded: &[LoadedExperiment], args: &TableArgs) -> String {
     };
     let mut text = String::new();
     for metric in metrics {
-        let what = if metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
+        let what =
+            if metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
         let title = format!(
             "UCI regression, {what}: mean ± standard error over splits; ours from experiments {}; published VI, PBP and Dropout from the paper's Table 1; best of each row in bold",
             names.join(", ")

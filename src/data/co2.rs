@@ -44,10 +44,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Co2> {
         if line.trim().is_empty() {
             continue;
         }
-        let (date, value) = line
-            .split_once(',')
-            .ok_or_else(|| bad(number, format!("expected `YYYYMMDD,ppmv`, found {line:?}")))?;
-        let year = decimal_year(date.trim()).ok_or_else(|| bad(number, format!("date {date:?} is not a valid YYYYMMDD")))?;
+        let (date, value) =
+            line.split_once(',').ok_or_else(|| bad(number, format!("expected `YYYYMMDD,ppmv`, found {line:?}")))?;
+        let year =
+            decimal_year(date.trim()).ok_or_else(|| bad(number, format!("date {date:?} is not a valid YYYYMMDD")))?;
         if out.years.last().is_some_and(|&last| year <= last) {
             return Err(bad(number, format!("date {date} is not after the previous row; rows must be in time order")));
         }

@@ -61,10 +61,7 @@ impl Mnist {
     }
 
     pub fn load(dir: &Path) -> Result<Self> {
-        Ok(Self {
-            train: load_part(dir, "train")?,
-            test: load_part(dir, "t10k")?,
-        })
+        Ok(Self { train: load_part(dir, "train")?, test: load_part(dir, "t10k")? })
     }
 }
 
@@ -98,7 +95,9 @@ fn load_part(dir: &Path, prefix: &str) -> Result<Digits> {
 pub fn read_idx(path: &Path, magic: u32, item_dims: &[usize]) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(Error::io(path))?;
     let mut bytes = Vec::new();
-    GzDecoder::new(file).read_to_end(&mut bytes).map_err(|e| invalid(path, format!("cannot decompress ({e}); the file is damaged or not gzip")))?;
+    GzDecoder::new(file)
+        .read_to_end(&mut bytes)
+        .map_err(|e| invalid(path, format!("cannot decompress ({e}); the file is damaged or not gzip")))?;
     parse_idx(path, &bytes, magic, item_dims)
 }
 
@@ -106,11 +105,20 @@ pub fn read_idx(path: &Path, magic: u32, item_dims: &[usize]) -> Result<Vec<u8>>
 pub fn parse_idx(path: &Path, bytes: &[u8], magic: u32, item_dims: &[usize]) -> Result<Vec<u8>> {
     let header_len = 4 * (2 + item_dims.len());
     if bytes.len() < header_len {
-        return Err(invalid(path, format!("{} bytes is shorter than the {header_len}-byte IDX header; re-fetch with `scripts/fetch-data mnist`", bytes.len())));
+        return Err(invalid(
+            path,
+            format!(
+                "{} bytes is shorter than the {header_len}-byte IDX header; re-fetch with `scripts/fetch-data mnist`",
+                bytes.len()
+            ),
+        ));
     }
     let word = |i: usize| u32::from_be_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]]);
     if word(0) != magic {
-        return Err(invalid(path, format!("magic number {} where {magic} was expected; is this the right MNIST file?", word(0))));
+        return Err(invalid(
+            path,
+            format!("magic number {} where {magic} was expected; is this the right MNIST file?", word(0)),
+        ));
     }
     for (i, &want) in item_dims.iter().enumerate() {
         if word(2 + i) as usize != want {

@@ -96,8 +96,7 @@ impl FromStr for UciSet {
         UciSet::ALL
             .into_iter()
             .find(|set| {
-                set.folder().to_ascii_lowercase() == wanted
-                    || set.display_name().to_ascii_lowercase() == wanted
+                set.folder().to_ascii_lowercase() == wanted || set.display_name().to_ascii_lowercase() == wanted
             })
             .ok_or_else(|| {
                 let names: Vec<_> = UciSet::ALL.iter().map(|s| s.folder()).collect();
@@ -160,9 +159,7 @@ impl UciData {
         let x = Matrix { rows: n_rows, cols: features.len(), values: x_values };
         let y = (0..n_rows).map(|i| table.values[i * table.cols + target]).collect();
         let n_splits = read_split_count(dir)?;
-        let splits = (0..n_splits)
-            .map(|k| read_split(dir, k, n_rows))
-            .collect::<Result<Vec<_>>>()?;
+        let splits = (0..n_splits).map(|k| read_split(dir, k, n_rows)).collect::<Result<Vec<_>>>()?;
         Ok(Self { set, dir: dir.to_path_buf(), x, y, splits })
     }
 }
@@ -182,17 +179,12 @@ pub fn read_table(path: &Path) -> Result<Matrix> {
         match cols {
             None => cols = Some(fields.len()),
             Some(c) if c != fields.len() => {
-                return Err(bad_line(format!(
-                    "ragged row: {} values where earlier rows have {c}",
-                    fields.len()
-                )))
+                return Err(bad_line(format!("ragged row: {} values where earlier rows have {c}", fields.len())))
             }
             Some(_) => {}
         }
         for (j, field) in fields.iter().enumerate() {
-            let v: f64 = field
-                .parse()
-                .map_err(|_| bad_line(format!("value {} ({field:?}) is not a number", j + 1)))?;
+            let v: f64 = field.parse().map_err(|_| bad_line(format!("value {} ({field:?}) is not a number", j + 1)))?;
             if !v.is_finite() {
                 return Err(bad_line(format!("value {} ({field:?}) is not finite", j + 1)));
             }
@@ -211,7 +203,8 @@ fn read_indices(path: &Path, bound: usize, what: &str) -> Result<Vec<usize>> {
     for (i, line) in text.lines().enumerate() {
         for field in line.split_ascii_whitespace() {
             let bad = |message: String| Error::DataFormat { path: path.to_path_buf(), line: i + 1, message };
-            let id = parse_index(field).ok_or_else(|| bad(format!("{field:?} is not a non-negative integer {what} id")))?;
+            let id =
+                parse_index(field).ok_or_else(|| bad(format!("{field:?} is not a non-negative integer {what} id")))?;
             if id >= bound {
                 return Err(bad(format!("{what} id {id} is out of range (the data has {bound} {what}s)")));
             }
@@ -237,14 +230,19 @@ fn read_split_count(dir: &Path) -> Result<usize> {
     let path = dir.join("n_splits.txt");
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
-        return parse_index(text.trim())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| Error::DataFormat { path, line: 1, message: format!("{:?} is not a positive split count", text.trim()) });
+        return parse_index(text.trim()).filter(|&n| n > 0).ok_or_else(|| Error::DataFormat {
+            path,
+            line: 1,
+            message: format!("{:?} is not a positive split count", text.trim()),
+        });
     }
     // Without n_splits.txt, count the consecutive split files.
     let n = (0..).take_while(|k| dir.join(format!("index_train_{k}.txt")).exists()).count();
     if n == 0 {
-        return Err(Error::DataInvalid { path: dir.to_path_buf(), message: "no index_train_0.txt: not a UCI split folder".into() });
+        return Err(Error::DataInvalid {
+            path: dir.to_path_buf(),
+            message: "no index_train_0.txt: not a UCI split folder".into(),
+        });
     }
     Ok(n)
 }

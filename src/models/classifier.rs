@@ -139,7 +139,14 @@ pub struct ImageSet {
 
 /// Trains `clf` with Adam for `epochs` passes in mini-batches, data order from `seed`;
 /// `progress` advances once per step. Returns the mean loss of each epoch.
-pub fn fit(clf: &mut ImageClassifier, data: &ImageSet, epochs: usize, training: &TrainingPlan, seed: u64, progress: &ProgressBar) -> Result<Vec<f64>> {
+pub fn fit(
+    clf: &mut ImageClassifier,
+    data: &ImageSet,
+    epochs: usize,
+    training: &TrainingPlan,
+    seed: u64,
+    progress: &ProgressBar,
+) -> Result<Vec<f64>> {
     let adam = nn::Adam { beta1: training.beta1, beta2: training.beta2, wd: 0.0, eps: training.eps, amsgrad: false };
     let mut optimizer = adam.build(clf.var_store(), training.lr)?;
     let n = data.labels.size()[0] as usize;
@@ -172,7 +179,12 @@ pub fn fit(clf: &mut ImageClassifier, data: &ImageSet, epochs: usize, training: 
 
 /// Softmax probabilities averaged over `samples` stochastic passes (the MC predictive), and
 /// those of the standard pass, in chunks of `chunk` images. Both [n * 10] row-major, host.
-pub fn predictive_probabilities(clf: &dyn Classifier, images: &Tensor, samples: usize, chunk: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+pub fn predictive_probabilities(
+    clf: &dyn Classifier,
+    images: &Tensor,
+    samples: usize,
+    chunk: usize,
+) -> Result<(Vec<f32>, Vec<f32>)> {
     let _guard = tch::no_grad_guard();
     let n = images.size()[0];
     let (mut mc, mut standard) = (Vec::new(), Vec::new());

@@ -71,11 +71,14 @@ mod tests {
         let widths = [3usize, 4];
         let n = ParamBuffer::len(2, &widths) as i64;
         let start = Tensor::randn([n], (Kind::Float, Device::Cpu));
-        let (c, d) = (Tensor::rand([n], (Kind::Float, Device::Cpu)) + 0.1, Tensor::randn([n], (Kind::Float, Device::Cpu)));
+        let (c, d) =
+            (Tensor::rand([n], (Kind::Float, Device::Cpu)) + 0.1, Tensor::randn([n], (Kind::Float, Device::Cpu)));
 
         let vs = nn::VarStore::new(Device::Cpu);
         let theta = vs.root().var_copy("theta", &start);
-        let mut reference = nn::Adam { beta1: plan.beta1, beta2: plan.beta2, wd: 0.0, eps: plan.eps, amsgrad: false }.build(&vs, plan.lr).unwrap();
+        let mut reference = nn::Adam { beta1: plan.beta1, beta2: plan.beta2, wd: 0.0, eps: plan.eps, amsgrad: false }
+            .build(&vs, plan.lr)
+            .unwrap();
 
         let ours = ParamBuffer::over(start.copy(), 2, &widths).unwrap();
         let mut adam = FlatAdam::new(&ours, &plan).unwrap();

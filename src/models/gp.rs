@@ -31,7 +31,11 @@ impl GpParams {
     /// The members at `index`, detached from the optimisation.
     pub fn pick(&self, index: &Tensor) -> Result<GpParams> {
         let take = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, index))?.detach()) };
-        Ok(GpParams { log_lengthscales: take(&self.log_lengthscales)?, log_signal_std: take(&self.log_signal_std)?, log_noise_std: take(&self.log_noise_std)? })
+        Ok(GpParams {
+            log_lengthscales: take(&self.log_lengthscales)?,
+            log_signal_std: take(&self.log_signal_std)?,
+            log_noise_std: take(&self.log_noise_std)?,
+        })
     }
 }
 
@@ -170,7 +174,14 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &GpParams, noise_floo
 /// runs after each optimiser step.
 /// # Shapes
 /// x: [S, n, D], y: [S, n] (float64) -> parameters for S members and their NLML [S]
-pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device, on_step: &dyn Fn()) -> Result<(GpParams, Tensor)> {
+pub fn fit(
+    x: &Tensor,
+    y: &Tensor,
+    seeds: &[u64],
+    plan: &GpPlan,
+    device: Device,
+    on_step: &dyn Fn(),
+) -> Result<(GpParams, Tensor)> {
     let (s, r, d) = (seeds.len() as i64, plan.restarts as i64, x.size()[2]);
     let vs = float64_store(device);
     let params = restart_params(&vs, seeds, r, d, |_, _| {})?;
@@ -212,7 +223,13 @@ pub fn float64_store(device: Device) -> nn::VarStore {
 /// standardized), unit signal and noise std 0.1; the others are perturbed. `after_restart(i,
 /// rng)` runs after each member-restart's draws, on the member's own stream (the sparse GP
 /// draws its inducing rows there).
-pub fn restart_params(vs: &nn::VarStore, seeds: &[u64], r: i64, d: i64, mut after_restart: impl FnMut(usize, &mut MemberRng)) -> Result<GpParams> {
+pub fn restart_params(
+    vs: &nn::VarStore,
+    seeds: &[u64],
+    r: i64,
+    d: i64,
+    mut after_restart: impl FnMut(usize, &mut MemberRng),
+) -> Result<GpParams> {
     let s = seeds.len() as i64;
     let (mut ls, mut sf, mut sn) = (Vec::new(), Vec::new(), Vec::new());
     for (i, &seed) in seeds.iter().enumerate() {
@@ -227,7 +244,10 @@ pub fn restart_params(vs: &nn::VarStore, seeds: &[u64], r: i64, d: i64, mut afte
     }
     let root = vs.root();
     let var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
-        Ok(root.f_var_copy(name, &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(vs.device())?)?)
+        Ok(root.f_var_copy(
+            name,
+            &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(vs.device())?,
+        )?)
     };
     Ok(GpParams {
         log_lengthscales: var("log_lengthscales", &ls, &[s * r, d])?,
@@ -314,7 +334,13 @@ impl RegressionFamily for GpFamily {
                 let y = &program.held_y[k * m..(k + 1) * m];
                 let mu: Vec<f64> = mean[k * m..(k + 1) * m].iter().map(|v| v * member.y_std + member.y_mean).collect();
                 let ll = (0..m)
-                    .map(|i| crate::metrics::gaussian_log_likelihood(y[i], mu[i], var[k * m + i] * member.y_std * member.y_std))
+                    .map(|i| {
+                        crate::metrics::gaussian_log_likelihood(
+                            y[i],
+                            mu[i],
+                            var[k * m + i] * member.y_std * member.y_std,
+                        )
+                    })
                     .sum::<f64>()
                     / m as f64;
                 Scores {

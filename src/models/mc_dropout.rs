@@ -13,8 +13,8 @@ use super::flat_adam::FlatAdam;
 use super::mc_predictive::{mc_predictive, HeldOut};
 use super::member_mlp::{draw_masks, mlp_widths, seed_device_generator, MaskSource, MemberMlp};
 use crate::error::Result;
-use crate::rng::{derive_seed, member_rng, MemberRng};
 use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::rng::{derive_seed, member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
 
@@ -49,7 +49,12 @@ impl McDropoutFamily {
             .iter()
             .map(|m| {
                 let (p, tau) = (m.get("dropout"), m.get("tau"));
-                Member { seed: m.seed, dropout: p, weight_decay: self.mlp.weight_decay.lambda(p, tau, program.n), row_offset: m.row_offset }
+                Member {
+                    seed: m.seed,
+                    dropout: p,
+                    weight_decay: self.mlp.weight_decay.lambda(p, tau, program.n),
+                    row_offset: m.row_offset,
+                }
             })
             .collect()
     }

@@ -63,7 +63,8 @@ impl RowStats {
             if m == f64::NEG_INFINITY {
                 continue;
             }
-            self.lse_sum[i] = self.lse_sum[i] * (self.lse_max[i] - m).exp() + other.lse_sum[i] * (other.lse_max[i] - m).exp();
+            self.lse_sum[i] =
+                self.lse_sum[i] * (self.lse_max[i] - m).exp() + other.lse_sum[i] * (other.lse_max[i] - m).exp();
             self.lse_max[i] = m;
         }
         self
@@ -72,15 +73,19 @@ impl RowStats {
 
 /// Scores every member with `samples` MC passes on the host (the network may live anywhere).
 /// Returns the scores; the samples per parallel task are `SAMPLES_PER_TASK`.
-pub fn evaluate_on_host(net: &MemberMlp, members: &[Member], held_out: &HeldOut, samples: usize) -> Result<Vec<RegressionScores>> {
+pub fn evaluate_on_host(
+    net: &MemberMlp,
+    members: &[Member],
+    held_out: &HeldOut,
+    samples: usize,
+) -> Result<Vec<RegressionScores>> {
     let _guard = tch::no_grad_guard();
     let n = held_out.n;
     let d = net.widths()[0];
     let x: Vec<f32> = Vec::try_from(&held_out.x.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?.f_flatten(0, -1)?)?;
     let nets = (0..members.len()).map(|k| host_net(net, k)).collect::<Result<Vec<_>>>()?;
-    let tasks: Vec<(usize, usize)> = (0..members.len())
-        .flat_map(|k| (0..samples).step_by(SAMPLES_PER_TASK).map(move |s| (k, s)))
-        .collect();
+    let tasks: Vec<(usize, usize)> =
+        (0..members.len()).flat_map(|k| (0..samples).step_by(SAMPLES_PER_TASK).map(move |s| (k, s))).collect();
     // Plain host data only: tensors may not cross threads.
     let targets: Vec<Targets> = (0..members.len())
         .map(|k| Targets {
@@ -116,7 +121,10 @@ pub fn evaluate_on_host(net: &MemberMlp, members: &[Member], held_out: &HeldOut,
             let stats = stats.expect("every member has samples");
             let y = &held_out.y[k * n..(k + 1) * n];
             let standard: Vec<f64> = (0..n)
-                .map(|r| forward(&nets[k], &x[(k * n + r) * d..(k * n + r + 1) * d]) as f64 * held_out.y_std[k] + held_out.y_mean[k])
+                .map(|r| {
+                    forward(&nets[k], &x[(k * n + r) * d..(k * n + r + 1) * d]) as f64 * held_out.y_std[k]
+                        + held_out.y_mean[k]
+                })
                 .collect();
             let mc_mean: Vec<f64> = stats.sum.iter().map(|s| s / t).collect();
             let ll = (0..n).map(|r| stats.lse_max[r] + stats.lse_sum[r].ln() + constant).sum::<f64>() / n as f64
@@ -133,10 +141,10 @@ pub fn evaluate_on_host(net: &MemberMlp, members: &[Member], held_out: &HeldOut,
 fn host_net(net: &MemberMlp, k: usize) -> Result<HostNet> {
     let params = net.member_parameters(k);
     let layers = net.widths().len() - 1;
-    let to_vec = |t: &tch::Tensor| -> Result<Vec<f32>> { Ok(Vec::try_from(&t.f_to_device(Device::Cpu)?.f_flatten(0, -1)?)?) };
-    let layers = (0..layers)
-        .map(|l| Ok((to_vec(&params[l])?, to_vec(&params[layers + l])?)))
-        .collect::<Result<Vec<_>>>()?;
+    let to_vec =
+        |t: &tch::Tensor| -> Result<Vec<f32>> { Ok(Vec::try_from(&t.f_to_device(Device::Cpu)?.f_flatten(0, -1)?)?) };
+    let layers =
+        (0..layers).map(|l| Ok((to_vec(&params[l])?, to_vec(&params[layers + l])?))).collect::<Result<Vec<_>>>()?;
     Ok(HostNet { layers, widths: net.widths().to_vec(), activation: net.activation() })
 }
 
@@ -167,7 +175,14 @@ fn run_samples(net: &HostNet, t: &Targets, x: &[f32], range: std::ops::Range<usi
         let mut rng = sample_rng(t.mc_seed, s);
         let mut drops = DropStream::new(&mut rng, t.dropout);
         for r in 0..n {
-            let out = forward_dropped(net, &x[r * d..(r + 1) * d], &base[r * h..(r + 1) * h], t.dropout, &mut drops, &mut scratch);
+            let out = forward_dropped(
+                net,
+                &x[r * d..(r + 1) * d],
+                &base[r * h..(r + 1) * h],
+                t.dropout,
+                &mut drops,
+                &mut scratch,
+            );
             let prediction = out as f64 * t.std + t.mean;
             let err = t.y[r] - prediction;
             stats.push(r, prediction, -0.5 * t.tau * err * err);

@@ -136,7 +136,14 @@ impl MemberMlp {
     ///
     /// # Shapes
     /// x: [K, b, widths[0]], y: [K, b, 1], masks[l]: [K, b, widths[l]], two_lambda: [K, 1, 1]
-    pub fn loss_gradient(&self, x: &Tensor, y: &Tensor, masks: &[Tensor], two_lambda: &Tensor, grad: &ParamBuffer) -> Result<()> {
+    pub fn loss_gradient(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        masks: &[Tensor],
+        two_lambda: &Tensor,
+        grad: &ParamBuffer,
+    ) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let (weights, biases) = (&self.params.weights, &self.params.biases);
         let last = weights.len() - 1;
@@ -205,9 +212,13 @@ pub fn draw_masks(
 /// program, see [`seed_device_generator`]): reproducible for a given program and device, but
 /// no longer independent of the program's composition.
 pub enum MaskSource {
-    Host { rates: Vec<f64> },
+    Host {
+        rates: Vec<f64>,
+    },
     /// keep: [K, 1, 1] keep probabilities 1 - p on the device.
-    Device { keep: Tensor },
+    Device {
+        keep: Tensor,
+    },
 }
 
 impl MaskSource {
@@ -227,7 +238,9 @@ impl MaskSource {
             Self::Host { rates } => layer_inputs
                 .iter()
                 .map(|&width| {
-                    per_stream_tensor(rngs, rows, width, Device::Cpu, |k, rng, chunk| fill_dropout_mask(rng, rates[k], chunk))
+                    per_stream_tensor(rngs, rows, width, Device::Cpu, |k, rng, chunk| {
+                        fill_dropout_mask(rng, rates[k], chunk)
+                    })
                 })
                 .collect(),
             Self::Device { keep } => layer_inputs
@@ -297,8 +310,13 @@ mod tests {
             let mut rngs: Vec<_> = (0..k as u64).map(member_rng).collect();
             let net = MemberMlp::new(Device::Cpu, &widths, activation, &mut rngs).unwrap();
             // Non-zero biases, so their gradient path is exercised too.
-            let _ = tch::no_grad(|| net.params().flat.shallow_clone().f_add_(&(Tensor::randn([net.params().flat.numel() as i64], (Kind::Float, Device::Cpu)) * 0.1)))
-                .unwrap();
+            let _ = tch::no_grad(|| {
+                net.params()
+                    .flat
+                    .shallow_clone()
+                    .f_add_(&(Tensor::randn([net.params().flat.numel() as i64], (Kind::Float, Device::Cpu)) * 0.1))
+            })
+            .unwrap();
             let x = Tensor::randn([k as i64, rows as i64, 4], (Kind::Float, Device::Cpu));
             let y = Tensor::randn([k as i64, rows as i64, 1], (Kind::Float, Device::Cpu));
             let masks = draw_masks(&mut rngs, &[0.1, 0.3, 0.5], rows, net.layer_inputs(), Device::Cpu).unwrap();
@@ -317,7 +335,12 @@ mod tests {
                 }
             }
             let mse = (&h - &y).square().mean_dim([1i64, 2].as_slice(), false, Kind::Float);
-            let l2 = p.weights.iter().map(|w| w.square().sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float)).reduce(|a, b| a + b).unwrap();
+            let l2 = p
+                .weights
+                .iter()
+                .map(|w| w.square().sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float))
+                .reduce(|a, b| a + b)
+                .unwrap();
             let loss = (mse + Tensor::from_slice(&lambda) * l2).sum(Kind::Float);
             loss.backward();
             let reference = leaf.grad();
@@ -342,7 +365,10 @@ mod tests {
         for (k, &p) in rates.iter().enumerate() {
             let m: Vec<f32> = Vec::try_from(&masks[1].get(k as i64).flatten(0, -1)).unwrap();
             let scale = (1.0 / (1.0 - p)) as f32;
-            assert!(m.iter().all(|&v| v == 0.0 || (v - scale).abs() < 1e-5), "member {k}: values other than 0 and 1/(1-p)");
+            assert!(
+                m.iter().all(|&v| v == 0.0 || (v - scale).abs() < 1e-5),
+                "member {k}: values other than 0 and 1/(1-p)"
+            );
             let dropped = m.iter().filter(|&&v| v == 0.0).count() as f64 / m.len() as f64;
             let sd = (p * (1.0 - p) / m.len() as f64).sqrt();
             assert!((dropped - p).abs() < 5.0 * sd, "member {k}: dropped {dropped}, rate {p}");

@@ -67,7 +67,10 @@ impl MemberBnn {
             mu_w.push(root.f_var_copy(&format!("mu_w{l}"), &init)?);
             rho_w.push(root.f_var_copy(&format!("rho_w{l}"), &init.f_full_like(rho)?)?);
             mu_b.push(root.f_zeros(&format!("mu_b{l}"), &[k, 1, fan_out as i64])?);
-            rho_b.push(root.f_var_copy(&format!("rho_b{l}"), &Tensor::f_full([k, 1, fan_out as i64], rho, (Kind::Float, device))?)?);
+            rho_b.push(root.f_var_copy(
+                &format!("rho_b{l}"),
+                &Tensor::f_full([k, 1, fan_out as i64], rho, (Kind::Float, device))?,
+            )?);
         }
         let log_tau = match log_tau_init {
             Some(init) => {
@@ -116,7 +119,13 @@ impl MemberBnn {
 
     /// Layer `l`'s pre-activation sampled by local reparameterization: its mean plus
     /// sqrt(var) eps, var = h^2 S^2 + s_b^2 being the pre-activation's own variance.
-    fn sampled_preactivation(&self, l: usize, h: &Tensor, posterior: &LayerPosterior, eps: &Tensor) -> Result<SampledPreactivation> {
+    fn sampled_preactivation(
+        &self,
+        l: usize,
+        h: &Tensor,
+        posterior: &LayerPosterior,
+        eps: &Tensor,
+    ) -> Result<SampledPreactivation> {
         let var = posterior.var_b.f_baddbmm(&h.f_square()?, &posterior.var_w, 1.0, 1.0)?;
         let std = var.f_clamp_min(1e-16)?.f_sqrt()?;
         let z = self.mean_preactivation(l, h)?.f_add(&std.f_mul(eps)?)?;
@@ -176,7 +185,15 @@ impl MemberBnn {
     /// autograd through this).
     /// # Shapes
     /// x: [K, b, widths[0]], y: [K, b, 1], noise as `forward`, log_tau and prior_std: [K]
-    pub fn negative_elbo(&self, x: &Tensor, y: &Tensor, noise: &[Tensor], log_tau: &Tensor, prior_std: &Tensor, n_train: usize) -> Result<Tensor> {
+    pub fn negative_elbo(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        noise: &[Tensor],
+        log_tau: &Tensor,
+        prior_std: &Tensor,
+        n_train: usize,
+    ) -> Result<Tensor> {
         let out = self.forward(x, Some(noise))?;
         let tau = log_tau.f_exp()?.f_view([-1, 1, 1])?;
         let nll = out
@@ -215,7 +232,15 @@ impl MemberBnn {
     /// # Shapes
     /// as `negative_elbo`
     #[allow(clippy::needless_range_loop)] // one layer index addresses six per-layer vectors
-    pub fn elbo_gradient(&self, x: &Tensor, y: &Tensor, noise: &[Tensor], log_tau: &Tensor, prior_std: &Tensor, n_train: usize) -> Result<()> {
+    pub fn elbo_gradient(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        noise: &[Tensor],
+        log_tau: &Tensor,
+        prior_std: &Tensor,
+        n_train: usize,
+    ) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let last = self.mu_w.len() - 1;
         // Forward, keeping what the backward pass needs per layer: its input h, the layer's
@@ -255,14 +280,22 @@ impl MemberBnn {
             let dvar = g.f_mul(&noise[l])?.f_div(&stds[l])?.f_mul_scalar(0.5)?;
             let h2t = inputs[l].f_square()?.f_transpose(1, 2)?;
             // Weights: the mean's gradient, and the std's through var_w = sigma_w^2.
-            write_grad(&self.mu_w[l], self.mu_w[l].f_mul(&inv_s2n)?.f_baddbmm(&inputs[l].f_transpose(1, 2)?, &g, 1.0, 1.0)?)?;
+            write_grad(
+                &self.mu_w[l],
+                self.mu_w[l].f_mul(&inv_s2n)?.f_baddbmm(&inputs[l].f_transpose(1, 2)?, &g, 1.0, 1.0)?,
+            )?;
             let LayerPosterior { sigma_w, sigma_b, var_w, .. } = &posteriors[l];
-            let d_sigma_w = kl_sigma_gradient(sigma_w, &inv_s2n, inv_n)?.f_add(&h2t.f_bmm(&dvar)?.f_mul(sigma_w)?.f_mul_scalar(2.0)?)?;
+            let d_sigma_w = kl_sigma_gradient(sigma_w, &inv_s2n, inv_n)?
+                .f_add(&h2t.f_bmm(&dvar)?.f_mul(sigma_w)?.f_mul_scalar(2.0)?)?;
             write_grad(&self.rho_w[l], self.rho_w[l].f_softplus_backward(&d_sigma_w, 1.0, 20.0)?)?;
             // Biases likewise, summed over rows.
-            write_grad(&self.mu_b[l], self.mu_b[l].f_mul(&inv_s2n)?.f_add(&g.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?)?)?;
-            let d_sigma_b = kl_sigma_gradient(sigma_b, &inv_s2n, inv_n)?
-                .f_add(&dvar.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?.f_mul(sigma_b)?.f_mul_scalar(2.0)?)?;
+            write_grad(
+                &self.mu_b[l],
+                self.mu_b[l].f_mul(&inv_s2n)?.f_add(&g.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?)?,
+            )?;
+            let d_sigma_b = kl_sigma_gradient(sigma_b, &inv_s2n, inv_n)?.f_add(
+                &dvar.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?.f_mul(sigma_b)?.f_mul_scalar(2.0)?,
+            )?;
             write_grad(&self.rho_b[l], self.rho_b[l].f_softplus_backward(&d_sigma_b, 1.0, 20.0)?)?;
             if l > 0 {
                 // d/dh = g M^T + 2 h (dvar S^2^T), then through the activation.
@@ -350,7 +383,14 @@ pub enum ElboGradient {
 }
 
 /// Trains every member on its own `n` rows by maximizing its ELBO.
-pub fn fit(data: &StackedRows, n: usize, members: &[BnnMember], options: &BnnOptions, device: Device, progress: &ProgressBar) -> Result<MemberBnn> {
+pub fn fit(
+    data: &StackedRows,
+    n: usize,
+    members: &[BnnMember],
+    options: &BnnOptions,
+    device: Device,
+    progress: &ProgressBar,
+) -> Result<MemberBnn> {
     fit_with(data, n, members, options, device, progress, ElboGradient::Hand)
 }
 
@@ -367,10 +407,24 @@ pub fn fit_with(
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
     let learned = members.iter().any(|m| m.tau.is_none());
     let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
-    let net = MemberBnn::new(device, &options.widths, options.activation, options.init_posterior_std, learned.then_some(&log_tau_init[..]), &mut rngs)?;
-    let adam = nn::Adam { beta1: options.optimizer.beta1, beta2: options.optimizer.beta2, wd: 0.0, eps: options.optimizer.eps, amsgrad: false };
+    let net = MemberBnn::new(
+        device,
+        &options.widths,
+        options.activation,
+        options.init_posterior_std,
+        learned.then_some(&log_tau_init[..]),
+        &mut rngs,
+    )?;
+    let adam = nn::Adam {
+        beta1: options.optimizer.beta1,
+        beta2: options.optimizer.beta2,
+        wd: 0.0,
+        eps: options.optimizer.eps,
+        amsgrad: false,
+    };
     let mut optimizer = adam.build(&net.vs, options.optimizer.lr)?;
-    let prior_std = Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
+    let prior_std =
+        Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
     let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
     let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
     let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset), device);
@@ -408,7 +462,14 @@ pub fn noise_precision(net: &MemberBnn, members: &[BnnMember], program: &Program
 
 /// Predictive scores from `samples` posterior draws (local reparameterization per point),
 /// in chunks of at most `budget` activations; `held.tau` is the members' `noise_precision`.
-pub fn evaluate(net: &MemberBnn, members: &[BnnMember], held: &HeldOut, samples: usize, budget: usize, device: Device) -> Result<Vec<Scores>> {
+pub fn evaluate(
+    net: &MemberBnn,
+    members: &[BnnMember],
+    held: &HeldOut,
+    samples: usize,
+    budget: usize,
+    device: Device,
+) -> Result<Vec<Scores>> {
     let _guard = tch::no_grad_guard();
     let (k, n) = (members.len() as i64, held.n as i64);
     let widest = *net.widths.iter().max().expect("widths") as i64;

@@ -23,7 +23,10 @@
 
 use tch::{Device, Kind, Tensor};
 
-use super::gp::{cholesky_with_jitter, float64_store, linear_surrogate, minimize_restarts, noise_variance, restart_params, se_ard, GpParams};
+use super::gp::{
+    cholesky_with_jitter, float64_store, linear_surrogate, minimize_restarts, noise_variance, restart_params, se_ard,
+    GpParams,
+};
 use crate::error::Result;
 use crate::rng::shuffle;
 use crate::spec::GpPlan;
@@ -167,10 +170,20 @@ pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64
 
 /// The negative bound per member [B] and its gradient with respect to each parameter, in
 /// `SparseParams`' shape, by the passes of the module note; `rows` rows per chunk.
-pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64, rows: i64) -> Result<(Tensor, SparseParams)> {
+pub fn bound_and_gradient(
+    x: &Tensor,
+    y: &Tensor,
+    p: &SparseParams,
+    noise_floor: f64,
+    rows: i64,
+) -> Result<(Tensor, SparseParams)> {
     let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
     let q = SparseParams {
-        kernel: GpParams { log_lengthscales: leaf(&p.kernel.log_lengthscales), log_signal_std: leaf(&p.kernel.log_signal_std), log_noise_std: leaf(&p.kernel.log_noise_std) },
+        kernel: GpParams {
+            log_lengthscales: leaf(&p.kernel.log_lengthscales),
+            log_signal_std: leaf(&p.kernel.log_signal_std),
+            log_noise_std: leaf(&p.kernel.log_noise_std),
+        },
         inducing: leaf(&p.inducing),
     };
     // K_mm's factor keeps its (M x M) graph for the last pass; the chunks see it as a leaf.
@@ -193,7 +206,12 @@ pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor:
         let yc = y.f_narrow(1, start, len)?.f_unsqueeze(1)?; // [B, 1, len]
         let d_a = g_psi.f_bmm(&a.detach())?.f_add(&g_r.f_bmm(&yc)?)?;
         let pullback = a.f_mul(&d_a)?.f_sum(Kind::Double)?;
-        let gc = Tensor::f_run_backward(&[pullback], &[&l, kernel_inputs[0], kernel_inputs[1], kernel_inputs[2]], false, false)?;
+        let gc = Tensor::f_run_backward(
+            &[pullback],
+            &[&l, kernel_inputs[0], kernel_inputs[1], kernel_inputs[2]],
+            false,
+            false,
+        )?;
         g_l = g_l.f_add(&gc[0])?;
         g_ls = g_ls.f_add(&gc[1])?;
         g_sf = g_sf.f_add(&gc[2])?;
@@ -204,14 +222,24 @@ pub fn bound_and_gradient(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor:
     let pullback = factor.f_mul(&g_l.f_tril(0)?)?.f_sum(Kind::Double)?;
     let gk = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
     let gradient = SparseParams {
-        kernel: GpParams { log_lengthscales: g_ls.f_add(&gk[0])?, log_signal_std: g_sf.f_add(&gk[1])?, log_noise_std: g_sn },
+        kernel: GpParams {
+            log_lengthscales: g_ls.f_add(&gk[0])?,
+            log_signal_std: g_sf.f_add(&gk[1])?,
+            log_noise_std: g_sn,
+        },
         inducing: g_z.f_add(&gk[2])?,
     };
     Ok((value.detach(), gradient))
 }
 
 /// Predictive mean and variance of y (noise included) at `x_star`: ([B, m], [B, m]).
-pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<(Tensor, Tensor)> {
+pub fn predict(
+    x: &Tensor,
+    y: &Tensor,
+    x_star: &Tensor,
+    p: &SparseParams,
+    noise_floor: f64,
+) -> Result<(Tensor, Tensor)> {
     let _guard = tch::no_grad_guard();
     let l = inducing_factor(p)?;
     let f = factors(&data_statistics(x, y, p, &l, rows_per_chunk(x, p))?, p, noise_floor)?;
@@ -229,7 +257,13 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &SparseParams, noise_
 /// at i * R + j): `restart_params`' kernels, and inducing inputs at M distinct training rows
 /// of each member-restart, drawn on the member's own stream.
 /// x: [S, n, D] (float64) -> inducing [S * R, M, D]
-pub fn initial_params(vs: &tch::nn::VarStore, x: &Tensor, seeds: &[u64], r: i64, inducing: usize) -> Result<SparseParams> {
+pub fn initial_params(
+    vs: &tch::nn::VarStore,
+    x: &Tensor,
+    seeds: &[u64],
+    r: i64,
+    inducing: usize,
+) -> Result<SparseParams> {
     let (s, n, d) = (seeds.len() as i64, x.size()[1], x.size()[2]);
     let m = (inducing as i64).min(n);
     let mut rows = Vec::new();
@@ -247,7 +281,14 @@ pub fn initial_params(vs: &tch::nn::VarStore, x: &Tensor, seeds: &[u64], r: i64,
 /// restart with the lowest final negative bound; `plan.inducing` inducing inputs, `on_step`
 /// runs after each optimiser step; the gradient as `BoundGradient::for_program` picks.
 /// x: [S, n, D], y: [S, n] (float64).
-pub fn fit(x: &Tensor, y: &Tensor, seeds: &[u64], plan: &GpPlan, device: Device, on_step: &dyn Fn()) -> Result<(SparseParams, Tensor)> {
+pub fn fit(
+    x: &Tensor,
+    y: &Tensor,
+    seeds: &[u64],
+    plan: &GpPlan,
+    device: Device,
+    on_step: &dyn Fn(),
+) -> Result<(SparseParams, Tensor)> {
     fit_with(x, y, seeds, plan, device, on_step, None)
 }
 

@@ -51,8 +51,9 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     let x_scale = Standardizer::fit_vector(&data.years[..n_train]);
     let y_scale = Standardizer::fit_vector(&data.ppm[..n_train]);
     let start = data.years[0];
-    let grid_years: Vec<f64> =
-        (0..plan.grid_points).map(|i| start + (plan.predict_until - start) * i as f64 / (plan.grid_points - 1).max(1) as f64).collect();
+    let grid_years: Vec<f64> = (0..plan.grid_points)
+        .map(|i| start + (plan.predict_until - start) * i as f64 / (plan.grid_points - 1).max(1) as f64)
+        .collect();
     let held_years = &data.years[n_train..];
     let held_ppm = &data.ppm[n_train..];
     // Every model predicts at the grid, then at the held-out weeks.
@@ -63,21 +64,36 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     let g = grid_years.len();
 
     let to_ppm = |mean: &[f64], std: &[f64]| -> (Vec<f64>, Vec<f64>) {
-        (mean.iter().map(|m| m * y_scale.std[0] + y_scale.mean[0]).collect(), std.iter().map(|s| s * y_scale.std[0]).collect())
+        (
+            mean.iter().map(|m| m * y_scale.std[0] + y_scale.mean[0]).collect(),
+            std.iter().map(|s| s * y_scale.std[0]).collect(),
+        )
     };
     let model = |name: String, mean: Vec<f64>, std: Vec<f64>, wall: f64| -> Co2Model {
         let (mean, std) = to_ppm(&mean, &std);
         let point = std.iter().all(|&s| s == 0.0);
         let (held_mean, held_std) = (&mean[g..], &std[g..]);
         let ll = (!point).then(|| {
-            held_ppm.iter().zip(held_mean).zip(held_std).map(|((y, m), s)| gaussian_log_likelihood(*y, *m, s * s)).sum::<f64>() / held_ppm.len() as f64
+            held_ppm
+                .iter()
+                .zip(held_mean)
+                .zip(held_std)
+                .map(|((y, m), s)| gaussian_log_likelihood(*y, *m, s * s))
+                .sum::<f64>()
+                / held_ppm.len() as f64
         });
         let coverage = (!point).then(|| {
-            held_ppm.iter().zip(held_mean).zip(held_std).filter(|((y, m), s)| (*y - *m).abs() <= 1.96 * *s).count() as f64 / held_ppm.len() as f64
+            held_ppm.iter().zip(held_mean).zip(held_std).filter(|((y, m), s)| (*y - *m).abs() <= 1.96 * *s).count()
+                as f64
+                / held_ppm.len() as f64
         });
         let heldout_rmse = rmse(held_ppm, held_mean);
         let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-        tracing::info!("co2 {name}: held-out rmse {heldout_rmse:.2} ppm, ll {}, 95% coverage {} ({wall:.1} s)", shown(ll), shown(coverage));
+        tracing::info!(
+            "co2 {name}: held-out rmse {heldout_rmse:.2} ppm, ll {}, 95% coverage {} ({wall:.1} s)",
+            shown(ll),
+            shown(coverage)
+        );
         Co2Model {
             name,
             grid_mean: mean[..g].to_vec(),
@@ -177,8 +193,14 @@ fn train_net(ctx: &RunContext, plan: &Co2Plan, activation: Activation, x: &[f64]
         batch_size: plan.training.batch_size,
         optimizer: plan.training.clone(),
     };
-    let data = StackedRows { x: column(x, ctx.device)?, y: Tensor::from_slice(y).f_to_kind(Kind::Float)?.f_to_device(ctx.device)? };
-    let progress = ctx.progress_bar(crate::models::mc_dropout::fit_steps(n, &options), &format!("co2 {}", activation_name(activation)));
+    let data = StackedRows {
+        x: column(x, ctx.device)?,
+        y: Tensor::from_slice(y).f_to_kind(Kind::Float)?.f_to_device(ctx.device)?,
+    };
+    let progress = ctx.progress_bar(
+        crate::models::mc_dropout::fit_steps(n, &options),
+        &format!("co2 {}", activation_name(activation)),
+    );
     let net = fit(&data, n, &[member], &options, ctx.device, &progress)?;
     progress.finish_and_clear();
     Ok(net)
@@ -193,7 +215,14 @@ fn deterministic(net: &MemberMlp, query: &[f64], device: Device) -> Result<Vec<f
 
 /// MC predictive mean and std (standardized units): T passes with dropout on, in chunks
 /// that keep activations under `budget` elements; variance = sample variance + 1/tau.
-fn mc_predictive(net: &MemberMlp, plan: &Co2Plan, query: &[f64], seed: u64, budget: usize, device: Device) -> Result<(Vec<f64>, Vec<f64>)> {
+fn mc_predictive(
+    net: &MemberMlp,
+    plan: &Co2Plan,
+    query: &[f64],
+    seed: u64,
+    budget: usize,
+    device: Device,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     let _guard = tch::no_grad_guard();
     let m = query.len();
     let widest = *net.widths().iter().max().expect("widths");
@@ -221,7 +250,13 @@ fn mc_predictive(net: &MemberMlp, plan: &Co2Plan, query: &[f64], seed: u64, budg
 }
 
 /// The GP's predictive mean and std (noise included), standardized units.
-fn gp_predictive(ctx: &RunContext, plan: &Co2Plan, x: &[f64], y: &[f64], query: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+fn gp_predictive(
+    ctx: &RunContext,
+    plan: &Co2Plan,
+    x: &[f64],
+    y: &[f64],
+    query: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>)> {
     if x.len() > plan.gp.max_rows {
         return Err(Error::Report(format!(
             "co2: {} training weeks exceed task.co2.gp.max_rows = {}; raise it (the kernel matrix is n x n)",
@@ -235,6 +270,7 @@ fn gp_predictive(ctx: &RunContext, plan: &Co2Plan, x: &[f64], y: &[f64], query: 
     let yt = Tensor::from_slice(y).f_view([1, -1])?.f_to_device(dev)?;
     let (params, _) = gp::fit(&xt, &yt, &[derive_seed(ctx.spec.seed, &["co2", "gp"])], &plan.gp, dev, &|| {})?;
     let (mean, var) = gp::predict(&xt, &yt, &qt, &params, plan.gp.noise_floor)?;
-    let host = |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?) };
+    let host =
+        |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?) };
     Ok((host(&mean)?, host(&var.f_sqrt()?)?))
 }

@@ -17,7 +17,9 @@ use crate::data::mnist::{rotate, Digits, Mnist, CLASSES, PIXELS, SIDE};
 use crate::error::{Error, Result};
 use crate::metrics::{classification_scores, reliability};
 use crate::models::classifier::{fit, predictive_probabilities, Classifier, ImageClassifier, ImageSet};
-use crate::results::outcome::{MethodScores, MnistEvaluation, RotatedDigitRecord, ShiftAngle, ShiftStudy, TrainingRecord};
+use crate::results::outcome::{
+    MethodScores, MnistEvaluation, RotatedDigitRecord, ShiftAngle, ShiftStudy, TrainingRecord,
+};
 use crate::rng::derive_seed;
 use crate::spec::{ClassifierPlan, MnistPlan};
 
@@ -32,7 +34,10 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     if let Some(i) = plan.rotated_digit.image.filter(|&i| i >= test.len()) {
         return Err(Error::Spec {
             location: ctx.spec.source.display().to_string(),
-            message: format!("task.mnist.rotated_digit.image: test image {i} was asked for but only {} test images are used", test.len()),
+            message: format!(
+                "task.mnist.rotated_digit.image: test image {i} was asked for but only {} test images are used",
+                test.len()
+            ),
         });
     }
     let digit = match plan.rotated_digit.image {
@@ -61,7 +66,14 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         let data = image_set(&train, ctx.device)?;
         let steps = plan.epochs * train.len().div_ceil(plan.training.batch_size);
         let progress = ctx.progress_bar(steps as u64, &format!("{model_name} training"));
-        let losses = fit(&mut clf, &data, plan.epochs, &plan.training, derive_seed(ctx.spec.seed, &["mnist", "order"]), &progress)?;
+        let losses = fit(
+            &mut clf,
+            &data,
+            plan.epochs,
+            &plan.training,
+            derive_seed(ctx.spec.seed, &["mnist", "order"]),
+            &progress,
+        )?;
         progress.finish_and_clear();
         save_weights(clf.var_store(), &weights)?;
         let record = TrainingRecord {
@@ -78,14 +90,25 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         written(ctx, &mut summary);
     }
 
-    unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || evaluate_test(ctx, plan, &clf, &test, &model_name))?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || rotated_digit(ctx, plan, &clf, &test, digit))?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || shift_study(ctx, plan, &clf, &test, &model_name))?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || {
+        evaluate_test(ctx, plan, &clf, &test, &model_name)
+    })?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || {
+        rotated_digit(ctx, plan, &clf, &test, digit)
+    })?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || {
+        shift_study(ctx, plan, &clf, &test, &model_name)
+    })?;
     Ok(summary)
 }
 
 /// Runs `make` and writes its record to `path`, unless the record is there already.
-fn unit<T: serde::Serialize>(ctx: &RunContext, summary: &mut RunSummary, path: &Path, make: impl FnOnce() -> Result<T>) -> Result<()> {
+fn unit<T: serde::Serialize>(
+    ctx: &RunContext,
+    summary: &mut RunSummary,
+    path: &Path,
+    make: impl FnOnce() -> Result<T>,
+) -> Result<()> {
     if !ctx.force && path.exists() {
         summary.units_skipped += 1;
         return Ok(());
@@ -97,7 +120,13 @@ fn unit<T: serde::Serialize>(ctx: &RunContext, summary: &mut RunSummary, path: &
 }
 
 /// Standard and MC scores on the (unrotated) test images.
-fn evaluate_test(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, model_name: &str) -> Result<MnistEvaluation> {
+fn evaluate_test(
+    ctx: &RunContext,
+    plan: &MnistPlan,
+    clf: &dyn Classifier,
+    test: &Digits,
+    model_name: &str,
+) -> Result<MnistEvaluation> {
     let started = Instant::now();
     tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "mc-test"]) as i64);
     let images = images_tensor(test, ctx.device)?;
@@ -130,7 +159,13 @@ fn evaluate_test(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test:
 
 /// The test images rotated by each shift angle; every angle is saved under
 /// `outcomes/shift-parts/` as it finishes, so an interrupted study resumes at the next angle.
-fn shift_study(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, model_name: &str) -> Result<ShiftStudy> {
+fn shift_study(
+    ctx: &RunContext,
+    plan: &MnistPlan,
+    clf: &dyn Classifier,
+    test: &Digits,
+    model_name: &str,
+) -> Result<ShiftStudy> {
     let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
     let parts = ctx.store.outcome_path("shift-parts");
     let mut angles = Vec::new();
@@ -214,18 +249,27 @@ fn rotated_images(digits: &Digits, degrees: f64, device: Device) -> Result<Tenso
 }
 
 /// Figure 4's data: test image `index` at steps + 1 angles from 0 to max_degrees.
-fn rotated_digit(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test: &Digits, index: usize) -> Result<RotatedDigitRecord> {
+fn rotated_digit(
+    ctx: &RunContext,
+    plan: &MnistPlan,
+    clf: &dyn Classifier,
+    test: &Digits,
+    index: usize,
+) -> Result<RotatedDigitRecord> {
     let spec = &plan.rotated_digit;
     let upright = grey(test, index);
     let angles: Vec<f64> = (0..=spec.steps).map(|i| spec.max_degrees * i as f64 / spec.steps as f64).collect();
     let images: Vec<Vec<f32>> = angles.iter().map(|&a| rotate(&upright, SIDE, a)).collect();
     let stacked: Vec<f32> = images.concat();
-    let x = Tensor::from_slice(&stacked).f_view([angles.len() as i64, 1, SIDE as i64, SIDE as i64])?.f_to_device(ctx.device)?;
+    let x = Tensor::from_slice(&stacked)
+        .f_view([angles.len() as i64, 1, SIDE as i64, SIDE as i64])?
+        .f_to_device(ctx.device)?;
     tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "rotated-digit"]) as i64);
     let _guard = tch::no_grad_guard();
     let logits = clf.sample_logits(&x, spec.samples)?; // [T, angles, 10]
     let probs = logits.f_softmax(-1, Kind::Float)?;
-    let classes = Tensor::from_slice(&spec.classes.iter().map(|&c| c as i64).collect::<Vec<_>>()).f_to_device(ctx.device)?;
+    let classes =
+        Tensor::from_slice(&spec.classes.iter().map(|&c| c as i64).collect::<Vec<_>>()).f_to_device(ctx.device)?;
     let n_angles = angles.len();
     // [angles, T, classes]
     let pick = |t: &Tensor| -> Result<Vec<Vec<Vec<f32>>>> {
@@ -234,7 +278,8 @@ fn rotated_digit(ctx: &RunContext, plan: &MnistPlan, clf: &dyn Classifier, test:
         let (a, s, c) = (n_angles, spec.samples, spec.classes.len());
         Ok((0..a).map(|i| (0..s).map(|j| flat[(i * s + j) * c..(i * s + j + 1) * c].to_vec()).collect()).collect())
     };
-    let mc_prediction: Vec<i64> = Vec::<i64>::try_from(&probs.f_mean_dim(0, false, Kind::Float)?.f_argmax(-1, false)?.f_to_device(Device::Cpu)?)?;
+    let mc_prediction: Vec<i64> =
+        Vec::<i64>::try_from(&probs.f_mean_dim(0, false, Kind::Float)?.f_argmax(-1, false)?.f_to_device(Device::Cpu)?)?;
     Ok(RotatedDigitRecord {
         experiment: ctx.spec.name.clone(),
         image_index: index,

@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use tch::Device;
 
-use crate::data::DataDirs;
 use crate::data::uci::UciSet;
+use crate::data::DataDirs;
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::Spec;
 
@@ -47,7 +47,12 @@ fn progress_line(label: &str, bar: &indicatif::ProgressBar) -> String {
         return format!("{label}: {done}/{total} steps{now}, {} elapsed", shown(elapsed));
     }
     let left = elapsed.mul_f64((total - done) as f64 / done as f64);
-    format!("{label}: {done}/{total} steps ({} %), {} elapsed, about {} left", done * 100 / total, shown(elapsed), shown(left))
+    format!(
+        "{label}: {done}/{total} steps ({} %), {} elapsed, about {} left",
+        done * 100 / total,
+        shown(elapsed),
+        shown(left)
+    )
 }
 
 /// Everything a protocol needs besides its plan.
@@ -106,9 +111,11 @@ impl RunContext<'_> {
         }
         let bar = indicatif::ProgressBar::new(steps);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg:30} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{msg:30} [{bar:30}] {pos}/{len} steps, {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message(label.to_string());
         bar
@@ -136,6 +143,9 @@ mod tests {
         assert!(line.starts_with("power-plant grid 10x12: 50/200 steps (25 %), 0s elapsed, about "), "{line}");
         bar.inc(150);
         bar.set_message("MC evaluation, T=10000");
-        assert_eq!(progress_line("power-plant grid 10x12", &bar), "power-plant grid 10x12: 200/200 steps, now MC evaluation, T=10000, 0s elapsed");
+        assert_eq!(
+            progress_line("power-plant grid 10x12", &bar),
+            "power-plant grid 10x12: 200/200 steps, now MC evaluation, T=10000, 0s elapsed"
+        );
     }
 }

@@ -30,7 +30,11 @@ pub struct ProgramMember {
 impl ProgramMember {
     /// The value of hyper-parameter `name`; families only ask for names their grid has.
     pub fn get(&self, name: &str) -> f64 {
-        self.hyper.iter().find(|(n, _)| n == name).map(|(_, v)| *v).unwrap_or_else(|| panic!("grid point without `{name}`"))
+        self.hyper
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("grid point without `{name}`"))
     }
 }
 

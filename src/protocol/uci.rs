@@ -37,9 +37,8 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         }
         let data = UciData::find_and_load(set_plan.set, ctx.data)?;
         let splits = select_splits(&plan.splits, ctx, &data)?;
-        let (done, todo): (Vec<usize>, Vec<usize>) = splits
-            .into_iter()
-            .partition(|&k| !ctx.force && ctx.store.unit_path(set_plan.set.folder(), k).exists());
+        let (done, todo): (Vec<usize>, Vec<usize>) =
+            splits.into_iter().partition(|&k| !ctx.force && ctx.store.unit_path(set_plan.set.folder(), k).exists());
         summary.units_skipped += done.len();
         if !done.is_empty() {
             tracing::info!("{}: {} split(s) already recorded, skipped", set_plan.set, done.len());
@@ -150,7 +149,11 @@ fn run_group(
     // Retrain phase: one model per split on all its training rows, scored on its test rows.
     let rows: Vec<SplitRows> = chosen
         .iter()
-        .map(|(k, _, _)| SplitRows { split: *k, fit: data.splits[*k].train.clone(), held_out: data.splits[*k].test.clone() })
+        .map(|(k, _, _)| SplitRows {
+            split: *k,
+            fit: data.splits[*k].train.clone(),
+            held_out: data.splits[*k].test.clone(),
+        })
         .collect();
     let configs: Vec<Vec<Hyper>> = chosen.iter().map(|(_, best, _)| vec![best.clone()]).collect();
     // Without a grid (the GP) there was no search: the one fit is not a "retrain".
@@ -200,7 +203,10 @@ fn best_point(grid: &[Hyper], scored: &[GridPoint], metric: SelectionMetric) -> 
         _ => Some(g),
     });
     let best = best.expect("a grid has points");
-    grid.iter().find(|h| hyper_map(h) == best.hyper).cloned().unwrap_or_else(|| best.hyper.clone().into_iter().collect())
+    grid.iter()
+        .find(|h| hyper_map(h) == best.hyper)
+        .cloned()
+        .unwrap_or_else(|| best.hyper.clone().into_iter().collect())
 }
 
 /// Trains one member per (split, config) as one program and scores each on its held-out rows.
@@ -259,7 +265,10 @@ pub fn build_program(
     if let Some(r) = rows.iter().find(|r| r.fit.len() != n || r.held_out.len() != n_held) {
         return Err(Error::DataInvalid {
             path: data.dir.clone(),
-            message: format!("split {} has a different size from split {}; splits must be equal-sized to batch", r.split, rows[0].split),
+            message: format!(
+                "split {} has a different size from split {}; splits must be equal-sized to batch",
+                r.split, rows[0].split
+            ),
         });
     }
     let mut fit_x = Vec::new();

@@ -53,7 +53,9 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
         .iter()
         .map(|dataset| {
             ours.iter()
-                .map(|(_, sums)| sums.iter().find(|s| &s.dataset == dataset).map_or("-".to_string(), |s| s.splits.to_string()))
+                .map(|(_, sums)| {
+                    sums.iter().find(|s| &s.dataset == dataset).map_or("-".to_string(), |s| s.splits.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(" / ")
         })
@@ -66,11 +68,15 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
             let mut cells: Vec<Cell> = ours
                 .iter()
                 .map(|(_, summaries)| {
-                    summaries.iter().find(|s| &s.dataset == dataset).map(|s| (if metric == Metric::Rmse { s.rmse } else { s.ll }, false))
+                    summaries
+                        .iter()
+                        .find(|s| &s.dataset == dataset)
+                        .map(|s| (if metric == Metric::Rmse { s.rmse } else { s.ll }, false))
                 })
                 .collect();
             let published = set.and_then(paper);
-            let columns: [PaperColumn; 3] = [|p| (p.vi_rmse, p.vi_ll), |p| (p.pbp_rmse, p.pbp_ll), |p| (p.dropout_rmse, p.dropout_ll)];
+            let columns: [PaperColumn; 3] =
+                [|p| (p.vi_rmse, p.vi_ll), |p| (p.pbp_rmse, p.pbp_ll), |p| (p.dropout_rmse, p.dropout_ll)];
             for pick in columns {
                 cells.push(published.map(|p| {
                     let (rmse, ll) = pick(p);
@@ -106,7 +112,11 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
                     let mut row = vec![name.clone()];
                     row.extend(cells.iter().map(|c| {
                         let t = text(c, sep);
-                        if c.is_some() && c.map(|(s, _)| s.0) == top { bold(&t) } else { t }
+                        if c.is_some() && c.map(|(s, _)| s.0) == top {
+                            bold(&t)
+                        } else {
+                            t
+                        }
                     }));
                     row.push(splits.clone());
                     row
@@ -116,7 +126,8 @@ pub fn render(ours: &[(String, Vec<SetSummary>)], metric: Metric, format: TableF
             out.push_str(&super::text_table::render(title, &header, &body, format));
         }
         TableFormat::Csv => {
-            let slug = |h: &str| h.to_lowercase().replace(['(', ')'], "").split_whitespace().collect::<Vec<_>>().join("_");
+            let slug =
+                |h: &str| h.to_lowercase().replace(['(', ')'], "").split_whitespace().collect::<Vec<_>>().join("_");
             let mut names = vec!["dataset".to_string()];
             for h in &header[1..header.len() - 1] {
                 names.push(format!("{}_mean", slug(h)));
@@ -145,7 +156,14 @@ mod tests {
     use super::*;
 
     fn summary(dataset: &str, rmse: f64, ll: f64) -> SetSummary {
-        SetSummary { dataset: dataset.into(), model: "x".into(), splits: 20, rmse: (rmse, 0.1), ll: (ll, 0.01), rmse_standard: None }
+        SetSummary {
+            dataset: dataset.into(),
+            model: "x".into(),
+            splits: 20,
+            rmse: (rmse, 0.1),
+            ll: (ll, 0.01),
+            rmse_standard: None,
+        }
     }
 
     #[test]
@@ -155,8 +173,16 @@ mod tests {
             ("GP".to_string(), vec![summary("bostonHousing", 2.50, -2.30)]),
         ];
         let rmse = render(&ours, Metric::Rmse, TableFormat::Markdown, "t");
-        assert!(rmse.contains("| Boston | 2.80 ± 0.10 | **2.50 ± 0.10** | 4.32 ± 0.29 | 3.01 ± 0.18 | 2.97 ± 0.19 | 20 / 20 |"), "{rmse}");
-        assert!(rmse.contains("| Yacht | **0.600 ± 0.100** | - | 6.89 ± 0.67 | 1.02 ± 0.05 | 1.11 ± 0.09 | 20 / - |"), "{rmse}");
+        assert!(
+            rmse.contains(
+                "| Boston | 2.80 ± 0.10 | **2.50 ± 0.10** | 4.32 ± 0.29 | 3.01 ± 0.18 | 2.97 ± 0.19 | 20 / 20 |"
+            ),
+            "{rmse}"
+        );
+        assert!(
+            rmse.contains("| Yacht | **0.600 ± 0.100** | - | 6.89 ± 0.67 | 1.02 ± 0.05 | 1.11 ± 0.09 | 20 / - |"),
+            "{rmse}"
+        );
         let ll = render(&ours, Metric::Ll, TableFormat::Markdown, "t");
         assert!(ll.contains("| Boston | -2.40 ± 0.01 | **-2.30 ± 0.01** |"), "{ll}");
         // Published numbers win when they are best.

@@ -10,16 +10,25 @@ fn percent(v: f64) -> String {
 }
 
 fn score_cells(s: &ClassificationScores) -> Vec<String> {
-    vec![percent(s.accuracy), format!("{:.4}", s.nll), format!("{:.4}", s.brier), percent(s.ece), format!("{:.3}", s.entropy)]
+    vec![
+        percent(s.accuracy),
+        format!("{:.4}", s.nll),
+        format!("{:.4}", s.brier),
+        percent(s.ece),
+        format!("{:.3}", s.entropy),
+    ]
 }
 
 /// Test-set scores: one row per (experiment, prediction), standard and MC.
 pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableFormat, profile: &str) -> String {
-    let header = ["Experiment", "Model", "Prediction", "Test images", "Accuracy (%)", "NLL", "Brier", "ECE (%)", "Mean entropy"];
+    let header =
+        ["Experiment", "Model", "Prediction", "Test images", "Accuracy (%)", "NLL", "Brier", "ECE (%)", "Mean entropy"];
     let mut rows = Vec::new();
     for (experiment, e) in evaluations {
         let standard = if e.model.starts_with("mfvi") { "posterior-mean net" } else { "standard (dropout off)" };
-        for (label, scores) in [(standard.to_string(), &e.standard.scores), (format!("MC, T = {}", e.mc_samples), &e.mc.scores)] {
+        for (label, scores) in
+            [(standard.to_string(), &e.standard.scores), (format!("MC, T = {}", e.mc_samples), &e.mc.scores)]
+        {
             let mut row = vec![experiment.clone(), e.model.clone(), label, e.n_test.to_string()];
             row.extend(score_cells(scores));
             rows.push(row);
@@ -27,7 +36,10 @@ pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableForma
     }
     let mut bins: Vec<String> = evaluations.iter().map(|(_, e)| e.standard.reliability.len().to_string()).collect();
     bins.dedup();
-    let title = format!("MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)", bins.join("/"));
+    let title = format!(
+        "MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)",
+        bins.join("/")
+    );
     text_table::render(&title, &header, &rows, format)
 }
 
@@ -41,7 +53,8 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
             }
         }
     }
-    let angles: Vec<f64> = studies.first().map(|(_, s)| s.angles.iter().map(|a| a.degrees).collect()).unwrap_or_default();
+    let angles: Vec<f64> =
+        studies.first().map(|(_, s)| s.angles.iter().map(|a| a.degrees).collect()).unwrap_or_default();
     let rows: Vec<Vec<String>> = angles
         .iter()
         .map(|&deg| {
@@ -50,7 +63,12 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
                 match s.angles.iter().find(|a| a.degrees == deg) {
                     Some(a) => {
                         for scores in [&a.standard, &a.mc] {
-                            row.extend([percent(scores.accuracy), format!("{:.3}", scores.nll), percent(scores.ece), format!("{:.3}", scores.entropy)]);
+                            row.extend([
+                                percent(scores.accuracy),
+                                format!("{:.3}", scores.nll),
+                                percent(scores.ece),
+                                format!("{:.3}", scores.entropy),
+                            ]);
                         }
                     }
                     None => row.extend(std::iter::repeat_n("-".to_string(), 8)),
@@ -59,8 +77,10 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
             row
         })
         .collect();
-    let sizes: Vec<String> = studies.iter().map(|(e, s)| format!("{e}: the first {} test images", s.n_images)).collect();
-    let title = format!("MNIST test images rotated by each angle{profile} ({}): standard vs MC prediction", sizes.join("; "));
+    let sizes: Vec<String> =
+        studies.iter().map(|(e, s)| format!("{e}: the first {} test images", s.n_images)).collect();
+    let title =
+        format!("MNIST test images rotated by each angle{profile} ({}): standard vs MC prediction", sizes.join("; "));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     text_table::render(&title, &header, &rows, format)
 }

@@ -74,7 +74,15 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
     let aggregated = frame
         .lazy()
         .group_by([col("dataset")])
-        .agg([vec![len().alias("splits")], stat("rmse").to_vec(), stat("test_ll").to_vec(), stat("rmse_standard").to_vec()].concat())
+        .agg(
+            [
+                vec![len().alias("splits")],
+                stat("rmse").to_vec(),
+                stat("test_ll").to_vec(),
+                stat("rmse_standard").to_vec(),
+            ]
+            .concat(),
+        )
         .sort(["dataset"], SortMultipleOptions::default())
         .collect()
         .map_err(polars_error)?;
@@ -220,7 +228,9 @@ pub fn render(summaries: &[SetSummary], format: TableFormat, title: &str) -> Str
             out.push_str(&super::text_table::render(title, &header, &body, format));
         }
         TableFormat::Csv => {
-            let slug = |label: &str| label.to_lowercase().replace(['(', ')', '.'], "").split_whitespace().collect::<Vec<_>>().join("_");
+            let slug = |label: &str| {
+                label.to_lowercase().replace(['(', ')', '.'], "").split_whitespace().collect::<Vec<_>>().join("_")
+            };
             let mut names = vec!["dataset".to_string(), "splits".to_string()];
             for label in &header[2..header.len() - 1] {
                 names.push(format!("{}_mean", slug(label)));
@@ -292,11 +302,8 @@ mod tests {
 
     #[test]
     fn summarizes_mean_and_standard_error_per_set_in_paper_order() {
-        let records = vec![
-            record("yacht", 0, 1.0, -1.0),
-            record("yacht", 1, 3.0, -2.0),
-            record("bostonHousing", 0, 2.0, -2.5),
-        ];
+        let records =
+            vec![record("yacht", 0, 1.0, -1.0), record("yacht", 1, 3.0, -2.0), record("bostonHousing", 0, 2.0, -2.5)];
         let s = summarize(&records).unwrap();
         assert_eq!(s[0].dataset, "bostonHousing");
         assert_eq!(s[1].splits, 2);

@@ -14,14 +14,24 @@ pub fn render(title: &str, header: &[&str], rows: &[Vec<String>], format: TableF
             }
         }
         TableFormat::Latex => {
-            out.push_str(&format!("% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n{} \\\\\n\\hline\n", "r".repeat(header.len() - 1), header.join(" & ")));
+            out.push_str(&format!(
+                "% {title}\n\\begin{{tabular}}{{l{}}}\n\\hline\n{} \\\\\n\\hline\n",
+                "r".repeat(header.len() - 1),
+                header.join(" & ")
+            ));
             for row in rows {
                 out.push_str(&format!("{} \\\\\n", row.join(" & ").replace('%', "\\%")));
             }
             out.push_str("\\hline\n\\end{tabular}\n");
         }
         TableFormat::Csv => {
-            let quote = |c: &str| if c.contains([',', '"']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.to_string() };
+            let quote = |c: &str| {
+                if c.contains([',', '"']) {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c.to_string()
+                }
+            };
             out.push_str(&format!("# {title}\n{}\n", header.iter().map(|h| quote(h)).collect::<Vec<_>>().join(",")));
             for row in rows {
                 out.push_str(&format!("{}\n", row.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")));

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 /// `.tmp`, so readers that take every `*.json` of a folder never see one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temporary(path, "tmp");
-    replace(path, &tmp, || std::fs::File::create(&tmp).and_then(|mut file| file.write_all(bytes)).map_err(Error::io(path)))
+    replace(path, &tmp, || {
+        std::fs::File::create(&tmp).and_then(|mut file| file.write_all(bytes)).map_err(Error::io(path))
+    })
 }
 
 /// Writes `path` atomically through `write`, which fills the temporary path it is given. The
@@ -36,7 +38,10 @@ fn replace(path: &Path, tmp: &Path, write: impl FnOnce() -> Result<()>) -> Resul
     let parent = tmp.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
     let result = write().and_then(|_| {
-        std::fs::File::open(tmp).and_then(|f| f.sync_all()).and_then(|_| std::fs::rename(tmp, path)).map_err(Error::io(path))
+        std::fs::File::open(tmp)
+            .and_then(|f| f.sync_all())
+            .and_then(|_| std::fs::rename(tmp, path))
+            .map_err(Error::io(path))
     });
     if result.is_err() {
         let _ = std::fs::remove_file(tmp);
@@ -62,7 +67,8 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("record.json")]);
     }
 }

@@ -86,7 +86,8 @@ pub fn metrics_from_seeds(per_seed: &[BTreeMap<(String, String), f64>]) -> Vec<B
     per_seed[0]
         .iter()
         .map(|((dataset, metric), &value)| {
-            let values: Vec<f64> = per_seed.iter().filter_map(|m| m.get(&(dataset.clone(), metric.clone())).copied()).collect();
+            let values: Vec<f64> =
+                per_seed.iter().filter_map(|m| m.get(&(dataset.clone(), metric.clone())).copied()).collect();
             let mean = values.iter().sum::<f64>() / values.len() as f64;
             let spread = if values.len() > 1 {
                 (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
@@ -124,7 +125,14 @@ pub fn compare(baseline: &Baseline, now: &BTreeMap<(String, String), f64>) -> Ve
         .map(|m| {
             let value = now.get(&(m.dataset.clone(), m.metric.clone())).copied();
             let pass = value.is_some_and(|v| v.is_finite() && (v - m.value).abs() <= m.tolerance);
-            CheckRow { dataset: m.dataset.clone(), metric: m.metric.clone(), baseline: m.value, now: value, tolerance: m.tolerance, pass }
+            CheckRow {
+                dataset: m.dataset.clone(),
+                metric: m.metric.clone(),
+                baseline: m.value,
+                now: value,
+                tolerance: m.tolerance,
+                pass,
+            }
         })
         .collect()
 }

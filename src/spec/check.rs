@@ -209,14 +209,26 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         Ok((NetworkTraining { training: training_plan(t), mc_samples }, t))
     };
     let (model, hidden_units, needs_tau, training) = match &raw.model {
-        Model::Lenet(_) => return Err(rule_error(path, text, "lenet", "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci")),
+        Model::Lenet(_) => {
+            return Err(rule_error(
+                path,
+                text,
+                "lenet",
+                "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci",
+            ))
+        }
         Model::McDropout(model) => {
             let (net, t) = network()?;
             (ModelPlan::McDropout(mlp_plan(model, path, text)?, net), Some(model.hidden_units), true, Some(t))
         }
         Model::Mfvi(model) => {
             let (net, t) = network()?;
-            (ModelPlan::Mfvi(mfvi_plan(model, path, text)?, net), Some(model.hidden_units), model.noise == Noise::Grid, Some(t))
+            (
+                ModelPlan::Mfvi(mfvi_plan(model, path, text)?, net),
+                Some(model.hidden_units),
+                model.noise == Noise::Grid,
+                Some(t),
+            )
         }
         Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref()),
     };
@@ -265,26 +277,55 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
 fn network_sections<'a>(raw: &'a RawSpec, path: &Path, text: &str, key: &str) -> Result<(&'a Training, usize)> {
     match (&raw.training, &raw.evaluation) {
         (Some(t), Some(e)) => Ok((t, e.mc_samples.get())),
-        (None, _) => Err(rule_error(path, text, key, "training: this model trains a network; add a `training:` section")),
-        (_, None) => Err(rule_error(path, text, key, "evaluation: this model samples predictions; add `evaluation: {mc_samples: T}`")),
+        (None, _) => {
+            Err(rule_error(path, text, key, "training: this model trains a network; add a `training:` section"))
+        }
+        (_, None) => Err(rule_error(
+            path,
+            text,
+            key,
+            "evaluation: this model samples predictions; add `evaluation: {mc_samples: T}`",
+        )),
     }
 }
 
 fn training_plan(t: &Training) -> TrainingPlan {
     let Optimizer::Adam(adam) = &t.optimizer;
-    TrainingPlan { batch_size: t.batch_size.get(), lr: adam.lr.get(), beta1: adam.beta1.get(), beta2: adam.beta2.get(), eps: adam.eps.get() }
+    TrainingPlan {
+        batch_size: t.batch_size.get(),
+        lr: adam.lr.get(),
+        beta1: adam.beta1.get(),
+        beta2: adam.beta2.get(),
+        eps: adam.eps.get(),
+    }
 }
 
 fn gp_plan(gp: &Gp) -> GpPlan {
-    GpPlan { restarts: gp.restarts.get(), iterations: gp.iterations.get(), lr: gp.lr.get(), noise_floor: gp.noise_floor.get(), max_rows: gp.max_rows.get(), inducing: gp.inducing.map_or(500, |c| c.get()) }
+    GpPlan {
+        restarts: gp.restarts.get(),
+        iterations: gp.iterations.get(),
+        lr: gp.lr.get(),
+        noise_floor: gp.noise_floor.get(),
+        max_rows: gp.max_rows.get(),
+        inducing: gp.inducing.map_or(500, |c| c.get()),
+    }
 }
 
 fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Result<MnistPlan> {
     let classifier = match &raw.model {
-        Model::Lenet(l) => ClassifierPlan::Lenet { dropout: l.dropout.get(), placement: l.placement, weight_decay: l.weight_decay.get() },
+        Model::Lenet(l) => ClassifierPlan::Lenet {
+            dropout: l.dropout.get(),
+            placement: l.placement,
+            weight_decay: l.weight_decay.get(),
+        },
         Model::Mfvi(m) => {
             if m.prior_scale.len() != 1 {
-                return Err(rule_error(path, text, "prior_scale", "model.mfvi.prior_scale: MNIST has no validation search; give exactly one value"));
+                return Err(rule_error(
+                    path,
+                    text,
+                    "prior_scale",
+                    "model.mfvi.prior_scale: MNIST has no validation search; give exactly one value",
+                ));
             }
             ClassifierPlan::Mfvi {
                 hidden_layers: m.hidden_layers.get(),
@@ -294,15 +335,32 @@ fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Resul
                 init_posterior_std: m.init_posterior_std.get(),
             }
         }
-        _ => return Err(rule_error(path, text, "model", "model: MNIST trains `lenet` (MC dropout) or `mfvi` (variational MLP)")),
+        _ => {
+            return Err(rule_error(
+                path,
+                text,
+                "model",
+                "model: MNIST trains `lenet` (MC dropout) or `mfvi` (variational MLP)",
+            ))
+        }
     };
     let (training, mc_samples) = network_sections(raw, path, text, "model")?;
     let digit = &task.rotated_digit;
     if let Some(&c) = digit.classes.iter().find(|&&c| c >= crate::data::mnist::CLASSES) {
-        return Err(rule_error(path, text, "classes", &format!("task.mnist.rotated_digit.classes: {c} is not a digit 0-9")));
+        return Err(rule_error(
+            path,
+            text,
+            "classes",
+            &format!("task.mnist.rotated_digit.classes: {c} is not a digit 0-9"),
+        ));
     }
     if task.shift_angles.is_empty() {
-        return Err(rule_error(path, text, "shift_angles", "task.mnist.shift_angles: list at least one angle (0 is the unrotated test set)"));
+        return Err(rule_error(
+            path,
+            text,
+            "shift_angles",
+            "task.mnist.shift_angles: list at least one angle (0 is the unrotated test set)",
+        ));
     }
     Ok(MnistPlan {
         classifier,
@@ -326,11 +384,21 @@ fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Resul
 
 fn co2_plan(raw: &RawSpec, task: &Co2Task, path: &Path, text: &str) -> Result<Co2Plan> {
     let Model::McDropout(model) = &raw.model else {
-        return Err(rule_error(path, text, "model", "model: the CO2 experiment trains `mc_dropout` networks (the GP baseline is set under task.co2.gp)"));
+        return Err(rule_error(
+            path,
+            text,
+            "model",
+            "model: the CO2 experiment trains `mc_dropout` networks (the GP baseline is set under task.co2.gp)",
+        ));
     };
     let mlp = mlp_plan(model, path, text)?;
     if mlp.dropout_rates.len() != 1 {
-        return Err(rule_error(path, text, "dropout", "model.mc_dropout.dropout: CO2 has no validation search; give exactly one rate"));
+        return Err(rule_error(
+            path,
+            text,
+            "dropout",
+            "model.mc_dropout.dropout: CO2 has no validation search; give exactly one rate",
+        ));
     }
     if task.activations.is_empty() {
         return Err(rule_error(path, text, "activations", "task.co2.activations: list at least one (relu, tanh)"));
@@ -360,7 +428,12 @@ fn mlp_plan(model: &McDropout, path: &Path, text: &str) -> Result<MlpPlan> {
         return Err(rule_error(path, text, "dropout", "model.mc_dropout.dropout: list at least one rate"));
     }
     if let Some(dup) = first_duplicate(&dropout_rates) {
-        return Err(rule_error(path, text, "dropout", &format!("model.mc_dropout.dropout: {dup} is listed twice; list each rate once")));
+        return Err(rule_error(
+            path,
+            text,
+            "dropout",
+            &format!("model.mc_dropout.dropout: {dup} is listed twice; list each rate once"),
+        ));
     }
     Ok(MlpPlan {
         hidden_layers: model.hidden_layers.get(),
@@ -379,7 +452,12 @@ fn mfvi_plan(model: &Mfvi, path: &Path, text: &str) -> Result<MfviPlan> {
         return Err(rule_error(path, text, "prior_scale", "model.mfvi.prior_scale: list at least one value"));
     }
     if let Some(dup) = first_duplicate(&prior_scales) {
-        return Err(rule_error(path, text, "prior_scale", &format!("model.mfvi.prior_scale: {dup} is listed twice; list each value once")));
+        return Err(rule_error(
+            path,
+            text,
+            "prior_scale",
+            &format!("model.mfvi.prior_scale: {dup} is listed twice; list each value once"),
+        ));
     }
     Ok(MfviPlan {
         hidden_layers: model.hidden_layers.get(),

@@ -47,7 +47,8 @@ fn name_the_field(message: String, line: Option<&str>, column: usize) -> String 
     let Some(line) = line else { return message };
     let indent = line.len() - line.trim_start().len();
     let key = line.trim_start().split(':').next().unwrap_or("").trim();
-    let is_key = column == indent + 1 && !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
+    let is_key =
+        column == indent + 1 && !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
     let (prefix, rest) = match message.split_once(": ") {
         Some((p, r)) if !p.contains(' ') => (Some(p), r),
         _ => (None, message.as_str()),

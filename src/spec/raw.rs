@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{
-    Count, DropoutRate, ExperimentName, NonNegative, OpenFraction, Positive,
-};
+use super::values::{Count, DropoutRate, ExperimentName, NonNegative, OpenFraction, Positive};
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
 
@@ -200,7 +198,14 @@ fn co2_tau() -> Positive {
     Positive::try_from(100.0).expect("valid")
 }
 fn co2_gp() -> Gp {
-    Gp { restarts: three(), iterations: two_hundred(), lr: gp_lr(), noise_floor: noise_floor(), max_rows: max_rows(), inducing: None }
+    Gp {
+        restarts: three(),
+        iterations: two_hundred(),
+        lr: gp_lr(),
+        noise_floor: noise_floor(),
+        max_rows: max_rows(),
+        inducing: None,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -154,8 +154,7 @@ pub struct ExperimentName(String);
 impl TryFrom<String> for ExperimentName {
     type Error = String;
     fn try_from(v: String) -> Result<Self, String> {
-        let ok = !v.is_empty()
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let ok = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if ok {
             Ok(Self(v))
         } else {

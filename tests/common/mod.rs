@@ -40,7 +40,9 @@ pub fn copy_uci_set(set: &str, dest: &Path) -> PathBuf {
 pub fn csv_rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut lines = csv.lines().filter(|l| !l.starts_with('#'));
     let header: Vec<&str> = lines.next().expect("a header line").split(',').collect();
-    lines.map(|line| header.iter().zip(line.split(',')).map(|(h, c)| (h.to_string(), c.to_string())).collect()).collect()
+    lines
+        .map(|line| header.iter().zip(line.split(',')).map(|(h, c)| (h.to_string(), c.to_string())).collect())
+        .collect()
 }
 
 /// A number of a `csv_rows` row; panics with the row when the column is absent or empty.

@@ -34,7 +34,11 @@ fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<
     let set: UciSet = args.set.parse().map_err(BadInput)?;
     let spec = crate::spec::load(&args.spec)?;
     let Experiment::UciRegression(plan) = spec.experiment else {
-        return Err(BadInput(format!("{}: `{command}` times a UCI spec; this one is not (task.uci)", args.spec.display())).into());
+        return Err(BadInput(format!(
+            "{}: `{command}` times a UCI spec; this one is not (task.uci)",
+            args.spec.display()
+        ))
+        .into());
     };
     let set_plan = plan
         .sets
@@ -79,6 +83,7 @@ impl UciBench {
 /// VmHWM of this process, in MiB (Linux).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    let kb: f64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kb / 1024.0)
 }

@@ -10,14 +10,20 @@ use super::{load_uci_bench, peak_rss_mib, UciBench};
 use crate::cli::{BenchArgs, Cli};
 use crate::cmd::BadInput;
 use crate::models::gp::float64_store;
-use crate::models::sgpr::{bound_and_gradient, initial_params, negative_bound, rows_per_chunk, BoundGradient, SparseParams};
+use crate::models::sgpr::{
+    bound_and_gradient, initial_params, negative_bound, rows_per_chunk, BoundGradient, SparseParams,
+};
 use crate::protocol::uci::{build_program, SplitRows};
 use crate::spec::ModelPlan;
 
 pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench sparse-gp")?;
     let ModelPlan::Gp(gp) = &plan.model else {
-        return Err(BadInput(format!("bench sparse-gp times the GP; {} trains another model (try experiments/uci-gp.yaml)", args.spec.display())).into());
+        return Err(BadInput(format!(
+            "bench sparse-gp times the GP; {} trains another model (try experiments/uci-gp.yaml)",
+            args.spec.display()
+        ))
+        .into());
     };
     let set = set_plan.set;
     // A program as the protocol builds it: its splits' whole training rows.
@@ -43,7 +49,10 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         params.inducing.size()[1],
         crate::device::describe(device)
     );
-    println!("the fit takes: {:?} (memory budget of BoundGradient::for_program)", BoundGradient::for_program(&xr, &params));
+    println!(
+        "the fit takes: {:?} (memory budget of BoundGradient::for_program)",
+        BoundGradient::for_program(&xr, &params)
+    );
 
     let start = Instant::now();
     let mut two_pass = None;
@@ -51,14 +60,23 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         two_pass = Some(bound_and_gradient(&xr, &yr, &params, gp.noise_floor, chunk)?.1);
     }
     let two_pass_s = start.elapsed().as_secs_f64() / steps as f64;
-    println!("two-pass gradient: {two_pass_s:.2} s/step; one fit of {} steps: {:.1} min", gp.iterations, two_pass_s * gp.iterations as f64 / 60.0);
+    println!(
+        "two-pass gradient: {two_pass_s:.2} s/step; one fit of {} steps: {:.1} min",
+        gp.iterations,
+        two_pass_s * gp.iterations as f64 / 60.0
+    );
     if let Some(peak) = peak_rss_mib() {
         println!("peak memory after two-pass steps (process RSS high-water mark): {peak:.0} MiB");
     }
     if args.two_pass_only {
         return Ok(());
     }
-    let vars = [&params.kernel.log_lengthscales, &params.kernel.log_signal_std, &params.kernel.log_noise_std, &params.inducing];
+    let vars = [
+        &params.kernel.log_lengthscales,
+        &params.kernel.log_signal_std,
+        &params.kernel.log_noise_std,
+        &params.inducing,
+    ];
     let start = Instant::now();
     for _ in 0..steps {
         vs.variables().values().for_each(|v| {
@@ -67,7 +85,10 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         negative_bound(&xr, &yr, &params, gp.noise_floor)?.f_sum(Kind::Double)?.f_backward()?;
     }
     let autograd_s = start.elapsed().as_secs_f64() / steps as f64;
-    println!("autograd through the bound: {autograd_s:.2} s/step; one fit: {:.1} min", autograd_s * gp.iterations as f64 / 60.0);
+    println!(
+        "autograd through the bound: {autograd_s:.2} s/step; one fit: {:.1} min",
+        autograd_s * gp.iterations as f64 / 60.0
+    );
     if let Some(peak) = peak_rss_mib() {
         println!("peak memory after autograd steps (process RSS high-water mark): {peak:.0} MiB");
     }
@@ -79,7 +100,12 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
 
 /// max |g_two_pass - g_autograd| / max |g_autograd| over the four parameter tensors.
 fn largest_difference(two_pass: &SparseParams, vars: &[&Tensor; 4]) -> anyhow::Result<f64> {
-    let ours = [&two_pass.kernel.log_lengthscales, &two_pass.kernel.log_signal_std, &two_pass.kernel.log_noise_std, &two_pass.inducing];
+    let ours = [
+        &two_pass.kernel.log_lengthscales,
+        &two_pass.kernel.log_signal_std,
+        &two_pass.kernel.log_noise_std,
+        &two_pass.inducing,
+    ];
     let mut worst: f64 = 0.0;
     for (g, v) in ours.iter().zip(vars) {
         // The autograd loop ran `steps` times on unchanged parameters after zeroing: one copy.

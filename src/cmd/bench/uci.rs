@@ -8,8 +8,8 @@ use anyhow::{bail, Context};
 use indicatif::ProgressBar;
 
 use super::{load_uci_bench, peak_rss_mib};
-use crate::cmd::BadInput;
 use crate::cli::{BenchArgs, Cli};
+use crate::cmd::BadInput;
 use crate::data::uci::UciSet;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
 use crate::spec::ModelPlan;
@@ -17,7 +17,9 @@ use crate::spec::ModelPlan;
 pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let bench = load_uci_bench(cli, args, "bench uci")?;
     let ModelPlan::McDropout(mlp, net) = &bench.plan.model else {
-        return Err(BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into());
+        return Err(
+            BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into()
+        );
     };
     let (set, device, data) = (bench.set_plan.set, bench.device, &bench.data);
     let family = McDropoutFamily { mlp: mlp.clone(), training: net.training.clone(), mc_samples: args.mc_samples };
@@ -83,7 +85,13 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_peer(args: &BenchArgs, data_root: &std::path::Path, set: UciSet, mode: &str, splits: usize) -> anyhow::Result<f64> {
+fn run_peer(
+    args: &BenchArgs,
+    data_root: &std::path::Path,
+    set: UciSet,
+    mode: &str,
+    splits: usize,
+) -> anyhow::Result<f64> {
     let output = std::process::Command::new(&args.python)
         .arg(&args.peer)
         .arg(data_root)
@@ -93,7 +101,12 @@ fn run_peer(args: &BenchArgs, data_root: &std::path::Path, set: UciSet, mode: &s
         .with_context(|| format!("starting {} {}", args.python.display(), args.peer))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("{} exited with {}: {}", args.peer, output.status, String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or(""));
+        bail!(
+            "{} exited with {}: {}",
+            args.peer,
+            output.status,
+            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+        );
     }
     stdout
         .split_whitespace()

@@ -15,7 +15,11 @@ use crate::spec::ModelPlan;
 pub fn bench_vi(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let bench = load_uci_bench(cli, args, "bench vi")?;
     let ModelPlan::Mfvi(mfvi, net) = &bench.plan.model else {
-        return Err(BadInput(format!("bench vi times the VI trainer; {} trains another model (try experiments/uci-vi.yaml)", args.spec.display())).into());
+        return Err(BadInput(format!(
+            "bench vi times the VI trainer; {} trains another model (try experiments/uci-vi.yaml)",
+            args.spec.display()
+        ))
+        .into());
     };
     let family = MfviFamily { plan: mfvi.clone(), training: net.training.clone(), mc_samples: net.mc_samples };
     let options = BnnOptions { epochs: args.epochs, ..family.options(&bench.set_plan, bench.data.x.cols) };

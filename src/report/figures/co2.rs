@@ -24,7 +24,13 @@ impl<'a> Co2Panels<'a> {
 
     /// The MC dropout models only (Figure 5: ReLU vs TanH).
     pub fn mc_only(record: &'a Co2Record, caption: String) -> Self {
-        let models = record.models.iter().enumerate().filter(|(_, m)| m.name.starts_with("mc dropout")).map(|(i, _)| i).collect();
+        let models = record
+            .models
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.name.starts_with("mc dropout"))
+            .map(|(i, _)| i)
+            .collect();
         Self { record, models, caption }
     }
 
@@ -75,7 +81,13 @@ fn draw_panel<DB: DrawingBackend>(
     colour: RGBColor,
 ) -> DrawResult {
     let title = match (model.heldout_ll, model.heldout_coverage95) {
-        (Some(ll), Some(c)) => format!("{} - held-out RMSE {:.1}, LL {:.2}, 95% cov. {:.0}%", model.name, model.heldout_rmse, ll, 100.0 * c),
+        (Some(ll), Some(c)) => format!(
+            "{} - held-out RMSE {:.1}, LL {:.2}, 95% cov. {:.0}%",
+            model.name,
+            model.heldout_rmse,
+            ll,
+            100.0 * c
+        ),
         _ => format!("{} - held-out RMSE {:.1} (no uncertainty)", model.name, model.heldout_rmse),
     };
     let mut chart = ChartBuilder::on(area)
@@ -98,8 +110,19 @@ fn draw_panel<DB: DrawingBackend>(
         .map_err(text)?;
     let clamp = |v: f64| v.clamp(y0, y1);
     for (k, alpha) in [(2.0, 0.15), (1.0, 0.3)] {
-        let upper = record.grid_years.iter().zip(&model.grid_mean).zip(&model.grid_std).map(|((x, m), s)| (*x, clamp(m + k * s)));
-        let lower = record.grid_years.iter().zip(&model.grid_mean).zip(&model.grid_std).rev().map(|((x, m), s)| (*x, clamp(m - k * s)));
+        let upper = record
+            .grid_years
+            .iter()
+            .zip(&model.grid_mean)
+            .zip(&model.grid_std)
+            .map(|((x, m), s)| (*x, clamp(m + k * s)));
+        let lower = record
+            .grid_years
+            .iter()
+            .zip(&model.grid_mean)
+            .zip(&model.grid_std)
+            .rev()
+            .map(|((x, m), s)| (*x, clamp(m - k * s)));
         let polygon: Vec<(f64, f64)> = upper.chain(lower).collect();
         chart.draw_series(std::iter::once(Polygon::new(polygon, colour.mix(alpha).filled()))).map_err(text)?;
     }
@@ -117,7 +140,10 @@ fn draw_panel<DB: DrawingBackend>(
     let mut y = y0;
     let mut segments = Vec::new();
     while y < y1 {
-        segments.push(PathElement::new(vec![(record.cutoff, y), (record.cutoff, (y + dash).min(y1))], BLACK.stroke_width(1)));
+        segments.push(PathElement::new(
+            vec![(record.cutoff, y), (record.cutoff, (y + dash).min(y1))],
+            BLACK.stroke_width(1),
+        ));
         y += 2.0 * dash;
     }
     chart.draw_series(segments).map_err(text)?;

@@ -37,12 +37,22 @@ impl Figure for RotatedDigitFigure<'_> {
 }
 
 impl RotatedDigitFigure<'_> {
-    fn panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, what: &str, values: &[Vec<Vec<f32>>]) -> DrawResult {
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        what: &str,
+        values: &[Vec<Vec<f32>>],
+    ) -> DrawResult {
         let r = self.record;
         let (plot, strip) = area.split_vertically(330);
         let n = r.angles.len();
         let y = padded_range(values.iter().flatten().flatten().map(|&v| v as f64), 0.05);
-        let title = format!("{what}, {} passes per image, test image {} (label {})", values.first().map_or(0, |v| v.len()), r.image_index, r.label);
+        let title = format!(
+            "{what}, {} passes per image, test image {} (label {})",
+            values.first().map_or(0, |v| v.len()),
+            r.image_index,
+            r.label
+        );
         let mut chart = ChartBuilder::on(&plot)
             .caption(title, font(16))
             .margin(10)
@@ -68,7 +78,8 @@ impl RotatedDigitFigure<'_> {
             .map_err(text)?;
         for (c, class) in r.classes.iter().enumerate() {
             let colour = PALETTE[c % PALETTE.len()];
-            let points = values.iter().enumerate().flat_map(|(a, passes)| passes.iter().map(move |p| (a as f64, p[c] as f64)));
+            let points =
+                values.iter().enumerate().flat_map(|(a, passes)| passes.iter().map(move |p| (a as f64, p[c] as f64)));
             chart
                 .draw_series(points.map(|p| Circle::new(p, 2, colour.mix(0.35).filled())))
                 .map_err(text)?
@@ -98,7 +109,12 @@ impl RotatedDigitFigure<'_> {
                     pixels.push(Rectangle::new([(x, y), (x + PIXEL, y + PIXEL)], RGBColor(grey, grey, grey).filled()));
                 }
             }
-            strip.draw(&Rectangle::new([(left - 1, 3), (left + PIXEL * SIDE as i32, 4 + PIXEL * SIDE as i32)], BLACK.mix(0.3))).map_err(text)?;
+            strip
+                .draw(&Rectangle::new(
+                    [(left - 1, 3), (left + PIXEL * SIDE as i32, 4 + PIXEL * SIDE as i32)],
+                    BLACK.mix(0.3),
+                ))
+                .map_err(text)?;
             for p in pixels {
                 strip.draw(&p).map_err(text)?;
             }
@@ -150,8 +166,11 @@ impl Figure for ShiftFigure<'_> {
             for (i, (label, study)) in self.studies.iter().enumerate() {
                 let colour = PALETTE[i % PALETTE.len()];
                 for (method, dashed) in [("MC", false), ("standard", true)] {
-                    let points: Vec<(f64, f64)> =
-                        study.angles.iter().map(|a| (a.degrees, pick(if dashed { &a.standard } else { &a.mc }))).collect();
+                    let points: Vec<(f64, f64)> = study
+                        .angles
+                        .iter()
+                        .map(|a| (a.degrees, pick(if dashed { &a.standard } else { &a.mc })))
+                        .collect();
                     let style = if dashed { colour.mix(0.6).stroke_width(1) } else { colour.stroke_width(2) };
                     chart
                         .draw_series(LineSeries::new(points.clone(), style).point_size(if dashed { 2 } else { 3 }))
@@ -162,7 +181,11 @@ impl Figure for ShiftFigure<'_> {
             }
             chart
                 .configure_series_labels()
-                .position(if name.starts_with("test") { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::LowerRight })
+                .position(if name.starts_with("test") {
+                    SeriesLabelPosition::UpperRight
+                } else {
+                    SeriesLabelPosition::LowerRight
+                })
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .label_font(font(12))
@@ -199,14 +222,32 @@ impl Figure for ReliabilityFigure<'_> {
                 .y_label_area_size(40)
                 .build_cartesian_2d(0.0..1.0, 0.0..1.0)
                 .map_err(text)?;
-            chart.configure_mesh().disable_mesh().x_desc("confidence").y_desc("accuracy").label_style(font(11)).axis_desc_style(font(12)).draw().map_err(text)?;
             chart
-                .draw_series(bins.iter().filter(|b| b.count > 0).map(|b| Rectangle::new([(b.lower, 0.0), (b.upper, b.accuracy)], colour.mix(0.6).filled())))
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("confidence")
+                .y_desc("accuracy")
+                .label_style(font(11))
+                .axis_desc_style(font(12))
+                .draw()
                 .map_err(text)?;
             chart
-                .draw_series(bins.iter().filter(|b| b.count > 0).map(|b| Rectangle::new([(b.lower, 0.0), (b.upper, b.accuracy)], BLACK.stroke_width(1))))
+                .draw_series(
+                    bins.iter()
+                        .filter(|b| b.count > 0)
+                        .map(|b| Rectangle::new([(b.lower, 0.0), (b.upper, b.accuracy)], colour.mix(0.6).filled())),
+                )
                 .map_err(text)?;
-            chart.draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], RGBColor(120, 120, 120).stroke_width(1))).map_err(text)?;
+            chart
+                .draw_series(
+                    bins.iter()
+                        .filter(|b| b.count > 0)
+                        .map(|b| Rectangle::new([(b.lower, 0.0), (b.upper, b.accuracy)], BLACK.stroke_width(1))),
+                )
+                .map_err(text)?;
+            chart
+                .draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], RGBColor(120, 120, 120).stroke_width(1)))
+                .map_err(text)?;
         }
         Ok(())
     }

@@ -27,7 +27,8 @@ fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Only fails on a corrupt font file, which include_bytes! fixed at build time.
-        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).unwrap_or_else(|_| panic!("bundled font is not a valid TTF"));
+        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("bundled font is not a valid TTF"));
     });
 }
 
@@ -81,7 +82,10 @@ pub const PALETTE: [RGBColor; 6] = [
 
 /// (min, max) of finite values, padded by `pad` of the span (or 1 when flat).
 pub fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
-    let (lo, hi) = values.into_iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -110,7 +114,11 @@ impl TickedAxis {
         }
         let magnitude = 10f64.powf(rough.log10().floor());
         let off = |s: &f64| (s / rough).ln().abs();
-        let step = [1.0, 2.0, 5.0, 10.0].map(|f| f * magnitude).into_iter().min_by(|a, b| off(a).total_cmp(&off(b))).unwrap_or(magnitude);
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .map(|f| f * magnitude)
+            .into_iter()
+            .min_by(|a, b| off(a).total_cmp(&off(b)))
+            .unwrap_or(magnitude);
         let (first, last) = ((lo / step).floor() as i64, (hi / step).ceil() as i64);
         // Whole steps times the step, not a running sum, so -2.4 stays -2.4.
         let ticks = (first..=last).map(|i| i as f64 * step).collect();
@@ -165,7 +173,10 @@ mod tests {
         let labels: Vec<String> = axis.ticks.iter().map(|t| axis.format_ext(t)).collect();
         assert_eq!(labels, ["0.07", "0.08", "0.09", "0.10", "0.11"]);
         let axis = TickedAxis::round((-1.9, 9.9), 4);
-        assert_eq!(axis.ticks.iter().map(|t| axis.format_ext(t)).collect::<Vec<_>>(), ["-2", "0", "2", "4", "6", "8", "10"]);
+        assert_eq!(
+            axis.ticks.iter().map(|t| axis.format_ext(t)).collect::<Vec<_>>(),
+            ["-2", "0", "2", "4", "6", "8", "10"]
+        );
         assert_eq!(TickedAxis::round((1.0, 1.0), 4).ticks, [1.0]);
     }
 }

@@ -19,21 +19,38 @@ pub struct UciFigure<'a> {
 
 impl UciFigure<'_> {
     fn sets(&self) -> Vec<UciSet> {
-        UciSet::ALL.into_iter().filter(|s| self.ours.iter().any(|(_, sums)| sums.iter().any(|x| x.dataset == s.folder()))).collect()
+        UciSet::ALL
+            .into_iter()
+            .filter(|s| self.ours.iter().any(|(_, sums)| sums.iter().any(|x| x.dataset == s.folder())))
+            .collect()
     }
 
     /// Every slot of a panel, the same in every panel: (label, stat if known, ours?).
     fn marks(&self, set: UciSet) -> Vec<(String, Option<Stat>, bool)> {
         let mut marks = Vec::new();
         for (label, sums) in &self.ours {
-            let stat = sums.iter().find(|s| s.dataset == set.folder()).map(|s| if self.metric == Metric::Rmse { s.rmse } else { s.ll });
+            let stat = sums.iter().find(|s| s.dataset == set.folder()).map(|s| {
+                if self.metric == Metric::Rmse {
+                    s.rmse
+                } else {
+                    s.ll
+                }
+            });
             marks.push((label.clone(), stat, true));
         }
         let p = paper(set);
         let cols: [(&str, Option<Stat>); 3] = if self.metric == Metric::Rmse {
-            [("paper VI", p.map(|p| p.vi_rmse)), ("paper PBP", p.map(|p| p.pbp_rmse)), ("paper Dropout", p.map(|p| p.dropout_rmse))]
+            [
+                ("paper VI", p.map(|p| p.vi_rmse)),
+                ("paper PBP", p.map(|p| p.pbp_rmse)),
+                ("paper Dropout", p.map(|p| p.dropout_rmse)),
+            ]
         } else {
-            [("paper VI", p.map(|p| p.vi_ll)), ("paper PBP", p.map(|p| p.pbp_ll)), ("paper Dropout", p.map(|p| p.dropout_ll))]
+            [
+                ("paper VI", p.map(|p| p.vi_ll)),
+                ("paper PBP", p.map(|p| p.pbp_ll)),
+                ("paper Dropout", p.map(|p| p.dropout_ll)),
+            ]
         };
         marks.extend(cols.into_iter().map(|(l, s)| (l.to_string(), s, false)));
         marks
@@ -51,10 +68,17 @@ impl Figure for UciFigure<'_> {
         let (body, footer) = root.split_vertically(self.size().1 - 70);
         let sets = self.sets();
         let areas = body.split_evenly((sets.len().max(1).div_ceil(3), 3));
-        let what = if self.metric == Metric::Rmse { "RMSE (lower is better)" } else { "test log-likelihood (higher is better)" };
+        let what = if self.metric == Metric::Rmse {
+            "RMSE (lower is better)"
+        } else {
+            "test log-likelihood (higher is better)"
+        };
         for (area, &set) in areas.iter().zip(&sets) {
             let marks = self.marks(set);
-            let y = TickedAxis::round(padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.1), 4);
+            let y = TickedAxis::round(
+                padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.1),
+                4,
+            );
             let mut chart = ChartBuilder::on(area)
                 .caption(set.display_name(), font(15))
                 .margin(8)
@@ -66,7 +90,13 @@ impl Figure for UciFigure<'_> {
                 .configure_mesh()
                 .disable_mesh()
                 .x_labels(marks.len())
-                .x_label_formatter(&|x| if (x - x.round()).abs() < 1e-6 && *x >= 0.0 { format!("{}", x.round() as usize + 1) } else { String::new() })
+                .x_label_formatter(&|x| {
+                    if (x - x.round()).abs() < 1e-6 && *x >= 0.0 {
+                        format!("{}", x.round() as usize + 1)
+                    } else {
+                        String::new()
+                    }
+                })
                 .label_style(font(11))
                 .draw()
                 .map_err(text)?;
@@ -74,13 +104,23 @@ impl Figure for UciFigure<'_> {
                 let Some((m, se)) = stat else { continue };
                 let colour = if *ours { PALETTE[i % PALETTE.len()] } else { RGBColor(90, 90, 90) };
                 let x = i as f64;
-                chart.draw_series(std::iter::once(PathElement::new(vec![(x, m - se), (x, m + se)], colour.stroke_width(2)))).map_err(text)?;
-                let mark = if *ours { Circle::new((x, *m), 5, colour.filled()) } else { Circle::new((x, *m), 5, colour.stroke_width(2)) };
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x, m - se), (x, m + se)],
+                        colour.stroke_width(2),
+                    )))
+                    .map_err(text)?;
+                let mark = if *ours {
+                    Circle::new((x, *m), 5, colour.filled())
+                } else {
+                    Circle::new((x, *m), 5, colour.stroke_width(2))
+                };
                 chart.draw_series(std::iter::once(mark)).map_err(text)?;
             }
         }
         // Legend: the order of marks in every panel.
-        let labels: Vec<String> = sets.first().map(|&s| self.marks(s).into_iter().map(|(l, _, _)| l).collect()).unwrap_or_default();
+        let labels: Vec<String> =
+            sets.first().map(|&s| self.marks(s).into_iter().map(|(l, _, _)| l).collect()).unwrap_or_default();
         let legend = labels.iter().enumerate().map(|(i, l)| format!("{}: {l}", i + 1)).collect::<Vec<_>>().join("   ");
         footer.draw(&Text::new(format!("{what}; marks left to right = {legend}"), (10, 8), font(14))).map_err(text)?;
         footer.draw(&Text::new(self.caption.clone(), (10, 36), font(13))).map_err(text)?;
