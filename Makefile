@@ -7,7 +7,7 @@
 BIN := target/release/mcdrop
 CARGO := scripts/cargo-env cargo
 
-.PHONY: all setup build test reproduce smoke check clean
+.PHONY: all setup build test lint reproduce smoke check clean
 
 all: build
 
@@ -16,9 +16,16 @@ setup:
 
 build: setup
 
-# --no-fail-fast: CI shows every failing test binary in one go, not just the first.
-test: setup
+# Formatting and lints first (they fail in seconds), then every test. --no-fail-fast: CI
+# shows every failing test binary in one go, not just the first.
+test: setup lint
 	$(CARGO) test --release --locked --no-fail-fast
+
+# rustfmt.toml decides the layout; clippy runs on the same release profile the tests build,
+# so CI compiles the dependency tree once.
+lint: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 
 # Rerun the smoke specs and compare with results/baselines/ (also part of `make test`).
 check: setup

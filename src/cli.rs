@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::device::DeviceChoice;
+use crate::report::TableFormat;
 
 /// Reproduces Gal & Ghahramani (2016), "Dropout as a Bayesian Approximation", from YAML specs.
 #[derive(Debug, Parser)]
@@ -97,7 +98,7 @@ pub struct TableArgs {
     pub experiments: Vec<String>,
     /// With several experiments: only this metric (default: RMSE then test LL).
     #[arg(long, value_enum)]
-    pub metric: Option<crate::report::compare::Metric>,
+    pub metric: Option<crate::report::Metric>,
     #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
     pub format: TableFormat,
     /// Also write the table to this file (atomically).
@@ -122,13 +123,6 @@ pub struct SummaryArgs {
     /// Experiment name(s) (folders under the results directory).
     #[arg(required = true)]
     pub experiments: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TableFormat {
-    Markdown,
-    Csv,
-    Latex,
 }
 
 #[derive(Debug, clap::Args)]

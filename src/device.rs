@@ -46,11 +46,3 @@ pub fn describe(device: Device) -> String {
         _ => format!("cpu ({} threads)", tch::get_num_threads()),
     }
 }
-
-/// Short name used in records: `cpu` or `cuda`.
-pub fn kind(device: Device) -> &'static str {
-    match device {
-        Device::Cuda(_) => "cuda",
-        _ => "cpu",
-    }
-}

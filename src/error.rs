@@ -34,9 +34,34 @@ pub enum Error {
     #[error("{0}")]
     Device(String),
 
+    /// A command-line argument or request that cannot be served as given.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A spec setting that is valid on its own but out of range for this data or machine:
+    /// the user must change it, so it is bad input.
+    #[error("{location}: {field} = {value}: {message}")]
+    Setting { location: String, field: String, value: String, message: String },
+
+    /// A kernel matrix that no jitter up to `max_jitter` makes positive definite.
+    #[error(
+        "GP kernel matrix is not positive definite for {members} member(s) even with jitter {max_jitter:e} on its \
+         diagonal; raise model.gp.noise_floor (the smallest noise variance) or check the inputs for duplicated \
+         rows with different targets"
+    )]
+    NotPositiveDefinite { members: i64, max_jitter: f64 },
+
     /// A failure inside libtorch (shape mismatch, out of memory...).
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+
+    /// A failure inside polars while aggregating records.
+    #[error("polars: {0}")]
+    Polars(#[from] polars::prelude::PolarsError),
+
+    /// A figure that could not be drawn or written.
+    #[error("drawing {}: {message}", path.display())]
+    Drawing { path: PathBuf, message: String },
 
     /// A report that cannot be built from the records at hand.
     #[error("{0}")]
@@ -46,6 +71,27 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The process exit status for this error: 2 for input the user must fix (a spec, a data
+    /// file, an argument, a setting out of range), 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Spec { .. }
+            | Error::DataFormat { .. }
+            | Error::DataInvalid { .. }
+            | Error::DataMissing { .. }
+            | Error::Usage(_)
+            | Error::Setting { .. } => 2,
+            Error::Io { .. }
+            | Error::Results { .. }
+            | Error::Device(_)
+            | Error::NotPositiveDefinite { .. }
+            | Error::Torch(_)
+            | Error::Polars(_)
+            | Error::Drawing { .. }
+            | Error::Report(_) => 1,
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();

@@ -34,14 +34,6 @@ pub fn gaussian_log_likelihood(y: f64, mean: f64, variance: f64) -> f64 {
     -0.5 * (2.0 * PI * variance).ln() - 0.5 * (y - mean) * (y - mean) / variance
 }
 
-/// Mean and standard error (population std / sqrt(n), numpy's default as in the reference code).
-pub fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    (mean, var.sqrt() / n.sqrt())
-}
-
 /// Classification scores of predictive probabilities: `probs` holds one row of `classes`
 /// probabilities per example (row-major), `labels` the true class of each row.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -193,11 +185,8 @@ mod tests {
     }
 
     #[test]
-    fn rmse_and_standard_error_by_hand() {
+    fn rmse_by_hand() {
         assert!((rmse(&[0.0, 0.0], &[3.0, 4.0]) - 12.5f64.sqrt()).abs() < 1e-12);
-        let (m, se) = mean_and_standard_error(&[1.0, 3.0]);
-        assert_eq!(m, 2.0);
-        assert!((se - 1.0 / 2f64.sqrt()).abs() < 1e-12);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Batching changes nothing: members trained together as one program end with the same
 //! weights and scores as the same members trained one at a time from the same seeds.
 
-use indicatif::ProgressBar;
-use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, Member, StackedRows};
-use mcdrop::models::mc_predictive::HeldOut;
+use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, Member};
+use mcdrop::models::shared::mc_predictive::HeldOut;
+use mcdrop::models::{Silent, StackedRows};
 use mcdrop::rng::{member_rng, uniform};
 use mcdrop::spec::raw::Activation;
 use mcdrop::spec::TrainingPlan;
@@ -22,7 +22,8 @@ fn stacked_data() -> (StackedRows, Vec<f32>, Vec<f32>) {
         y.push(row[0].sin() + row[1] * row[2] + 0.1 * (uniform(&mut rng) as f32 - 0.5));
         x.extend(row);
     }
-    let rows = StackedRows { x: Tensor::from_slice(&x).view([(2 * N) as i64, D as i64]), y: Tensor::from_slice(&y) };
+    let rows =
+        StackedRows { x: Tensor::from_slice(&x).view([(2 * N) as i64, D as i64]), y: Tensor::from_slice(&y), n: N };
     (rows, x, y)
 }
 
@@ -40,8 +41,7 @@ fn options() -> FitOptions {
         widths: vec![D, 16, 16, 1],
         activation: Activation::Relu,
         epochs: 30,
-        batch_size: 16,
-        optimizer: TrainingPlan { batch_size: 16, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-7 },
+        training: TrainingPlan { batch_size: 16, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-7 },
     }
 }
 
@@ -69,8 +69,7 @@ fn held_out(x: &[f32], y: &[f32], members: &[Member]) -> HeldOut {
 fn batched_training_equals_one_at_a_time() {
     let (data, x, y) = stacked_data();
     let members = members();
-    let bar = ProgressBar::hidden();
-    let batched = fit(&data, N, &members, &options(), Device::Cpu, &bar).unwrap();
+    let batched = fit(&data, &members, &options(), &Silent).unwrap();
     let held = held_out(&x, &y, &members);
     // Both evaluators; the dense one with a budget small enough to run in several chunks.
     let (batched_host, _) = evaluate(&batched, &members, &held, 64, 1 << 20, Device::Cpu).unwrap();
@@ -78,7 +77,7 @@ fn batched_training_equals_one_at_a_time() {
         evaluate_with_masks(&batched, &members, &held, 64, 20 * 16 * 4 * 5, Device::Cpu).unwrap();
     assert!(chunk < 64, "the test must exercise chunking, got chunk {chunk}");
     for (k, member) in members.iter().enumerate() {
-        let alone = fit(&data, N, std::slice::from_ref(member), &options(), Device::Cpu, &bar).unwrap();
+        let alone = fit(&data, std::slice::from_ref(member), &options(), &Silent).unwrap();
         for (a, b) in batched.member_parameters(k).iter().zip(alone.member_parameters(0)) {
             let diff = f64::try_from((a - b.squeeze_dim(0)).abs().max()).unwrap();
             assert!(diff < 1e-5, "member {k}: parameters differ by {diff}");
@@ -108,7 +107,7 @@ fn members_with_different_seeds_train_differently() {
     members[1].dropout = members[0].dropout;
     members[1].weight_decay = members[0].weight_decay;
     members[2] = Member { seed: 5, ..members[0].clone() };
-    let net = fit(&data, N, &members, &options(), Device::Cpu, &ProgressBar::hidden()).unwrap();
+    let net = fit(&data, &members, &options(), &Silent).unwrap();
     let same = f64::try_from((&net.member_parameters(0)[0] - &net.member_parameters(1)[0]).abs().max()).unwrap();
     let other = f64::try_from((&net.member_parameters(0)[0] - &net.member_parameters(2)[0]).abs().max()).unwrap();
     assert_eq!(same, 0.0, "identical members must train identically");
@@ -119,7 +118,7 @@ fn members_with_different_seeds_train_differently() {
 fn host_and_dense_mask_evaluators_agree() {
     let (data, x, y) = stacked_data();
     let members = members();
-    let net = fit(&data, N, &members, &options(), Device::Cpu, &ProgressBar::hidden()).unwrap();
+    let net = fit(&data, &members, &options(), &Silent).unwrap();
     let held = held_out(&x, &y, &members);
     let (host, _) = evaluate(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();
     let (dense, _) = evaluate_with_masks(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();

@@ -84,10 +84,12 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
         .output()
         .unwrap();
     let csv = String::from_utf8(csv.stdout).unwrap();
-    assert_eq!(csv.lines().count(), 3);
+    // A `#` title line, the header and one row per set.
+    assert!(csv.starts_with("# UCI regression, experiment `smoke-uci`"), "{csv}");
+    assert_eq!(csv.lines().count(), 4);
     // 2 text columns, 7 mean/se pairs and the verdict (quoted, holding one comma in rows).
-    assert_eq!(csv.lines().next().unwrap().split(',').count(), 17, "{csv}");
-    assert!(csv.lines().skip(1).all(|l| l.split(',').count() == 18), "{csv}");
+    assert_eq!(csv.lines().nth(1).unwrap().split(',').count(), 17, "{csv}");
+    assert!(csv.lines().skip(2).all(|l| l.split(',').count() == 18), "{csv}");
     common::mcdrop(work.path())
         .args(["table", "smoke-uci", "--format", "latex", "--results-dir"])
         .arg(&results)

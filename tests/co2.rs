@@ -56,7 +56,7 @@ fn smoke_co2_records_finite_metrics_and_draws_the_panels() {
         .stdout(predicate::str::contains("smoke-co2: 1 unit(s) written"));
     let text = std::fs::read_to_string(dir.path().join("results/smoke-co2/outcomes/co2.json")).unwrap();
     let record: Co2Record = serde_json::from_str(&text).unwrap();
-    let names: Vec<&str> = record.models.iter().map(|m| m.name.as_str()).collect();
+    let names: Vec<String> = record.models.iter().map(|m| m.name.to_string()).collect();
     assert_eq!(names, ["standard dropout (relu)", "gp", "mc dropout (relu)", "mc dropout (tanh)"]);
     assert!(
         record.observed_years.len() > record.n_train && record.n_train > 1500,
@@ -64,7 +64,7 @@ fn smoke_co2_records_finite_metrics_and_draws_the_panels() {
     );
     for m in &record.models {
         assert!(m.heldout_rmse.is_finite() && m.grid_mean.iter().all(|v| v.is_finite()), "{}", m.name);
-        if m.name.starts_with("standard") {
+        if m.name.is_standard_dropout() {
             assert!(m.heldout_ll.is_none() && m.grid_std.iter().all(|&s| s == 0.0));
         } else {
             assert!(m.heldout_ll.unwrap().is_finite() && (0.0..=1.0).contains(&m.heldout_coverage95.unwrap()));
@@ -102,4 +102,26 @@ fn smoke_co2_records_finite_metrics_and_draws_the_panels() {
         .assert()
         .success()
         .stdout(predicate::str::contains("| mc dropout (tanh) |"));
+}
+
+#[test]
+fn a_gp_row_limit_below_the_training_weeks_is_a_setting_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let co2 = dir.path().join("co2");
+    std::fs::create_dir_all(&co2).unwrap();
+    // One week a year, 1958-2001: 34 training weeks before the 1992 cutoff.
+    let rows: String = (1958..2002).map(|y| format!("{y}0601,{}\n", 300 + y - 1958)).collect();
+    std::fs::write(co2.join("co2_weekly_mlo.csv"), format!("date,co2\n{rows}")).unwrap();
+    let spec = std::fs::read_to_string(common::repo_file("experiments/smoke-co2.yaml"))
+        .unwrap()
+        .replace("gp: {restarts: 1, iterations: 30}", "gp: {restarts: 1, iterations: 30, max_rows: 10}")
+        .replace("epochs: 40", "epochs: 2");
+    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results", "--data-dir", ".", "spec.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "spec.yaml: task.co2.gp.max_rows = 10: 34 training weeks exceed it; raise it",
+        ));
 }

@@ -163,7 +163,7 @@ fn smoke_gp_runs_end_to_end() {
 
 #[test]
 fn sparse_bound_is_exact_with_inducing_inputs_at_the_data_and_a_lower_bound_otherwise() {
-    use mcdrop::models::sgpr::{negative_bound, predict as sparse_predict, SparseParams};
+    use mcdrop::models::gp::sparse::{negative_bound, predict as sparse_predict, SparseParams};
     let (x, y, xs, p) = tiny();
     let exact = f64::try_from(negative_log_marginal_likelihood(&x, &y, &p, 0.0).unwrap().get(0)).unwrap();
     let all = SparseParams {
@@ -219,7 +219,7 @@ fn sets_beyond_max_rows_take_the_sparse_gp_end_to_end() {
 /// the kernel) equals autograd through the whole bound, with rows split into uneven chunks.
 #[test]
 fn sparse_two_pass_gradient_matches_autograd() {
-    use mcdrop::models::sgpr::{bound_and_gradient, negative_bound, SparseParams};
+    use mcdrop::models::gp::sparse::{bound_and_gradient, negative_bound, SparseParams};
     tch::manual_seed(5);
     let (b, n, m, dims) = (2, 37, 6, 3);
     let opts = (Kind::Double, Device::Cpu);
@@ -254,14 +254,15 @@ fn sparse_two_pass_gradient_matches_autograd() {
 /// and the budget must send a protein-sized program (15 members) to the two passes.
 #[test]
 fn sparse_fit_is_the_same_with_either_gradient() {
-    use mcdrop::models::sgpr::{fit_with, BoundGradient};
+    use mcdrop::models::gp::sparse::{fit_with, BoundGradient};
     use mcdrop::spec::GpPlan;
     tch::manual_seed(7);
     let opts = (Kind::Double, Device::Cpu);
     let x = Tensor::randn([2, 60, 3], opts);
     let y = x.select(2, 0).sin() + Tensor::randn([2, 60], opts).f_mul_scalar(0.1).unwrap();
     let plan = GpPlan { restarts: 2, iterations: 20, lr: 0.05, noise_floor: 1e-6, max_rows: 10, inducing: 8 };
-    let fit = |plan: &GpPlan, gradient| fit_with(&x, &y, &[11, 12], plan, Device::Cpu, &|| {}, Some(gradient)).unwrap();
+    let fit =
+        |plan: &GpPlan, gradient| fit_with(&x, &y, &[11, 12], plan, &mcdrop::models::Silent, Some(gradient)).unwrap();
     let (auto, auto_bound) = fit(&plan, BoundGradient::Autograd);
     let (passes, passes_bound) = fit(&plan, BoundGradient::TwoPass);
     assert!(auto_bound.allclose(&passes_bound, 1e-9, 1e-9, false), "{auto_bound:?} vs {passes_bound:?}");
@@ -310,7 +311,7 @@ fn sparse_gp_bench_times_both_gradients_and_they_agree() {
 /// a Gram matrix failed here: I + Psi / s_n^2 came out indefinite.
 #[test]
 fn sparse_bound_survives_near_duplicate_inducing_inputs() {
-    use mcdrop::models::sgpr::{bound_and_gradient, negative_bound, SparseParams};
+    use mcdrop::models::gp::sparse::{bound_and_gradient, negative_bound, SparseParams};
     tch::manual_seed(11);
     let opts = (Kind::Double, Device::Cpu);
     let (n, m) = (3000, 60);

@@ -4,9 +4,8 @@
 
 mod common;
 
-use indicatif::ProgressBar;
-use mcdrop::models::mc_dropout::StackedRows;
 use mcdrop::models::mfvi::{draw_noise, fit, BnnMember, BnnOptions, MemberBnn};
+use mcdrop::models::{Silent, StackedRows};
 use mcdrop::rng::{fill_standard_normal, member_rng, uniform};
 use mcdrop::spec::raw::Activation;
 use mcdrop::spec::TrainingPlan;
@@ -79,7 +78,7 @@ fn batched_vi_training_equals_one_at_a_time() {
     let mut rng = member_rng(9);
     let x: Vec<f32> = (0..2 * n * 2).map(|_| (uniform(&mut rng) * 2.0 - 1.0) as f32).collect();
     let y: Vec<f32> = x.chunks(2).map(|r| r[0] * 2.0 - r[1]).collect();
-    let data = StackedRows { x: Tensor::from_slice(&x).view([(2 * n) as i64, 2]), y: Tensor::from_slice(&y) };
+    let data = StackedRows { x: Tensor::from_slice(&x).view([(2 * n) as i64, 2]), y: Tensor::from_slice(&y), n };
     let members = vec![
         BnnMember { seed: 1, prior_std: 1.0, tau: None, row_offset: 0 },
         BnnMember { seed: 2, prior_std: 0.1, tau: None, row_offset: n },
@@ -89,16 +88,15 @@ fn batched_vi_training_equals_one_at_a_time() {
         widths: vec![2, 8, 1],
         activation: Activation::Relu,
         epochs: 20,
-        batch_size: 16,
-        optimizer: TrainingPlan { batch_size: 16, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-7 },
+        training: TrainingPlan { batch_size: 16, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-7 },
         init_posterior_std: 1e-2,
         init_noise_std: 0.5,
+        gradient: Default::default(),
     };
-    let bar = ProgressBar::hidden();
-    let batched = fit(&data, n, &members, &options, Device::Cpu, &bar).unwrap();
+    let batched = fit(&data, &members, &options, &Silent).unwrap();
     let together = batched.posterior().unwrap();
     for (k, m) in members.iter().enumerate() {
-        let alone = fit(&data, n, std::slice::from_ref(m), &options, Device::Cpu, &bar).unwrap();
+        let alone = fit(&data, std::slice::from_ref(m), &options, &Silent).unwrap();
         for ((a, _), (b, _)) in together.iter().zip(alone.posterior().unwrap()) {
             let diff = f64::try_from((a.get(k as i64) - b.get(0)).abs().max()).unwrap();
             assert!(diff < 1e-5, "member {k}: posterior means differ by {diff}");

@@ -149,7 +149,7 @@ fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
 
 #[test]
 fn lenet_all_also_drops_in_the_convolutional_part_and_lenet_does_not() {
-    use mcdrop::models::lenet::LeNet;
+    use mcdrop::models::classifier::LeNet;
     use mcdrop::spec::raw::DropoutPlacement;
     tch::manual_seed(0);
     let images = tch::Tensor::rand([4, 1, 28, 28], (tch::Kind::Float, tch::Device::Cpu));

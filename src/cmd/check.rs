@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use super::run::{execute, ExecuteOptions};
-use super::BadInput;
 use crate::cli::{CheckArgs, Cli};
 use crate::data::DataDirs;
+use crate::error::Error;
+use crate::protocol::execute::{execute, ExecuteOptions};
 use crate::results::baseline::{co2_means, compare, means, metrics_from_seeds, mnist_means, Baseline, TOLERANCE_RULE};
 use crate::results::outcome::{Co2Record, MnistEvaluation};
 use crate::results::{ExperimentStore, Provenance};
@@ -39,7 +39,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
             continue;
         }
         let text = std::fs::read_to_string(&baseline_path).map_err(|_| {
-            BadInput(format!(
+            Error::Usage(format!(
                 "no baseline for `{}` at {}; record one with `mcdrop check --update {}`",
                 spec.name,
                 baseline_path.display(),
@@ -47,7 +47,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
             ))
         })?;
         let baseline: Baseline =
-            serde_json::from_str(&text).map_err(|e| BadInput(format!("{}: {e}", baseline_path.display())))?;
+            serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", baseline_path.display())))?;
         if baseline.spec_sha256 != spec.sha256 {
             bail!(
                 "{} was recorded for another version of {} (spec sha256 {} vs {}); rerun `mcdrop check --update {}` if the change is meant",

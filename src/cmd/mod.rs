@@ -4,7 +4,6 @@
 pub mod bench;
 pub mod check;
 pub mod list;
-pub mod outcomes;
 pub mod plot;
 pub mod run;
 pub mod summary;
@@ -13,13 +12,8 @@ pub mod validate;
 
 use crate::cli::{Cli, Command};
 
-/// An input the user must fix (a broken spec, an unknown data set name): exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
-
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    crate::runtime::set_cpu_threads(cli.threads).map_err(BadInput)?;
+    crate::runtime::set_cpu_threads(cli.threads).map_err(crate::Error::Usage)?;
     match &cli.command {
         Command::Run(args) => run::run(&cli, args),
         Command::Validate { specs } => validate::validate(specs),
@@ -32,23 +26,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// 2 for bad input (spec, data, arguments), 1 for everything else.
+/// The exit status of a failed command: the first library error in the chain decides
+/// (`Error::exit_code`); anything else is 1.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    let bad_input = err.chain().any(|e| {
-        e.downcast_ref::<BadInput>().is_some()
-            || matches!(
-                e.downcast_ref::<crate::Error>(),
-                Some(
-                    crate::Error::Spec { .. }
-                        | crate::Error::DataFormat { .. }
-                        | crate::Error::DataInvalid { .. }
-                        | crate::Error::DataMissing { .. }
-                )
-            )
-    });
-    if bad_input {
-        2
-    } else {
-        1
-    }
+    err.chain().find_map(|e| e.downcast_ref::<crate::Error>()).map_or(1, crate::Error::exit_code)
 }

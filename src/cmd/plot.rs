@@ -7,16 +7,18 @@
 
 use std::path::PathBuf;
 
-use super::outcomes::{load_experiment, Loaded};
 use crate::cli::{Cli, PlotArgs};
-use crate::report::compare::{model_label, Metric};
+use crate::error::Error;
+use crate::report::experiment::{load_experiment, Loaded};
 use crate::report::figures::co2::Co2Panels;
 use crate::report::figures::mnist::{ReliabilityFigure, RotatedDigitFigure, ShiftFigure};
 use crate::report::figures::save;
 use crate::report::figures::uci::UciFigure;
+use crate::report::Metric;
 
 pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
-    let loaded = args.experiments.iter().map(|e| load_experiment(cli, e)).collect::<anyhow::Result<Vec<_>>>()?;
+    let loaded =
+        args.experiments.iter().map(|e| load_experiment(&cli.results_dir, e)).collect::<Result<Vec<_>, _>>()?;
     let output = args.output.clone().unwrap_or_else(|| cli.results_dir.join("figures"));
     let mut written: Vec<PathBuf> = Vec::new();
     let mut uci = Vec::new();
@@ -69,9 +71,7 @@ pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
     if !uci.is_empty() {
         let ours: Vec<(String, &[_])> = uci
             .iter()
-            .map(|(e, s)| {
-                (format!("{} ({})", model_label(s.first().map_or("", |x| x.model.as_str())), e.name), s.as_slice())
-            })
+            .map(|(e, s)| (format!("{} ({})", s.first().map_or("model", |x| x.model.label()), e.name), s.as_slice()))
             .collect();
         let caption = format!(
             "ours: mean ± std. error over splits from {}; grey hollow: the paper's Table 1",
@@ -103,9 +103,7 @@ pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
         println!("{}", path.display());
     }
     if written.is_empty() {
-        return Err(
-            super::BadInput("nothing to draw: the experiments have no records yet (run them first)".into()).into()
-        );
+        return Err(Error::Usage("nothing to draw: the experiments have no records yet (run them first)".into()).into());
     }
     Ok(())
 }

@@ -2,16 +2,17 @@
 //! are, and a verdict per published number it can be held to — what `make reproduce` prints
 //! at the end.
 
-use super::outcomes::{load_experiment, Loaded};
 use crate::cli::{Cli, SummaryArgs};
 use crate::data::uci::UciSet;
-use crate::report::table::{format_stat, published_columns, verdict};
+use crate::report::experiment::{load_experiment, Loaded};
+use crate::report::published;
+use crate::report::stat::{format_stat, verdict};
 use crate::results::ExperimentStore;
 
 pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
     println!("Summary of {} experiment(s) under {}:", args.experiments.len(), cli.results_dir.display());
     for name in &args.experiments {
-        let experiment = load_experiment(cli, name)?;
+        let experiment = load_experiment(&cli.results_dir, name)?;
         let store = ExperimentStore::new(&cli.results_dir, name);
         let manifest = store.manifest()?;
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
@@ -38,10 +39,8 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
             Loaded::Uci(summaries) => {
                 for s in summaries {
                     let Ok(set) = s.dataset.parse::<UciSet>() else { continue };
-                    let ([first, second], published) = published_columns(&s.model);
-                    let [a, b] = published(set);
-                    // Dropout is held to the reference code, the baselines to the paper's VI column.
-                    let (label, target) = if s.model == "mc_dropout" { (second, b) } else { (first, a) };
+                    let (_, held_to) = s.model.published_columns();
+                    let (label, target) = (held_to.label(), published::column(set, held_to));
                     let judged = target.map_or("no published number".to_string(), |(rmse, ll)| {
                         format!("RMSE {} / LL {} vs {label}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false))
                     });
@@ -66,7 +65,7 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                         100.0 * e.standard.scores.ece,
                         100.0 * e.mc.scores.ece
                     );
-                    if e.model.starts_with("lenet") {
+                    if e.model.is_lenet() {
                         let reached = if e.standard.scores.accuracy.max(e.mc.scores.accuracy) >= 0.99 {
                             "reached"
                         } else {

@@ -4,19 +4,22 @@
 //! layout. MNIST experiments: the test-set table and the rotation-shift table. CO2: the
 //! held-out table. Kinds are not mixed in one call.
 
-use super::outcomes::{load_experiment, Loaded, LoadedExperiment};
-use super::BadInput;
 use crate::cli::{Cli, TableArgs};
-use crate::report::compare::{self, model_label, Metric};
+use crate::error::Error;
+use crate::report::aggregate::SetSummary;
+use crate::report::compare::comparison_table;
+use crate::report::experiment::{load_experiment, Loaded, LoadedExperiment};
 use crate::report::outcomes::{co2_table, mnist_table, shift_table};
-use crate::report::table::{render, SetSummary};
+use crate::report::uci_table::uci_table;
+use crate::report::Metric;
 use crate::results::atomic::write_atomic;
 
 pub fn table(cli: &Cli, args: &TableArgs) -> anyhow::Result<()> {
-    let loaded = args.experiments.iter().map(|e| load_experiment(cli, e)).collect::<anyhow::Result<Vec<_>>>()?;
+    let loaded =
+        args.experiments.iter().map(|e| load_experiment(&cli.results_dir, e)).collect::<Result<Vec<_>, _>>()?;
     let kinds: Vec<&str> = loaded.iter().map(|e| kind(&e.data)).collect();
     if kinds.iter().any(|k| *k != kinds[0]) {
-        return Err(BadInput(format!(
+        return Err(Error::Usage(format!(
             "one table per kind of experiment: got {} ({})",
             args.experiments.join(", "),
             kinds.join(", ")
@@ -65,16 +68,11 @@ fn uci(loaded: &[LoadedExperiment], args: &TableArgs) -> String {
             e.profile_note(),
             e.records
         );
-        return render(summaries(e), args.format, &title);
+        return uci_table(summaries(e), &title).render(args.format);
     }
     let ours: Vec<(String, Vec<SetSummary>)> = loaded
         .iter()
-        .map(|e| {
-            (
-                model_label(summaries(e).first().map(|r| r.model.as_str()).unwrap_or("")).to_string(),
-                summaries(e).to_vec(),
-            )
-        })
+        .map(|e| (summaries(e).first().map_or("model", |r| r.model.label()).to_string(), summaries(e).to_vec()))
         .collect();
     let names: Vec<String> = loaded.iter().map(|e| format!("{}{}", e.name, e.profile_note())).collect();
     let metrics = match args.metric {
@@ -89,7 +87,7 @@ fn uci(loaded: &[LoadedExperiment], args: &TableArgs) -> String {
             "UCI regression, {what}: mean ± standard error over splits; ours from experiments {}; published VI, PBP and Dropout from the paper's Table 1; best of each row in bold",
             names.join(", ")
         );
-        text.push_str(&compare::render(&ours, metric, args.format, &title));
+        text.push_str(&comparison_table(&ours, metric, &title).render(args.format));
         text.push('\n');
     }
     text
@@ -105,7 +103,7 @@ fn mnist(loaded: &[LoadedExperiment], args: &TableArgs) -> anyhow::Result<String
         }
     }
     if evaluations.is_empty() {
-        return Err(BadInput("no MNIST evaluation recorded yet: run the experiment first".into()).into());
+        return Err(Error::Usage("no MNIST evaluation recorded yet: run the experiment first".into()).into());
     }
     let profile = loaded.iter().map(|e| e.profile_note()).find(|p| !p.is_empty()).unwrap_or_default();
     let mut text = mnist_table(&evaluations, args.format, &profile);

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::BadInput;
+use crate::error::Error;
 
 pub fn validate(specs: &[PathBuf]) -> anyhow::Result<()> {
     let mut broken = 0;
@@ -16,7 +16,7 @@ pub fn validate(specs: &[PathBuf]) -> anyhow::Result<()> {
         }
     }
     if broken > 0 {
-        return Err(BadInput(format!("{broken} of {} spec(s) are invalid", specs.len())).into());
+        return Err(Error::Usage(format!("{broken} of {} spec(s) are invalid", specs.len())).into());
     }
     Ok(())
 }

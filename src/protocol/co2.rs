@@ -21,8 +21,9 @@ use crate::data::Standardizer;
 use crate::error::{Error, Result};
 use crate::metrics::{gaussian_log_likelihood, rmse};
 use crate::models::gp;
-use crate::models::mc_dropout::{fit, FitOptions, Member, StackedRows};
-use crate::models::member_mlp::{draw_masks, mlp_widths, MemberMlp};
+use crate::models::mc_dropout::{fit, mc_moments, FitOptions, Member};
+use crate::models::shared::member_mlp::{mlp_widths, MemberMlp};
+use crate::models::{Co2Predictor, Silent, StackedRows};
 use crate::results::outcome::{Co2Model, Co2Record};
 use crate::rng::{derive_seed, member_rng};
 use crate::spec::raw::Activation;
@@ -35,6 +36,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
         return Ok(RunSummary { units_written: 0, units_skipped: 1 });
     }
     let data = Co2::find_and_load(ctx.data)?;
+    tracing::info!("co2: {} weeks, {} listed without a measurement dropped", data.years.len(), data.missing);
     let n_train = data.years.iter().take_while(|&&y| y < plan.cutoff).count();
     if n_train < 2 || n_train == data.years.len() {
         return Err(Error::Spec {
@@ -69,7 +71,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
             std.iter().map(|s| s * y_scale.std[0]).collect(),
         )
     };
-    let model = |name: String, mean: Vec<f64>, std: Vec<f64>, wall: f64| -> Co2Model {
+    let model = |name: Co2Predictor, mean: Vec<f64>, std: Vec<f64>, wall: f64| -> Co2Model {
         let (mean, std) = to_ppm(&mean, &std);
         let point = std.iter().all(|&s| s == 0.0);
         let (held_mean, held_std) = (&mean[g..], &std[g..]);
@@ -111,7 +113,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     let mut models = Vec::new();
     let mut standard = None;
     for (i, &activation) in plan.activations.iter().enumerate() {
-        let name = activation_name(activation);
+        let name = activation.name();
         let part = parts.join(format!("{name}.json"));
         let mut done: Vec<Co2Model> = ctx.recorded(&part)?.unwrap_or_default();
         if done.is_empty() {
@@ -119,17 +121,25 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
             let net = train_net(ctx, plan, activation, &train_x, &train_y)?;
             if i == 0 {
                 let mean = deterministic(&net, &query, ctx.device)?;
-                done.push(model(format!("standard dropout ({name})"), mean, vec![0.0; query.len()], 0.0));
+                done.push(model(Co2Predictor::StandardDropout(activation), mean, vec![0.0; query.len()], 0.0));
             }
             let seed = derive_seed(ctx.spec.seed, &["co2", name, "mc"]);
-            let (mean, std) = mc_predictive(&net, plan, &query, seed, ctx.mc_budget, ctx.device)?;
-            done.push(model(format!("mc dropout ({name})"), mean, std, started.elapsed().as_secs_f64()));
+            let (mean, std) = mc_moments(
+                &net,
+                &column(&query, ctx.device)?,
+                plan.mlp.dropout_rates[0],
+                plan.tau,
+                plan.mc_samples,
+                ctx.mc_budget,
+                &mut member_rng(seed),
+            )?;
+            done.push(model(Co2Predictor::McDropout(activation), mean, std, started.elapsed().as_secs_f64()));
             ctx.store.write_json(&part, &done)?;
         } else {
             tracing::info!("co2 {name} network: already recorded in {}, reused", part.display());
         }
         for m in done {
-            if m.name.starts_with("standard") {
+            if m.name.is_standard_dropout() {
                 standard = Some(m);
             } else {
                 models.push(m);
@@ -142,7 +152,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
         None => {
             let started = Instant::now();
             let (mean, std) = gp_predictive(ctx, plan, &train_x, &train_y, &query)?;
-            let gp = model("gp".into(), mean, std, started.elapsed().as_secs_f64());
+            let gp = model(Co2Predictor::Gp, mean, std, started.elapsed().as_secs_f64());
             ctx.store.write_json(&part, &gp)?;
             gp
         }
@@ -166,13 +176,6 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     Ok(RunSummary { units_written: 1, units_skipped: 0 })
 }
 
-pub fn activation_name(a: Activation) -> &'static str {
-    match a {
-        Activation::Relu => "relu",
-        Activation::Tanh => "tanh",
-    }
-}
-
 fn column(values: &[f64], device: Device) -> Result<Tensor> {
     Ok(Tensor::from_slice(values).f_to_kind(Kind::Float)?.f_view([-1, 1])?.f_to_device(device)?)
 }
@@ -181,7 +184,7 @@ fn train_net(ctx: &RunContext, plan: &Co2Plan, activation: Activation, x: &[f64]
     let n = x.len();
     let p = plan.mlp.dropout_rates[0];
     let member = Member {
-        seed: derive_seed(ctx.spec.seed, &["co2", activation_name(activation)]),
+        seed: derive_seed(ctx.spec.seed, &["co2", activation.name()]),
         dropout: p,
         weight_decay: plan.mlp.weight_decay.lambda(p, plan.tau, n),
         row_offset: 0,
@@ -190,18 +193,15 @@ fn train_net(ctx: &RunContext, plan: &Co2Plan, activation: Activation, x: &[f64]
         widths: mlp_widths(1, plan.hidden_units, plan.mlp.hidden_layers),
         activation,
         epochs: plan.epochs,
-        batch_size: plan.training.batch_size,
-        optimizer: plan.training.clone(),
+        training: plan.training.clone(),
     };
     let data = StackedRows {
         x: column(x, ctx.device)?,
         y: Tensor::from_slice(y).f_to_kind(Kind::Float)?.f_to_device(ctx.device)?,
+        n,
     };
-    let progress = ctx.progress_bar(
-        crate::models::mc_dropout::fit_steps(n, &options),
-        &format!("co2 {}", activation_name(activation)),
-    );
-    let net = fit(&data, n, &[member], &options, ctx.device, &progress)?;
+    let progress = ctx.progress_bar(options.steps(n), &format!("co2 {}", activation.name()));
+    let net = fit(&data, &[member], &options, &progress)?;
     progress.finish_and_clear();
     Ok(net)
 }
@@ -213,42 +213,6 @@ fn deterministic(net: &MemberMlp, query: &[f64], device: Device) -> Result<Vec<f
     Ok(Vec::<f64>::try_from(&out.f_flatten(0, -1)?.f_to_kind(Kind::Double)?.f_to_device(Device::Cpu)?)?)
 }
 
-/// MC predictive mean and std (standardized units): T passes with dropout on, in chunks
-/// that keep activations under `budget` elements; variance = sample variance + 1/tau.
-fn mc_predictive(
-    net: &MemberMlp,
-    plan: &Co2Plan,
-    query: &[f64],
-    seed: u64,
-    budget: usize,
-    device: Device,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    let _guard = tch::no_grad_guard();
-    let m = query.len();
-    let widest = *net.widths().iter().max().expect("widths");
-    let chunk = (budget / (m * widest).max(1)).clamp(1, plan.mc_samples);
-    let x = column(query, device)?;
-    let mut rngs = vec![member_rng(seed)];
-    let rates = [plan.mlp.dropout_rates[0]];
-    let mut sum = Tensor::f_zeros([m as i64], (Kind::Double, device))?;
-    let mut sum_sq = sum.f_zeros_like()?;
-    let mut done = 0;
-    while done < plan.mc_samples {
-        let t = chunk.min(plan.mc_samples - done);
-        let xr = x.f_repeat([t as i64, 1])?.f_unsqueeze(0)?; // [1, t*m, 1]
-        let masks = draw_masks(&mut rngs, &rates, t * m, net.layer_inputs(), device)?;
-        let out = net.forward(&xr, Some(&masks))?.f_view([t as i64, m as i64])?.f_to_kind(Kind::Double)?;
-        sum = sum.f_add(&out.f_sum_dim_intlist(0i64, false, Kind::Double)?)?;
-        sum_sq = sum_sq.f_add(&out.f_square()?.f_sum_dim_intlist(0i64, false, Kind::Double)?)?;
-        done += t;
-    }
-    let t = plan.mc_samples as f64;
-    let mean = sum.f_div_scalar(t)?;
-    let var = sum_sq.f_div_scalar(t)?.f_sub(&mean.f_square()?)?.f_clamp_min(0.0)?.f_add_scalar(1.0 / plan.tau)?;
-    let host = |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_to_device(Device::Cpu)?)?) };
-    Ok((host(&mean)?, host(&var.f_sqrt()?)?))
-}
-
 /// The GP's predictive mean and std (noise included), standardized units.
 fn gp_predictive(
     ctx: &RunContext,
@@ -258,17 +222,18 @@ fn gp_predictive(
     query: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     if x.len() > plan.gp.max_rows {
-        return Err(Error::Report(format!(
-            "co2: {} training weeks exceed task.co2.gp.max_rows = {}; raise it (the kernel matrix is n x n)",
-            x.len(),
-            plan.gp.max_rows
-        )));
+        return Err(Error::Setting {
+            location: ctx.spec.source.display().to_string(),
+            field: "task.co2.gp.max_rows".into(),
+            value: plan.gp.max_rows.to_string(),
+            message: format!("{} training weeks exceed it; raise it (the kernel matrix is n x n)", x.len()),
+        });
     }
     let dev = ctx.device;
     let as_batch = |v: &[f64]| -> Result<Tensor> { Ok(Tensor::from_slice(v).f_view([1, -1, 1])?.f_to_device(dev)?) };
     let (xt, qt) = (as_batch(x)?, as_batch(query)?);
     let yt = Tensor::from_slice(y).f_view([1, -1])?.f_to_device(dev)?;
-    let (params, _) = gp::fit(&xt, &yt, &[derive_seed(ctx.spec.seed, &["co2", "gp"])], &plan.gp, dev, &|| {})?;
+    let (params, _) = gp::fit(&xt, &yt, &[derive_seed(ctx.spec.seed, &["co2", "gp"])], &plan.gp, &Silent)?;
     let (mean, var) = gp::predict(&xt, &yt, &qt, &params, plan.gp.noise_floor)?;
     let host =
         |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(&t.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?) };

@@ -16,7 +16,8 @@ use super::{RunContext, RunSummary};
 use crate::data::mnist::{rotate, Digits, Mnist, CLASSES, PIXELS, SIDE};
 use crate::error::{Error, Result};
 use crate::metrics::{classification_scores, reliability};
-use crate::models::classifier::{fit, predictive_probabilities, Classifier, ImageClassifier, ImageSet};
+use crate::models::classifier::{fit, predictive_probabilities, Classifier, ClassifierFit, ImageClassifier, ImageSet};
+use crate::models::ModelKind;
 use crate::results::outcome::{
     MethodScores, MnistEvaluation, RotatedDigitRecord, ShiftAngle, ShiftStudy, TrainingRecord,
 };
@@ -48,7 +49,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         })?,
     };
     let dir = ctx.store.dir();
-    let model_name = model_name(&plan.classifier);
+    let model = model_kind(&plan.classifier);
     let mut summary = RunSummary::default();
 
     let weights = dir.join("model.safetensors");
@@ -64,24 +65,22 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     } else {
         let started = Instant::now();
         let data = image_set(&train, ctx.device)?;
-        let steps = plan.epochs * train.len().div_ceil(plan.training.batch_size);
-        let progress = ctx.progress_bar(steps as u64, &format!("{model_name} training"));
-        let losses = fit(
-            &mut clf,
-            &data,
-            plan.epochs,
-            &plan.training,
-            derive_seed(ctx.spec.seed, &["mnist", "order"]),
-            &progress,
-        )?;
+        let options = ClassifierFit {
+            epochs: plan.epochs,
+            training: plan.training.clone(),
+            seed: derive_seed(ctx.spec.seed, &["mnist", "order"]),
+        };
+        let steps = options.steps(train.len());
+        let progress = ctx.progress_bar(steps, &format!("{model} training"));
+        let losses = fit(&mut clf, &data, &options, &progress)?;
         progress.finish_and_clear();
         save_weights(clf.var_store(), &weights)?;
         let record = TrainingRecord {
             experiment: ctx.spec.name.clone(),
-            model: model_name.clone(),
+            model,
             n_train: train.len(),
             epochs: plan.epochs,
-            steps,
+            steps: steps as usize,
             epoch_losses: losses,
             wall_seconds: started.elapsed().as_secs_f64(),
             provenance: ctx.provenance.stamped(),
@@ -91,14 +90,12 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     }
 
     unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || {
-        evaluate_test(ctx, plan, &clf, &test, &model_name)
+        evaluate_test(ctx, plan, &clf, &test, model)
     })?;
     unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || {
         rotated_digit(ctx, plan, &clf, &test, digit)
     })?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || {
-        shift_study(ctx, plan, &clf, &test, &model_name)
-    })?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || shift_study(ctx, plan, &clf, &test, model))?;
     Ok(summary)
 }
 
@@ -125,7 +122,7 @@ fn evaluate_test(
     plan: &MnistPlan,
     clf: &dyn Classifier,
     test: &Digits,
-    model_name: &str,
+    model: ModelKind,
 ) -> Result<MnistEvaluation> {
     let started = Instant::now();
     tch::manual_seed(derive_seed(ctx.spec.seed, &["mnist", "mc-test"]) as i64);
@@ -138,7 +135,7 @@ fn evaluate_test(
     };
     let record = MnistEvaluation {
         experiment: ctx.spec.name.clone(),
-        model: model_name.to_string(),
+        model,
         n_test: test.len(),
         mc_samples: plan.mc_samples,
         standard: method(&standard),
@@ -164,7 +161,7 @@ fn shift_study(
     plan: &MnistPlan,
     clf: &dyn Classifier,
     test: &Digits,
-    model_name: &str,
+    model: ModelKind,
 ) -> Result<ShiftStudy> {
     let shifted = plan.shift_rows.map_or_else(|| test.clone(), |n| test.truncated(n));
     let parts = ctx.store.outcome_path("shift-parts");
@@ -199,7 +196,7 @@ fn shift_study(
     progress.finish_and_clear();
     Ok(ShiftStudy {
         experiment: ctx.spec.name.clone(),
-        model: model_name.to_string(),
+        model,
         n_images: shifted.len(),
         mc_samples: plan.mc_samples,
         angles,
@@ -212,14 +209,13 @@ fn written(ctx: &RunContext, summary: &mut RunSummary) {
     ctx.count_written();
 }
 
-/// `lenet` / `lenet-all` / `mfvi-2x400`.
-pub fn model_name(plan: &ClassifierPlan) -> String {
+/// The classifier's name in records (`lenet` / `lenet-all` / `mfvi-2x400`).
+pub fn model_kind(plan: &ClassifierPlan) -> ModelKind {
     match plan {
-        ClassifierPlan::Lenet { placement, .. } => match placement {
-            crate::spec::raw::DropoutPlacement::Last => "lenet".into(),
-            crate::spec::raw::DropoutPlacement::All => "lenet-all".into(),
-        },
-        ClassifierPlan::Mfvi { hidden_layers, hidden_units, .. } => format!("mfvi-{hidden_layers}x{hidden_units}"),
+        ClassifierPlan::Lenet { placement, .. } => ModelKind::Lenet { placement: *placement },
+        ClassifierPlan::Mfvi { hidden_layers, hidden_units, .. } => {
+            ModelKind::MfviClassifier { hidden_layers: *hidden_layers, hidden_units: *hidden_units }
+        }
     }
 }
 

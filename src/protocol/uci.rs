@@ -4,7 +4,7 @@
 //! train one model per grid point (for dropout: rate p x precision tau) on the rest, pick the
 //! setting with the best validation score, retrain it on the whole training split and test
 //! it. X and y are standardized with the statistics of the rows each model trains on; scores
-//! are in original target units. The model family (`regression::RegressionFamily`) decides
+//! are in original target units. The model family (`models::RegressionFamily`) decides
 //! the grid, the training and the predictive scores.
 //!
 //! All models of a phase (every split of a group x every grid point) train as one batched
@@ -16,12 +16,11 @@ use std::time::Instant;
 
 use tch::Tensor;
 
-use super::regression::{Env, Hyper, Program, ProgramMember, RegressionFamily, Scores};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
 use crate::data::Standardizer;
 use crate::error::{Error, Result};
-use crate::models::mc_dropout::StackedRows;
+use crate::models::{regression_family, Env, Hyper, Program, ProgramMember, RegressionFamily, Scores, StackedRows};
 use crate::results::{GridPoint, GridRecord, UnitRecord};
 use crate::rng::derive_seed;
 use crate::spec::raw::{SelectionMetric, Splits};
@@ -29,7 +28,7 @@ use crate::spec::{UciPlan, UciSetPlan};
 
 /// Runs the plan's sets (restricted by `ctx.only`), skipping finished units.
 pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
-    let family = crate::models::family(plan);
+    let family = regression_family(plan);
     let mut summary = RunSummary::default();
     for set_plan in &plan.sets {
         if !ctx.only.is_empty() && !ctx.only.contains(&set_plan.set) {
@@ -169,7 +168,7 @@ fn run_group(
             experiment: ctx.spec.name.clone(),
             dataset: set.folder().to_string(),
             split: r.split,
-            model: family.name().into(),
+            model: family.kind(),
             hyper: hyper_map(&best),
             metrics,
             n_train: r.fit.len(),
@@ -223,8 +222,8 @@ fn train_and_score(
     label: &str,
 ) -> Result<Vec<Scores>> {
     let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
-    let steps = family.steps(program.n, set_plan);
-    tracing::info!("{label}: {} members, {steps} steps of {} rows", program.members.len(), program.n);
+    let steps = family.steps(program.n(), set_plan);
+    tracing::info!("{label}: {} members, {steps} steps of {} rows", program.members.len(), program.n());
     let started = std::time::Instant::now();
     let bar = ctx.progress_bar(steps, label);
     let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar };
@@ -304,9 +303,10 @@ pub fn build_program(
     let stacked = StackedRows {
         x: Tensor::from_slice(&fit_x).f_view([(rows.len() * n) as i64, d])?.f_to_device(device)?,
         y: Tensor::from_slice(&fit_y).f_to_device(device)?,
+        n,
     };
     let held_x = Tensor::from_slice(&held_x).f_view([members.len() as i64, n_held as i64, d])?.f_to_device(device)?;
-    Ok(Program { stacked, n, members, held_x, held_y, n_held })
+    Ok(Program { stacked, members, held_x, held_y, n_held })
 }
 
 #[cfg(test)]

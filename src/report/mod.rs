@@ -1,11 +1,18 @@
-//! Reports built from records: the published numbers to compare against (`published`) and
-//! the per-data-set table of one experiment (`table`) and the Table 1 layout comparing
-//! several experiments with the published columns (`compare`); the MNIST and CO2 tables
-//! (`outcomes`, rendered by `text_table`); plotters figures of every experiment (`figures`).
+//! Reports built from records. An experiment's results are read by `experiment` and
+//! aggregated per data set by `aggregate`; `uci_table` (one experiment) and `compare` (the
+//! paper's Table 1 layout) build the UCI tables, `outcomes` the MNIST and CO2 ones, all as one
+//! table model that `render` writes as markdown, CSV or LaTeX. `stat` formats a mean and
+//! standard error and judges it against `published` numbers; `figures` draws with plotters.
 
+pub mod aggregate;
 pub mod compare;
+pub mod experiment;
 pub mod figures;
+pub mod format;
 pub mod outcomes;
 pub mod published;
-pub mod table;
-pub mod text_table;
+pub mod render;
+pub mod stat;
+pub mod uci_table;
+
+pub use format::{Metric, TableFormat};

@@ -1,7 +1,7 @@
 //! Tables of the MNIST and CO2 experiments, from their outcome records.
 
-use super::text_table;
-use crate::cli::TableFormat;
+use super::format::TableFormat;
+use super::render::Table;
 use crate::metrics::ClassificationScores;
 use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};
 
@@ -25,11 +25,11 @@ pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableForma
         ["Experiment", "Model", "Prediction", "Test images", "Accuracy (%)", "NLL", "Brier", "ECE (%)", "Mean entropy"];
     let mut rows = Vec::new();
     for (experiment, e) in evaluations {
-        let standard = if e.model.starts_with("mfvi") { "posterior-mean net" } else { "standard (dropout off)" };
+        let standard = e.model.standard_prediction();
         for (label, scores) in
             [(standard.to_string(), &e.standard.scores), (format!("MC, T = {}", e.mc_samples), &e.mc.scores)]
         {
-            let mut row = vec![experiment.clone(), e.model.clone(), label, e.n_test.to_string()];
+            let mut row = vec![experiment.clone(), e.model.to_string(), label, e.n_test.to_string()];
             row.extend(score_cells(scores));
             rows.push(row);
         }
@@ -40,7 +40,7 @@ pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableForma
         "MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)",
         bins.join("/")
     );
-    text_table::render(&title, &header, &rows, format)
+    Table::of_text(&title, &header, rows).render(format)
 }
 
 /// The rotated test set: one row per angle, accuracy / NLL / ECE / entropy per prediction.
@@ -82,7 +82,7 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
     let title =
         format!("MNIST test images rotated by each angle{profile} ({}): standard vs MC prediction", sizes.join("; "));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    text_table::render(&title, &header, &rows, format)
+    Table::of_text(&title, &header, rows).render(format)
 }
 
 /// Held-out CO2 weeks: one row per model.
@@ -93,7 +93,7 @@ pub fn co2_table(experiment: &str, record: &Co2Record, format: TableFormat, prof
         .iter()
         .map(|m| {
             vec![
-                m.name.clone(),
+                m.name.to_string(),
                 format!("{:.2}", m.heldout_rmse),
                 m.heldout_ll.map_or("-".into(), |v| format!("{v:.3}")),
                 m.heldout_coverage95.map_or("-".into(), |v| format!("{:.1}", 100.0 * v)),
@@ -106,5 +106,5 @@ pub fn co2_table(experiment: &str, record: &Co2Record, format: TableFormat, prof
         "CO2 extrapolation, experiment `{experiment}`{profile}: trained on {} weeks before {}, scored on the {held} weeks after (Gaussian predictive)",
         record.n_train, record.cutoff
     );
-    text_table::render(&title, &header, &rows, format)
+    Table::of_text(&title, &header, rows).render(format)
 }

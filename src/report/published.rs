@@ -5,10 +5,9 @@
 //! (yaringal/DropoutUncertaintyExps) reports with the full grid search, the bar a faithful
 //! reproduction should reach.
 
+pub use super::stat::Stat;
 use crate::data::uci::UciSet;
-
-/// (mean, standard error)
-pub type Stat = (f64, f64);
+use crate::models::PublishedColumn;
 
 /// Half a unit in the last printed place of every published number here: both sources print
 /// two decimals, so a published 0.00 +- 0.00 (naval's RMSE) stands for anything under 0.005.
@@ -129,4 +128,14 @@ pub fn paper(set: UciSet) -> Option<&'static PaperRow> {
 
 pub fn reference_code(set: UciSet) -> Option<(Stat, Stat)> {
     REFERENCE_CODE.iter().find(|r| r.0 == set).map(|r| (r.1, r.2))
+}
+
+/// The (RMSE, test LL) of `set` in a published column, if it lists the set.
+pub fn column(set: UciSet, column: PublishedColumn) -> Option<(Stat, Stat)> {
+    match column {
+        PublishedColumn::PaperDropout => paper(set).map(|p| (p.dropout_rmse, p.dropout_ll)),
+        PublishedColumn::ReferenceCode => reference_code(set),
+        PublishedColumn::PaperVi => paper(set).map(|p| (p.vi_rmse, p.vi_ll)),
+        PublishedColumn::PaperPbp => paper(set).map(|p| (p.pbp_rmse, p.pbp_ll)),
+    }
 }

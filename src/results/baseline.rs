@@ -69,7 +69,7 @@ pub fn mnist_means(e: &super::outcome::MnistEvaluation) -> BTreeMap<(String, Str
 pub fn co2_means(r: &super::outcome::Co2Record) -> BTreeMap<(String, String), f64> {
     let mut out = BTreeMap::new();
     for m in &r.models {
-        let key = m.name.replace(' ', "_").replace(['(', ')'], "");
+        let key = m.name.to_string().replace(' ', "_").replace(['(', ')'], "");
         out.insert((key.clone(), "heldout_rmse".to_string()), m.heldout_rmse);
         if let Some(ll) = m.heldout_ll {
             out.insert((key.clone(), "heldout_ll".to_string()), ll);

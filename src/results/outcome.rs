@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use super::Provenance;
 use crate::metrics::{ClassificationScores, ReliabilityBin};
+use crate::models::{Co2Predictor, ModelKind};
 
 /// `outcomes/training.json`: how the saved weights (`model.safetensors`) were trained.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingRecord {
     pub experiment: String,
-    pub model: String,
+    pub model: ModelKind,
     pub n_train: usize,
     pub epochs: usize,
     pub steps: usize,
@@ -35,7 +36,7 @@ pub struct MethodScores {
 #[serde(deny_unknown_fields)]
 pub struct MnistEvaluation {
     pub experiment: String,
-    pub model: String,
+    pub model: ModelKind,
     pub n_test: usize,
     pub mc_samples: usize,
     /// Dropout off (LeNet) or the network of posterior means (VI).
@@ -71,7 +72,7 @@ pub struct RotatedDigitRecord {
 #[serde(deny_unknown_fields)]
 pub struct ShiftStudy {
     pub experiment: String,
-    pub model: String,
+    pub model: ModelKind,
     pub n_images: usize,
     pub mc_samples: usize,
     pub angles: Vec<ShiftAngle>,
@@ -106,7 +107,7 @@ pub struct Co2Record {
 #[serde(deny_unknown_fields)]
 pub struct Co2Model {
     /// `standard dropout (relu)`, `gp`, `mc dropout (relu)`, `mc dropout (tanh)`.
-    pub name: String,
+    pub name: Co2Predictor,
     pub grid_mean: Vec<f64>,
     /// Predictive standard deviation, including the noise term; 0 for a point prediction.
     pub grid_std: Vec<f64>,

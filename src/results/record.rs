@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Provenance;
+use crate::models::ModelKind;
 
 /// The final record of one split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,7 +18,7 @@ pub struct UnitRecord {
     pub experiment: String,
     pub dataset: String,
     pub split: usize,
-    pub model: String,
+    pub model: ModelKind,
     /// Chosen hyper-parameters (e.g. dropout, tau).
     pub hyper: BTreeMap<String, f64>,
     /// Test metrics in original target units: `rmse` (predictive mean), `test_ll`, and

@@ -400,6 +400,21 @@ pub enum Activation {
     Tanh,
 }
 
+impl Activation {
+    /// The spec's spelling, also used in record and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+        }
+    }
+
+    /// The activation spelled `name`.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        [Activation::Relu, Activation::Tanh].into_iter().find(|a| a.name() == name)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum WeightDecay {

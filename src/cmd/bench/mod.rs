@@ -6,10 +6,10 @@ mod uci;
 mod vi;
 
 use crate::cli::{BenchArgs, BenchTarget, Cli};
-use crate::cmd::BadInput;
 use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
-use crate::protocol::regression::{Program, RegressionFamily};
+use crate::error::Error;
+use crate::models::{Program, RegressionFamily};
 use crate::protocol::uci::{build_program, grid_rows};
 use crate::spec::{Experiment, UciPlan, UciSetPlan};
 
@@ -31,10 +31,10 @@ struct UciBench {
 }
 
 fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<UciBench> {
-    let set: UciSet = args.set.parse().map_err(BadInput)?;
+    let set: UciSet = args.set.parse().map_err(Error::Usage)?;
     let spec = crate::spec::load(&args.spec)?;
     let Experiment::UciRegression(plan) = spec.experiment else {
-        return Err(BadInput(format!(
+        return Err(Error::Usage(format!(
             "{}: `{command}` times a UCI spec; this one is not (task.uci)",
             args.spec.display()
         ))
@@ -45,7 +45,7 @@ fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<
         .iter()
         .find(|s| s.set == set)
         .cloned()
-        .ok_or_else(|| BadInput(format!("{} has no settings for {set}", args.spec.display())))?;
+        .ok_or_else(|| Error::Usage(format!("{} has no settings for {set}", args.spec.display())))?;
     let device = crate::device::resolve(args.device)?;
     let data = UciData::find_and_load(set, &DataDirs::new(cli.data_dir.as_deref()))?;
     Ok(UciBench { seed: spec.seed, plan, set_plan, data, device })
@@ -73,7 +73,7 @@ impl UciBench {
             program.members.len(),
             splits.len(),
             points.len(),
-            program.n,
+            program.n(),
             crate::device::describe(self.device)
         );
         Ok(program)

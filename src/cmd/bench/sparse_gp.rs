@@ -8,9 +8,9 @@ use tch::{Kind, Tensor};
 
 use super::{load_uci_bench, peak_rss_mib, UciBench};
 use crate::cli::{BenchArgs, Cli};
-use crate::cmd::BadInput;
-use crate::models::gp::float64_store;
-use crate::models::sgpr::{
+use crate::error::Error;
+use crate::models::gp::optimize::float64_store;
+use crate::models::gp::sparse::{
     bound_and_gradient, initial_params, negative_bound, rows_per_chunk, BoundGradient, SparseParams,
 };
 use crate::protocol::uci::{build_program, SplitRows};
@@ -19,7 +19,7 @@ use crate::spec::ModelPlan;
 pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench sparse-gp")?;
     let ModelPlan::Gp(gp) = &plan.model else {
-        return Err(BadInput(format!(
+        return Err(Error::Usage(format!(
             "bench sparse-gp times the GP; {} trains another model (try experiments/uci-gp.yaml)",
             args.spec.display()
         ))
@@ -33,7 +33,7 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         .collect();
     let configs: Vec<_> = rows.iter().map(|_| vec![Vec::new()]).collect();
     let program = build_program(seed, &set_plan, &data, &rows, &configs, "final", device)?;
-    let (s, n, d) = (program.members.len() as i64, program.n as i64, program.held_x.size()[2]);
+    let (s, n, d) = (program.members.len() as i64, program.n() as i64, program.held_x.size()[2]);
     let x = program.stacked.x.f_view([s, n, d])?.f_to_kind(Kind::Double)?;
     let y = program.stacked.y.f_view([s, n])?.f_to_kind(Kind::Double)?;
     let seeds: Vec<u64> = program.members.iter().map(|m| m.seed).collect();

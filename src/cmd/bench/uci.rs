@@ -5,20 +5,20 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use indicatif::ProgressBar;
 
 use super::{load_uci_bench, peak_rss_mib};
 use crate::cli::{BenchArgs, Cli};
-use crate::cmd::BadInput;
 use crate::data::uci::UciSet;
+use crate::error::Error;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
+use crate::models::Silent;
 use crate::spec::ModelPlan;
 
 pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let bench = load_uci_bench(cli, args, "bench uci")?;
     let ModelPlan::McDropout(mlp, net) = &bench.plan.model else {
         return Err(
-            BadInput(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into()
+            Error::Usage(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into()
         );
     };
     let (set, device, data) = (bench.set_plan.set, bench.device, &bench.data);
@@ -30,9 +30,8 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let held_out = family.held_out(&program);
     let members = program.members.len();
 
-    let hidden = ProgressBar::hidden();
     let start = Instant::now();
-    let net = mc_dropout::fit(&program.stacked, program.n, &dropout_members, &options, device, &hidden)?;
+    let net = mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent)?;
     let batched_s = start.elapsed().as_secs_f64();
     let batched = (members * args.epochs) as f64 / batched_s;
     println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s)");
@@ -56,7 +55,7 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let serial_members = args.serial_members.clamp(1, members);
     let start = Instant::now();
     for member in &dropout_members[..serial_members] {
-        mc_dropout::fit(&program.stacked, program.n, std::slice::from_ref(member), &options, device, &hidden)?;
+        mc_dropout::fit(&program.stacked, std::slice::from_ref(member), &options, &Silent)?;
     }
     let serial_s = start.elapsed().as_secs_f64();
     let serial = (serial_members * args.epochs) as f64 / serial_s;

@@ -4,18 +4,17 @@
 
 use std::time::Instant;
 
-use indicatif::ProgressBar;
-
 use super::{load_uci_bench, peak_rss_mib};
 use crate::cli::{BenchArgs, Cli};
-use crate::cmd::BadInput;
-use crate::models::mfvi::{fit_with, BnnOptions, ElboGradient, MfviFamily};
+use crate::error::Error;
+use crate::models::mfvi::{fit, BnnOptions, ElboGradient, MfviFamily};
+use crate::models::Silent;
 use crate::spec::ModelPlan;
 
 pub fn bench_vi(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let bench = load_uci_bench(cli, args, "bench vi")?;
     let ModelPlan::Mfvi(mfvi, net) = &bench.plan.model else {
-        return Err(BadInput(format!(
+        return Err(Error::Usage(format!(
             "bench vi times the VI trainer; {} trains another model (try experiments/uci-vi.yaml)",
             args.spec.display()
         ))
@@ -27,12 +26,10 @@ pub fn bench_vi(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let program = bench.grid_program(&family, splits, "bench vi", args.epochs, &options.widths)?;
     let members = family.members(&program);
     let k = members.len();
-    let device = bench.device;
-    let hidden = ProgressBar::hidden();
     let mut timed = Vec::new();
     for (label, gradient) in [("hand-written gradient", ElboGradient::Hand), ("autograd", ElboGradient::Autograd)] {
         let start = Instant::now();
-        let net = fit_with(&program.stacked, program.n, &members, &options, device, &hidden, gradient)?;
+        let net = fit(&program.stacked, &members, &BnnOptions { gradient, ..options.clone() }, &Silent)?;
         let seconds = start.elapsed().as_secs_f64();
         let rate = (k * args.epochs) as f64 / seconds;
         println!("{label}: {rate:.0} member-epochs/s ({seconds:.2} s)");

@@ -24,13 +24,7 @@ impl<'a> Co2Panels<'a> {
 
     /// The MC dropout models only (Figure 5: ReLU vs TanH).
     pub fn mc_only(record: &'a Co2Record, caption: String) -> Self {
-        let models = record
-            .models
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.name.starts_with("mc dropout"))
-            .map(|(i, _)| i)
-            .collect();
+        let models = record.models.iter().enumerate().filter(|(_, m)| m.name.is_mc_dropout()).map(|(i, _)| i).collect();
         Self { record, models, caption }
     }
 

@@ -63,7 +63,7 @@ pub fn save(figure: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
                 let root = SVGBackend::new(tmp, figure.size()).into_drawing_area();
                 figure.draw(&root).and_then(|_| root.present().map_err(text))
             };
-            drawn.map_err(|e| Error::Report(format!("drawing {}: {e}", path.display())))
+            drawn.map_err(|message| Error::Drawing { path: path.clone(), message })
         })?;
         written.push(path);
     }

@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{font, padded_range, text, DrawResult, Figure, TickedAxis, PALETTE};
 use crate::data::uci::UciSet;
-use crate::report::compare::Metric;
+use crate::report::aggregate::SetSummary;
+use crate::report::format::Metric;
 use crate::report::published::{paper, Stat};
-use crate::report::table::SetSummary;
 
 pub struct UciFigure<'a> {
     /// (method label, per-set summaries) per experiment.

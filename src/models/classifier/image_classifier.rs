@@ -8,28 +8,19 @@
 //! - VI: mean cross-entropy under one local-reparameterized draw + KL(q || p) / N (the
 //!   negative ELBO per datum).
 
-use indicatif::ProgressBar;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
+use super::classify::Classifier;
 use super::lenet::LeNet;
-use super::member_mlp::mlp_widths;
-use super::mfvi::MemberBnn;
 use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::Result;
+use crate::models::family::Progress;
+use crate::models::mfvi::MemberBnn;
+use crate::models::shared::adam::libtorch_adam;
+use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::member_mlp::mlp_widths;
 use crate::rng::{member_rng, shuffle};
 use crate::spec::{ClassifierPlan, TrainingPlan};
-
-/// What the evaluation needs of a trained classifier.
-pub trait Classifier {
-    /// One deterministic pass: dropout off, or the network of posterior means.
-    /// # Shapes
-    /// images: [n, 1, 28, 28] -> [n, 10]
-    fn standard_logits(&self, images: &Tensor) -> Result<Tensor>;
-    /// `samples` stochastic passes (torch's generator: seed it with `tch::manual_seed`).
-    /// # Shapes
-    /// images: [n, 1, 28, 28] -> [samples, n, 10]
-    fn sample_logits(&self, images: &Tensor, samples: usize) -> Result<Tensor>;
-}
 
 /// A classifier with its parameters.
 // One per training run, never in a collection: boxing LeNet's variant would buy nothing.
@@ -137,18 +128,34 @@ pub struct ImageSet {
     pub labels: Tensor,
 }
 
-/// Trains `clf` with Adam for `epochs` passes in mini-batches, data order from `seed`;
-/// `progress` advances once per step. Returns the mean loss of each epoch.
+/// How a classifier is trained.
+#[derive(Debug, Clone)]
+pub struct ClassifierFit {
+    pub epochs: usize,
+    /// Optimiser and mini-batch size.
+    pub training: TrainingPlan,
+    /// Decides the data order and the masks or noise drawn by torch's generator.
+    pub seed: u64,
+}
+
+impl ClassifierFit {
+    /// Mini-batch steps of training on `n` images, for progress bars.
+    pub fn steps(&self, n: usize) -> u64 {
+        MemberBatches::steps(self.epochs, n, self.training.batch_size)
+    }
+}
+
+/// Trains `clf` with Adam for `options.epochs` passes in mini-batches; `progress` advances
+/// once per step. Returns the mean loss of each epoch.
 pub fn fit(
     clf: &mut ImageClassifier,
     data: &ImageSet,
-    epochs: usize,
-    training: &TrainingPlan,
-    seed: u64,
-    progress: &ProgressBar,
+    options: &ClassifierFit,
+    progress: &dyn Progress,
 ) -> Result<Vec<f64>> {
-    let adam = nn::Adam { beta1: training.beta1, beta2: training.beta2, wd: 0.0, eps: training.eps, amsgrad: false };
-    let mut optimizer = adam.build(clf.var_store(), training.lr)?;
+    let ClassifierFit { epochs, training, seed } = options;
+    let (epochs, seed) = (*epochs, *seed);
+    let mut optimizer = libtorch_adam(training).build(clf.var_store(), training.lr)?;
     let n = data.labels.size()[0] as usize;
     let mut order: Vec<i64> = (0..n as i64).collect();
     let mut rng = member_rng(seed);
@@ -169,34 +176,10 @@ pub fn fit(
             optimizer.step();
             total += f64::try_from(&loss)?;
             steps += 1;
-            progress.inc(1);
+            progress.advance(1);
         }
         epoch_losses.push(total / steps.max(1) as f64);
         tracing::info!("epoch {}: mean training loss {:.4}", epoch_losses.len(), epoch_losses.last().expect("pushed"));
     }
     Ok(epoch_losses)
-}
-
-/// Softmax probabilities averaged over `samples` stochastic passes (the MC predictive), and
-/// those of the standard pass, in chunks of `chunk` images. Both [n * 10] row-major, host.
-pub fn predictive_probabilities(
-    clf: &dyn Classifier,
-    images: &Tensor,
-    samples: usize,
-    chunk: usize,
-) -> Result<(Vec<f32>, Vec<f32>)> {
-    let _guard = tch::no_grad_guard();
-    let n = images.size()[0];
-    let (mut mc, mut standard) = (Vec::new(), Vec::new());
-    let mut start = 0;
-    while start < n {
-        let len = (chunk as i64).min(n - start);
-        let x = images.f_narrow(0, start, len)?;
-        let probs = clf.sample_logits(&x, samples)?.f_softmax(-1, Kind::Float)?.f_mean_dim(0, false, Kind::Float)?;
-        mc.extend(Vec::<f32>::try_from(&probs.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?);
-        let probs = clf.standard_logits(&x)?.f_softmax(-1, Kind::Float)?;
-        standard.extend(Vec::<f32>::try_from(&probs.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?);
-        start += len;
-    }
-    Ok((mc, standard))
 }

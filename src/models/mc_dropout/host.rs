@@ -14,10 +14,11 @@
 use rayon::prelude::*;
 use tch::{Device, Kind};
 
-use super::mc_dropout::{Member, RegressionScores};
-use super::mc_predictive::{sample_rng, HeldOut};
-use super::member_mlp::MemberMlp;
+use super::member::{Member, RegressionScores};
 use crate::error::Result;
+use crate::models::shared::activation;
+use crate::models::shared::mc_predictive::{sample_rng, HeldOut};
+use crate::models::shared::member_mlp::MemberMlp;
 use crate::rng::{derive_seed, DropStream};
 use crate::spec::raw::Activation;
 
@@ -213,13 +214,6 @@ fn matvec(v: &[f32], w: &[f32], width: usize, out: &mut [f32]) {
     }
 }
 
-fn activate(v: &mut [f32], activation: Activation) {
-    match activation {
-        Activation::Relu => v.iter_mut().for_each(|z| *z = z.max(0.0)),
-        Activation::Tanh => v.iter_mut().for_each(|z| *z = z.tanh()),
-    }
-}
-
 /// One stochastic pass of one row: inverted dropout before every weight layer.
 fn forward_dropped(net: &HostNet, x: &[f32], base: &[f32], p: f64, drops: &mut DropStream, s: &mut Scratch) -> f32 {
     let scale = (1.0 / (1.0 - p)) as f32;
@@ -240,7 +234,7 @@ fn forward_dropped(net: &HostNet, x: &[f32], base: &[f32], p: f64, drops: &mut D
     if last == 0 {
         return z[0];
     }
-    activate(z, net.activation);
+    activation::forward_host(z, net.activation);
     for l in 1..=last {
         let (w, b) = &net.layers[l];
         let (fan_in, fan_out) = (net.widths[l], net.widths[l + 1]);
@@ -256,7 +250,7 @@ fn forward_dropped(net: &HostNet, x: &[f32], base: &[f32], p: f64, drops: &mut D
             *o = *o * scale + bj;
         }
         if l < last {
-            activate(output, net.activation);
+            activation::forward_host(output, net.activation);
         }
         std::mem::swap(&mut s.a, &mut s.b);
     }
@@ -274,7 +268,7 @@ fn forward(net: &HostNet, x: &[f32]) -> f32 {
             *o += bj;
         }
         if l < last {
-            activate(&mut out, net.activation);
+            activation::forward_host(&mut out, net.activation);
         }
         v = out;
     }

@@ -1,3 +1,6 @@
+//! Adam, the optimiser of every network family, from the spec's `TrainingPlan`: libtorch's
+//! (`libtorch_adam`) for nets kept as separate tensors, and `FlatAdam` below.
+//!
 //! Adam over one flat parameter tensor (a [`ParamBuffer`]'s), in seven elementwise kernels a
 //! step whatever the number of layers; libtorch's optimiser runs about as many per parameter
 //! tensor, and on a GPU each kernel launch costs more than its arithmetic.
@@ -6,11 +9,17 @@
 //! m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
 //! theta <- theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
 
-use tch::Tensor;
+use tch::{nn, Tensor};
 
 use super::member_mlp::ParamBuffer;
 use crate::error::Result;
 use crate::spec::TrainingPlan;
+
+/// libtorch's Adam with the plan's moments and epsilon, no weight decay, no AMSGrad: the
+/// update `FlatAdam` makes. Build it with `.build(var_store, plan.lr)`.
+pub fn libtorch_adam(plan: &TrainingPlan) -> nn::Adam {
+    nn::Adam { beta1: plan.beta1, beta2: plan.beta2, wd: 0.0, eps: plan.eps, amsgrad: false }
+}
 
 pub struct FlatAdam {
     /// First and second moments, same layout as the parameters.

@@ -1,11 +1,10 @@
-//! Reading an experiment's results for `table` and `plot`: its saved spec (which says what
-//! kind of experiment it is and under which profile it ran) and its records.
+//! Reading an experiment's results for `table`, `plot` and `summary`: its saved spec (which
+//! says what kind of experiment it is and under which profile it ran) and its records.
 
-use anyhow::Context;
+use std::path::Path;
 
-use super::BadInput;
-use crate::cli::Cli;
-use crate::report::table::{summarize, SetSummary};
+use super::aggregate::{summarize, SetSummary};
+use crate::error::{Error, Result};
 use crate::results::outcome::{Co2Record, MnistEvaluation, RotatedDigitRecord, ShiftStudy};
 use crate::results::ExperimentStore;
 use crate::spec::{Experiment, Spec};
@@ -51,22 +50,25 @@ impl LoadedExperiment {
     }
 }
 
-pub fn load_experiment(cli: &Cli, name: &str) -> anyhow::Result<LoadedExperiment> {
-    let store = ExperimentStore::new(&cli.results_dir, name);
+/// The results of experiment `name` under `results_dir`.
+pub fn load_experiment(results_dir: &Path, name: &str) -> Result<LoadedExperiment> {
+    let store = ExperimentStore::new(results_dir, name);
     let spec_path = store.dir().join("spec.yaml");
     if !spec_path.exists() {
-        return Err(BadInput(format!(
+        return Err(Error::Usage(format!(
             "no results for experiment `{name}` under {} (run it first, or pass --results-dir)",
-            cli.results_dir.display()
-        ))
-        .into());
+            results_dir.display()
+        )));
     }
-    let spec = crate::spec::load(&spec_path).with_context(|| format!("reading the saved spec of `{name}`"))?;
+    let spec = crate::spec::load(&spec_path)?;
     let outcome = |file: &str| store.outcome_path(file);
     let (data, records) = match &spec.experiment {
         Experiment::UciRegression(_) => {
             let records = store.records()?;
-            let summaries = summarize(&records).with_context(|| format!("experiment `{name}`"))?;
+            let summaries = summarize(&records).map_err(|e| match e {
+                Error::Report(message) => Error::Report(format!("experiment `{name}`: {message}")),
+                other => other,
+            })?;
             (Loaded::Uci(summaries), records.len())
         }
         Experiment::Mnist(_) => {
@@ -77,9 +79,9 @@ pub fn load_experiment(cli: &Cli, name: &str) -> anyhow::Result<LoadedExperiment
             (Loaded::Mnist { evaluation, rotated, shift }, n)
         }
         Experiment::Co2(_) => {
-            let record = store
-                .read_json::<Co2Record>(&outcome("co2.json"))?
-                .ok_or_else(|| BadInput(format!("experiment `{name}` has no outcomes/co2.json yet: run it first")))?;
+            let record = store.read_json::<Co2Record>(&outcome("co2.json"))?.ok_or_else(|| {
+                Error::Usage(format!("experiment `{name}` has no outcomes/co2.json yet: run it first"))
+            })?;
             (Loaded::Co2(record), 1)
         }
     };

@@ -8,8 +8,8 @@
 use rayon::prelude::*;
 use tch::{Device, Tensor};
 
-use super::mc_dropout::StackedRows;
 use crate::error::Result;
+use crate::models::family::StackedRows;
 use crate::rng::{shuffle, MemberRng};
 
 pub struct MemberBatches {
@@ -52,6 +52,12 @@ impl MemberBatches {
             self.epoch_rows = Some(rows.f_to_device(self.device)?);
         }
         Ok(())
+    }
+
+    /// Mini-batch steps of `epochs` passes over `n` rows in batches of `batch` (the last one
+    /// of each pass may be partial): what every member-batched trainer takes.
+    pub fn steps(epochs: usize, n: usize, batch: usize) -> u64 {
+        (epochs * n.div_ceil(batch)) as u64
     }
 
     /// Start rows of the epoch's batches; the last one may be partial.
@@ -100,6 +106,7 @@ mod tests {
         let data = StackedRows {
             x: Tensor::arange(33 * 2, (tch::Kind::Float, Device::Cpu)).view([33, 2]),
             y: Tensor::arange(33, (tch::Kind::Float, Device::Cpu)),
+            n,
         };
         let mut per_step = MemberBatches::new(n, batch, offsets, Device::Cpu);
         let mut per_epoch = MemberBatches::new(n, batch, offsets, Device::Cpu);

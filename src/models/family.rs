@@ -2,13 +2,14 @@
 //! protocol hands it: every member's standardized training rows and held-out rows.
 //!
 //! The protocol owns data handling, selection and records; a family owns its grid, its
-//! training and its predictive scores. MC dropout, mean-field VI and the GP plug in here.
+//! training and its predictive scores. The trait and its plain data types live here, below
+//! both, so a family implements it beside its model without knowing the protocol (as burn
+//! keeps `TrainStep` apart from the models that implement it).
 
-use indicatif::ProgressBar;
 use tch::{Device, Tensor};
 
+use super::kind::ModelKind;
 use crate::error::Result;
-use crate::models::mc_dropout::StackedRows;
 use crate::spec::UciSetPlan;
 
 /// Named hyper-parameter values in a fixed order (the order seeds are derived in).
@@ -38,17 +39,33 @@ impl ProgramMember {
     }
 }
 
+/// Training rows of several data sets stacked on the device (standardized).
+///
+/// # Shapes
+/// x: [R, D], y: [R]
+pub struct StackedRows {
+    pub x: Tensor,
+    pub y: Tensor,
+    /// Rows per member: member k trains on `row_offset .. row_offset + n`.
+    pub n: usize,
+}
+
 /// Members that share shapes, with their data on the device.
 pub struct Program {
     pub stacked: StackedRows,
-    /// Training rows per member.
-    pub n: usize,
     pub members: Vec<ProgramMember>,
     /// [K, n_held, D], standardized with each member's training statistics.
     pub held_x: Tensor,
     /// K * n_held targets in original units, member-major.
     pub held_y: Vec<f64>,
     pub n_held: usize,
+}
+
+impl Program {
+    /// Training rows per member.
+    pub fn n(&self) -> usize {
+        self.stacked.n
+    }
 }
 
 /// Held-out scores of one member, in original target units.
@@ -62,19 +79,36 @@ pub struct Scores {
     pub extra: Vec<(String, f64)>,
 }
 
+/// How a trainer reports how far it has got: the one callback type every trainer takes, so
+/// models do not depend on a progress-bar crate. The protocol shows it as a bar or log lines.
+pub trait Progress: Sync {
+    /// `steps` more training steps are done.
+    fn advance(&self, steps: u64);
+    /// What the program does now, once its steps are done (e.g. MC evaluation).
+    fn phase(&self, what: &str);
+}
+
+/// Progress nobody watches (tests, benches, nested fits).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn advance(&self, _steps: u64) {}
+    fn phase(&self, _what: &str) {}
+}
+
 /// Where and how a program runs.
 pub struct Env<'a> {
     pub device: Device,
     /// Largest activation tensor one MC chunk may create.
     pub mc_budget: usize,
     /// Advanced once per training step.
-    pub progress: &'a ProgressBar,
+    pub progress: &'a dyn Progress,
 }
 
 /// A model family the UCI protocol can run.
 pub trait RegressionFamily {
     /// Written into records as `model`.
-    fn name(&self) -> &'static str;
+    fn kind(&self) -> ModelKind;
     /// Hyper-parameter settings searched on validation rows (one setting: no search).
     fn grid(&self, set: &UciSetPlan) -> Vec<Hyper>;
     /// Training steps of a program with `n` rows per member, for progress bars.

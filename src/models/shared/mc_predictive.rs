@@ -6,7 +6,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::protocol::regression::Program;
+use crate::models::family::Program;
 use crate::rng::{member_rng, MemberRng};
 
 /// Held-out rows for every member, with what is needed to score in original units.
@@ -67,6 +67,12 @@ impl Predictive {
     pub fn mean_ll(&self) -> Result<Vec<f64>> {
         per_member_mean(&self.ll)
     }
+}
+
+/// MC samples per chunk, so that one chunk's widest activation ([members, samples * rows,
+/// widest]) stays within `budget` elements: at least one sample, at most all of them.
+pub fn samples_per_chunk(budget: usize, members: usize, rows: usize, widest: usize, samples: usize) -> usize {
+    (budget / (members * rows * widest).max(1)).clamp(1, samples)
 }
 
 /// Runs `samples` stochastic passes of every member over `held`, `chunk` samples at a time.

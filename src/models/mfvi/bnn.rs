@@ -8,19 +8,14 @@
 //! mean_i [tau_k/2 (y_i - f_i)^2 - 1/2 log tau_k] + KL(q_k || p_k) / N  (+ constants).
 //! The noise precision tau_k is learned (log-parameterized) or fixed by the grid.
 
-use indicatif::ProgressBar;
 use rayon::prelude::*;
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
-use super::batches::MemberBatches;
-use super::mc_dropout::StackedRows;
-use super::mc_predictive::{mc_predictive, HeldOut};
-use super::member_mlp::{mlp_widths, per_stream_tensor};
 use crate::error::Result;
-use crate::protocol::regression::{Env, Hyper, Program, RegressionFamily, Scores};
-use crate::rng::{derive_seed, fill_standard_normal, glorot_uniform, member_rng, MemberRng};
+use crate::models::shared::activation;
+use crate::models::shared::member_mlp::per_stream_tensor;
+use crate::rng::{fill_standard_normal, glorot_uniform, MemberRng};
 use crate::spec::raw::Activation;
-use crate::spec::{MfviPlan, TrainingPlan, UciSetPlan};
 
 /// softplus^-1: the rho that gives posterior std `sigma`.
 fn inverse_softplus(sigma: f64) -> f64 {
@@ -82,6 +77,11 @@ impl MemberBnn {
         Ok(Self { vs, mu_w, rho_w, mu_b, rho_b, log_tau, widths: widths.to_vec(), activation })
     }
 
+    /// Layer widths, input to output.
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+
     /// Output width of every weight layer: the shapes the noise tensors must have.
     pub fn layer_outputs(&self) -> &[usize] {
         &self.widths[1..]
@@ -99,7 +99,7 @@ impl MemberBnn {
                 Some(noise) => self.sampled_preactivation(l, &h, &self.layer_posterior(l)?, &noise[l])?.z,
             };
             if l < last {
-                h = self.activate(&h)?;
+                h = activation::forward(&h, self.activation)?;
             }
         }
         Ok(h)
@@ -130,14 +130,6 @@ impl MemberBnn {
         let std = var.f_clamp_min(1e-16)?.f_sqrt()?;
         let z = self.mean_preactivation(l, h)?.f_add(&std.f_mul(eps)?)?;
         Ok(SampledPreactivation { z, var, std })
-    }
-
-    /// The hidden layers' nonlinearity.
-    fn activate(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(match self.activation {
-            Activation::Relu => z.f_relu()?,
-            Activation::Tanh => z.f_tanh()?,
-        })
     }
 
     /// KL(q || N(0, prior_std^2)) per member, closed form, over every weight and bias: [K].
@@ -256,7 +248,7 @@ impl MemberBnn {
             // infinite std, whose reciprocal below is zero.
             stds.push(sampled.std.f_masked_fill(&sampled.var.f_lt(1e-16)?, f64::INFINITY)?);
             h = if l < last {
-                let a = self.activate(&sampled.z)?;
+                let a = activation::forward(&sampled.z, self.activation)?;
                 hidden.push(a.shallow_clone());
                 a
             } else {
@@ -302,10 +294,7 @@ impl MemberBnn {
                 let upstream = g
                     .f_bmm(&self.mu_w[l].f_transpose(1, 2)?)?
                     .f_add(&dvar.f_bmm(&var_w.f_transpose(1, 2)?)?.f_mul(&inputs[l])?.f_mul_scalar(2.0)?)?;
-                g = match self.activation {
-                    Activation::Relu => hidden[l - 1].f_threshold_backward(&upstream, 0.0)?,
-                    Activation::Tanh => Tensor::f_tanh_backward(&upstream, &hidden[l - 1])?,
-                };
+                g = activation::backward(&upstream, &hidden[l - 1], self.activation)?;
             }
         }
         Ok(())
@@ -349,220 +338,4 @@ pub fn draw_noise(rngs: &mut [MemberRng], rows: usize, layer_outputs: &[usize], 
         .iter()
         .map(|&width| per_stream_tensor(rngs, rows, width, device, |_, rng, chunk| fill_standard_normal(rng, chunk)))
         .collect()
-}
-
-/// One variational network of a program.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BnnMember {
-    pub seed: u64,
-    pub prior_std: f64,
-    /// Fixed noise precision in standardized units; `None`: learned.
-    pub tau: Option<f64>,
-    pub row_offset: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct BnnOptions {
-    pub widths: Vec<usize>,
-    pub activation: Activation,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub optimizer: TrainingPlan,
-    pub init_posterior_std: f64,
-    /// Initial noise std (standardized units) when tau is learned.
-    pub init_noise_std: f64,
-}
-
-/// How the trainer differentiates the ELBO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ElboGradient {
-    /// `MemberBnn::elbo_gradient` (what `fit` uses).
-    Hand,
-    /// Autograd through `MemberBnn::negative_elbo`: the reference `bench vi` times it against.
-    Autograd,
-}
-
-/// Trains every member on its own `n` rows by maximizing its ELBO.
-pub fn fit(
-    data: &StackedRows,
-    n: usize,
-    members: &[BnnMember],
-    options: &BnnOptions,
-    device: Device,
-    progress: &ProgressBar,
-) -> Result<MemberBnn> {
-    fit_with(data, n, members, options, device, progress, ElboGradient::Hand)
-}
-
-/// `fit` with the gradient computed by `gradient`.
-pub fn fit_with(
-    data: &StackedRows,
-    n: usize,
-    members: &[BnnMember],
-    options: &BnnOptions,
-    device: Device,
-    progress: &ProgressBar,
-    gradient: ElboGradient,
-) -> Result<MemberBnn> {
-    let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
-    let learned = members.iter().any(|m| m.tau.is_none());
-    let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
-    let net = MemberBnn::new(
-        device,
-        &options.widths,
-        options.activation,
-        options.init_posterior_std,
-        learned.then_some(&log_tau_init[..]),
-        &mut rngs,
-    )?;
-    let adam = nn::Adam {
-        beta1: options.optimizer.beta1,
-        beta2: options.optimizer.beta2,
-        wd: 0.0,
-        eps: options.optimizer.eps,
-        amsgrad: false,
-    };
-    let mut optimizer = adam.build(&net.vs, options.optimizer.lr)?;
-    let prior_std =
-        Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
-    let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
-    let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
-    let mut batches = MemberBatches::new(n, options.batch_size, members.iter().map(|m| m.row_offset), device);
-    let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
-    // Gradients by hand, written in place every step (no zero_grad: it would drop them).
-    net.allocate_gradients()?;
-    for _ in 0..options.epochs {
-        batches.shuffle(&mut rngs)?;
-        for start in batches.starts() {
-            let (xb, yb, b) = batches.gather(data, start)?;
-            let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
-            match gradient {
-                ElboGradient::Hand => net.elbo_gradient(&xb, &yb, &noise, &log_tau, &prior_std, n)?,
-                ElboGradient::Autograd => {
-                    optimizer.zero_grad();
-                    net.negative_elbo(&xb, &yb, &noise, &log_tau, &prior_std, n)?.f_sum(Kind::Float)?.f_backward()?;
-                }
-            }
-            optimizer.step();
-            progress.inc(1);
-        }
-    }
-    Ok(net)
-}
-
-/// Each member's noise precision in original units (tau_standardized / std_y^2): learned by
-/// the net, or the member's fixed tau.
-pub fn noise_precision(net: &MemberBnn, members: &[BnnMember], program: &Program) -> Result<Vec<f64>> {
-    let log_tau_std: Vec<f64> = match net.log_tau() {
-        Some(t) => Vec::<f64>::try_from(&t.f_to_kind(Kind::Double)?.f_to_device(Device::Cpu)?)?,
-        None => members.iter().map(|m| m.tau.expect("fixed tau").ln()).collect(),
-    };
-    Ok(log_tau_std.iter().zip(&program.members).map(|(lt, m)| lt.exp() / (m.y_std * m.y_std)).collect())
-}
-
-/// Predictive scores from `samples` posterior draws (local reparameterization per point),
-/// in chunks of at most `budget` activations; `held.tau` is the members' `noise_precision`.
-pub fn evaluate(
-    net: &MemberBnn,
-    members: &[BnnMember],
-    held: &HeldOut,
-    samples: usize,
-    budget: usize,
-    device: Device,
-) -> Result<Vec<Scores>> {
-    let _guard = tch::no_grad_guard();
-    let (k, n) = (members.len() as i64, held.n as i64);
-    let widest = *net.widths.iter().max().expect("widths") as i64;
-    let chunk = (budget as i64 / (k * n * widest).max(1)).clamp(1, samples as i64) as usize;
-    let seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["predictive"])).collect();
-    let predictive = mc_predictive(held, &seeds, samples, chunk, device, |xr, rngs, _| {
-        let rows = xr.size()[1];
-        let noise = draw_noise(rngs, n as usize, net.layer_outputs(), device)?
-            .into_iter()
-            .map(|e| e.f_view([k, rows, -1]))
-            .collect::<Result<Vec<_>, _>>()?;
-        net.forward(xr, Some(&noise))
-    })?;
-    let rmse_means = predictive.rmse_of(&net.forward(&held.x, None)?)?;
-    Ok(predictive
-        .rmse()?
-        .into_iter()
-        .zip(rmse_means)
-        .zip(predictive.mean_ll()?)
-        .zip(&held.tau)
-        .map(|(((rmse, rmse_means), ll), tau)| Scores {
-            rmse,
-            ll,
-            extra: vec![("rmse_posterior_mean_net".to_string(), rmse_means), ("noise_tau".to_string(), *tau)],
-        })
-        .collect())
-}
-
-/// Mean-field VI as a UCI model family: the grid is prior std (x tau when tau is fixed).
-pub struct MfviFamily {
-    pub plan: MfviPlan,
-    pub training: TrainingPlan,
-    pub mc_samples: usize,
-}
-
-impl MfviFamily {
-    pub fn options(&self, set: &UciSetPlan, inputs: usize) -> BnnOptions {
-        BnnOptions {
-            widths: mlp_widths(inputs, set.hidden_units, self.plan.hidden_layers),
-            activation: self.plan.activation,
-            epochs: set.epochs,
-            batch_size: self.training.batch_size,
-            optimizer: self.training.clone(),
-            init_posterior_std: self.plan.init_posterior_std,
-            init_noise_std: self.plan.init_noise_std,
-        }
-    }
-
-    /// The program's members as the trainer sees them.
-    pub fn members(&self, program: &Program) -> Vec<BnnMember> {
-        program
-            .members
-            .iter()
-            .map(|m| BnnMember {
-                seed: m.seed,
-                prior_std: m.get("prior_scale"),
-                // tau is given in original units; the network sees standardized targets.
-                tau: (!self.plan.learn_noise).then(|| m.get("tau") * m.y_std * m.y_std),
-                row_offset: m.row_offset,
-            })
-            .collect()
-    }
-}
-
-impl RegressionFamily for MfviFamily {
-    fn name(&self) -> &'static str {
-        "mfvi"
-    }
-
-    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
-        let mut points = Vec::new();
-        for &s in &self.plan.prior_scales {
-            if self.plan.learn_noise {
-                points.push(vec![("prior_scale".to_string(), s)]);
-            } else {
-                for &tau in &set.taus {
-                    points.push(vec![("prior_scale".to_string(), s), ("tau".to_string(), tau)]);
-                }
-            }
-        }
-        points
-    }
-
-    fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
-        (set.epochs * n.div_ceil(self.training.batch_size)) as u64
-    }
-
-    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
-        let options = self.options(set, program.held_x.size()[2] as usize);
-        let members = self.members(program);
-        let net = fit(&program.stacked, program.n, &members, &options, env.device, env.progress)?;
-        env.progress.set_message(format!("predictive, T={}", self.mc_samples));
-        let held = HeldOut::of_program(program, noise_precision(&net, &members, program)?);
-        evaluate(&net, &members, &held, self.mc_samples, env.mc_budget, env.device)
-    }
 }

@@ -21,13 +21,12 @@
 //! to the kernel parameters, the inducing inputs and L; last, L's gradient goes back through
 //! the Cholesky factor of K_mm.
 
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
-use super::gp::{
-    cholesky_with_jitter, float64_store, linear_surrogate, minimize_restarts, noise_variance, restart_params, se_ard,
-    GpParams,
-};
+use super::kernel::{cholesky_with_jitter, noise_variance, se_ard, GpParams};
+use super::optimize::{float64_store, linear_surrogate, minimize_restarts, restart_params};
 use crate::error::Result;
+use crate::models::family::Progress;
 use crate::rng::shuffle;
 use crate::spec::GpPlan;
 
@@ -278,18 +277,17 @@ pub fn initial_params(
 }
 
 /// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
-/// restart with the lowest final negative bound; `plan.inducing` inducing inputs, `on_step`
-/// runs after each optimiser step; the gradient as `BoundGradient::for_program` picks.
+/// restart with the lowest final negative bound; `plan.inducing` inducing inputs, `progress`
+/// advances after each optimiser step; the gradient as `BoundGradient::for_program` picks.
 /// x: [S, n, D], y: [S, n] (float64).
 pub fn fit(
     x: &Tensor,
     y: &Tensor,
     seeds: &[u64],
     plan: &GpPlan,
-    device: Device,
-    on_step: &dyn Fn(),
+    progress: &dyn Progress,
 ) -> Result<(SparseParams, Tensor)> {
-    fit_with(x, y, seeds, plan, device, on_step, None)
+    fit_with(x, y, seeds, plan, progress, None)
 }
 
 /// `fit` with the gradient chosen by the caller (`None`: by the memory budget).
@@ -298,12 +296,11 @@ pub fn fit_with(
     y: &Tensor,
     seeds: &[u64],
     plan: &GpPlan,
-    device: Device,
-    on_step: &dyn Fn(),
+    progress: &dyn Progress,
     gradient: Option<BoundGradient>,
 ) -> Result<(SparseParams, Tensor)> {
     let (s, r) = (seeds.len() as i64, plan.restarts as i64);
-    let vs = float64_store(device);
+    let vs = float64_store(x.device());
     let params = initial_params(&vs, x, seeds, r, plan.inducing)?;
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
@@ -323,7 +320,7 @@ pub fn fit_with(
         ])
     };
     let objective = || negative_bound(&xr, &yr, &params, plan.noise_floor);
-    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, surrogate, objective, on_step)?;
+    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, surrogate, objective, progress)?;
     let chosen = SparseParams {
         kernel: params.kernel.pick(&best)?,
         inducing: tch::no_grad(|| params.inducing.f_index_select(0, &best))?.detach(),

@@ -9,7 +9,7 @@
 
 use tch::{nn, nn::Module, Tensor};
 
-use super::classifier::Classifier;
+use super::classify::Classifier;
 use crate::error::Result;
 use crate::spec::raw::DropoutPlacement;
 

@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 use tch::{Device, Kind, Tensor};
 
+use super::activation;
 use crate::error::Result;
 use crate::rng::{fill_dropout_mask, glorot_uniform, MemberRng};
 use crate::spec::raw::Activation;
@@ -81,10 +82,6 @@ impl MemberMlp {
         &self.params
     }
 
-    pub fn members(&self) -> usize {
-        self.params.members
-    }
-
     /// Layer widths, input to output.
     pub fn widths(&self) -> &[usize] {
         &self.params.widths
@@ -115,18 +112,10 @@ impl MemberMlp {
             }
             h = b.f_baddbmm(&h, w, 1.0, 1.0)?;
             if l < last {
-                h = self.activate(&h)?;
+                h = activation::forward(&h, self.activation)?;
             }
         }
         Ok(h)
-    }
-
-    /// The hidden layers' nonlinearity.
-    fn activate(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(match self.activation {
-            Activation::Relu => z.f_relu()?,
-            Activation::Tanh => z.f_tanh()?,
-        })
     }
 
     /// Writes into `grad` the gradient, with respect to every parameter, of the training loss
@@ -155,7 +144,7 @@ impl MemberMlp {
             let z = biases[l].f_baddbmm(&u, &weights[l], 1.0, 1.0)?;
             inputs.push(u);
             if l < last {
-                h = self.activate(&z)?;
+                h = activation::forward(&z, self.activation)?;
                 hidden.push(h.shallow_clone());
             } else {
                 h = z;
@@ -173,10 +162,7 @@ impl MemberMlp {
             if l > 0 {
                 let mut upstream = g.f_bmm(&weights[l].f_transpose(1, 2)?)?;
                 let _ = upstream.f_mul_(&masks[l])?;
-                g = match self.activation {
-                    Activation::Relu => hidden[l - 1].f_threshold_backward(&upstream, 0.0)?,
-                    Activation::Tanh => Tensor::f_tanh_backward(&upstream, &hidden[l - 1])?,
-                };
+                g = activation::backward(&upstream, &hidden[l - 1], self.activation)?;
             }
         }
         Ok(())

@@ -1,0 +1,10 @@
+//! The MNIST image classifiers behind one interface (`classify`): the paper's dropout LeNet
+//! (`lenet`) and the mean-field variational MLP, trained by `image_classifier`.
+
+pub mod classify;
+pub mod image_classifier;
+pub mod lenet;
+
+pub use classify::{predictive_probabilities, Classifier};
+pub use image_classifier::{fit, ClassifierFit, ImageClassifier, ImageSet};
+pub use lenet::LeNet;

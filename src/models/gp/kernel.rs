@@ -1,0 +1,74 @@
+//! The squared-exponential ARD kernel shared by the exact and sparse GP, its hyper-parameters,
+//! and a Cholesky factorization that retries with jitter and fails with the fix.
+
+use tch::{Kind, Tensor};
+
+use crate::error::{Error, Result};
+
+/// Largest jitter added to a kernel's diagonal before giving up on its Cholesky factor.
+const MAX_JITTER: f64 = 1e-2;
+
+/// Kernel hyper-parameters of B members, as logarithms.
+/// # Shapes
+/// log_lengthscales: [B, D], log_signal_std: [B], log_noise_std: [B]
+pub struct GpParams {
+    pub log_lengthscales: Tensor,
+    pub log_signal_std: Tensor,
+    pub log_noise_std: Tensor,
+}
+
+impl GpParams {
+    /// The members at `index`, detached from the optimisation.
+    pub fn pick(&self, index: &Tensor) -> Result<GpParams> {
+        let take = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, index))?.detach()) };
+        Ok(GpParams {
+            log_lengthscales: take(&self.log_lengthscales)?,
+            log_signal_std: take(&self.log_signal_std)?,
+            log_noise_std: take(&self.log_noise_std)?,
+        })
+    }
+}
+
+/// k(a, b) = s_f^2 exp(-1/2 sum_d (a_d - b_d)^2 / l_d^2).
+///
+/// Written as exp(log s_f^2 - |a'|^2 / 2 - |b'|^2 / 2 + a' . b') with a' = a / l, b' = b / l:
+/// the n x m block is touched by one broadcast add, the product accumulated onto it, and an
+/// in-place exp. The kernel blocks of the sparse GP are its largest tensors, and each extra
+/// elementwise pass over them (scale, clamp, multiply by s_f^2) cost as much as the product.
+/// # Shapes
+/// a: [B, n, D], b: [B, m, D] -> [B, n, m]
+pub fn se_ard(a: &Tensor, b: &Tensor, p: &GpParams) -> Result<Tensor> {
+    let ls = p.log_lengthscales.f_exp()?.f_unsqueeze(1)?;
+    let (a, b) = (a.f_div(&ls)?, b.f_div(&ls)?);
+    let half_sq = |t: &Tensor| t.f_square()?.f_sum_dim_intlist(-1i64, true, Kind::Double)?.f_mul_scalar(-0.5);
+    let log_sf2 = p.log_signal_std.f_mul_scalar(2.0)?.f_view([-1, 1, 1])?;
+    let rows = half_sq(&a)?.f_add(&log_sf2)?; // [B, n, 1]
+    let cols = half_sq(&b)?.f_transpose(1, 2)?; // [B, 1, m]
+    Ok(rows.f_add(&cols)?.f_baddbmm(&a, &b.f_transpose(1, 2)?, 1.0, 1.0)?.f_exp_()?)
+}
+
+/// Cholesky factor of a batch of SPD matrices, adding diagonal jitter (1e-8, x10 each try)
+/// where a factorization fails; an error that names the fix once `MAX_JITTER` is not enough.
+pub fn cholesky_with_jitter(k: &Tensor) -> Result<Tensor> {
+    let n = k.size()[1];
+    let eye = Tensor::f_eye(n, (Kind::Double, k.device()))?;
+    let mut jitter = 0.0;
+    loop {
+        let (l, info) = k.f_add(&eye.f_mul_scalar(jitter)?)?.f_linalg_cholesky_ex(false, false)?;
+        let failed = i64::try_from(info.f_gt(0)?.f_sum(Kind::Int64)?)?;
+        if failed == 0 {
+            if jitter > 0.0 {
+                tracing::debug!("cholesky needed jitter {jitter:e}");
+            }
+            return Ok(l);
+        }
+        jitter = if jitter == 0.0 { 1e-8 } else { jitter * 10.0 };
+        if jitter > MAX_JITTER {
+            return Err(Error::NotPositiveDefinite { members: failed, max_jitter: MAX_JITTER });
+        }
+    }
+}
+
+pub fn noise_variance(p: &GpParams, noise_floor: f64) -> Result<Tensor> {
+    Ok(p.log_noise_std.f_mul_scalar(2.0)?.f_exp()?.f_add_scalar(noise_floor)?)
+}

@@ -1,0 +1,84 @@
+//! MC dropout as a UCI model family: the grid is dropout rate x tau, the weight decay follows
+//! the spec's rule, test scores are MC RMSE, MC log-likelihood and the standard-dropout RMSE.
+
+use super::evaluate::evaluate;
+use super::member::Member;
+use super::train::{fit, FitOptions};
+use crate::error::Result;
+use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::models::kind::ModelKind;
+use crate::models::shared::mc_predictive::HeldOut;
+use crate::models::shared::member_mlp::mlp_widths;
+use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
+
+pub struct McDropoutFamily {
+    pub mlp: MlpPlan,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
+}
+
+impl McDropoutFamily {
+    pub fn fit_options(&self, set: &UciSetPlan, inputs: usize) -> FitOptions {
+        FitOptions {
+            widths: mlp_widths(inputs, set.hidden_units, self.mlp.hidden_layers),
+            activation: self.mlp.activation,
+            epochs: set.epochs,
+            training: self.training.clone(),
+        }
+    }
+
+    /// The program's held-out rows, with each member's target scaling and precision tau.
+    pub fn held_out(&self, program: &Program) -> HeldOut {
+        HeldOut::of_program(program, program.members.iter().map(|m| m.get("tau")).collect())
+    }
+
+    /// The program's members as dropout networks.
+    pub fn members(&self, program: &Program) -> Vec<Member> {
+        program
+            .members
+            .iter()
+            .map(|m| {
+                let (p, tau) = (m.get("dropout"), m.get("tau"));
+                Member {
+                    seed: m.seed,
+                    dropout: p,
+                    weight_decay: self.mlp.weight_decay.lambda(p, tau, program.n()),
+                    row_offset: m.row_offset,
+                }
+            })
+            .collect()
+    }
+}
+
+impl RegressionFamily for McDropoutFamily {
+    fn kind(&self) -> ModelKind {
+        ModelKind::McDropout
+    }
+
+    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
+        let mut points = Vec::new();
+        for &p in &self.mlp.dropout_rates {
+            for &tau in &set.taus {
+                points.push(vec![("dropout".to_string(), p), ("tau".to_string(), tau)]);
+            }
+        }
+        points
+    }
+
+    fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
+        self.fit_options(set, 1).steps(n)
+    }
+
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let options = self.fit_options(set, program.held_x.size()[2] as usize);
+        let members = self.members(program);
+        let held_out = self.held_out(program);
+        let net = fit(&program.stacked, &members, &options, env.progress)?;
+        env.progress.phase(&format!("MC evaluation, T={}", self.mc_samples));
+        let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;
+        Ok(scores
+            .into_iter()
+            .map(|s| Scores { rmse: s.rmse_mc, ll: s.ll, extra: vec![("rmse_standard".to_string(), s.rmse_standard)] })
+            .collect())
+    }
+}

@@ -1,0 +1,78 @@
+//! Mean-field VI as a UCI model family: the grid is prior std (x tau when tau is fixed).
+
+use super::evaluate::{evaluate, noise_precision};
+use super::train::{fit, BnnMember, BnnOptions, ElboGradient};
+use crate::error::Result;
+use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::models::kind::ModelKind;
+use crate::models::shared::mc_predictive::HeldOut;
+use crate::models::shared::member_mlp::mlp_widths;
+use crate::spec::{MfviPlan, TrainingPlan, UciSetPlan};
+
+pub struct MfviFamily {
+    pub plan: MfviPlan,
+    pub training: TrainingPlan,
+    pub mc_samples: usize,
+}
+
+impl MfviFamily {
+    pub fn options(&self, set: &UciSetPlan, inputs: usize) -> BnnOptions {
+        BnnOptions {
+            widths: mlp_widths(inputs, set.hidden_units, self.plan.hidden_layers),
+            activation: self.plan.activation,
+            epochs: set.epochs,
+            training: self.training.clone(),
+            init_posterior_std: self.plan.init_posterior_std,
+            init_noise_std: self.plan.init_noise_std,
+            gradient: ElboGradient::Hand,
+        }
+    }
+
+    /// The program's members as the trainer sees them.
+    pub fn members(&self, program: &Program) -> Vec<BnnMember> {
+        program
+            .members
+            .iter()
+            .map(|m| BnnMember {
+                seed: m.seed,
+                prior_std: m.get("prior_scale"),
+                // tau is given in original units; the network sees standardized targets.
+                tau: (!self.plan.learn_noise).then(|| m.get("tau") * m.y_std * m.y_std),
+                row_offset: m.row_offset,
+            })
+            .collect()
+    }
+}
+
+impl RegressionFamily for MfviFamily {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Mfvi
+    }
+
+    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
+        let mut points = Vec::new();
+        for &s in &self.plan.prior_scales {
+            if self.plan.learn_noise {
+                points.push(vec![("prior_scale".to_string(), s)]);
+            } else {
+                for &tau in &set.taus {
+                    points.push(vec![("prior_scale".to_string(), s), ("tau".to_string(), tau)]);
+                }
+            }
+        }
+        points
+    }
+
+    fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
+        self.options(set, 1).steps(n)
+    }
+
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let options = self.options(set, program.held_x.size()[2] as usize);
+        let members = self.members(program);
+        let net = fit(&program.stacked, &members, &options, env.progress)?;
+        env.progress.phase(&format!("predictive, T={}", self.mc_samples));
+        let held = HeldOut::of_program(program, noise_precision(&net, &members, program)?);
+        evaluate(&net, &members, &held, self.mc_samples, env.mc_budget, env.device)
+    }
+}

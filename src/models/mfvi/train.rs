@@ -1,0 +1,104 @@
+//! Training of the member-batched variational networks: each member maximizes its ELBO on its
+//! own rows with Adam, the gradient by hand (`MemberBnn::elbo_gradient`) or, for the bench,
+//! by autograd.
+
+use tch::{nn::OptimizerConfig, Kind, Tensor};
+
+use super::bnn::{draw_noise, MemberBnn};
+use crate::error::Result;
+use crate::models::family::{Progress, StackedRows};
+use crate::models::shared::adam::libtorch_adam;
+use crate::models::shared::batches::MemberBatches;
+use crate::rng::{member_rng, MemberRng};
+use crate::spec::raw::Activation;
+use crate::spec::TrainingPlan;
+
+/// One variational network of a program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BnnMember {
+    pub seed: u64,
+    pub prior_std: f64,
+    /// Fixed noise precision in standardized units; `None`: learned.
+    pub tau: Option<f64>,
+    pub row_offset: usize,
+}
+
+/// Architecture, schedule and initialization shared by all members of a program.
+#[derive(Debug, Clone)]
+pub struct BnnOptions {
+    pub widths: Vec<usize>,
+    pub activation: Activation,
+    pub epochs: usize,
+    /// Optimiser and mini-batch size.
+    pub training: TrainingPlan,
+    pub init_posterior_std: f64,
+    /// Initial noise std (standardized units) when tau is learned.
+    pub init_noise_std: f64,
+    pub gradient: ElboGradient,
+}
+
+impl BnnOptions {
+    /// Mini-batch steps `fit` takes on `n` rows per member, for progress bars.
+    pub fn steps(&self, n: usize) -> u64 {
+        MemberBatches::steps(self.epochs, n, self.training.batch_size)
+    }
+}
+
+/// How the trainer differentiates the ELBO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ElboGradient {
+    /// `MemberBnn::elbo_gradient` (what the protocol uses).
+    #[default]
+    Hand,
+    /// Autograd through `MemberBnn::negative_elbo`: the reference `bench vi` times it against.
+    Autograd,
+}
+
+/// Trains every member on its own `data.n` rows by maximizing its ELBO, on the device the rows
+/// are on; `progress` advances once per mini-batch step.
+pub fn fit(
+    data: &StackedRows,
+    members: &[BnnMember],
+    options: &BnnOptions,
+    progress: &dyn Progress,
+) -> Result<MemberBnn> {
+    let device = data.x.device();
+    let n = data.n;
+    let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
+    let learned = members.iter().any(|m| m.tau.is_none());
+    let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
+    let net = MemberBnn::new(
+        device,
+        &options.widths,
+        options.activation,
+        options.init_posterior_std,
+        learned.then_some(&log_tau_init[..]),
+        &mut rngs,
+    )?;
+    let mut optimizer = libtorch_adam(&options.training).build(&net.vs, options.training.lr)?;
+    let prior_std =
+        Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
+    let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
+    let fixed_log_tau = Tensor::from_slice(&fixed_log_tau).f_to_device(device)?;
+    let mut batches = MemberBatches::new(n, options.training.batch_size, members.iter().map(|m| m.row_offset), device);
+    let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
+    // Gradients by hand, written in place every step (no zero_grad: it would drop them).
+    net.allocate_gradients()?;
+    for _ in 0..options.epochs {
+        batches.shuffle(&mut rngs)?;
+        for start in batches.starts() {
+            let (xb, yb, b) = batches.gather(data, start)?;
+            let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
+            match options.gradient {
+                ElboGradient::Hand => net.elbo_gradient(&xb, &yb, &noise, &log_tau, &prior_std, n)?,
+                ElboGradient::Autograd => {
+                    optimizer.zero_grad();
+                    net.negative_elbo(&xb, &yb, &noise, &log_tau, &prior_std, n)?.f_sum(Kind::Float)?.f_backward()?;
+                }
+            }
+            optimizer.step();
+            progress.advance(1);
+        }
+    }
+    Ok(net)
+}

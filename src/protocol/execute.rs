@@ -1,0 +1,74 @@
+//! Running one experiment end to end, as `mcdrop run`, `mcdrop check` and the tests do: claim
+//! the results directory, record the run in the manifest, run the spec's protocol (skipping
+//! recorded units unless forced) and close the manifest entry with how it ended.
+
+use std::ops::Range;
+
+use tch::Device;
+
+use super::{RunContext, RunSummary};
+use crate::data::uci::UciSet;
+use crate::data::DataDirs;
+use crate::error::Result;
+use crate::results::{ExperimentStore, Provenance};
+use crate::spec::{Experiment, Spec};
+
+/// How `execute` restricts and shows a run.
+#[derive(Debug, Clone)]
+pub struct ExecuteOptions {
+    /// Redo units that already have records.
+    pub force: bool,
+    /// Only these UCI sets (empty: all of the spec's).
+    pub only: Vec<UciSet>,
+    /// Only split indices in this range.
+    pub splits: Option<Range<usize>>,
+    /// Largest activation tensor (elements) one MC chunk may create.
+    pub mc_budget: usize,
+    /// Show progress bars (a terminal is attached).
+    pub progress: bool,
+}
+
+/// Runs `spec` into `store` on `device`.
+pub fn execute(
+    spec: &Spec,
+    store: &ExperimentStore,
+    data: &DataDirs,
+    device: Device,
+    options: ExecuteOptions,
+) -> Result<RunSummary> {
+    store.prepare(spec, options.force)?;
+    crate::logging::attach_run_log(&store.dir().join("run.log"))?;
+    let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));
+    let run_index = store.start_run(spec, &provenance)?;
+    tracing::info!("experiment `{}` on {} -> {}", spec.name, provenance.device, store.dir().display());
+    let ctx = RunContext {
+        spec,
+        store,
+        data,
+        device,
+        provenance,
+        force: options.force,
+        only: options.only,
+        splits: options.splits,
+        mc_budget: options.mc_budget,
+        progress: options.progress,
+        run_index,
+        written: Default::default(),
+    };
+    let result = match &spec.experiment {
+        Experiment::UciRegression(plan) => super::uci::run(&ctx, plan),
+        Experiment::Mnist(plan) => super::mnist::run(&ctx, plan),
+        Experiment::Co2(plan) => super::co2::run(&ctx, plan),
+    };
+    let written = ctx.written.load(std::sync::atomic::Ordering::SeqCst);
+    match result {
+        Ok(summary) => {
+            store.finish_run(run_index, "complete", written)?;
+            Ok(summary)
+        }
+        Err(e) => {
+            store.finish_run(run_index, &format!("failed: {e}"), written)?;
+            Err(e)
+        }
+    }
+}
