@@ -60,6 +60,9 @@ pub enum Command {
     /// What ran, wall time per experiment, where the outputs are, and a verdict per published
     /// number (within 2 standard errors, better, worse).
     Summary(SummaryArgs),
+    /// Rerun committed units from scratch and judge each metric against its record
+    /// (identical, consistent, inconsistent); exit 1 when one is inconsistent.
+    Verify(VerifyArgs),
     /// Time the batched trainer against one-network-at-a-time training (and the PyTorch peer).
     Bench(BenchArgs),
 }
@@ -178,6 +181,27 @@ pub enum BenchTarget {
     /// The mean-field VI trainer on one set's grid program, hand-written gradient against
     /// autograd (use a VI spec).
     Vi,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Experiments to verify (folders under the results directory; default: every one there).
+    pub experiments: Vec<String>,
+    /// Time the reruns may take together, e.g. 10m or 1h; the sample is chosen to fit it.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub budget: std::time::Duration,
+    /// Exactly these units instead of a sample, e.g. yacht:0,boston:3 (repeatable).
+    #[arg(long, value_name = "SET:SPLIT,...")]
+    pub units: Vec<String>,
+    /// Overrides each saved spec's device.
+    #[arg(long)]
+    pub device: Option<DeviceChoice>,
+    /// Largest activation tensor (elements) one MC-sampling chunk may create.
+    #[arg(long, default_value_t = 1 << 25)]
+    pub mc_budget: usize,
+    /// Print the plan and stop.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -17,5 +17,6 @@ pub mod results;
 pub mod rng;
 pub mod runtime;
 pub mod spec;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ pub mod run;
 pub mod summary;
 pub mod table;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::{Cli, Command};
 
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check::check(&cli, args),
         Command::Plot(args) => plot::plot(&cli, args),
         Command::Summary(args) => summary::summary(&cli, args),
+        Command::Verify(args) => verify::verify(&cli, args),
     }
 }
 

@@ -31,7 +31,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| s.parse::<UciSet>().map_err(|e| Error::Usage(format!("--only: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let splits = args.splits.as_deref().map(parse_range).transpose()?;
+    let splits = args.splits.as_deref().map(parse_range).transpose()?.map(|r| r.collect());
     let store = ExperimentStore::new(&cli.results_dir, &spec.name);
     let data = DataDirs::new(cli.data_dir.as_deref());
     let options = ExecuteOptions {

@@ -2,8 +2,6 @@
 //! the results directory, record the run in the manifest, run the spec's protocol (skipping
 //! recorded units unless forced) and close the manifest entry with how it ended.
 
-use std::ops::Range;
-
 use tch::Device;
 
 use super::{RunContext, RunSummary};
@@ -20,8 +18,8 @@ pub struct ExecuteOptions {
     pub force: bool,
     /// Only these UCI sets (empty: all of the spec's).
     pub only: Vec<UciSet>,
-    /// Only split indices in this range.
-    pub splits: Option<Range<usize>>,
+    /// Only these split indices.
+    pub splits: Option<Vec<usize>>,
     /// Largest activation tensor (elements) one MC chunk may create.
     pub mc_budget: usize,
     /// Show progress bars (a terminal is attached).

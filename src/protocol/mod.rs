@@ -7,8 +7,6 @@ pub mod mnist;
 pub mod progress;
 pub mod uci;
 
-use std::ops::Range;
-
 use tch::Device;
 
 use crate::data::uci::UciSet;
@@ -28,7 +26,7 @@ pub struct RunContext<'a> {
     /// Restrict to these UCI sets (empty: all of the spec's).
     pub only: Vec<UciSet>,
     /// Restrict to split indices in this range.
-    pub splits: Option<Range<usize>>,
+    pub splits: Option<Vec<usize>>,
     /// Largest activation tensor (elements) one MC chunk may create.
     pub mc_budget: usize,
     /// Show progress bars (a terminal is attached).

@@ -63,6 +63,20 @@ pub fn bar(steps: u64, label: &str, visible: bool) -> indicatif::ProgressBar {
     bar
 }
 
+/// A bar over `units` whole units of work (e.g. reruns) with ETA, hidden without a terminal.
+pub fn units_bar(units: u64, visible: bool) -> indicatif::ProgressBar {
+    if !visible {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(units);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:40} [{bar:30}] {pos}/{len} units, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 impl Progress for indicatif::ProgressBar {
     fn advance(&self, steps: u64) {
         self.inc(steps);

@@ -64,8 +64,8 @@ fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result
             message: format!("split {bad} was asked for but {} has {available} splits (0..{available})", data.set),
         });
     }
-    if let Some(range) = &ctx.splits {
-        splits.retain(|k| range.contains(k));
+    if let Some(keep) = &ctx.splits {
+        splits.retain(|k| keep.contains(k));
     }
     Ok(splits)
 }

@@ -1,0 +1,358 @@
+//! Reruns committed UCI programs from scratch in a scratch results directory, each exactly as
+//! its records were made (the experiment's saved spec and seed, the same splits trained
+//! together), and judges every metric of every unit against the committed record.
+//!
+//! Records do not name their program's splits; the units of one program share its wall time
+//! (one clock reading for the whole program), its size and its commit, which identifies them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+use super::sample::{fit_budget, order, program_seconds, Candidate};
+use super::verdict::{judge, spread, tolerance, Verdict};
+use crate::data::uci::UciSet;
+use crate::data::DataDirs;
+use crate::error::{Error, Result};
+use crate::protocol::execute::{execute, ExecuteOptions};
+use crate::results::{ExperimentStore, GridRecord, UnitRecord};
+use crate::spec::{Experiment, Spec};
+
+/// What to rerun and how.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Seconds the reruns may take together (ignored with `units`).
+    pub budget_seconds: f64,
+    /// The programs holding these (set, split) units, instead of a sample.
+    pub units: Option<Vec<(UciSet, usize)>>,
+    pub device: Device,
+    pub mc_budget: usize,
+}
+
+/// One rerun metric against its committed value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricCheck {
+    pub metric: String,
+    pub committed: f64,
+    pub rerun: f64,
+    pub tolerance: f64,
+    pub verdict: Verdict,
+}
+
+/// One rerun unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitCheck {
+    pub experiment: String,
+    pub dataset: String,
+    pub split: usize,
+    /// The commit the committed record says it came from.
+    pub record_commit: String,
+    /// Whether the record was made from another version of the spec than the saved one.
+    pub spec_changed: bool,
+    /// The splits rerun together with it (its recorded final program).
+    pub program: Vec<usize>,
+    /// Whether the rerun grouped the grid search as the record's run did; when it did not,
+    /// expect `consistent` rather than `identical`.
+    pub same_grid_grouping: bool,
+    pub committed_hyper: BTreeMap<String, f64>,
+    pub rerun_hyper: BTreeMap<String, f64>,
+    pub metrics: Vec<MetricCheck>,
+    /// The worst verdict over the metrics (and `inconsistent` when the rerun chose other
+    /// hyper-parameters and a metric left the tolerance).
+    pub verdict: Verdict,
+    /// Recorded cost and measured time of its program's rerun.
+    pub estimated_seconds: f64,
+    pub seconds: f64,
+}
+
+/// Everything a verification did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub started: String,
+    /// The commit this binary was built from.
+    pub head_commit: String,
+    pub device: String,
+    pub budget_seconds: f64,
+    pub experiments: Vec<String>,
+    pub units: Vec<UnitCheck>,
+    /// Programs of the sample left out because the budget ran out, as `experiment set:splits`.
+    pub not_run: Vec<String>,
+    /// Experiments that cannot be verified by rerunning units, with why.
+    pub skipped: Vec<String>,
+    /// Recorded seconds scaled to this machine: measured time / recorded time of the reruns.
+    pub machine_factor: f64,
+}
+
+impl VerifyReport {
+    /// The worst verdict of any unit (`identical` when none ran).
+    pub fn verdict(&self) -> Verdict {
+        self.units.iter().map(|u| u.verdict).max().unwrap_or(Verdict::Identical)
+    }
+}
+
+/// A committed program with what rerunning and judging it needs.
+struct Committed {
+    candidate: Candidate,
+    records: Vec<UnitRecord>,
+    same_grid_grouping: bool,
+    spec: std::sync::Arc<Spec>,
+}
+
+type Values = BTreeMap<(String, String, String), Vec<(usize, f64)>>;
+
+/// The plan: programs to rerun (in order) and the committed experiments' split spreads.
+pub struct Plan {
+    programs: Vec<Committed>,
+    /// (experiment, set, metric) -> (split, committed value) of every committed split.
+    values: Values,
+    pub skipped: Vec<String>,
+    pub budget_seconds: f64,
+}
+
+impl Plan {
+    /// `experiment set:splits (recorded cost N s)` per program, for the plan a run prints first.
+    pub fn lines(&self) -> Vec<String> {
+        self.programs
+            .iter()
+            .map(|p| format!("{} (recorded cost {:.0} s)", p.candidate.label(), p.candidate.recorded_seconds))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.programs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.programs.is_empty()
+    }
+
+    /// Units the plan reruns.
+    pub fn units(&self) -> usize {
+        self.programs.iter().map(|p| p.records.len()).sum()
+    }
+
+    pub fn estimated_seconds(&self) -> f64 {
+        self.programs.iter().map(|p| p.candidate.recorded_seconds).sum()
+    }
+}
+
+/// The committed programs of one experiment: records grouped by (set, program wall time,
+/// program size, commit), with their grid programs' share of the cost.
+fn programs(store: &ExperimentStore, name: &str, spec: &std::sync::Arc<Spec>) -> Result<Vec<Committed>> {
+    let mut groups: BTreeMap<(String, u64, usize, String), Vec<UnitRecord>> = BTreeMap::new();
+    for r in store.records()? {
+        let key = (r.dataset.clone(), r.wall_seconds.to_bits(), r.program_members, r.provenance.git_commit.clone());
+        groups.entry(key).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for ((dataset, ..), mut records) in groups {
+        records.sort_by_key(|r| r.split);
+        let splits: Vec<usize> = records.iter().map(|r| r.split).collect();
+        let mut grids: BTreeMap<u64, (f64, usize, usize, Vec<usize>)> = BTreeMap::new();
+        let points = records[0].validation.len();
+        for r in &records {
+            if let Some(g) = store.read_json::<GridRecord>(&store.grid_path(&dataset, r.split))? {
+                let entry =
+                    grids.entry(g.wall_seconds.to_bits()).or_insert((g.wall_seconds, g.program_members, 0, vec![]));
+                entry.2 += points;
+                entry.3.push(r.split);
+            }
+        }
+        // The rerun searches the grid for exactly these splits in one program.
+        let same_grid_grouping =
+            points <= 1 || (grids.len() == 1 && grids.values().all(|g| g.3 == splits && g.1 == splits.len() * points));
+        let shares: Vec<(f64, usize, usize)> = grids.values().map(|g| (g.0, g.1, g.2)).collect();
+        let candidate = Candidate {
+            experiment: name.to_string(),
+            dataset,
+            recorded_seconds: program_seconds(records[0].wall_seconds, &shares),
+            splits,
+        };
+        out.push(Committed { candidate, records, same_grid_grouping, spec: spec.clone() });
+    }
+    Ok(out)
+}
+
+/// Reads the committed experiments and chooses the programs to rerun.
+pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions) -> Result<Plan> {
+    let mut committed = Vec::new();
+    let mut values = Values::new();
+    let mut skipped = Vec::new();
+    for name in experiments {
+        let store = ExperimentStore::new(results_dir, name);
+        let spec_path = store.dir().join("spec.yaml");
+        if !spec_path.exists() {
+            return Err(Error::Usage(format!(
+                "no results for experiment `{name}` under {} (name a committed experiment, or pass --results-dir)",
+                results_dir.display()
+            )));
+        }
+        let spec = std::sync::Arc::new(crate::spec::load(&spec_path)?);
+        if !matches!(spec.experiment, Experiment::UciRegression(_)) {
+            skipped.push(format!(
+                "{name}: verify reruns UCI programs; `mcdrop check` reruns the MNIST and CO2 smoke specs"
+            ));
+            continue;
+        }
+        for p in programs(&store, name, &spec)? {
+            for r in &p.records {
+                for (metric, v) in &r.metrics {
+                    values.entry((name.clone(), r.dataset.clone(), metric.clone())).or_default().push((r.split, *v));
+                }
+            }
+            committed.push(p);
+        }
+    }
+    let programs = match &options.units {
+        Some(wanted) => {
+            let mut chosen: Vec<Committed> = Vec::new();
+            for (set, split) in wanted {
+                let holds = |p: &Committed| p.candidate.dataset == set.folder() && p.candidate.splits.contains(split);
+                if chosen.iter().any(holds) {
+                    continue;
+                }
+                let before = chosen.len();
+                while let Some(i) = committed.iter().position(holds) {
+                    chosen.push(committed.swap_remove(i));
+                }
+                if chosen.len() == before {
+                    return Err(Error::Usage(format!(
+                        "--units {}:{split}: no committed record of that unit in {}",
+                        set.folder(),
+                        experiments.join(", ")
+                    )));
+                }
+            }
+            chosen
+        }
+        None => {
+            let ordered = order(committed.iter().map(|c| c.candidate.clone()).collect());
+            fit_budget(&ordered, options.budget_seconds, 1.0)
+                .into_iter()
+                .filter_map(|c| committed.iter().position(|u| u.candidate == c).map(|i| committed.swap_remove(i)))
+                .collect()
+        }
+    };
+    Ok(Plan { programs, values, skipped, budget_seconds: options.budget_seconds })
+}
+
+/// Reruns the plan's programs; `progress(i, n, what)` is told before each one. Programs whose
+/// cost, scaled by the time the reruns so far took against their recorded time, no longer fits
+/// the budget are left out and listed.
+pub fn run(
+    plan: Plan,
+    data: &DataDirs,
+    options: &VerifyOptions,
+    experiments: &[String],
+    mut progress: impl FnMut(usize, usize, &str),
+) -> Result<VerifyReport> {
+    let started_at = crate::results::provenance::now();
+    let started = Instant::now();
+    let (mut recorded, mut measured) = (0.0, 0.0);
+    let mut units = Vec::new();
+    let mut not_run = Vec::new();
+    let total = plan.programs.len();
+    for (i, program) in plan.programs.into_iter().enumerate() {
+        let c = &program.candidate;
+        let factor = if recorded > 0.0 { measured / recorded } else { 1.0 };
+        let elapsed = started.elapsed().as_secs_f64();
+        if options.units.is_none() && elapsed + c.recorded_seconds * factor > plan.budget_seconds {
+            not_run.push(c.label());
+            continue;
+        }
+        progress(i, total, &c.label());
+        let began = Instant::now();
+        let reruns = rerun_program(&program, data, options)?;
+        let seconds = began.elapsed().as_secs_f64();
+        recorded += c.recorded_seconds;
+        measured += seconds;
+        for (record, rerun) in program.records.iter().zip(&reruns) {
+            units.push(check(&program, record, rerun, &plan.values, seconds));
+        }
+    }
+    Ok(VerifyReport {
+        started: started_at,
+        head_commit: env!("MCDROP_GIT_COMMIT").to_string(),
+        device: crate::device::describe(options.device),
+        budget_seconds: plan.budget_seconds,
+        experiments: experiments.to_vec(),
+        units,
+        not_run,
+        skipped: plan.skipped,
+        machine_factor: if recorded > 0.0 { measured / recorded } else { 1.0 },
+    })
+}
+
+/// Trains and tests one program from scratch in a scratch results directory: its splits, as
+/// one program, from the saved spec. Returns the new records in the program's split order.
+fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions) -> Result<Vec<UnitRecord>> {
+    let scratch = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+    let mut spec = (*program.spec).clone();
+    let store = ExperimentStore::new(scratch.path(), &spec.name);
+    let c = &program.candidate;
+    let set: UciSet = c.dataset.parse().map_err(|e: String| Error::Results { path: store.dir().into(), message: e })?;
+    if let Experiment::UciRegression(plan) = &mut spec.experiment {
+        plan.splits_per_program = Some(c.splits.len());
+    }
+    let run = ExecuteOptions {
+        force: false,
+        only: vec![set],
+        splits: Some(c.splits.clone()),
+        mc_budget: options.mc_budget,
+        progress: false,
+    };
+    execute(&spec, &store, data, options.device, run)?;
+    c.splits
+        .iter()
+        .map(|&k| {
+            store.read_json::<UnitRecord>(&store.unit_path(&c.dataset, k))?.ok_or_else(|| Error::Results {
+                path: store.dir().to_path_buf(),
+                message: format!("the rerun of {}:{k} wrote no record", c.dataset),
+            })
+        })
+        .collect()
+}
+
+fn check(program: &Committed, record: &UnitRecord, rerun: &UnitRecord, values: &Values, seconds: f64) -> UnitCheck {
+    let c = &program.candidate;
+    let metrics: Vec<MetricCheck> = record
+        .metrics
+        .iter()
+        .map(|(metric, &committed)| {
+            let key = (c.experiment.clone(), c.dataset.clone(), metric.clone());
+            // The spread of the other splits: a record judged must not widen its own tolerance.
+            let others: Vec<f64> = values
+                .get(&key)
+                .map(|v| v.iter().filter(|(k, _)| *k != record.split).map(|(_, v)| *v).collect())
+                .unwrap_or_default();
+            let tolerance = tolerance(spread(&others));
+            let rerun_value = rerun.metrics.get(metric).copied().unwrap_or(f64::NAN);
+            MetricCheck {
+                metric: metric.clone(),
+                committed,
+                rerun: rerun_value,
+                tolerance,
+                verdict: judge(committed, rerun_value, tolerance),
+            }
+        })
+        .collect();
+    let verdict = metrics.iter().map(|m| m.verdict).max().unwrap_or(Verdict::Identical);
+    UnitCheck {
+        experiment: c.experiment.clone(),
+        dataset: c.dataset.clone(),
+        split: record.split,
+        record_commit: record.provenance.git_commit.clone(),
+        spec_changed: record.provenance.spec_sha256 != program.spec.sha256,
+        program: c.splits.clone(),
+        same_grid_grouping: program.same_grid_grouping,
+        committed_hyper: record.hyper.clone(),
+        rerun_hyper: rerun.hyper.clone(),
+        metrics,
+        verdict,
+        estimated_seconds: c.recorded_seconds,
+        seconds,
+    }
+}
