@@ -31,7 +31,7 @@ fn run_into(workdir: &Path, spec: &Path, results: &Path) -> assert_cmd::Command 
 }
 
 fn target_std(set: &str) -> f64 {
-    let dirs = mcdrop::data::DataDirs::new(Some(&common::mirror()));
+    let dirs = mcdrop::data::DataDirs::new(Some(&common::mirror())).unwrap();
     let data = mcdrop::data::uci::UciData::find_and_load(set.parse().unwrap(), &dirs).unwrap();
     let mean = data.y.iter().sum::<f64>() / data.y.len() as f64;
     (data.y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / data.y.len() as f64).sqrt()
@@ -326,4 +326,55 @@ fn missing_data_says_where_it_looked() {
         .stderr(predicate::str::contains("data set `uci/bostonHousing` not found"))
         .stderr(predicate::str::contains("(MCDROP_DATA)"))
         .stderr(predicate::str::contains("scripts/fetch-data uci bostonHousing"));
+}
+
+#[test]
+fn a_data_dir_that_does_not_exist_is_an_error_not_a_fallback() {
+    let work = tempfile::tempdir().unwrap();
+    common::mcdrop(work.path())
+        .args(["run", "--data-dir", "/nonexistent", "--results-dir", "r"])
+        .arg(common::repo_file("experiments/smoke-uci.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--data-dir /nonexistent: no such directory"));
+    assert!(!work.path().join("r").exists(), "nothing is written before the data is found");
+}
+
+#[test]
+fn a_record_cut_in_half_is_redone_and_list_names_corrupt_results() {
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    let spec = common::repo_file("experiments/smoke-uci.yaml");
+    run_into(work.path(), &spec, &results).assert().success();
+    let cut = results.join("smoke-uci/records/yacht/split-0.json");
+    let text = std::fs::read_to_string(&cut).unwrap();
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    // A record of another unit in a unit's place is no record of it either.
+    let moved = results.join("smoke-uci/records/bostonHousing/split-1.json");
+    std::fs::copy(results.join("smoke-uci/records/bostonHousing/split-0.json"), &moved).unwrap();
+
+    let experiments = work.path().join("experiments");
+    std::fs::create_dir_all(&experiments).unwrap();
+    std::fs::copy(&spec, experiments.join("smoke-uci.yaml")).unwrap();
+    let list = |work: &std::path::Path| {
+        let out = common::mcdrop(work).args(["list", "--results-dir"]).arg(&results).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = list(work.path());
+    assert!(listed.contains("1 record(s) corrupt") && listed.contains("yacht/split-0.json"), "{listed}");
+
+    run_into(work.path(), &spec, &results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("smoke-uci: 2 unit(s) written, 2 already recorded"))
+        .stderr(predicate::str::contains("yacht/split-0.json: unreadable"))
+        .stderr(predicate::str::contains("bostonHousing/split-1.json: a record of another unit"));
+    let (_, r) =
+        records(&results, "smoke-uci").into_iter().find(|(p, _)| p.ends_with("bostonHousing/split-1.json")).unwrap();
+    assert_eq!(r.split, 1);
+    assert!(!list(work.path()).contains("corrupt"));
+
+    std::fs::write(results.join("smoke-uci/manifest.json"), "{\"experiment\": ").unwrap();
+    let listed = list(work.path());
+    assert!(listed.contains("manifest unreadable"), "{listed}");
 }

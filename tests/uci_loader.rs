@@ -8,7 +8,7 @@ use mcdrop::Error;
 
 #[test]
 fn loads_every_mirrored_set_with_its_splits() {
-    let dirs = DataDirs::new(Some(&common::mirror()));
+    let dirs = DataDirs::new(Some(&common::mirror())).unwrap();
     // (set, rows, features, splits, train rows)
     let expected = [
         (UciSet::Boston, 506, 13, 20, 455),
@@ -34,7 +34,7 @@ fn loads_every_mirrored_set_with_its_splits() {
 
 #[test]
 fn boston_target_is_the_median_value_column() {
-    let dirs = DataDirs::new(Some(&common::mirror()));
+    let dirs = DataDirs::new(Some(&common::mirror())).unwrap();
     let data = UciData::find_and_load(UciSet::Boston, &dirs).unwrap();
     // First row of data.txt ends with MEDV 24.00 and starts with CRIM 0.00632.
     assert_eq!(data.y[0], 24.0);
@@ -102,8 +102,21 @@ fn target_listed_as_feature_is_refused() {
 #[test]
 fn missing_set_says_where_it_looked_and_how_to_fetch() {
     let tmp = tempfile::tempdir().unwrap();
-    let dirs = DataDirs::new(Some(tmp.path()));
+    let dirs = DataDirs::new(Some(tmp.path())).unwrap();
     let err = dirs.find("uci/yacht-missing", "uci yacht-missing").unwrap_err().to_string();
     assert!(err.contains(&tmp.path().join("uci/yacht-missing").display().to_string()), "{err}");
     assert!(err.contains("(--data-dir)") && err.contains("scripts/fetch-data uci yacht-missing"), "{err}");
+}
+
+#[test]
+fn an_explicit_data_dir_is_taken_at_its_word() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nonexistent");
+    let err = DataDirs::new(Some(&missing)).unwrap_err().to_string();
+    assert!(err.contains("--data-dir") && err.contains(&missing.display().to_string()), "{err}");
+    // An existing folder without the set is searched alone: no fallback to the mirror.
+    let dirs = DataDirs::new(Some(tmp.path())).unwrap();
+    assert_eq!(dirs.candidates().len(), 1);
+    let err = dirs.find("uci/yacht", "uci yacht").unwrap_err().to_string();
+    assert!(err.contains(&tmp.path().join("uci/yacht").display().to_string()) && !err.contains("shared/data"), "{err}");
 }

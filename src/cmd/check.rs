@@ -18,7 +18,7 @@ use crate::spec::{Experiment, Spec};
 
 pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     let specs = if args.specs.is_empty() { default_specs()? } else { args.specs.clone() };
-    let data = DataDirs::new(cli.data_dir.as_deref());
+    let data = DataDirs::new(cli.data_dir.as_deref())?;
     let mut failures = 0;
     println!(
         "{:<14} {:<22} {:<24} {:>12} {:>12} {:>12}  status",

@@ -31,18 +31,29 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
                 let outcomes = std::fs::read_dir(store.outcome_path(""))
                     .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count())
                     .unwrap_or(0);
-                let done = store.records().map(|r| r.len()).unwrap_or(0) + outcomes;
-                let last = store
-                    .manifest()
-                    .ok()
-                    .flatten()
-                    .and_then(|m| m.runs.last().cloned())
-                    .map(|run| match &run.ended {
+                let (records, unreadable) = match store.scan_records() {
+                    Ok((good, bad)) => (good.len(), bad),
+                    Err(e) => (0, vec![(store.dir().join("records"), e.to_string())]),
+                };
+                let done = records + outcomes;
+                let last = match store.manifest() {
+                    Ok(Some(m)) => m.runs.last().map_or("no run recorded".into(), |run| match &run.ended {
                         Some(ended) => format!("last run {}, ended {ended}", run.outcome),
                         None => format!("last run started {}: {}", run.started, run.status()),
-                    })
-                    .unwrap_or_else(|| "never run".into());
+                    }),
+                    Ok(None) if done > 0 => "records without a manifest".into(),
+                    Ok(None) => "never run".into(),
+                    Err(e) => format!("manifest unreadable: {e}"),
+                };
                 println!("  {:<18} {:<40} {done:>4} records  {last}", spec.name, path.display());
+                if let Some((first, why)) = unreadable.first() {
+                    println!(
+                        "  {:<18} {} record(s) corrupt, redone by the next run; first: {}: {why}",
+                        "",
+                        unreadable.len(),
+                        first.display()
+                    );
+                }
                 if !spec.description.is_empty() {
                     println!("  {:<18} {}", "", spec.description.lines().next().unwrap_or(""));
                 }
@@ -50,7 +61,7 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
             Err(e) => println!("  (invalid) {e}"),
         }
     }
-    let dirs = DataDirs::new(cli.data_dir.as_deref());
+    let dirs = DataDirs::new(cli.data_dir.as_deref())?;
     println!(
         "\nData (search order: {}):",
         dirs.candidates().iter().map(|(d, from)| format!("{} [{from}]", d.display())).collect::<Vec<_>>().join(", ")

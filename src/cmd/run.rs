@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let splits = args.splits.as_deref().map(parse_range).transpose()?.map(|r| r.collect());
     let store = ExperimentStore::new(&cli.results_dir, &spec.name);
-    let data = DataDirs::new(cli.data_dir.as_deref());
+    let data = DataDirs::new(cli.data_dir.as_deref())?;
     let options = ExecuteOptions {
         force: args.force,
         only,

@@ -11,10 +11,22 @@ use crate::results::ExperimentStore;
 
 pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
     println!("Summary of {} experiment(s) under {}:", args.experiments.len(), cli.results_dir.display());
+    let mut unreadable = Vec::new();
     for name in &args.experiments {
-        let experiment = load_experiment(&cli.results_dir, name)?;
+        // A corrupt record or manifest is reported and the next experiment summarized; the
+        // command still fails at the end, so a script notices.
+        let (experiment, manifest) = match load_experiment(&cli.results_dir, name)
+            .and_then(|e| Ok((e, ExperimentStore::new(&cli.results_dir, name).manifest()?)))
+        {
+            Ok(loaded) => loaded,
+            Err(e @ (crate::Error::Results { .. } | crate::Error::Report(_))) => {
+                println!("\n== {name}: unreadable: {e}");
+                unreadable.push(name.clone());
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let store = ExperimentStore::new(&cli.results_dir, name);
-        let manifest = store.manifest()?;
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
             let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
             let last = m.runs.last().map(|r| {
@@ -101,6 +113,9 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         if figures.is_dir() {
             println!("   figures: {}", figures.display());
         }
+    }
+    if !unreadable.is_empty() {
+        anyhow::bail!("unreadable results in {}: rerun them, or see the lines above", unreadable.join(", "));
     }
     Ok(())
 }

@@ -39,7 +39,7 @@ pub fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     }
     let terminal = std::io::stderr().is_terminal();
     let bar = crate::protocol::progress::units_bar(plan.len() as u64, terminal);
-    let data = DataDirs::new(cli.data_dir.as_deref());
+    let data = DataDirs::new(cli.data_dir.as_deref())?;
     let report = verify::run(plan, &data, &options, &experiments, |i, n, what| {
         bar.set_position(i as u64);
         bar.set_message(what.to_string());

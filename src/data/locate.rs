@@ -1,6 +1,8 @@
-//! Finds the data directory: `--data-dir`, then `MCDROP_DATA`, then `./data`, then
-//! `../shared/data` (the read-only mirror next to a checkout). The first candidate that holds
-//! the requested set wins; a miss lists every place looked at.
+//! Finds the data directory. An explicit one (`--data-dir`, else `MCDROP_DATA`) is taken at
+//! its word: it must exist, and a set it lacks is an error naming it, so a typo never runs on
+//! other data found elsewhere. With neither set, `./data` then `../shared/data` (the read-only
+//! mirror next to a checkout) are searched: the first that holds the set wins, and a miss
+//! lists every place looked at.
 
 use std::path::{Path, PathBuf};
 
@@ -13,18 +15,28 @@ pub struct DataDirs {
 }
 
 impl DataDirs {
-    /// Builds the search order from the CLI flag and the environment.
-    pub fn new(cli: Option<&Path>) -> Self {
-        let mut candidates = Vec::new();
-        if let Some(dir) = cli {
-            candidates.push((dir.to_path_buf(), "--data-dir"));
+    /// The search order from the CLI flag and the environment; an explicit directory that
+    /// does not exist is an error naming it.
+    pub fn new(cli: Option<&Path>) -> Result<Self> {
+        let env = std::env::var_os("MCDROP_DATA").filter(|v| !v.is_empty()).map(PathBuf::from);
+        let explicit = match (cli, env) {
+            (Some(dir), _) => Some((dir.to_path_buf(), "--data-dir")),
+            (None, Some(dir)) => Some((dir, "MCDROP_DATA")),
+            (None, None) => None,
+        };
+        if let Some((dir, from)) = explicit {
+            if !dir.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{from} {}: no such directory; point it at a folder holding uci/, mnist/ and co2/ \
+                     (scripts/fetch-data fills one), or unset it to search ./data and ../shared/data",
+                    dir.display()
+                )));
+            }
+            return Ok(Self { candidates: vec![(dir, from)] });
         }
-        if let Some(dir) = std::env::var_os("MCDROP_DATA").filter(|v| !v.is_empty()) {
-            candidates.push((PathBuf::from(dir), "MCDROP_DATA"));
-        }
-        candidates.push((PathBuf::from("data"), "./data"));
-        candidates.push((PathBuf::from("../shared/data"), "../shared/data"));
-        Self { candidates }
+        Ok(Self {
+            candidates: vec![(PathBuf::from("data"), "./data"), (PathBuf::from("../shared/data"), "../shared/data")],
+        })
     }
 
     /// The first candidate holding `relative` (e.g. `uci/yacht`), or an error naming every

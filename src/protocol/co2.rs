@@ -31,7 +31,7 @@ use crate::spec::Co2Plan;
 
 pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     let path = ctx.store.outcome_path("co2.json");
-    if !ctx.force && path.exists() {
+    if ctx.recorded::<Co2Record>(&path)?.is_some() {
         tracing::info!("co2: already recorded, skipped");
         return Ok(RunSummary { units_written: 0, units_skipped: 1 });
     }

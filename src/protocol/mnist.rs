@@ -55,7 +55,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
     let weights = dir.join("model.safetensors");
     let training_path = ctx.store.outcome_path("training.json");
     let mut clf = ImageClassifier::new(&plan.classifier, ctx.device, derive_seed(ctx.spec.seed, &["mnist", "init"]))?;
-    if !ctx.force && weights.exists() && training_path.exists() {
+    if weights.exists() && ctx.recorded::<TrainingRecord>(&training_path)?.is_some() {
         clf.var_store_mut().load(&weights).map_err(|e| Error::Results {
             path: weights.clone(),
             message: format!("cannot load saved weights ({e}); delete it or rerun with --force to retrain"),
@@ -100,13 +100,13 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
 }
 
 /// Runs `make` and writes its record to `path`, unless the record is there already.
-fn unit<T: serde::Serialize>(
+fn unit<T: serde::Serialize + serde::de::DeserializeOwned>(
     ctx: &RunContext,
     summary: &mut RunSummary,
     path: &Path,
     make: impl FnOnce() -> Result<T>,
 ) -> Result<()> {
-    if !ctx.force && path.exists() {
+    if ctx.recorded::<T>(path)?.is_some() {
         summary.units_skipped += 1;
         return Ok(());
     }

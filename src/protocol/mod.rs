@@ -11,6 +11,7 @@ use tch::Device;
 
 use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::results::store::Recorded;
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::Spec;
 
@@ -38,14 +39,35 @@ pub struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
-    /// The record at `path`, or `None` when there is none or the run redoes recorded units
-    /// (`--force`, which is also what an unreadable record's error tells the user to pass).
-    pub fn recorded<T: serde::de::DeserializeOwned>(&self, path: &std::path::Path) -> crate::error::Result<Option<T>> {
+    /// The record at `path` when the unit is done: `None` when there is none, when the run
+    /// redoes recorded units (`--force`), and when the file does not parse or `belongs` says it
+    /// is another unit's: those are named in the log and redone, so a record cut in half by a
+    /// crash is never taken for a finished unit.
+    pub fn recorded_unit<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &std::path::Path,
+        belongs: impl Fn(&T) -> bool,
+    ) -> crate::error::Result<Option<T>> {
         if self.force {
-            Ok(None)
-        } else {
-            self.store.read_json(path)
+            return Ok(None);
         }
+        Ok(match self.store.inspect::<T>(path)? {
+            Recorded::Absent => None,
+            Recorded::Valid(record) if belongs(&record) => Some(record),
+            Recorded::Valid(_) => {
+                tracing::warn!("{}: a record of another unit or experiment; redoing this unit", path.display());
+                None
+            }
+            Recorded::Unreadable(why) => {
+                tracing::warn!("{}: unreadable ({why}); redoing this unit", path.display());
+                None
+            }
+        })
+    }
+
+    /// `recorded_unit` for records that carry no identity of their own.
+    pub fn recorded<T: serde::de::DeserializeOwned>(&self, path: &std::path::Path) -> crate::error::Result<Option<T>> {
+        self.recorded_unit(path, |_: &T| true)
     }
 
     /// Counts one unit written and says so in the manifest at once, so the entry of a run

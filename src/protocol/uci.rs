@@ -36,8 +36,16 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         }
         let data = UciData::find_and_load(set_plan.set, ctx.data)?;
         let splits = select_splits(&plan.splits, ctx, &data)?;
-        let (done, todo): (Vec<usize>, Vec<usize>) =
-            splits.into_iter().partition(|&k| !ctx.force && ctx.store.unit_path(set_plan.set.folder(), k).exists());
+        let folder = set_plan.set.folder();
+        let mut done = Vec::new();
+        let mut todo = Vec::new();
+        for k in splits {
+            let belongs = |r: &UnitRecord| r.experiment == ctx.spec.name && r.dataset == folder && r.split == k;
+            match ctx.recorded_unit(&ctx.store.unit_path(folder, k), belongs)? {
+                Some(_) => done.push(k),
+                None => todo.push(k),
+            }
+        }
         summary.units_skipped += done.len();
         if !done.is_empty() {
             tracing::info!("{}: {} split(s) already recorded, skipped", set_plan.set, done.len());
@@ -106,7 +114,8 @@ fn run_group(
             chosen.push((k, points[0].clone(), Vec::new()));
             continue;
         }
-        match ctx.recorded::<GridRecord>(&ctx.store.grid_path(set.folder(), k))? {
+        let belongs = |g: &GridRecord| g.experiment == ctx.spec.name && g.dataset == set.folder() && g.split == k;
+        match ctx.recorded_unit(&ctx.store.grid_path(set.folder(), k), belongs)? {
             Some(record) => {
                 let best = best_point(&points, &record.points, plan.selection_metric);
                 chosen.push((k, best, record.points));

@@ -21,6 +21,15 @@ use super::run_process::RunProcess;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
 
+/// What a record file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded<T> {
+    Absent,
+    Valid(T),
+    /// It exists but does not parse as the record it should be: why.
+    Unreadable(String),
+}
+
 pub struct ExperimentStore {
     dir: PathBuf,
 }
@@ -211,6 +220,33 @@ impl ExperimentStore {
         Ok(value)
     }
 
+    /// What the JSON file at `path` holds: nothing, a record, or something unreadable (with why).
+    /// Only a failure to read an existing file is an error.
+    pub fn inspect<T: DeserializeOwned>(&self, path: &Path) -> Result<Recorded<T>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(match serde_json::from_str(&text) {
+                Ok(value) => Recorded::Valid(value),
+                Err(e) => Recorded::Unreadable(e.to_string()),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Recorded::Absent),
+            Err(e) => Err(Error::Io { path: path.to_path_buf(), source: e }),
+        }
+    }
+
+    /// Every final record that reads, and the record files that do not (path, why).
+    pub fn scan_records(&self) -> Result<(Vec<UnitRecord>, Vec<(PathBuf, String)>)> {
+        let (mut good, mut bad) = (Vec::new(), Vec::new());
+        for path in self.record_files()? {
+            match self.inspect::<UnitRecord>(&path)? {
+                Recorded::Valid(r) => good.push(r),
+                Recorded::Unreadable(why) => bad.push((path, why)),
+                Recorded::Absent => {}
+            }
+        }
+        good.sort_by(|a, b| (&a.dataset, a.split).cmp(&(&b.dataset, b.split)));
+        Ok((good, bad))
+    }
+
     /// Reads a JSON file; `None` when absent, an error naming the file when unreadable.
     pub fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
         match std::fs::read_to_string(path) {
@@ -227,8 +263,24 @@ impl ExperimentStore {
         write_json_atomic(path, value)
     }
 
-    /// Every final record, sorted by data set and split.
+    /// Every final record, sorted by data set and split; an unreadable one is an error naming
+    /// its file (tables must not silently drop a split).
     pub fn records(&self) -> Result<Vec<UnitRecord>> {
+        match self.scan_records()? {
+            (good, bad) if bad.is_empty() => Ok(good),
+            (_, bad) => Err(Error::Results {
+                path: bad[0].0.clone(),
+                message: format!(
+                    "unreadable ({}); {} record(s) unreadable in all; rerun the experiment to redo them",
+                    bad[0].1,
+                    bad.len()
+                ),
+            }),
+        }
+    }
+
+    /// The `records/<set>/*.json` files.
+    fn record_files(&self) -> Result<Vec<PathBuf>> {
         let root = self.dir.join("records");
         let mut out = Vec::new();
         let sets = match std::fs::read_dir(&root) {
@@ -244,11 +296,10 @@ impl ExperimentStore {
             for entry in std::fs::read_dir(&set).map_err(Error::io(&set))? {
                 let path = entry.map_err(Error::io(&set))?.path();
                 if path.extension().is_some_and(|e| e == "json") {
-                    out.extend(self.read_json::<UnitRecord>(&path)?);
+                    out.push(path);
                 }
             }
         }
-        out.sort_by(|a, b| (&a.dataset, a.split).cmp(&(&b.dataset, b.split)));
         Ok(out)
     }
 }

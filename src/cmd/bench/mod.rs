@@ -47,7 +47,7 @@ fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<
         .cloned()
         .ok_or_else(|| Error::Usage(format!("{} has no settings for {set}", args.spec.display())))?;
     let device = crate::device::resolve(args.device)?;
-    let data = UciData::find_and_load(set, &DataDirs::new(cli.data_dir.as_deref()))?;
+    let data = UciData::find_and_load(set, &DataDirs::new(cli.data_dir.as_deref())?)?;
     Ok(UciBench { seed: spec.seed, plan, set_plan, data, device })
 }
 
