@@ -32,7 +32,7 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
                     .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().is_file()).count())
                     .unwrap_or(0);
                 let (records, unreadable) = match store.scan_records() {
-                    Ok((good, bad)) => (good.len(), bad),
+                    Ok(scan) => (scan.readable.len(), scan.unreadable),
                     Err(e) => (0, vec![(store.dir().join("records"), e.to_string())]),
                 };
                 let done = records + outcomes;

@@ -30,6 +30,15 @@ pub enum Recorded<T> {
     Unreadable(String),
 }
 
+/// The final records of an experiment, read one by one.
+#[derive(Debug, Default)]
+pub struct RecordScan {
+    /// Sorted by data set and split.
+    pub readable: Vec<UnitRecord>,
+    /// (file, why it does not parse).
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
 pub struct ExperimentStore {
     dir: PathBuf,
 }
@@ -233,18 +242,18 @@ impl ExperimentStore {
         }
     }
 
-    /// Every final record that reads, and the record files that do not (path, why).
-    pub fn scan_records(&self) -> Result<(Vec<UnitRecord>, Vec<(PathBuf, String)>)> {
-        let (mut good, mut bad) = (Vec::new(), Vec::new());
+    /// Every final record that reads, and the record files that do not.
+    pub fn scan_records(&self) -> Result<RecordScan> {
+        let mut scan = RecordScan::default();
         for path in self.record_files()? {
             match self.inspect::<UnitRecord>(&path)? {
-                Recorded::Valid(r) => good.push(r),
-                Recorded::Unreadable(why) => bad.push((path, why)),
+                Recorded::Valid(r) => scan.readable.push(r),
+                Recorded::Unreadable(why) => scan.unreadable.push((path, why)),
                 Recorded::Absent => {}
             }
         }
-        good.sort_by(|a, b| (&a.dataset, a.split).cmp(&(&b.dataset, b.split)));
-        Ok((good, bad))
+        scan.readable.sort_by(|a, b| (&a.dataset, a.split).cmp(&(&b.dataset, b.split)));
+        Ok(scan)
     }
 
     /// Reads a JSON file; `None` when absent, an error naming the file when unreadable.
@@ -267,8 +276,8 @@ impl ExperimentStore {
     /// its file (tables must not silently drop a split).
     pub fn records(&self) -> Result<Vec<UnitRecord>> {
         match self.scan_records()? {
-            (good, bad) if bad.is_empty() => Ok(good),
-            (_, bad) => Err(Error::Results {
+            RecordScan { readable, unreadable } if unreadable.is_empty() => Ok(readable),
+            RecordScan { unreadable: bad, .. } => Err(Error::Results {
                 path: bad[0].0.clone(),
                 message: format!(
                     "unreadable ({}); {} record(s) unreadable in all; rerun the experiment to redo them",
