@@ -37,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Run an experiment spec; units already recorded are skipped (resume).
     Run(RunArgs),
+    /// What running specs would do: units recorded, units to train, the estimated time.
+    Plan(PlanArgs),
     /// Check specs without running them; exit code 2 when one is broken.
     Validate {
         /// Spec files.
@@ -181,6 +183,13 @@ pub enum BenchTarget {
     /// The mean-field VI trainer on one set's grid program, hand-written gradient against
     /// autograd (use a VI spec).
     Vi,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Spec files.
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod list;
+pub mod plan;
 pub mod plot;
 pub mod run;
 pub mod summary;
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     crate::runtime::set_cpu_threads(cli.threads).map_err(crate::Error::Usage)?;
     match &cli.command {
         Command::Run(args) => run::run(&cli, args),
+        Command::Plan(args) => plan::plan(&cli, args),
         Command::Validate { specs } => validate::validate(specs),
         Command::List { experiments } => list::list(&cli, experiments),
         Command::Table(args) => table::table(&cli, args),

@@ -5,6 +5,7 @@ pub mod co2;
 pub mod execute;
 pub mod mnist;
 pub mod progress;
+pub mod survey;
 pub mod uci;
 
 use tch::Device;

@@ -58,14 +58,19 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
     Ok(summary)
 }
 
-/// The split indices selected by the spec and the command line, checked against the data.
-fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result<Vec<usize>> {
-    let available = data.splits.len();
-    let mut splits: Vec<usize> = match selection {
+/// The split indices a spec's `splits:` selects from a set of `available` splits.
+pub fn selected_splits(selection: &Splits, available: usize) -> Vec<usize> {
+    match selection {
         Splits::All => (0..available).collect(),
         Splits::First(n) => (0..n.get().min(available)).collect(),
         Splits::List(list) => list.clone(),
-    };
+    }
+}
+
+/// The split indices selected by the spec and the command line, checked against the data.
+fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result<Vec<usize>> {
+    let available = data.splits.len();
+    let mut splits = selected_splits(selection, available);
     if let Some(&bad) = splits.iter().find(|&&k| k >= available) {
         return Err(Error::DataInvalid {
             path: data.dir.clone(),
