@@ -57,6 +57,9 @@ pub enum Command {
     /// Rerun small specs and compare their metrics with the recorded baselines; exit 1 when
     /// one drifted beyond its tolerance.
     Check(CheckArgs),
+    /// Every record of experiments as one tidy row (experiment, model, set, split,
+    /// hyper-parameters, metrics, commit), for polars or pandas.
+    Export(ExportArgs),
     /// Redraw the figures of experiments from their records (PNG and SVG), without training.
     Plot(PlotArgs),
     /// What ran, wall time per experiment, where the outputs are, and a verdict per published
@@ -183,6 +186,27 @@ pub enum BenchTarget {
     /// The mean-field VI trainer on one set's grid program, hand-written gradient against
     /// autograd (use a VI spec).
     Vi,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Experiment name(s) (folders under the results directory).
+    #[arg(required = true)]
+    pub experiments: Vec<String>,
+    /// CSV (a header, one row per record) or JSON lines (one object per record). Parquet is
+    /// not offered: polars' parquet writer would bring a network stack into the build; both
+    /// polars and pandas turn the CSV into parquet in one line.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, clap::Args)]

@@ -378,3 +378,54 @@ fn a_record_cut_in_half_is_redone_and_list_names_corrupt_results() {
     let listed = list(work.path());
     assert!(listed.contains("manifest unreadable"), "{listed}");
 }
+
+#[test]
+fn a_spec_extended_with_splits_keeps_its_records_and_a_changed_setting_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    let spec = common::repo_file("experiments/smoke-uci.yaml");
+    run_into(work.path(), &spec, &results).assert().success();
+    let text = std::fs::read_to_string(&spec).unwrap();
+    // One more split of yacht alone: boston's records stay, yacht's two are reused.
+    let extended = text
+        .replace("splits: {first: 2}", "splits: {first: 3}")
+        .replace("      bostonHousing: {tau: [0.1, 0.15, 0.2]}\n", "");
+    assert_ne!(extended, text);
+    std::fs::write(work.path().join("extended.yaml"), &extended).unwrap();
+    run_into(work.path(), &work.path().join("extended.yaml"), &results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("smoke-uci: 1 unit(s) written, 2 already recorded"));
+    // The saved spec still describes every record, boston's included.
+    let saved = std::fs::read_to_string(results.join("smoke-uci/spec.yaml")).unwrap();
+    assert!(saved.contains("bostonHousing") && saved.contains("first: 3"), "{saved}");
+
+    // A field that decides yacht's numbers changed: refused, nothing redone.
+    let changed = extended.replace("yacht: {tau: [0.25, 0.5, 0.75]}", "yacht: {tau: [0.25, 0.5]}");
+    assert_ne!(changed, extended);
+    std::fs::write(work.path().join("changed.yaml"), changed).unwrap();
+    run_into(work.path(), &work.path().join("changed.yaml"), &results)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the settings of yacht changed"))
+        .stderr(predicate::str::contains("--force"));
+
+    // Every record as a tidy row.
+    let out = common::mcdrop(work.path()).args(["export", "smoke-uci", "--results-dir"]).arg(&results).output().unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[..4], ["experiment", "model", "dataset", "split"], "{csv}");
+    for column in ["hyper_dropout", "hyper_tau", "rmse", "test_ll", "commit", "spec_sha256"] {
+        assert!(header.contains(&column), "{column}: {csv}");
+    }
+    assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+    let out = common::mcdrop(work.path())
+        .args(["export", "smoke-uci", "--format", "jsonl", "--results-dir"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r["model"] == "mc_dropout" && r["rmse"].as_f64().is_some()));
+}

@@ -2,11 +2,13 @@
 //! aggregated per data set by `aggregate`; `uci_table` (one experiment) and `compare` (the
 //! paper's Table 1 layout) build the UCI tables, `outcomes` the MNIST and CO2 ones, all as one
 //! table model that `render` writes as markdown, CSV or LaTeX. `stat` formats a mean and
-//! standard error and judges it against `published` numbers; `figures` draws with plotters.
+//! standard error and judges it against `published` numbers; `figures` draws with plotters;
+//! `export` writes every record as a tidy row (CSV, JSON lines).
 
 pub mod aggregate;
 pub mod compare;
 pub mod experiment;
+pub mod export;
 pub mod figures;
 pub mod format;
 pub mod outcomes;

@@ -160,7 +160,7 @@ fn display(cell: &Cell, plus_minus: &str, bold: fn(&str) -> String) -> String {
 }
 
 /// Fields joined by commas; a field holding a comma or a quote is quoted, quotes doubled.
-fn join_csv(fields: &[String]) -> String {
+pub fn join_csv(fields: &[String]) -> String {
     let quote = |c: &String| if c.contains([',', '"']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() };
     fields.iter().map(quote).collect::<Vec<_>>().join(",")
 }

@@ -125,31 +125,37 @@ impl ExperimentStore {
         self.dir.join("outcomes").join(name)
     }
 
-    /// Claims the directory for `spec`: saves the spec, or checks that the one already there
-    /// is the same (by hash). Mixing records of two specs is refused unless `force`.
+    /// Claims the directory for `spec` and saves the spec its records come from.
+    ///
+    /// A UCI spec may extend the one saved here: sets and splits may be added (or left out)
+    /// as long as every field that decides a set's numbers (`spec::check::set_identity`) is
+    /// unchanged for the sets both name; the saved spec then keeps the settings of sets only it
+    /// names, so it still describes every record. Any other difference mixes records of two
+    /// specs and is refused unless `force`.
     pub fn prepare(&self, spec: &Spec, force: bool) -> Result<()> {
-        if let Some(manifest) = self.manifest()? {
-            if manifest.spec_sha256 != spec.sha256 && !force {
-                return Err(Error::Results {
-                    path: self.dir.clone(),
-                    message: format!(
-                        "holds results of a different version of spec `{}` (sha256 {} here, {} now); \
-                         rerun with --force to redo the units, or give the changed spec a new name",
-                        spec.name,
-                        &manifest.spec_sha256[..12],
-                        &spec.sha256[..12]
-                    ),
-                });
-            }
+        let mut saved_raw = spec.raw.clone();
+        let saved = self.dir.join("spec.yaml");
+        if self.manifest()?.is_some() && saved.exists() && !force {
+            let before = crate::spec::load(&saved)?;
+            saved_raw = crate::spec::check::extend(&before.raw, &spec.raw).map_err(|why| Error::Results {
+                path: self.dir.clone(),
+                message: format!(
+                    "holds results of a different version of spec `{}` (sha256 {} here, {} now): {why}; \
+                     rerun with --force to redo the units, or give the changed spec a new name",
+                    spec.name,
+                    &before.sha256[..12],
+                    &spec.sha256[..12]
+                ),
+            })?;
         }
+        let sha256 = crate::spec::check::identity_hash(&saved_raw);
         let mut yaml = format!(
-            "# Resolved spec of experiment `{}` (from {}, sha256 {}).\n",
+            "# Resolved spec of experiment `{}` (from {}, sha256 {sha256}).\n",
             spec.name,
             spec.source.display(),
-            spec.sha256
         );
-        yaml.push_str(&crate::spec::to_yaml(&spec.raw));
-        write_atomic(&self.dir.join("spec.yaml"), yaml.as_bytes())
+        yaml.push_str(&crate::spec::to_yaml(&saved_raw));
+        write_atomic(&saved, yaml.as_bytes())
     }
 
     /// Appends a run to the manifest and returns its index for `finish_run`. Entries still

@@ -472,12 +472,68 @@ fn mfvi_plan(model: &Mfvi, path: &Path, text: &str) -> Result<MfviPlan> {
 /// SHA-256 of the canonical YAML of what decides the numbers. The description, the device
 /// choice, the profile label and the run options are left out: changing them must not orphan finished records
 /// (records carry the device they ran on).
-fn identity_hash(raw: &RawSpec) -> String {
+/// SHA-256 of the fields of `raw` that decide results (not its description, device, profile
+/// or run options).
+pub fn identity_hash(raw: &RawSpec) -> String {
+    hex(&Sha256::digest(super::load::to_yaml(&identity_fields(raw)).as_bytes()))
+}
+
+fn identity_fields(raw: &RawSpec) -> RawSpec {
     let mut identity = raw.clone();
     identity.description.clear();
     identity.device = DeviceChoice::default();
     identity.profile = Default::default();
     identity.run = Default::default();
+    identity
+}
+
+/// The identity of one UCI set's numbers: every field that decides them (the seed, the model,
+/// training, evaluation and selection, and the set's own settings), but not the other sets nor
+/// which splits run, so adding sets or splits to a spec leaves it unchanged. `None` when the
+/// spec is not a UCI spec or lacks the set.
+pub fn set_identity(raw: &RawSpec, set: UciSet) -> Option<String> {
+    let mut identity = identity_fields(raw);
+    let Task::Uci(task) = &mut identity.task else { return None };
+    let settings = task.sets.get(&set)?.clone();
+    task.sets = [(set, settings)].into();
+    task.splits = Splits::default();
+    Some(hex(&Sha256::digest(super::load::to_yaml(&identity).as_bytes())))
+}
+
+/// The spec that describes the records of `saved` and of `new` together, when `new` only adds
+/// to (or leaves out) sets and splits of `saved`: `new` with the settings of sets only `saved`
+/// names. Otherwise what differs.
+pub fn extend(saved: &RawSpec, new: &RawSpec) -> std::result::Result<RawSpec, String> {
+    if identity_hash(saved) == identity_hash(new) {
+        return Ok(new.clone());
+    }
+    let (Task::Uci(before), Task::Uci(after)) = (&saved.task, &new.task) else {
+        return Err("the fields that decide its results changed".into());
+    };
+    if shared_identity(saved) != shared_identity(new) {
+        return Err("a field every set shares changed (seed, model, training, evaluation or selection)".into());
+    }
+    for set in before.sets.keys().filter(|s| after.sets.contains_key(s)) {
+        if set_identity(saved, *set) != set_identity(new, *set) {
+            return Err(format!("the settings of {} changed", set.folder()));
+        }
+    }
+    let mut merged = new.clone();
+    if let Task::Uci(task) = &mut merged.task {
+        for (set, settings) in &before.sets {
+            task.sets.entry(*set).or_insert_with(|| settings.clone());
+        }
+    }
+    Ok(merged)
+}
+
+/// The identity of what every set of a UCI spec shares (its sets and splits left out).
+pub fn shared_identity(raw: &RawSpec) -> String {
+    let mut identity = identity_fields(raw);
+    if let Task::Uci(task) = &mut identity.task {
+        task.sets.clear();
+        task.splits = Splits::default();
+    }
     hex(&Sha256::digest(super::load::to_yaml(&identity).as_bytes()))
 }
 
