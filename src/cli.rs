@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// Redo units that already have records.
     #[arg(long)]
     pub force: bool,
+    /// How often a long training (an MC dropout program, a CO2 network) writes a checkpoint
+    /// to resume from if the run is killed, e.g. 5m, 30s; 0s: after every epoch.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub checkpoint_every: std::time::Duration,
     /// Largest activation tensor (elements) one MC-sampling chunk may create; bounds memory.
     #[arg(long, default_value_t = 1 << 25)]
     pub mc_budget: usize,

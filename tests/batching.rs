@@ -2,6 +2,7 @@
 //! weights and scores as the same members trained one at a time from the same seeds.
 
 use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, Member};
+use mcdrop::models::shared::checkpoint::NoCheckpoints;
 use mcdrop::models::shared::mc_predictive::HeldOut;
 use mcdrop::models::{Silent, StackedRows};
 use mcdrop::rng::{member_rng, uniform};
@@ -69,7 +70,7 @@ fn held_out(x: &[f32], y: &[f32], members: &[Member]) -> HeldOut {
 fn batched_training_equals_one_at_a_time() {
     let (data, x, y) = stacked_data();
     let members = members();
-    let batched = fit(&data, &members, &options(), &Silent).unwrap();
+    let batched = fit(&data, &members, &options(), &Silent, &NoCheckpoints).unwrap();
     let held = held_out(&x, &y, &members);
     // Both evaluators; the dense one with a budget small enough to run in several chunks.
     let (batched_host, _) = evaluate(&batched, &members, &held, 64, 1 << 20, Device::Cpu).unwrap();
@@ -77,7 +78,7 @@ fn batched_training_equals_one_at_a_time() {
         evaluate_with_masks(&batched, &members, &held, 64, 20 * 16 * 4 * 5, Device::Cpu).unwrap();
     assert!(chunk < 64, "the test must exercise chunking, got chunk {chunk}");
     for (k, member) in members.iter().enumerate() {
-        let alone = fit(&data, std::slice::from_ref(member), &options(), &Silent).unwrap();
+        let alone = fit(&data, std::slice::from_ref(member), &options(), &Silent, &NoCheckpoints).unwrap();
         for (a, b) in batched.member_parameters(k).iter().zip(alone.member_parameters(0)) {
             let diff = f64::try_from((a - b.squeeze_dim(0)).abs().max()).unwrap();
             assert!(diff < 1e-5, "member {k}: parameters differ by {diff}");
@@ -107,7 +108,7 @@ fn members_with_different_seeds_train_differently() {
     members[1].dropout = members[0].dropout;
     members[1].weight_decay = members[0].weight_decay;
     members[2] = Member { seed: 5, ..members[0].clone() };
-    let net = fit(&data, &members, &options(), &Silent).unwrap();
+    let net = fit(&data, &members, &options(), &Silent, &NoCheckpoints).unwrap();
     let same = f64::try_from((&net.member_parameters(0)[0] - &net.member_parameters(1)[0]).abs().max()).unwrap();
     let other = f64::try_from((&net.member_parameters(0)[0] - &net.member_parameters(2)[0]).abs().max()).unwrap();
     assert_eq!(same, 0.0, "identical members must train identically");
@@ -118,7 +119,7 @@ fn members_with_different_seeds_train_differently() {
 fn host_and_dense_mask_evaluators_agree() {
     let (data, x, y) = stacked_data();
     let members = members();
-    let net = fit(&data, &members, &options(), &Silent).unwrap();
+    let net = fit(&data, &members, &options(), &Silent, &NoCheckpoints).unwrap();
     let held = held_out(&x, &y, &members);
     let (host, _) = evaluate(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();
     let (dense, _) = evaluate_with_masks(&net, &members, &held, 4000, 1 << 22, Device::Cpu).unwrap();

@@ -411,7 +411,8 @@ fn a_spec_extended_with_splits_keeps_its_records_and_a_changed_setting_is_refuse
         .stderr(predicate::str::contains("--force"));
 
     // Every record as a tidy row.
-    let out = common::mcdrop(work.path()).args(["export", "smoke-uci", "--results-dir"]).arg(&results).output().unwrap();
+    let out =
+        common::mcdrop(work.path()).args(["export", "smoke-uci", "--results-dir"]).arg(&results).output().unwrap();
     let csv = String::from_utf8(out.stdout).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     assert_eq!(&header[..4], ["experiment", "model", "dataset", "split"], "{csv}");
@@ -428,4 +429,55 @@ fn a_spec_extended_with_splits_keeps_its_records_and_a_changed_setting_is_refuse
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 5);
     assert!(rows.iter().all(|r| r["model"] == "mc_dropout" && r["rmse"].as_f64().is_some()));
+}
+
+#[test]
+fn a_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterrupted_one() {
+    let work = tempfile::tempdir().unwrap();
+    // One yacht split, a long enough schedule that the kill lands inside a training.
+    let spec = work.path().join("ckpt.yaml");
+    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-uci.yaml"))
+        .unwrap()
+        .replace("name: smoke-uci", "name: ckpt-test")
+        .replace("splits: {first: 2}", "splits: {first: 1}")
+        .replace("      bostonHousing: {tau: [0.1, 0.15, 0.2]}\n", "")
+        .replace("epochs: 500", "epochs: 4000");
+    std::fs::write(&spec, text).unwrap();
+    let (straight, resumed) = (work.path().join("straight"), work.path().join("resumed"));
+    run_into(work.path(), &spec, &straight).assert().success();
+
+    let bin = assert_cmd::cargo::cargo_bin("mcdrop");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(work.path())
+        .env("MCDROP_DATA", common::mirror())
+        .env("MCDROP_THREADS", "1")
+        .args(["run", "--checkpoint-every", "1s", "--results-dir"])
+        .arg(&resumed)
+        .arg(&spec)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoints = resumed.join("ckpt-test/checkpoints");
+    let has_checkpoint = || std::fs::read_dir(&checkpoints).map(|d| d.count() > 0).unwrap_or(false);
+    let start = Instant::now();
+    while !has_checkpoint() && start.elapsed() < Duration::from_secs(900) && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let ended_early = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert!(!ended_early && has_checkpoint(), "the run must be killed while a training has a checkpoint");
+    assert!(!resumed.join("ckpt-test/records/yacht/split-0.json").exists(), "killed before its record");
+
+    run_into(work.path(), &spec, &resumed)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("resuming from a checkpoint after epoch"));
+    let (a, b) = (&records(&straight, "ckpt-test")[0].1, &records(&resumed, "ckpt-test")[0].1);
+    assert_eq!(a.hyper, b.hyper);
+    assert_eq!(a.metrics, b.metrics, "resumed training must equal the uninterrupted one bit for bit");
+    assert_eq!(a.validation, b.validation);
+    assert!(!has_checkpoint(), "a finished program leaves no checkpoint behind");
 }

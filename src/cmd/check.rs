@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use crate::cli::{CheckArgs, Cli};
 use crate::data::DataDirs;
 use crate::error::Error;
-use crate::protocol::execute::{execute, ExecuteOptions};
+use crate::protocol::execute::{execute, ExecuteOptions, CHECKPOINT_EVERY};
 use crate::results::baseline::{co2_means, compare, means, metrics_from_seeds, mnist_means, Baseline, TOLERANCE_RULE};
 use crate::results::outcome::{Co2Record, MnistEvaluation};
 use crate::results::{ExperimentStore, Provenance};
@@ -92,7 +92,14 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
     let scratch = tempfile::tempdir().context("creating a scratch results directory")?;
     let store = ExperimentStore::new(scratch.path(), &spec.name);
     let device = crate::device::resolve(spec.device)?;
-    let options = ExecuteOptions { force: false, only: Vec::new(), splits: None, mc_budget: 1 << 25, progress: false };
+    let options = ExecuteOptions {
+        force: false,
+        only: Vec::new(),
+        splits: None,
+        mc_budget: 1 << 25,
+        progress: false,
+        checkpoint_every: CHECKPOINT_EVERY,
+    };
     execute(spec, &store, data, device, options)?;
     let outcome = |file: &str| store.outcome_path(file);
     Ok(match &spec.experiment {

@@ -40,6 +40,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         splits,
         mc_budget: args.mc_budget,
         progress: std::io::stderr().is_terminal(),
+        checkpoint_every: args.checkpoint_every,
     };
     let started = std::time::Instant::now();
     let summary =

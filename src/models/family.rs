@@ -9,6 +9,7 @@
 use tch::{Device, Tensor};
 
 use super::kind::ModelKind;
+use super::shared::checkpoint::Checkpoints;
 use crate::error::Result;
 use crate::spec::UciSetPlan;
 
@@ -103,6 +104,9 @@ pub struct Env<'a> {
     pub mc_budget: usize,
     /// Advanced once per training step.
     pub progress: &'a dyn Progress,
+    /// Where the program's training keeps its checkpoint (families whose trainer cannot
+    /// resume ignore it).
+    pub checkpoints: &'a dyn Checkpoints,
 }
 
 /// A model family the UCI protocol can run.

@@ -135,6 +135,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
             )?;
             done.push(model(Co2Predictor::McDropout(activation), mean, std, started.elapsed().as_secs_f64()));
             ctx.store.write_json(&part, &done)?;
+            ctx.checkpoints(&format!("co2-{name}")).clear()?;
         } else {
             tracing::info!("co2 {name} network: already recorded in {}, reused", part.display());
         }
@@ -201,7 +202,8 @@ fn train_net(ctx: &RunContext, plan: &Co2Plan, activation: Activation, x: &[f64]
         n,
     };
     let progress = ctx.progress_bar(options.steps(n), &format!("co2 {}", activation.name()));
-    let net = fit(&data, &[member], &options, &progress)?;
+    let checkpoints = ctx.checkpoints(&format!("co2-{}", activation.name()));
+    let net = fit(&data, &[member], &options, &progress, &checkpoints)?;
     progress.finish_and_clear();
     Ok(net)
 }

@@ -24,7 +24,12 @@ pub struct ExecuteOptions {
     pub mc_budget: usize,
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
+    /// How often a long training writes its checkpoint.
+    pub checkpoint_every: std::time::Duration,
 }
+
+/// Checkpoints every five minutes: a killed run loses at most that much training.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Runs `spec` into `store` on `device`.
 pub fn execute(
@@ -49,6 +54,7 @@ pub fn execute(
         only: options.only,
         splits: options.splits,
         mc_budget: options.mc_budget,
+        checkpoint_every: options.checkpoint_every,
         progress: options.progress,
         run_index,
         written: Default::default(),

@@ -1,6 +1,7 @@
 //! How experiments are run: each protocol turns a resolved spec into units of work, skips the
 //! units already recorded, and writes a record per finished unit.
 
+pub mod checkpoint;
 pub mod co2;
 pub mod execute;
 pub mod mnist;
@@ -31,6 +32,8 @@ pub struct RunContext<'a> {
     pub splits: Option<Vec<usize>>,
     /// Largest activation tensor (elements) one MC chunk may create.
     pub mc_budget: usize,
+    /// How often a long training writes its checkpoint.
+    pub checkpoint_every: std::time::Duration,
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
     /// This run's entry in the manifest.
@@ -79,6 +82,12 @@ impl RunContext<'_> {
             // The unit's record is safely written; only the manifest's count lags.
             tracing::warn!("{e}");
         }
+    }
+
+    /// The checkpoint file of the training named `name` (see `checkpoint`).
+    pub fn checkpoints(&self, name: &str) -> checkpoint::FileCheckpoints {
+        let path = self.store.dir().join("checkpoints").join(format!("{name}.ckpt"));
+        checkpoint::FileCheckpoints::new(path, self.checkpoint_every)
     }
 
     /// A progress bar of `steps` (see `progress::bar`).

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use tch::Tensor;
 
+use super::checkpoint::FileCheckpoints;
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
 use crate::data::Standardizer;
@@ -133,7 +134,8 @@ fn run_group(
         let label = format!("{set} grid {}x{}", rows.len(), points.len());
         let start = Instant::now();
         let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.clone()).collect();
-        let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "grid", &label)?;
+        let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "grid", &rows));
+        let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "grid", &label, &checkpoints)?;
         let wall = start.elapsed().as_secs_f64();
         let members = rows.len() * points.len();
         for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
@@ -156,6 +158,7 @@ fn run_group(
             ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
             chosen.push((r.split, best_point(&points, &grid_points, plan.selection_metric), grid_points));
         }
+        checkpoints.clear()?;
     }
     chosen.sort_by_key(|c| c.0);
 
@@ -173,7 +176,8 @@ fn run_group(
     let phase = if points.len() == 1 { "fit" } else { "retrain" };
     let label = format!("{set} {phase} {}", rows.len());
     let start = Instant::now();
-    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label)?;
+    let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "final", &rows));
+    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label, &checkpoints)?;
     let wall = start.elapsed().as_secs_f64();
     for ((r, (_, best, validation)), s) in rows.iter().zip(chosen).zip(scores) {
         let mut metrics = BTreeMap::from([("rmse".to_string(), s.rmse), ("test_ll".to_string(), s.ll)]);
@@ -196,7 +200,14 @@ fn run_group(
         ctx.count_written();
         tracing::info!("{set} split {}:{} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
     }
+    checkpoints.clear()?;
     Ok(rows.len())
+}
+
+/// `yacht-grid-0_1_2`: the checkpoint of one phase of one program.
+fn checkpoint_name(set: &str, phase: &str, rows: &[SplitRows]) -> String {
+    let splits: Vec<String> = rows.iter().map(|r| r.split.to_string()).collect();
+    format!("{set}-{phase}-{}", splits.join("_"))
 }
 
 /// Training rows kept for fitting when `fraction` is held out: floor((1 - f) n), as the
@@ -234,13 +245,14 @@ fn train_and_score(
     configs: &[Vec<Hyper>],
     phase: &str,
     label: &str,
+    checkpoints: &FileCheckpoints,
 ) -> Result<Vec<Scores>> {
     let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
     let steps = family.steps(program.n(), set_plan);
     tracing::info!("{label}: {} members, {steps} steps of {} rows", program.members.len(), program.n());
     let started = std::time::Instant::now();
     let bar = ctx.progress_bar(steps, label);
-    let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar };
+    let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar, checkpoints };
     let scores = family.fit_and_score(&program, set_plan, &env)?;
     bar.finish_and_clear();
     tracing::info!("{label}: trained and scored in {:.0} s", started.elapsed().as_secs_f64());

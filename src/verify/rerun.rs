@@ -303,6 +303,7 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions) 
         splits: Some(c.splits.clone()),
         mc_budget: options.mc_budget,
         progress: false,
+        checkpoint_every: crate::protocol::execute::CHECKPOINT_EVERY,
     };
     execute(&spec, &store, data, options.device, run)?;
     c.splits

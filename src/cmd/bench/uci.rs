@@ -11,6 +11,7 @@ use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::UciSet;
 use crate::error::Error;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
+use crate::models::shared::checkpoint::NoCheckpoints;
 use crate::models::Silent;
 use crate::spec::ModelPlan;
 
@@ -31,7 +32,7 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let members = program.members.len();
 
     let start = Instant::now();
-    let net = mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent)?;
+    let net = mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent, &NoCheckpoints)?;
     let batched_s = start.elapsed().as_secs_f64();
     let batched = (members * args.epochs) as f64 / batched_s;
     println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s)");
@@ -55,7 +56,7 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let serial_members = args.serial_members.clamp(1, members);
     let start = Instant::now();
     for member in &dropout_members[..serial_members] {
-        mc_dropout::fit(&program.stacked, std::slice::from_ref(member), &options, &Silent)?;
+        mc_dropout::fit(&program.stacked, std::slice::from_ref(member), &options, &Silent, &NoCheckpoints)?;
     }
     let serial_s = start.elapsed().as_secs_f64();
     let serial = (serial_members * args.epochs) as f64 / serial_s;

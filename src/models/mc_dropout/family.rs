@@ -73,7 +73,7 @@ impl RegressionFamily for McDropoutFamily {
         let options = self.fit_options(set, program.held_x.size()[2] as usize);
         let members = self.members(program);
         let held_out = self.held_out(program);
-        let net = fit(&program.stacked, &members, &options, env.progress)?;
+        let net = fit(&program.stacked, &members, &options, env.progress, env.checkpoints)?;
         env.progress.phase(&format!("MC evaluation, T={}", self.mc_samples));
         let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;
         Ok(scores

@@ -6,10 +6,11 @@
 use tch::{Device, Tensor};
 
 use super::member::Member;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::family::{Progress, StackedRows};
 use crate::models::shared::adam::FlatAdam;
 use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::checkpoint::{fingerprint, Checkpoints, TrainingState};
 use crate::models::shared::member_mlp::{seed_device_generator, MaskSource, MemberMlp};
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
@@ -34,12 +35,20 @@ impl FitOptions {
 }
 
 /// Trains every member on its own `data.n` rows, on the device the rows are on; `progress`
-/// advances once per mini-batch step.
-pub fn fit(data: &StackedRows, members: &[Member], options: &FitOptions, progress: &dyn Progress) -> Result<MemberMlp> {
+/// advances once per mini-batch step. A checkpoint goes to `checkpoints` at the end of each
+/// epoch it says is due, and a training that finds one of its own there continues from it.
+pub fn fit(
+    data: &StackedRows,
+    members: &[Member],
+    options: &FitOptions,
+    progress: &dyn Progress,
+    checkpoints: &dyn Checkpoints,
+) -> Result<MemberMlp> {
     let device = data.x.device();
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
     let net = MemberMlp::new(device, &options.widths, options.activation, &mut rngs)?;
     let mut adam = FlatAdam::new(net.params(), &options.training)?;
+    let identity = fingerprint(&(members, options, data.n));
     let rates: Vec<f64> = members.iter().map(|m| m.dropout).collect();
     if device != Device::Cpu {
         seed_device_generator(members.iter().map(|m| m.seed));
@@ -50,7 +59,25 @@ pub fn fit(data: &StackedRows, members: &[Member], options: &FitOptions, progres
     let two_lambda = Tensor::from_slice(&two_lambda).f_view([members.len() as i64, 1, 1])?.f_to_device(device)?;
     let mut batches =
         MemberBatches::new(data.n, options.training.batch_size, members.iter().map(|m| m.row_offset), device);
-    for _ in 0..options.epochs {
+    let mut first_epoch = 0;
+    if let Some(state) = checkpoints.load()?.and_then(|b| TrainingState::from_bytes(&b, device)) {
+        if state.fingerprint == identity {
+            let (Some(params), Some(m), Some(v)) =
+                (state.tensor("params"), state.tensor("adam_m"), state.tensor("adam_v"))
+            else {
+                return Err(Error::Report("checkpoint without parameters or optimiser moments".into()));
+            };
+            let _guard = tch::no_grad_guard();
+            net.params().flat.shallow_clone().f_copy_(params)?;
+            adam.restore(m, v, state.steps)?;
+            rngs = state.rngs;
+            batches.restore_orders(state.orders);
+            first_epoch = state.epochs_done;
+            progress.advance(options.steps(data.n) / options.epochs.max(1) as u64 * first_epoch as u64);
+            tracing::info!("resuming from a checkpoint after epoch {first_epoch} of {}", options.epochs);
+        }
+    }
+    for epoch in first_epoch..options.epochs {
         batches.shuffle(&mut rngs)?;
         for start in batches.starts() {
             let (xb, yb, b) = batches.gather(data, start)?;
@@ -58,6 +85,22 @@ pub fn fit(data: &StackedRows, members: &[Member], options: &FitOptions, progres
             net.loss_gradient(&xb, &yb, &step_masks, &two_lambda, &adam.grad)?;
             adam.step(net.params())?;
             progress.advance(1);
+        }
+        if epoch + 1 < options.epochs && checkpoints.due() {
+            let (m, v, steps) = adam.state();
+            let state = TrainingState {
+                fingerprint: identity.clone(),
+                epochs_done: epoch + 1,
+                steps,
+                rngs: rngs.clone(),
+                orders: batches.orders().to_vec(),
+                tensors: vec![
+                    ("params".into(), net.params().flat.shallow_clone()),
+                    ("adam_m".into(), m.shallow_clone()),
+                    ("adam_v".into(), v.shallow_clone()),
+                ],
+            };
+            checkpoints.save(&state.to_bytes()?)?;
         }
     }
     Ok(net)

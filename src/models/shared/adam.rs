@@ -48,6 +48,20 @@ impl FlatAdam {
         })
     }
 
+    /// The moments and the step count, for a checkpoint.
+    pub fn state(&self) -> (&Tensor, &Tensor, i32) {
+        (&self.m, &self.v, self.steps)
+    }
+
+    /// Continues from a checkpoint's moments and step count.
+    pub fn restore(&mut self, m: &Tensor, v: &Tensor, steps: i32) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        self.m.f_copy_(m)?;
+        self.v.f_copy_(v)?;
+        self.steps = steps;
+        Ok(())
+    }
+
     /// One update of `params` in place from `self.grad`.
     pub fn step(&mut self, params: &ParamBuffer) -> Result<()> {
         let _guard = tch::no_grad_guard();

@@ -60,6 +60,16 @@ impl MemberBatches {
         (epochs * n.div_ceil(batch)) as u64
     }
 
+    /// Every member's current row order (the permutation the next `shuffle` starts from).
+    pub fn orders(&self) -> &[Vec<i64>] {
+        &self.orders
+    }
+
+    /// Continues from a checkpoint's row orders.
+    pub fn restore_orders(&mut self, orders: Vec<Vec<i64>>) {
+        self.orders = orders;
+    }
+
     /// Start rows of the epoch's batches; the last one may be partial.
     pub fn starts(&self) -> impl Iterator<Item = usize> {
         (0..self.n).step_by(self.batch)

@@ -5,5 +5,6 @@
 pub mod activation;
 pub mod adam;
 pub mod batches;
+pub mod checkpoint;
 pub mod mc_predictive;
 pub mod member_mlp;

@@ -1,0 +1,114 @@
+//! Checkpoints of a long training: everything a member-batched trainer needs to continue as if
+//! it had never stopped (parameters, optimiser moments and step count, every member's RNG
+//! stream and data order, the epochs done), as one byte string a `Checkpoints` store keeps.
+//!
+//! A trainer saves at the end of an epoch when its store says one is due, and on start resumes
+//! from the store's last checkpoint if that was taken by the same training (its `fingerprint`:
+//! members, architecture, schedule and rows). On the CPU a resumed run equals an uninterrupted
+//! one bit for bit; on a GPU the dropout masks come from the device generator, whose state is
+//! not saved, so a resumed GPU run continues with other (equally distributed) masks.
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+use tch::{Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::rng::MemberRng;
+
+/// Where a training keeps its checkpoint, and when it writes one.
+pub trait Checkpoints: Sync {
+    /// The last checkpoint saved, if any.
+    fn load(&self) -> Result<Option<Vec<u8>>>;
+    /// Whether one is due now (asked at the end of each epoch).
+    fn due(&self) -> bool;
+    /// Replaces the checkpoint, atomically.
+    fn save(&self, bytes: &[u8]) -> Result<()>;
+}
+
+/// A training that keeps no checkpoints (tests, benches, short fits).
+pub struct NoCheckpoints;
+
+impl Checkpoints for NoCheckpoints {
+    fn load(&self) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn due(&self) -> bool {
+        false
+    }
+    fn save(&self, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The state of a training at the end of an epoch.
+pub struct TrainingState {
+    /// Identifies the training (see `fingerprint`); a checkpoint of another is ignored.
+    pub fingerprint: String,
+    pub epochs_done: usize,
+    /// Optimiser steps taken.
+    pub steps: i32,
+    pub rngs: Vec<MemberRng>,
+    pub orders: Vec<Vec<i64>>,
+    /// Named tensors: parameters and optimiser moments.
+    pub tensors: Vec<(String, Tensor)>,
+}
+
+/// What `TrainingState` writes before its tensors.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    fingerprint: String,
+    epochs_done: usize,
+    steps: i32,
+    rngs: Vec<MemberRng>,
+    orders: Vec<Vec<i64>>,
+}
+
+/// A fingerprint of a training from what decides it.
+pub fn fingerprint(parts: &impl std::fmt::Debug) -> String {
+    use sha2::{Digest, Sha256};
+    crate::spec::check::hex(&Sha256::digest(format!("{parts:?}").as_bytes()))
+}
+
+impl TrainingState {
+    /// `[u64 header length][JSON header][tensors in libtorch's multi-tensor format]`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let header = Header {
+            fingerprint: self.fingerprint.clone(),
+            epochs_done: self.epochs_done,
+            steps: self.steps,
+            rngs: self.rngs.clone(),
+            orders: self.orders.clone(),
+        };
+        let header = serde_json::to_vec(&header).map_err(|e| Error::Report(format!("checkpoint header: {e}")))?;
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&header);
+        let host: Vec<(String, Tensor)> =
+            self.tensors.iter().map(|(n, t)| Ok((n.clone(), t.f_to_device(Device::Cpu)?))).collect::<Result<_>>()?;
+        let mut tensors = Cursor::new(Vec::new());
+        Tensor::save_multi_to_stream(&host, &mut tensors)?;
+        out.extend_from_slice(&tensors.into_inner());
+        Ok(out)
+    }
+
+    /// The state in `bytes`, its tensors on `device`; `None` when the bytes are not a whole
+    /// checkpoint (a corrupt one is started over, not trusted).
+    pub fn from_bytes(bytes: &[u8], device: Device) -> Option<TrainingState> {
+        let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+        let header: Header = serde_json::from_slice(bytes.get(8..8 + len)?).ok()?;
+        let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(bytes.get(8 + len..)?), device).ok()?;
+        Some(TrainingState {
+            fingerprint: header.fingerprint,
+            epochs_done: header.epochs_done,
+            steps: header.steps,
+            rngs: header.rngs,
+            orders: header.orders,
+            tensors,
+        })
+    }
+
+    /// The tensor named `name`.
+    pub fn tensor(&self, name: &str) -> Option<&Tensor> {
+        self.tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+}
