@@ -35,10 +35,12 @@ smoke: setup
 	$(BIN) run experiments/smoke-uci.yaml
 	$(BIN) table smoke-uci
 
-# Every paper spec, then tables, figures and a summary (scripts/reproduce). QUICK=1 runs the
-# shortened specs of experiments/quick/ instead (about 15 minutes on a 2-core CPU).
+# Every paper spec, then tables, figures, a summary and `mcdrop verify` (scripts/reproduce).
+# FRESH=1 reruns everything from scratch into results-fresh/ and compares it with results/,
+# set by set. QUICK=1 runs the shortened specs of experiments/quick/ instead (about 15
+# minutes on a 2-core CPU).
 reproduce: setup
-	scripts/reproduce $(if $(QUICK),quick,full)
+	FRESH=$(FRESH) scripts/reproduce $(if $(QUICK),quick,full)
 
 clean:
 	cargo clean

@@ -37,6 +37,9 @@ pub struct Cli {
 pub enum Command {
     /// Run an experiment spec; units already recorded are skipped (resume).
     Run(RunArgs),
+    /// A fresh rerun's UCI tables against the committed ones, set by set (identical,
+    /// consistent within 2 SE, inconsistent); exit 1 when a set is inconsistent or missing.
+    Compare(CompareArgs),
     /// What running specs would do: units recorded, units to train, the estimated time.
     Plan(PlanArgs),
     /// Check specs without running them; exit code 2 when one is broken.
@@ -211,6 +214,18 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Csv,
     Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Experiment name(s), present under both results directories.
+    #[arg(required = true)]
+    pub experiments: Vec<String>,
+    /// The other results directory (e.g. results-fresh from `make reproduce FRESH=1`).
+    #[arg(long, value_name = "DIR")]
+    pub against: PathBuf,
+    #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
+    pub format: TableFormat,
 }
 
 #[derive(Debug, clap::Args)]

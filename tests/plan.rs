@@ -28,3 +28,44 @@ fn the_plan_counts_recorded_units_and_estimates_the_rest() {
     assert!(yacht.contains("18 recorded,   2 to train (") && !yacht.contains("unknown"), "{yacht}");
     assert!(stdout.lines().any(|l| l.trim_start().starts_with("Boston") && l.contains("(unknown)")), "{stdout}");
 }
+
+#[test]
+fn compare_judges_each_set_of_a_rerun_against_the_committed_one() {
+    let work = tempfile::tempdir().unwrap();
+    let committed = common::repo_file("results/uci-gp");
+    let copy = |dir: &std::path::Path, scale: f64| {
+        let mine = dir.join("uci-gp");
+        std::fs::create_dir_all(mine.join("records/yacht")).unwrap();
+        std::fs::copy(committed.join("spec.yaml"), mine.join("spec.yaml")).unwrap();
+        for k in 0..20 {
+            let file = format!("records/yacht/split-{k}.json");
+            let mut r: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(committed.join(&file)).unwrap()).unwrap();
+            let rmse = r["metrics"]["rmse"].as_f64().unwrap();
+            r["metrics"]["rmse"] = serde_json::json!(rmse * scale);
+            std::fs::write(mine.join(&file), serde_json::to_string(&r).unwrap()).unwrap();
+        }
+    };
+    let (a, same, worse) = (work.path().join("a"), work.path().join("same"), work.path().join("worse"));
+    copy(&a, 1.0);
+    copy(&same, 1.0);
+    copy(&worse, 3.0);
+    let compare = |other: &std::path::Path| {
+        common::mcdrop(work.path())
+            .args(["compare", "uci-gp", "--results-dir"])
+            .arg(&a)
+            .arg("--against")
+            .arg(other)
+            .output()
+            .unwrap()
+    };
+    let out = compare(&same);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("| uci-gp | yacht | 20 / 20 |") && stdout.contains("| identical |"), "{stdout}");
+    let out = compare(&worse);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let row = stdout.lines().find(|l| l.contains("| yacht |")).unwrap();
+    assert!(row.contains("| inconsistent |") && row.ends_with("| identical |"), "{row}");
+}

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod compare;
 pub mod export;
 pub mod list;
 pub mod plan;
@@ -25,6 +26,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Table(args) => table::table(&cli, args),
         Command::Bench(args) => bench::bench(&cli, args),
         Command::Check(args) => check::check(&cli, args),
+        Command::Compare(args) => compare::compare(&cli, args),
         Command::Export(args) => export::export(&cli, args),
         Command::Plot(args) => plot::plot(&cli, args),
         Command::Summary(args) => summary::summary(&cli, args),

@@ -6,6 +6,7 @@
 //! `export` writes every record as a tidy row (CSV, JSON lines).
 
 pub mod aggregate;
+pub mod agreement;
 pub mod compare;
 pub mod experiment;
 pub mod export;
