@@ -91,6 +91,14 @@ pub struct RunArgs {
     /// Redo units that already have records.
     #[arg(long)]
     pub force: bool,
+    /// N local worker processes, each one shard (`--shard i/N`) with its share of the CPU
+    /// threads, into one results directory; on a GPU machine they share the device.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
+    /// Only shard I of N (e.g. 0/4): a deterministic partition of the spec's programs balanced
+    /// by estimated cost; N processes given 0/N .. N-1/N run the whole spec between them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// How often a long training (an MC dropout program, a CO2 network) writes a checkpoint
     /// to resume from if the run is killed, e.g. 5m, 30s; 0s: after every epoch.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
@@ -233,6 +241,9 @@ pub struct PlanArgs {
     /// Spec files.
     #[arg(required = true)]
     pub specs: Vec<PathBuf>,
+    /// Also print how `--shard I/N` splits each UCI spec's programs into N shards.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shards: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -99,6 +99,7 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
         mc_budget: 1 << 25,
         progress: false,
         checkpoint_every: CHECKPOINT_EVERY,
+        shard: None,
     };
     execute(spec, &store, data, device, options)?;
     let outcome = |file: &str| store.outcome_path(file);

@@ -13,6 +13,7 @@ pub mod summary;
 pub mod table;
 pub mod validate;
 pub mod verify;
+pub mod workers;
 
 use crate::cli::{Cli, Command};
 

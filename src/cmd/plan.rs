@@ -2,8 +2,11 @@
 
 use crate::cli::{Cli, PlanArgs};
 use crate::data::DataDirs;
+use crate::models::regression_family;
+use crate::protocol::shard::{programs_of, uci_programs, Shard};
 use crate::protocol::survey::survey;
 use crate::results::ExperimentStore;
+use crate::spec::{Experiment, UciPlan};
 
 pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     let data = DataDirs::new(cli.data_dir.as_deref())?;
@@ -27,11 +30,42 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
             let when = l.estimated_seconds.map_or("unknown".to_string(), duration);
             println!("  {:<14} {:>3} recorded, {:>3} to train ({when})", l.what, l.recorded, l.to_train);
         }
+        if let (Some(n), Experiment::UciRegression(uci)) = (args.shards, &spec.experiment) {
+            print_shards(uci, &data, n as usize)?;
+        }
     }
     if args.specs.len() > 1 {
         println!("in all: {}", total.map_or("unknown (see above)".to_string(), duration));
     }
     Ok(())
+}
+
+/// Each shard's programs and estimated cost (members x steps x rows), as `--shard I/N` runs them.
+fn print_shards(plan: &UciPlan, data: &DataDirs, count: usize) -> anyhow::Result<()> {
+    let family = regression_family(plan);
+    let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;
+    let total: f64 = programs.iter().map(|p| p.cost).sum();
+    println!("  {count} shard(s) of {} programs, {:.3e} member-step-rows in all:", programs.len(), total);
+    for index in 0..count {
+        let mine = programs_of(&programs, Shard { index, count });
+        let cost: f64 = mine.iter().map(|p| p.cost).sum();
+        let names: Vec<String> = mine.iter().map(|p| format!("{}:{}", p.set.folder(), splits(&p.splits))).collect();
+        println!(
+            "  shard {index}/{count}: {:.3e} ({:.1} % of the whole) {}",
+            cost,
+            100.0 * cost / total.max(f64::MIN_POSITIVE),
+            names.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// `0-9` for a contiguous run of splits, else `0,4,7`.
+fn splits(splits: &[usize]) -> String {
+    match (splits.first(), splits.last()) {
+        (Some(a), Some(b)) if a != b && splits.windows(2).all(|w| w[1] == w[0] + 1) => format!("{a}-{b}"),
+        _ => splits.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
+    }
 }
 
 fn duration(seconds: f64) -> String {

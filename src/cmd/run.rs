@@ -25,6 +25,12 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         };
         plan.splits_per_program = Some(group as usize);
     }
+    if let Some(jobs) = args.jobs.filter(|&j| j > 1) {
+        if args.shard.is_some() {
+            return Err(Error::Usage("--jobs runs every shard itself; give either --jobs or --shard".into()).into());
+        }
+        return super::workers::run_workers(cli, args, &spec.name, jobs as usize);
+    }
     let device = crate::device::resolve(args.device.unwrap_or(spec.device))?;
     let only = args
         .only
@@ -41,6 +47,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         mc_budget: args.mc_budget,
         progress: std::io::stderr().is_terminal(),
         checkpoint_every: args.checkpoint_every,
+        shard: args.shard.as_deref().map(crate::protocol::shard::parse).transpose()?,
     };
     let started = std::time::Instant::now();
     let summary =

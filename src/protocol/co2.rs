@@ -30,6 +30,9 @@ use crate::spec::raw::Activation;
 use crate::spec::Co2Plan;
 
 pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
+    if !super::shard::runs_whole(ctx.shard) {
+        return Ok(RunSummary::default());
+    }
     let path = ctx.store.outcome_path("co2.json");
     if ctx.recorded::<Co2Record>(&path)?.is_some() {
         tracing::info!("co2: already recorded, skipped");

@@ -26,6 +26,8 @@ pub struct ExecuteOptions {
     pub progress: bool,
     /// How often a long training writes its checkpoint.
     pub checkpoint_every: std::time::Duration,
+    /// Only this shard's programs.
+    pub shard: Option<super::shard::Shard>,
 }
 
 /// Checkpoints every five minutes: a killed run loses at most that much training.
@@ -55,6 +57,7 @@ pub fn execute(
         splits: options.splits,
         mc_budget: options.mc_budget,
         checkpoint_every: options.checkpoint_every,
+        shard: options.shard,
         progress: options.progress,
         run_index,
         written: Default::default(),

@@ -28,6 +28,9 @@ use crate::spec::{ClassifierPlan, MnistPlan};
 const EVAL_CHUNK: usize = 500;
 
 pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
+    if !super::shard::runs_whole(ctx.shard) {
+        return Ok(RunSummary::default());
+    }
     let mnist = Mnist::find_and_load(ctx.data)?;
     let train = plan.train_rows.map_or_else(|| mnist.train.clone(), |n| mnist.train.truncated(n));
     let test = plan.test_rows.map_or_else(|| mnist.test.clone(), |n| mnist.test.truncated(n));

@@ -6,6 +6,7 @@ pub mod co2;
 pub mod execute;
 pub mod mnist;
 pub mod progress;
+pub mod shard;
 pub mod survey;
 pub mod uci;
 
@@ -34,6 +35,8 @@ pub struct RunContext<'a> {
     pub mc_budget: usize,
     /// How often a long training writes its checkpoint.
     pub checkpoint_every: std::time::Duration,
+    /// Only this shard's programs (`--shard I/N`).
+    pub shard: Option<shard::Shard>,
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
     /// This run's entry in the manifest.

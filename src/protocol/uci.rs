@@ -17,6 +17,7 @@ use std::time::Instant;
 use tch::Tensor;
 
 use super::checkpoint::FileCheckpoints;
+use super::shard::{programs_of, set_programs, uci_programs, ScheduledProgram};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
 use crate::data::Standardizer;
@@ -31,12 +32,27 @@ use crate::spec::{UciPlan, UciSetPlan};
 pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
     let family = regression_family(plan);
     let mut summary = RunSummary::default();
+    // With --shard, only this shard's programs (the same partition in every shard's process).
+    let mine: Option<Vec<ScheduledProgram>> = match ctx.shard {
+        Some(shard) => {
+            let all = uci_programs(plan, family.as_ref(), ctx.data, &ctx.only, ctx.splits.as_deref())?;
+            let mine = programs_of(&all, shard);
+            tracing::info!("shard {}/{}: {} of {} programs", shard.index, shard.count, mine.len(), all.len());
+            Some(mine)
+        }
+        None => None,
+    };
     for set_plan in &plan.sets {
         if !ctx.only.is_empty() && !ctx.only.contains(&set_plan.set) {
             continue;
         }
         let data = UciData::find_and_load(set_plan.set, ctx.data)?;
         let splits = select_splits(&plan.splits, ctx, &data)?;
+        let programs: Vec<Vec<usize>> = set_programs(plan, &splits)
+            .into_iter()
+            .filter(|p| mine.as_ref().is_none_or(|m| m.iter().any(|q| q.set == set_plan.set && &q.splits == p)))
+            .collect();
+        let splits: Vec<usize> = programs.iter().flatten().copied().collect();
         let folder = set_plan.set.folder();
         let mut done = Vec::new();
         let mut todo = Vec::new();
@@ -51,9 +67,13 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         if !done.is_empty() {
             tracing::info!("{}: {} split(s) already recorded, skipped", set_plan.set, done.len());
         }
-        let group = plan.splits_per_program.unwrap_or(todo.len()).max(1);
-        for chunk in todo.chunks(group) {
-            summary.units_written += run_group(ctx, plan, family.as_ref(), set_plan, &data, chunk)?;
+        // Programs are the spec's groups of splits, whichever of their splits are left, so a
+        // sharded run trains exactly the programs one process would.
+        for program in &programs {
+            let left: Vec<usize> = program.iter().copied().filter(|k| todo.contains(k)).collect();
+            if !left.is_empty() {
+                summary.units_written += run_group(ctx, plan, family.as_ref(), set_plan, &data, &left)?;
+            }
         }
     }
     Ok(summary)
@@ -212,7 +232,7 @@ fn checkpoint_name(set: &str, phase: &str, rows: &[SplitRows]) -> String {
 
 /// Training rows kept for fitting when `fraction` is held out: floor((1 - f) n), as the
 /// reference code's `int(0.8 * N)` (the epsilon keeps 0.8 * 455 = 364 from flooring to 363).
-fn fit_rows(n: usize, fraction: f64) -> usize {
+pub(crate) fn fit_rows(n: usize, fraction: f64) -> usize {
     ((1.0 - fraction) * n as f64 + 1e-9).floor() as usize
 }
 

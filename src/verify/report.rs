@@ -8,8 +8,8 @@ use crate::report::TableFormat;
 /// `results/verify/<stamp>.md`.
 pub fn markdown(report: &VerifyReport) -> String {
     let mut out = format!(
-        "# mcdrop verify, {}\n\nBinary built from commit `{}`, on {}. Budget {:.0} s; recorded times scaled by {:.2} \
-         to this machine.\nOverall verdict: **{}** ({} unit(s) rerun).\n\n",
+        "# mcdrop verify, {}\n\nBinary built from commit `{}`, on {} (on the CPU each program reruns with the \
+         threads its records were made with). Budget {:.0} s; recorded times scaled by {:.2} to this machine.\nOverall verdict: **{}** ({} unit(s) rerun).\n\n",
         report.started,
         report.head_commit,
         report.device,

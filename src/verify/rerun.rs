@@ -304,8 +304,18 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions) 
         mc_budget: options.mc_budget,
         progress: false,
         checkpoint_every: crate::protocol::execute::CHECKPOINT_EVERY,
+        shard: None,
     };
-    execute(&spec, &store, data, options.device, run)?;
+    // libtorch's CPU kernels round differently with other thread counts: rerun with the
+    // records' own, which the provenance names (`cpu (2 threads)`).
+    let threads = recorded_threads(&program.records);
+    let before = tch::get_num_threads();
+    if let (Device::Cpu, Some(n)) = (options.device, threads) {
+        tch::set_num_threads(n);
+    }
+    let result = execute(&spec, &store, data, options.device, run);
+    tch::set_num_threads(before);
+    result?;
     c.splits
         .iter()
         .map(|&k| {
@@ -315,6 +325,13 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions) 
             })
         })
         .collect()
+}
+
+/// The CPU thread count the records of a program were made with, if they say and agree.
+fn recorded_threads(records: &[UnitRecord]) -> Option<i32> {
+    let parse = |device: &str| device.strip_prefix("cpu (")?.strip_suffix(" threads)")?.parse::<i32>().ok();
+    let first = parse(&records.first()?.provenance.device)?;
+    records.iter().all(|r| parse(&r.provenance.device) == Some(first)).then_some(first)
 }
 
 fn check(program: &Committed, record: &UnitRecord, rerun: &UnitRecord, values: &Values, seconds: f64) -> UnitCheck {

@@ -1,0 +1,139 @@
+//! Shards of a spec for several processes or cluster tasks: the spec's programs (a batched
+//! training of many networks, the unit of scheduling), partitioned deterministically into N
+//! shards balanced by an estimated cost known before training, members x steps x rows. Every
+//! process of a sharded run computes the same partition from the same spec, so the shards'
+//! union is the whole spec and no program belongs to two.
+
+use std::str::FromStr;
+
+use crate::data::uci::{UciData, UciSet};
+use crate::data::DataDirs;
+use crate::error::{Error, Result};
+use crate::models::RegressionFamily;
+use crate::spec::UciPlan;
+
+/// Shard `index` of `count` (`--shard 0/4` .. `--shard 3/4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let bad = || format!("expected I/N with 0 <= I < N (e.g. 0/4), got {text:?}");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) =
+            (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// One program of a UCI spec: a set's group of splits (grid search and retrain).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledProgram {
+    pub set: UciSet,
+    pub splits: Vec<usize>,
+    /// Estimated cost, members x steps x rows, over its grid and final phases.
+    pub cost: f64,
+}
+
+/// A set's selected splits in programs of `splits_per_program` (all in one when unset).
+pub fn set_programs(plan: &UciPlan, splits: &[usize]) -> Vec<Vec<usize>> {
+    let group = plan.splits_per_program.unwrap_or(splits.len()).max(1);
+    splits.chunks(group).map(<[usize]>::to_vec).collect()
+}
+
+/// Every program of `plan` (restricted to `only` and `keep` as a run would be), with its cost.
+pub fn uci_programs(
+    plan: &UciPlan,
+    family: &dyn RegressionFamily,
+    data: &DataDirs,
+    only: &[UciSet],
+    keep: Option<&[usize]>,
+) -> Result<Vec<ScheduledProgram>> {
+    let mut out = Vec::new();
+    for set_plan in &plan.sets {
+        if !only.is_empty() && !only.contains(&set_plan.set) {
+            continue;
+        }
+        let uci = UciData::find_and_load(set_plan.set, data)?;
+        let mut splits = super::uci::selected_splits(&plan.splits, uci.splits.len());
+        if let Some(keep) = keep {
+            splits.retain(|k| keep.contains(k));
+        }
+        let points = family.grid(set_plan).len();
+        let n_train = uci.splits.first().map_or(0, |s| s.train.len());
+        let n_fit = super::uci::fit_rows(n_train, plan.validation_fraction);
+        let phase = |members: usize, n: usize| (members * n) as f64 * family.steps(n, set_plan) as f64;
+        for program in set_programs(plan, &splits) {
+            let k = program.len();
+            let grid = if points > 1 { phase(k * points, n_fit) } else { 0.0 };
+            out.push(ScheduledProgram { set: set_plan.set, splits: program, cost: grid + phase(k, n_train) });
+        }
+    }
+    Ok(out)
+}
+
+/// The shard of each program: largest cost first, each to the least loaded shard so far (the
+/// lowest index on ties), so loads stay within one program's cost of each other.
+pub fn partition(programs: &[ScheduledProgram], count: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..programs.len()).collect();
+    order.sort_by(|&a, &b| programs[b].cost.total_cmp(&programs[a].cost).then(a.cmp(&b)));
+    let mut load = vec![0.0f64; count.max(1)];
+    let mut shard_of = vec![0; programs.len()];
+    for i in order {
+        let lightest = (0..load.len()).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).unwrap_or(0);
+        load[lightest] += programs[i].cost;
+        shard_of[i] = lightest;
+    }
+    shard_of
+}
+
+/// The programs of `shard`, in the spec's order.
+pub fn programs_of(programs: &[ScheduledProgram], shard: Shard) -> Vec<ScheduledProgram> {
+    let shard_of = partition(programs, shard.count);
+    programs.iter().zip(shard_of).filter(|(_, s)| *s == shard.index).map(|(p, _)| p.clone()).collect()
+}
+
+/// A spec with one program (MNIST, CO2) runs in shard 0.
+pub fn runs_whole(shard: Option<Shard>) -> bool {
+    shard.is_none_or(|s| s.index == 0)
+}
+
+/// An error for a shard flag that cannot be parsed.
+pub fn parse(text: &str) -> Result<Shard> {
+    text.parse().map_err(|e| Error::Usage(format!("--shard: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(set: UciSet, k: usize, cost: f64) -> ScheduledProgram {
+        ScheduledProgram { set, splits: vec![k], cost }
+    }
+
+    #[test]
+    fn shards_cover_every_program_once_and_balance_cost() {
+        let programs: Vec<ScheduledProgram> =
+            (0..10).map(|k| p(UciSet::Yacht, k, 1.0 + k as f64)).chain([p(UciSet::Protein, 0, 20.0)]).collect();
+        let shard_of = partition(&programs, 3);
+        let mut load = [0.0; 3];
+        for (prog, s) in programs.iter().zip(&shard_of) {
+            load[*s] += prog.cost;
+        }
+        let (max, min) = (load.iter().cloned().fold(0.0, f64::max), load.iter().cloned().fold(f64::MAX, f64::min));
+        assert!(max - min <= 10.0, "{load:?}");
+        let all: usize = (0..3).map(|i| programs_of(&programs, Shard { index: i, count: 3 }).len()).sum();
+        assert_eq!(all, programs.len());
+        assert_eq!(partition(&programs, 3), shard_of, "deterministic");
+        assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
+        assert!("3/3".parse::<Shard>().is_err() && "1-3".parse::<Shard>().is_err());
+    }
+}
