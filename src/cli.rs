@@ -40,6 +40,9 @@ pub enum Command {
     /// A fresh rerun's UCI tables against the committed ones, set by set (identical,
     /// consistent within 2 SE, inconsistent); exit 1 when a set is inconsistent or missing.
     Compare(CompareArgs),
+    /// A Slurm job array (task i runs `--shard i/N`) and a follow-up job that writes the
+    /// tables, figures and summary; `--submit` hands both to sbatch.
+    Slurm(SlurmArgs),
     /// What running specs would do: units recorded, units to train, the estimated time.
     Plan(PlanArgs),
     /// Check specs without running them; exit code 2 when one is broken.
@@ -234,6 +237,32 @@ pub struct CompareArgs {
     pub against: PathBuf,
     #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
     pub format: TableFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SlurmArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// Array tasks, one shard each.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub tasks: u64,
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task, as sbatch takes it (e.g. 4:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs per task; each task runs with that many threads.
+    #[arg(long, default_value_t = 1)]
+    pub cpus_per_task: u32,
+    /// GPUs per task.
+    #[arg(long)]
+    pub gpus: Option<u32>,
+    /// Any further sbatch option, as it would follow `#SBATCH` (repeatable).
+    #[arg(long, value_name = "ARG")]
+    pub sbatch_arg: Vec<String>,
+    /// Submit both jobs with sbatch and print their ids.
+    #[arg(long)]
+    pub submit: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,7 @@ pub mod list;
 pub mod plan;
 pub mod plot;
 pub mod run;
+pub mod slurm;
 pub mod summary;
 pub mod table;
 pub mod validate;
@@ -30,6 +31,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => compare::compare(&cli, args),
         Command::Export(args) => export::export(&cli, args),
         Command::Plot(args) => plot::plot(&cli, args),
+        Command::Slurm(args) => slurm::slurm(&cli, args),
         Command::Summary(args) => summary::summary(&cli, args),
         Command::Verify(args) => verify::verify(&cli, args),
     }
