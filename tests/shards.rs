@@ -5,8 +5,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use mcdrop::results::UnitRecord;
-
 /// The smoke protocol with one split per program: four programs over two sets.
 fn spec(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(common::repo_file("experiments/smoke-uci.yaml")).unwrap()
@@ -14,29 +12,6 @@ fn spec(dir: &Path) -> PathBuf {
     let path = dir.join("sharded.yaml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn records(results: &Path) -> Vec<(String, UnitRecord)> {
-    let mut out = Vec::new();
-    for set in std::fs::read_dir(results.join("smoke-uci/records")).unwrap() {
-        for file in std::fs::read_dir(set.unwrap().path()).unwrap() {
-            let path = file.unwrap().path();
-            let record: UnitRecord = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let set = path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
-            out.push((format!("{set}/{}", path.file_name().unwrap().to_string_lossy()), record));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
-fn assert_same(a: &[(String, UnitRecord)], b: &[(String, UnitRecord)]) {
-    assert_eq!(a.len(), b.len());
-    for ((pa, ra), (pb, rb)) in a.iter().zip(b) {
-        assert_eq!(pa, pb);
-        assert_eq!((&ra.hyper, &ra.metrics, &ra.validation), (&rb.hyper, &rb.metrics, &rb.validation), "{pa}");
-        assert_eq!((ra.n_train, ra.n_test, ra.program_members), (rb.n_train, rb.n_test, rb.program_members), "{pa}");
-    }
 }
 
 #[test]
@@ -57,7 +32,7 @@ fn shards_and_local_workers_give_the_records_of_one_process() {
     };
     let one = work.path().join("one");
     run(&one, &[]);
-    let single = records(&one);
+    let single = common::unit_records(&one, "smoke-uci");
     assert_eq!(single.len(), 4);
 
     // Two shards, one after the other, into one directory: disjoint, and together the whole.
@@ -71,13 +46,13 @@ fn shards_and_local_workers_give_the_records_of_one_process() {
     assert!(second.contains(", 0 already recorded"), "shard 1 reuses nothing of shard 0: {second}");
     assert_eq!(a + written(&second), 4, "{first}{second}");
     assert!(a > 0 && a < 4, "both shards have work: {first}");
-    assert_same(&single, &records(&sharded));
+    common::assert_same_records(&single, &common::unit_records(&sharded, "smoke-uci"));
 
     // Two local worker processes.
     let jobs = work.path().join("jobs");
     let out = run(&jobs, &["--jobs", "2"]);
     assert!(out.contains("2 worker(s)"), "{out}");
-    assert_same(&single, &records(&jobs));
+    common::assert_same_records(&single, &common::unit_records(&jobs, "smoke-uci"));
 }
 
 #[test]

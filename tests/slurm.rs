@@ -5,25 +5,8 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-use mcdrop::results::UnitRecord;
-
-fn records(results: &Path) -> Vec<(String, UnitRecord)> {
-    let mut out = Vec::new();
-    for set in std::fs::read_dir(results.join("smoke-uci/records")).unwrap() {
-        for file in std::fs::read_dir(set.unwrap().path()).unwrap() {
-            let path = file.unwrap().path();
-            let name = format!("{}/{}", path.parent().unwrap().display(), path.file_name().unwrap().to_string_lossy());
-            let name = name.rsplit("records/").next().unwrap().to_string();
-            out.push((name, serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
 
 /// `JobState=...` of a job, from scontrol (no slurmdbd here, so no sacct).
 fn job_state(conf: &str, id: &str) -> String {
@@ -70,7 +53,9 @@ fn a_job_array_and_its_follow_up_give_the_records_of_one_process() {
     let began = Instant::now();
     let state_of_finish = loop {
         let s = job_state(&conf, finish);
-        if ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"].contains(&s.as_str()) || began.elapsed() > Duration::from_secs(600) {
+        if ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"].contains(&s.as_str())
+            || began.elapsed() > Duration::from_secs(600)
+        {
             break s;
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -79,13 +64,9 @@ fn a_job_array_and_its_follow_up_give_the_records_of_one_process() {
     assert_eq!(state_of_finish, "COMPLETED", "array {array}: {}{}", logs("task-0.log"), logs("finish.log"));
     println!("slurm: array and follow-up done in {:.1} s", began.elapsed().as_secs_f64());
 
-    let (a, b) = (records(&one), records(&cluster));
-    assert_eq!(a.len(), 4);
-    assert_eq!(a.len(), b.len());
-    for ((pa, ra), (pb, rb)) in a.iter().zip(&b) {
-        assert_eq!(pa, pb);
-        assert_eq!((&ra.hyper, &ra.metrics, &ra.validation), (&rb.hyper, &rb.metrics, &rb.validation), "{pa}");
-    }
+    let single = common::unit_records(&one, "smoke-uci");
+    assert_eq!(single.len(), 4);
+    common::assert_same_records(&single, &common::unit_records(&cluster, "smoke-uci"));
     // The follow-up wrote the table and the summary.
     assert!(cluster.join("smoke-uci/table.md").exists());
     assert!(logs("finish.log").contains("Summary of 1 experiment(s)"), "{}", logs("finish.log"));

@@ -53,14 +53,7 @@ impl LoadedExperiment {
 /// The results of experiment `name` under `results_dir`.
 pub fn load_experiment(results_dir: &Path, name: &str) -> Result<LoadedExperiment> {
     let store = ExperimentStore::new(results_dir, name);
-    let spec_path = store.dir().join("spec.yaml");
-    if !spec_path.exists() {
-        return Err(Error::Usage(format!(
-            "no results for experiment `{name}` under {} (run it first, or pass --results-dir)",
-            results_dir.display()
-        )));
-    }
-    let spec = crate::spec::load(&spec_path)?;
+    let spec = store.saved_spec()?;
     let outcome = |file: &str| store.outcome_path(file);
     let (data, records) = match &spec.experiment {
         Experiment::UciRegression(_) => {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::ClassificationScores;
 use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};
 use crate::results::{ExperimentStore, Provenance};
@@ -24,11 +24,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     for name in experiments {
         let store = ExperimentStore::new(results_dir, name);
-        let spec_path = store.dir().join("spec.yaml");
-        if !spec_path.exists() {
-            return Err(Error::Usage(format!("no results for experiment `{name}` under {}", results_dir.display())));
-        }
-        match crate::spec::load(&spec_path)?.experiment {
+        match store.saved_spec()?.experiment {
             Experiment::UciRegression(_) => {
                 for r in store.records()? {
                     let mut row = base(name, &r.model.to_string(), &r.dataset, Some(r.split), &r.provenance);

@@ -158,6 +158,20 @@ impl ExperimentStore {
         write_atomic(&saved, yaml.as_bytes())
     }
 
+    /// The spec saved with the records, which says what they are; an error naming the
+    /// experiment when there is none.
+    pub fn saved_spec(&self) -> Result<Spec> {
+        let path = self.dir.join("spec.yaml");
+        if !path.exists() {
+            let name = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let root = self.dir.parent().map(|p| p.display().to_string()).unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "no results for experiment `{name}` under {root} (run it first, or pass --results-dir)"
+            )));
+        }
+        crate::spec::load(&path)
+    }
+
     /// Appends a run to the manifest and returns its index for `finish_run`. Entries still
     /// `running` whose process is gone (killed, machine rebooted) become `interrupted`.
     pub fn start_run(&self, spec: &Spec, provenance: &Provenance) -> Result<usize> {

@@ -183,14 +183,7 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
     let mut skipped = Vec::new();
     for name in experiments {
         let store = ExperimentStore::new(results_dir, name);
-        let spec_path = store.dir().join("spec.yaml");
-        if !spec_path.exists() {
-            return Err(Error::Usage(format!(
-                "no results for experiment `{name}` under {} (name a committed experiment, or pass --results-dir)",
-                results_dir.display()
-            )));
-        }
-        let spec = std::sync::Arc::new(crate::spec::load(&spec_path)?);
+        let spec = std::sync::Arc::new(store.saved_spec()?);
         if !matches!(spec.experiment, Experiment::UciRegression(_)) {
             skipped.push(format!(
                 "{name}: verify reruns UCI programs; `mcdrop check` reruns the MNIST and CO2 smoke specs"

@@ -67,3 +67,29 @@ pub fn printed_number(stdout: &str, prefix: &str) -> f64 {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no number after `{prefix}` in {stdout}"))
 }
+
+/// An experiment's records under `results`, as (`<set>/split-<k>.json`, record), sorted.
+pub fn unit_records(results: &Path, experiment: &str) -> Vec<(String, mcdrop::results::UnitRecord)> {
+    let mut out = Vec::new();
+    for set in std::fs::read_dir(results.join(experiment).join("records")).unwrap() {
+        for file in std::fs::read_dir(set.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let record = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let set = path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+            out.push((format!("{set}/{}", path.file_name().unwrap().to_string_lossy()), record));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Two runs' records agree field by field: the same units, hyper-parameters, metrics,
+/// validation scores and program sizes (wall times and provenance aside).
+pub fn assert_same_records(a: &[(String, mcdrop::results::UnitRecord)], b: &[(String, mcdrop::results::UnitRecord)]) {
+    assert_eq!(a.len(), b.len());
+    for ((pa, ra), (pb, rb)) in a.iter().zip(b) {
+        assert_eq!(pa, pb);
+        assert_eq!((&ra.hyper, &ra.metrics, &ra.validation), (&rb.hyper, &rb.metrics, &rb.validation), "{pa}");
+        assert_eq!((ra.n_train, ra.n_test, ra.program_members), (rb.n_train, rb.n_test, rb.program_members), "{pa}");
+    }
+}
