@@ -30,6 +30,12 @@ fn run_into(workdir: &Path, spec: &Path, results: &Path) -> assert_cmd::Command 
     cmd
 }
 
+/// The merged run history (manifest.json and every run's entry file), as JSON.
+fn manifest(results: &Path, experiment: &str) -> serde_json::Value {
+    let store = mcdrop::results::ExperimentStore::new(results, experiment);
+    serde_json::to_value(store.manifest().unwrap().expect("a manifest")).unwrap()
+}
+
 fn target_std(set: &str) -> f64 {
     let dirs = mcdrop::data::DataDirs::new(Some(&common::mirror())).unwrap();
     let data = mcdrop::data::uci::UciData::find_and_load(set.parse().unwrap(), &dirs).unwrap();
@@ -63,8 +69,7 @@ fn smoke_spec_runs_end_to_end_with_sane_numbers_and_resumes() {
         let chosen = r.validation.iter().find(|g| g.hyper == r.hyper).unwrap();
         assert_eq!(chosen.ll, best);
     }
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(results.join("smoke-uci/manifest.json")).unwrap()).unwrap();
+    let manifest = manifest(&results, "smoke-uci");
     assert_eq!(manifest["runs"][0]["outcome"], "complete");
     assert_eq!(manifest["runs"][0]["units_written"], 4);
     assert!(results.join("smoke-uci/spec.yaml").exists());
@@ -198,16 +203,14 @@ fn a_run_killed_mid_way_loses_nothing_and_resumes() {
     assert!(!partial.is_empty() && partial.len() < 4, "killed after {} records", partial.len());
     let leftovers: Vec<_> = walk(&results).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
     assert!(leftovers.is_empty() || partial.len() < 4, "temporary files are never records: {leftovers:?}");
-    let manifest = std::fs::read_to_string(results.join("kill-test/manifest.json")).unwrap();
-    assert!(manifest.contains("\"outcome\": \"running\""), "a killed run stays marked as never finished");
+    assert_eq!(manifest(&results, "kill-test")["runs"][0]["outcome"], "running", "a killed run stays never finished");
 
     let done = partial.len();
     run_into(work.path(), &spec, &results)
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("{} unit(s) written, {done} already recorded", 4 - done)));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(results.join("kill-test/manifest.json")).unwrap()).unwrap();
+    let manifest = manifest(&results, "kill-test");
     assert_eq!(manifest["runs"][0]["outcome"], "interrupted", "the resume found the killed run's process gone");
     assert_eq!(manifest["runs"][0]["process"]["pid"], child.id());
     // The kill may land between a record's rename and the manifest's count of it, so the

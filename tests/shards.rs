@@ -52,6 +52,11 @@ fn shards_and_local_workers_give_the_records_of_one_process() {
     let jobs = work.path().join("jobs");
     let out = run(&jobs, &["--jobs", "2"]);
     assert!(out.contains("2 worker(s)"), "{out}");
+    // The two workers wrote the manifest at the same time, without a lock: both entries are there.
+    let manifest = mcdrop::results::ExperimentStore::new(&jobs, "smoke-uci").manifest().unwrap().unwrap();
+    let outcomes: Vec<&str> = manifest.runs.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["complete", "complete"], "{outcomes:?}");
+    assert_eq!(manifest.runs.iter().map(|r| r.units_written).sum::<usize>(), 4);
     common::assert_same_records(&single, &common::unit_records(&jobs, "smoke-uci"));
 }
 

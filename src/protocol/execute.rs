@@ -44,7 +44,7 @@ pub fn execute(
     store.prepare(spec, options.force)?;
     crate::logging::attach_run_log(&store.dir().join("run.log"))?;
     let provenance = Provenance::new(&spec.sha256, spec.seed, &crate::device::describe(device));
-    let run_index = store.start_run(spec, &provenance)?;
+    let run = store.start_run(spec, &provenance)?;
     tracing::info!("experiment `{}` on {} -> {}", spec.name, provenance.device, store.dir().display());
     let ctx = RunContext {
         spec,
@@ -59,7 +59,7 @@ pub fn execute(
         checkpoint_every: options.checkpoint_every,
         shard: options.shard,
         progress: options.progress,
-        run_index,
+        run: run.clone(),
         written: Default::default(),
     };
     let result = match &spec.experiment {
@@ -70,11 +70,11 @@ pub fn execute(
     let written = ctx.written.load(std::sync::atomic::Ordering::SeqCst);
     match result {
         Ok(summary) => {
-            store.finish_run(run_index, "complete", written)?;
+            store.finish_run(&run, "complete", written)?;
             Ok(summary)
         }
         Err(e) => {
-            store.finish_run(run_index, &format!("failed: {e}"), written)?;
+            store.finish_run(&run, &format!("failed: {e}"), written)?;
             Err(e)
         }
     }

@@ -40,7 +40,7 @@ pub struct RunContext<'a> {
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
     /// This run's entry in the manifest.
-    pub run_index: usize,
+    pub run: crate::results::store::RunId,
     /// Units written so far, readable when the run fails half-way.
     pub written: std::sync::atomic::AtomicUsize,
 }
@@ -81,7 +81,7 @@ impl RunContext<'_> {
     /// that is later killed still tells how far it got.
     pub fn count_written(&self) {
         let written = self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        if let Err(e) = self.store.record_progress(self.run_index, written) {
+        if let Err(e) = self.store.record_progress(&self.run, written) {
             // The unit's record is safely written; only the manifest's count lags.
             tracing::warn!("{e}");
         }

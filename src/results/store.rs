@@ -2,7 +2,11 @@
 //!
 //! ```text
 //! spec.yaml                          the resolved spec the records came from
-//! manifest.json                      one entry per run: provenance, start, end, outcome
+//! manifest.json                      the experiment, its latest spec hash, and runs from before
+//!                                    entry files existed
+//! runs/<start>-<host>-<pid>.json     one entry per run (provenance, start, end, outcome), written
+//!                                    only by that run
+//! checkpoints/<program>.ckpt         a long training's checkpoint, removed once recorded
 //! records/<dataset>/split-<k>.json   final record of a unit (what tables read)
 //! grid/<dataset>/split-<k>.json      grid-search scores, so resume skips finished searches
 //! ```
@@ -76,6 +80,10 @@ pub struct RunEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<RunProcess>,
 }
+
+/// A run's own manifest entry file, which only that run writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunId(pub PathBuf);
 
 /// Outcome of a run whose process a later run found gone.
 pub const INTERRUPTED: &str = "interrupted";
@@ -172,37 +180,51 @@ impl ExperimentStore {
         crate::spec::load(&path)
     }
 
-    /// Appends a run to the manifest and returns its index for `finish_run`. Entries still
-    /// `running` whose process is gone (killed, machine rebooted) become `interrupted`.
-    pub fn start_run(&self, spec: &Spec, provenance: &Provenance) -> Result<usize> {
-        self.update_manifest(|manifest| {
-            let mut manifest = manifest.unwrap_or(Manifest {
-                experiment: spec.name.clone(),
-                spec_sha256: spec.sha256.clone(),
-                runs: Vec::new(),
-            });
-            for entry in &mut manifest.runs {
-                if entry.process_gone() {
-                    entry.outcome = INTERRUPTED.into();
-                }
+    /// Records a new run in a manifest entry file of its own and returns it for `finish_run`.
+    /// Entries still `running` whose process is gone (killed, machine rebooted) are marked
+    /// `interrupted`. No lock is taken: each run writes only its own file (temp + rename),
+    /// and readers merge them, so shards on a network file system that ignores `flock`
+    /// never lose each other's entries.
+    pub fn start_run(&self, spec: &Spec, provenance: &Provenance) -> Result<RunId> {
+        std::fs::create_dir_all(self.runs_dir()).map_err(Error::io(self.runs_dir()))?;
+        // The header: which experiment, and the spec of its latest run. Every writer writes the
+        // same legacy entries back, so two at once lose nothing.
+        let legacy = self.read_json::<Manifest>(&self.manifest_path())?;
+        let header = Manifest {
+            experiment: spec.name.clone(),
+            spec_sha256: spec.sha256.clone(),
+            runs: legacy.map(|m| m.runs).unwrap_or_default(),
+        };
+        write_json_atomic(&self.manifest_path(), &header)?;
+        for (path, mut entry) in self.run_files()? {
+            if entry.process_gone() {
+                entry.outcome = INTERRUPTED.into();
+                write_json_atomic(&path, &entry)?;
             }
-            manifest.spec_sha256 = spec.sha256.clone();
-            manifest.runs.push(RunEntry {
-                provenance: provenance.clone(),
-                command: std::env::args().collect(),
-                profile: spec.raw.profile.as_str().to_string(),
-                started: now(),
-                ended: None,
-                outcome: "running".into(),
-                units_written: 0,
-                process: Some(RunProcess::current()),
-            });
-            let index = manifest.runs.len() - 1;
-            Ok((manifest, index))
-        })
+        }
+        let process = RunProcess::current();
+        let started = now();
+        let id = RunId(self.runs_dir().join(format!(
+            "{}-{}-{}.json",
+            started.replace(':', ""),
+            process.host.replace(['/', ' '], "_"),
+            process.pid
+        )));
+        let entry = RunEntry {
+            provenance: provenance.clone(),
+            command: std::env::args().collect(),
+            profile: spec.raw.profile.as_str().to_string(),
+            started,
+            ended: None,
+            outcome: "running".into(),
+            units_written: 0,
+            process: Some(process),
+        };
+        write_json_atomic(&id.0, &entry)?;
+        Ok(id)
     }
 
-    pub fn finish_run(&self, run: usize, outcome: &str, units_written: usize) -> Result<()> {
+    pub fn finish_run(&self, run: &RunId, outcome: &str, units_written: usize) -> Result<()> {
         self.update_entry(run, |entry| {
             entry.ended = Some(now());
             entry.outcome = outcome.to_string();
@@ -211,42 +233,66 @@ impl ExperimentStore {
     }
 
     /// Updates a running entry's count of units written.
-    pub fn record_progress(&self, run: usize, units_written: usize) -> Result<()> {
+    pub fn record_progress(&self, run: &RunId, units_written: usize) -> Result<()> {
         self.update_entry(run, |entry| entry.units_written = units_written)
     }
 
-    fn update_entry(&self, run: usize, change: impl FnOnce(&mut RunEntry)) -> Result<()> {
-        self.update_manifest(|manifest| {
-            let mut manifest = manifest.ok_or_else(|| Error::Results {
-                path: self.manifest_path(),
-                message: "manifest vanished during the run".into(),
-            })?;
-            if let Some(entry) = manifest.runs.get_mut(run) {
-                change(entry);
-            }
-            Ok((manifest, ()))
-        })
+    /// Only the run that owns an entry file writes it.
+    fn update_entry(&self, run: &RunId, change: impl FnOnce(&mut RunEntry)) -> Result<()> {
+        let mut entry = self.read_json::<RunEntry>(&run.0)?.ok_or_else(|| Error::Results {
+            path: run.0.clone(),
+            message: "this run's manifest entry vanished during the run".into(),
+        })?;
+        change(&mut entry);
+        write_json_atomic(&run.0, &entry)
     }
 
     fn manifest_path(&self) -> PathBuf {
         self.dir.join("manifest.json")
     }
 
-    /// The run history; `None` before the first run.
-    pub fn manifest(&self) -> Result<Option<Manifest>> {
-        self.read_json(&self.manifest_path())
+    fn runs_dir(&self) -> PathBuf {
+        self.dir.join("runs")
     }
 
-    /// Read-modify-write of the manifest under an exclusive lock on the experiment folder, so
-    /// runs of one experiment on different sets (`--only`) never lose each other's entries.
-    fn update_manifest<T>(&self, change: impl FnOnce(Option<Manifest>) -> Result<(Manifest, T)>) -> Result<T> {
-        std::fs::create_dir_all(&self.dir).map_err(Error::io(&self.dir))?;
-        let folder = std::fs::File::open(&self.dir).map_err(Error::io(&self.dir))?;
-        folder.lock().map_err(Error::io(&self.dir))?;
-        let path = self.manifest_path();
-        let (manifest, value) = change(self.read_json::<Manifest>(&path)?)?;
-        write_json_atomic(&path, &manifest)?;
-        Ok(value)
+    /// The entry files of runs (`runs/*.json`), oldest first.
+    fn run_files(&self) -> Result<Vec<(PathBuf, RunEntry)>> {
+        let dir = self.runs_dir();
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::Io { path: dir, source: e }),
+        };
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            if let Some(entry) = self.read_json::<RunEntry>(&path)? {
+                out.push((path, entry));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The run history: `manifest.json`'s entries (runs before entry files existed) and every
+    /// run's own entry file, by start time; `None` before the first run.
+    pub fn manifest(&self) -> Result<Option<Manifest>> {
+        let header = self.read_json::<Manifest>(&self.manifest_path())?;
+        let files = self.run_files()?;
+        let Some(mut manifest) = header.or_else(|| {
+            files.last().map(|(_, e)| Manifest {
+                experiment: self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                spec_sha256: e.provenance.spec_sha256.clone(),
+                runs: Vec::new(),
+            })
+        }) else {
+            return Ok(None);
+        };
+        manifest.runs.extend(files.into_iter().map(|(_, e)| e));
+        manifest.runs.sort_by(|a, b| a.started.cmp(&b.started));
+        Ok(Some(manifest))
     }
 
     /// What the JSON file at `path` holds: nothing, a record, or something unreadable (with why).
