@@ -27,6 +27,7 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         };
         let store = ExperimentStore::new(&cli.results_dir, name);
+        let shards = manifest.as_ref().map(shard_progress).unwrap_or_default();
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
             let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
             let last = m.runs.last().map(|r| {
@@ -46,6 +47,9 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                 duration(wall),
                 duration(total)
             );
+        }
+        for line in shards {
+            println!("   {line}");
         }
         match &experiment.data {
             Loaded::Uci(summaries) => {
@@ -118,6 +122,23 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         anyhow::bail!("unreadable results in {}: rerun them, or see the lines above", unreadable.join(", "));
     }
     Ok(())
+}
+
+/// The latest run of each shard (`--shard I/N` in its command), e.g. `shard 1/4: running (pid
+/// 812 on node3), 6 unit(s) written`.
+fn shard_progress(manifest: &crate::results::store::Manifest) -> Vec<String> {
+    let mut latest: std::collections::BTreeMap<String, &crate::results::store::RunEntry> = Default::default();
+    for run in &manifest.runs {
+        if let Some(i) = run.command.iter().position(|a| a == "--shard") {
+            if let Some(shard) = run.command.get(i + 1) {
+                latest.insert(shard.clone(), run);
+            }
+        }
+    }
+    latest
+        .iter()
+        .map(|(shard, r)| format!("shard {shard}: {}, {} unit(s) written", r.status(), r.units_written))
+        .collect()
 }
 
 fn wall_seconds(started: &str, ended: Option<&str>) -> f64 {
