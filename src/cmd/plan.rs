@@ -3,7 +3,8 @@
 use crate::cli::{Cli, PlanArgs};
 use crate::data::DataDirs;
 use crate::models::regression_family;
-use crate::protocol::shard::{programs_of, uci_programs, Shard};
+use crate::protocol::progress::whole_minutes;
+use crate::protocol::shard::{programs_of, splits_label, uci_programs, Shard};
 use crate::protocol::survey::survey;
 use crate::results::ExperimentStore;
 use crate::spec::{Experiment, UciPlan};
@@ -49,7 +50,8 @@ fn print_shards(plan: &UciPlan, data: &DataDirs, count: usize) -> anyhow::Result
     for index in 0..count {
         let mine = programs_of(&programs, Shard { index, count });
         let cost: f64 = mine.iter().map(|p| p.cost).sum();
-        let names: Vec<String> = mine.iter().map(|p| format!("{}:{}", p.set.folder(), splits(&p.splits))).collect();
+        let names: Vec<String> =
+            mine.iter().map(|p| format!("{}:{}", p.set.folder(), splits_label(&p.splits))).collect();
         println!(
             "  shard {index}/{count}: {:.3e} ({:.1} % of the whole) {}",
             cost,
@@ -60,15 +62,6 @@ fn print_shards(plan: &UciPlan, data: &DataDirs, count: usize) -> anyhow::Result
     Ok(())
 }
 
-/// `0-9` for a contiguous run of splits, else `0,4,7`.
-fn splits(splits: &[usize]) -> String {
-    match (splits.first(), splits.last()) {
-        (Some(a), Some(b)) if a != b && splits.windows(2).all(|w| w[1] == w[0] + 1) => format!("{a}-{b}"),
-        _ => splits.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
-    }
-}
-
 fn duration(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    humantime::format_duration(std::time::Duration::from_secs(if s >= 60 { s / 60 * 60 } else { s })).to_string()
+    whole_minutes(std::time::Duration::from_secs(seconds.round() as u64))
 }

@@ -23,11 +23,7 @@ fn log_progress(bar: &indicatif::ProgressBar, label: &str, interval: std::time::
 /// steps are done, what the bar's message says the program does now (MC evaluation).
 fn progress_line(label: &str, bar: &indicatif::ProgressBar) -> String {
     let (done, total) = (bar.position(), bar.length().unwrap_or(0));
-    // Whole minutes past the first one: the line is read by a person checking on a long run.
-    let shown = |d: std::time::Duration| {
-        let seconds = if d.as_secs() < 60 { d.as_secs() } else { d.as_secs() / 60 * 60 };
-        humantime::format_duration(std::time::Duration::from_secs(seconds)).to_string()
-    };
+    let shown = whole_minutes;
     let elapsed = bar.elapsed();
     if done == 0 || done >= total {
         let now = bar.message();
@@ -41,6 +37,12 @@ fn progress_line(label: &str, bar: &indicatif::ProgressBar) -> String {
         shown(elapsed),
         shown(left)
     )
+}
+
+/// `1h 5m`, `12s`: whole minutes past the first one, for a person checking on a long run.
+pub fn whole_minutes(d: std::time::Duration) -> String {
+    let seconds = if d.as_secs() < 60 { d.as_secs() } else { d.as_secs() / 60 * 60 };
+    humantime::format_duration(std::time::Duration::from_secs(seconds)).to_string()
 }
 
 /// A progress bar of `steps`. Without a terminal it is hidden, and its position goes to

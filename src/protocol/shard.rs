@@ -43,6 +43,14 @@ pub struct ScheduledProgram {
     pub cost: f64,
 }
 
+/// `0-9` for a contiguous run of splits, else `0,4,7`.
+pub fn splits_label(splits: &[usize]) -> String {
+    match (splits.first(), splits.last()) {
+        (Some(a), Some(b)) if a != b && splits.windows(2).all(|w| w[1] == w[0] + 1) => format!("{a}-{b}"),
+        _ => splits.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
+    }
+}
+
 /// A set's selected splits in programs of `splits_per_program` (all in one when unset).
 pub fn set_programs(plan: &UciPlan, splits: &[usize]) -> Vec<Vec<usize>> {
     let group = plan.splits_per_program.unwrap_or(splits.len()).max(1);

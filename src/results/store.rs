@@ -324,13 +324,13 @@ impl ExperimentStore {
 
     /// Reads a JSON file; `None` when absent, an error naming the file when unreadable.
     pub fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| Error::Results {
+        match self.inspect(path)? {
+            Recorded::Absent => Ok(None),
+            Recorded::Valid(value) => Ok(Some(value)),
+            Recorded::Unreadable(e) => Err(Error::Results {
                 path: path.to_path_buf(),
                 message: format!("unreadable ({e}); delete it or rerun with --force to redo that unit"),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Io { path: path.to_path_buf(), source: e }),
         }
     }
 

@@ -22,12 +22,7 @@ pub struct Candidate {
 impl Candidate {
     /// `e yacht:0-9` / `e yacht:0,4,7`.
     pub fn label(&self) -> String {
-        let contiguous = self.splits.windows(2).all(|w| w[1] == w[0] + 1);
-        let splits = match (self.splits.first(), self.splits.last()) {
-            (Some(a), Some(b)) if contiguous && a != b => format!("{a}-{b}"),
-            _ => self.splits.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
-        };
-        format!("{} {}:{splits}", self.experiment, self.dataset)
+        format!("{} {}:{}", self.experiment, self.dataset, crate::protocol::shard::splits_label(&self.splits))
     }
 }
 
