@@ -1,5 +1,5 @@
 //! Which model a record comes from, as one enum instead of strings compared in every layer:
-//! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `lenet`, `lenet-all`,
+//! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `lenet`, `lenet-all`,
 //! `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
 //! adds a variant here; every `match` that must handle it then fails to compile until it does.
 
@@ -20,6 +20,8 @@ pub enum ModelKind {
     Mfvi,
     /// The Gaussian process (exact, or sparse beyond a size) on UCI regression.
     Gp,
+    /// Probabilistic backpropagation on UCI regression.
+    Pbp,
     /// The dropout LeNet on MNIST.
     Lenet { placement: DropoutPlacement },
     /// The mean-field variational MLP classifier on MNIST.
@@ -67,6 +69,7 @@ impl ModelKind {
             ModelKind::McDropout => "Dropout",
             ModelKind::Mfvi => "VI",
             ModelKind::Gp => "GP",
+            ModelKind::Pbp => "PBP",
             ModelKind::Lenet { .. } => "LeNet",
             ModelKind::MfviClassifier { .. } => "VI MLP",
         }
@@ -78,18 +81,19 @@ impl ModelKind {
         match self {
             ModelKind::McDropout => Some(SecondaryMetric { key: "rmse_standard", label: "Std. dropout RMSE (ours)" }),
             ModelKind::Mfvi => Some(SecondaryMetric { key: "rmse_posterior_mean_net", label: "Mean-net RMSE (ours)" }),
-            ModelKind::Gp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => None,
+            ModelKind::Gp | ModelKind::Pbp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => None,
         }
     }
 
     /// The two published columns a UCI table prints beside ours, and (second) which of them
     /// the verdict holds us to: dropout is held to the reference code's numbers (the
-    /// reproduction bar), the baselines to the paper's VI column.
+    /// reproduction bar), PBP to the paper's PBP column, the other baselines to its VI column.
     pub fn published_columns(self) -> ([PublishedColumn; 2], PublishedColumn) {
         match self {
             ModelKind::McDropout => {
                 ([PublishedColumn::PaperDropout, PublishedColumn::ReferenceCode], PublishedColumn::ReferenceCode)
             }
+            ModelKind::Pbp => ([PublishedColumn::PaperPbp, PublishedColumn::PaperDropout], PublishedColumn::PaperPbp),
             ModelKind::Mfvi | ModelKind::Gp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => {
                 ([PublishedColumn::PaperVi, PublishedColumn::PaperPbp], PublishedColumn::PaperVi)
             }
@@ -100,6 +104,7 @@ impl ModelKind {
     pub fn standard_prediction(self) -> &'static str {
         match self {
             ModelKind::Mfvi | ModelKind::MfviClassifier { .. } => "posterior-mean net",
+            ModelKind::Pbp => "posterior-mean net",
             ModelKind::McDropout | ModelKind::Gp | ModelKind::Lenet { .. } => "standard (dropout off)",
         }
     }
@@ -116,6 +121,7 @@ impl fmt::Display for ModelKind {
             ModelKind::McDropout => f.write_str("mc_dropout"),
             ModelKind::Mfvi => f.write_str("mfvi"),
             ModelKind::Gp => f.write_str("gp"),
+            ModelKind::Pbp => f.write_str("pbp"),
             ModelKind::Lenet { placement: DropoutPlacement::Last } => f.write_str("lenet"),
             ModelKind::Lenet { placement: DropoutPlacement::All } => f.write_str("lenet-all"),
             ModelKind::MfviClassifier { hidden_layers, hidden_units } => {
@@ -129,11 +135,13 @@ impl FromStr for ModelKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, String> {
-        let unknown = || format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, lenet, lenet-all, mfvi-LxU)");
+        let unknown =
+            || format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, lenet, lenet-all, mfvi-LxU)");
         Ok(match name {
             "mc_dropout" => ModelKind::McDropout,
             "mfvi" => ModelKind::Mfvi,
             "gp" => ModelKind::Gp,
+            "pbp" => ModelKind::Pbp,
             "lenet" => ModelKind::Lenet { placement: DropoutPlacement::Last },
             "lenet-all" => ModelKind::Lenet { placement: DropoutPlacement::All },
             other => {
@@ -234,7 +242,7 @@ mod tests {
 
     #[test]
     fn every_recorded_name_round_trips() {
-        for name in ["mc_dropout", "mfvi", "gp", "lenet", "lenet-all", "mfvi-2x400"] {
+        for name in ["mc_dropout", "mfvi", "gp", "pbp", "lenet", "lenet-all", "mfvi-2x400"] {
             let kind: ModelKind = name.parse().unwrap();
             assert_eq!(kind.to_string(), name);
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));
@@ -248,7 +256,10 @@ mod tests {
     fn unknown_names_are_errors_not_defaults() {
         assert!("dropout".parse::<ModelKind>().is_err());
         assert!("mfvi-2by400".parse::<ModelKind>().is_err());
-        assert!(serde_json::from_str::<ModelKind>("\"pbp\"").unwrap_err().to_string().contains("unknown model `pbp`"));
+        assert!(serde_json::from_str::<ModelKind>("\"ensemble\"")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown model `ensemble`"));
         assert!("mc dropout (sigmoid)".parse::<Co2Predictor>().is_err());
     }
 }

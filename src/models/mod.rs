@@ -1,6 +1,6 @@
 //! Model families, one folder each: `mc_dropout` (the paper's method), `mfvi` (the VI
 //! baseline), `gp` (exact and sparse Gaussian processes), `classifier` (the MNIST LeNet and
-//! VI MLP). `shared` holds what the member-batched networks have in common, `family` the trait
+//! VI MLP), `pbp` (probabilistic backpropagation). `shared` holds what the member-batched networks have in common, `family` the trait
 //! and data types the UCI protocol hands a family, `kind` the enum that names each family in
 //! records and reports, `registry` the one place that picks a family for a spec.
 //!
@@ -13,6 +13,7 @@ pub mod gp;
 pub mod kind;
 pub mod mc_dropout;
 pub mod mfvi;
+pub mod pbp;
 pub mod registry;
 pub mod shared;
 

@@ -5,6 +5,7 @@ use super::family::RegressionFamily;
 use super::gp::GpFamily;
 use super::mc_dropout::McDropoutFamily;
 use super::mfvi::MfviFamily;
+use super::pbp::PbpFamily;
 use crate::spec::{ModelPlan, UciPlan};
 
 /// The family that trains `plan`'s model.
@@ -17,5 +18,6 @@ pub fn regression_family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
             Box::new(MfviFamily { plan: mfvi.clone(), training: net.training.clone(), mc_samples: net.mc_samples })
         }
         ModelPlan::Gp(gp) => Box::new(GpFamily { plan: gp.clone() }),
+        ModelPlan::Pbp(pbp) => Box::new(PbpFamily { plan: pbp.clone() }),
     }
 }

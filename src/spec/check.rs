@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, Co2Task, DropoutPlacement, Gp, McDropout, Mfvi, MnistTask, Model, Noise, Optimizer, RawSpec,
+    Activation, Co2Task, DropoutPlacement, Gp, McDropout, Mfvi, MnistTask, Model, Noise, Optimizer, Pbp, RawSpec,
     SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
 };
 use crate::data::uci::UciSet;
@@ -115,6 +115,7 @@ pub enum ModelPlan {
     McDropout(MlpPlan, NetworkTraining),
     Mfvi(MfviPlan, NetworkTraining),
     Gp(GpPlan),
+    Pbp(PbpPlan),
 }
 
 /// What the network families need beyond their architecture: the optimizer and the number
@@ -123,6 +124,12 @@ pub enum ModelPlan {
 pub struct NetworkTraining {
     pub training: TrainingPlan,
     pub mc_samples: usize,
+}
+
+/// PBP's network; units and passes come per set (`UciSetPlan`).
+#[derive(Debug, Clone)]
+pub struct PbpPlan {
+    pub hidden_layers: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -208,7 +215,7 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         let (t, mc_samples) = network_sections(raw, path, text, "model")?;
         Ok((NetworkTraining { training: training_plan(t), mc_samples }, t))
     };
-    let (model, hidden_units, needs_tau, training) = match &raw.model {
+    let (model, hidden_units, needs_tau, default_epochs) = match &raw.model {
         Model::Lenet(_) => {
             return Err(rule_error(
                 path,
@@ -219,7 +226,7 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         }
         Model::McDropout(model) => {
             let (net, t) = network()?;
-            (ModelPlan::McDropout(mlp_plan(model, path, text)?, net), Some(model.hidden_units), true, Some(t))
+            (ModelPlan::McDropout(mlp_plan(model, path, text)?, net), Some(model.hidden_units), true, Some(t.epochs))
         }
         Model::Mfvi(model) => {
             let (net, t) = network()?;
@@ -227,10 +234,13 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
                 ModelPlan::Mfvi(mfvi_plan(model, path, text)?, net),
                 Some(model.hidden_units),
                 model.noise == Noise::Grid,
-                Some(t),
+                Some(t.epochs),
             )
         }
-        Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref()),
+        Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref().map(|t| t.epochs)),
+        Model::Pbp(Pbp { hidden_layers, hidden_units, epochs }) => {
+            (ModelPlan::Pbp(PbpPlan { hidden_layers: hidden_layers.get() }), Some(*hidden_units), false, Some(*epochs))
+        }
     };
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
@@ -254,7 +264,7 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         sets.push(UciSetPlan {
             set: *set,
             hidden_units: settings.hidden_units.or(hidden_units).map_or(0, |c| c.get()),
-            epochs: settings.epochs.or(training.map(|t| t.epochs)).map_or(0, |c| c.get()),
+            epochs: settings.epochs.or(default_epochs).map_or(0, |c| c.get()),
             taus,
         });
     }

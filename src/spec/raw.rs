@@ -229,7 +229,7 @@ pub struct UciSetSettings {
     /// Overrides the model's hidden_units for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden_units: Option<Count>,
-    /// Overrides training.epochs for this set.
+    /// Overrides training.epochs (PBP: model.pbp.epochs) for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<Count>,
 }
@@ -256,6 +256,9 @@ pub enum Model {
     Mfvi(Mfvi),
     /// Exact GP regression, SE-ARD kernel, hyper-parameters by marginal likelihood.
     Gp(Gp),
+    /// Probabilistic backpropagation (Hernández-Lobato & Adams 2015): a ReLU network with a
+    /// factorized Gaussian posterior, trained by assumed density filtering.
+    Pbp(Pbp),
     /// The paper's LeNet convnet with dropout (MNIST).
     Lenet(Lenet),
 }
@@ -288,6 +291,24 @@ pub enum DropoutPlacement {
     #[default]
     Last,
     All,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pbp {
+    /// Number of hidden ReLU layers. Default 1.
+    #[serde(default = "one")]
+    pub hidden_layers: Count,
+    /// Units per hidden layer (a set may override it).
+    pub hidden_units: Count,
+    /// ADF passes over the training rows, one update per row each (a set may override it
+    /// with `epochs`). Default 40, the authors' recommendation.
+    #[serde(default = "forty")]
+    pub epochs: Count,
+}
+
+fn forty() -> Count {
+    Count::try_from(40).expect("valid")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
