@@ -62,11 +62,17 @@ fn summaries(e: &LoadedExperiment) -> &[SetSummary] {
 
 fn uci(loaded: &[LoadedExperiment], args: &TableArgs) -> String {
     if let [e] = loaded {
+        let model = summaries(e).first().map_or(crate::models::ModelKind::McDropout, |s| s.model);
+        let ([a, b], _) = model.published_columns();
         let title = format!(
-            "UCI regression, experiment `{}`{}: mean ± standard error over splits ({} records; published columns: the paper's Table 1, and for dropout the reference code's README)",
+            "UCI regression, experiment `{}`{}: mean ± standard error over splits ({} records; published columns: {} from {}, {} from {})",
             e.name,
             e.profile_note(),
-            e.records
+            e.records,
+            a.label(),
+            a.source(),
+            b.label(),
+            b.source()
         );
         return uci_table(summaries(e), &title).render(args.format);
     }

@@ -1,5 +1,5 @@
 //! Which model a record comes from, as one enum instead of strings compared in every layer:
-//! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `lenet`, `lenet-all`,
+//! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `ensemble`, `lenet`, `lenet-all`,
 //! `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
 //! adds a variant here; every `match` that must handle it then fails to compile until it does.
 
@@ -22,6 +22,8 @@ pub enum ModelKind {
     Gp,
     /// Probabilistic backpropagation on UCI regression.
     Pbp,
+    /// Deep ensembles (M Gaussian-output networks) on UCI regression.
+    Ensemble,
     /// The dropout LeNet on MNIST.
     Lenet { placement: DropoutPlacement },
     /// The mean-field variational MLP classifier on MNIST.
@@ -39,6 +41,8 @@ pub enum PublishedColumn {
     PaperVi,
     /// The paper's Table 1 PBP column (Hernández-Lobato & Adams 2015).
     PaperPbp,
+    /// Lakshminarayanan et al. (2017), Table 1, standard errors from their deviations.
+    DeepEnsembles,
 }
 
 impl PublishedColumn {
@@ -49,6 +53,20 @@ impl PublishedColumn {
             PublishedColumn::ReferenceCode => "ref. code",
             PublishedColumn::PaperVi => "paper VI",
             PublishedColumn::PaperPbp => "paper PBP",
+            PublishedColumn::DeepEnsembles => "deep ensembles",
+        }
+    }
+
+    /// Where its numbers come from, for table titles.
+    pub fn source(self) -> &'static str {
+        match self {
+            PublishedColumn::PaperDropout | PublishedColumn::PaperVi | PublishedColumn::PaperPbp => {
+                "the paper's Table 1"
+            }
+            PublishedColumn::ReferenceCode => "the reference code's README",
+            PublishedColumn::DeepEnsembles => {
+                "Lakshminarayanan et al. 2017, Table 1, NLL as -LL, their ± (a deviation over splits) / sqrt(splits)"
+            }
         }
     }
 }
@@ -60,6 +78,8 @@ pub struct SecondaryMetric {
     pub key: &'static str,
     /// Its column header.
     pub label: &'static str,
+    /// Shown beside the test LL rather than beside the RMSE.
+    pub is_log_likelihood: bool,
 }
 
 impl ModelKind {
@@ -70,17 +90,32 @@ impl ModelKind {
             ModelKind::Mfvi => "VI",
             ModelKind::Gp => "GP",
             ModelKind::Pbp => "PBP",
+            ModelKind::Ensemble => "Deep ens.",
             ModelKind::Lenet { .. } => "LeNet",
             ModelKind::MfviClassifier { .. } => "VI MLP",
         }
     }
 
-    /// The family's second RMSE: the deterministic network (dropout off) for dropout, the
-    /// network of posterior means for VI; none for the GP.
+    /// The family's second metric: the RMSE of the deterministic network (dropout off) for
+    /// dropout, of the network of posterior means for VI; the LL of the moment-matched
+    /// Gaussian for deep ensembles; none for the GP and PBP.
     pub fn secondary_metric(self) -> Option<SecondaryMetric> {
         match self {
-            ModelKind::McDropout => Some(SecondaryMetric { key: "rmse_standard", label: "Std. dropout RMSE (ours)" }),
-            ModelKind::Mfvi => Some(SecondaryMetric { key: "rmse_posterior_mean_net", label: "Mean-net RMSE (ours)" }),
+            ModelKind::McDropout => Some(SecondaryMetric {
+                key: "rmse_standard",
+                label: "Std. dropout RMSE (ours)",
+                is_log_likelihood: false,
+            }),
+            ModelKind::Mfvi => Some(SecondaryMetric {
+                key: "rmse_posterior_mean_net",
+                label: "Mean-net RMSE (ours)",
+                is_log_likelihood: false,
+            }),
+            ModelKind::Ensemble => Some(SecondaryMetric {
+                key: "test_ll_gaussian",
+                label: "Gaussian-approx. LL (ours)",
+                is_log_likelihood: true,
+            }),
             ModelKind::Gp | ModelKind::Pbp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => None,
         }
     }
@@ -94,6 +129,9 @@ impl ModelKind {
                 ([PublishedColumn::PaperDropout, PublishedColumn::ReferenceCode], PublishedColumn::ReferenceCode)
             }
             ModelKind::Pbp => ([PublishedColumn::PaperPbp, PublishedColumn::PaperDropout], PublishedColumn::PaperPbp),
+            ModelKind::Ensemble => {
+                ([PublishedColumn::DeepEnsembles, PublishedColumn::PaperPbp], PublishedColumn::DeepEnsembles)
+            }
             ModelKind::Mfvi | ModelKind::Gp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => {
                 ([PublishedColumn::PaperVi, PublishedColumn::PaperPbp], PublishedColumn::PaperVi)
             }
@@ -105,6 +143,7 @@ impl ModelKind {
         match self {
             ModelKind::Mfvi | ModelKind::MfviClassifier { .. } => "posterior-mean net",
             ModelKind::Pbp => "posterior-mean net",
+            ModelKind::Ensemble => "mixture mean",
             ModelKind::McDropout | ModelKind::Gp | ModelKind::Lenet { .. } => "standard (dropout off)",
         }
     }
@@ -122,6 +161,7 @@ impl fmt::Display for ModelKind {
             ModelKind::Mfvi => f.write_str("mfvi"),
             ModelKind::Gp => f.write_str("gp"),
             ModelKind::Pbp => f.write_str("pbp"),
+            ModelKind::Ensemble => f.write_str("ensemble"),
             ModelKind::Lenet { placement: DropoutPlacement::Last } => f.write_str("lenet"),
             ModelKind::Lenet { placement: DropoutPlacement::All } => f.write_str("lenet-all"),
             ModelKind::MfviClassifier { hidden_layers, hidden_units } => {
@@ -135,13 +175,15 @@ impl FromStr for ModelKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, String> {
-        let unknown =
-            || format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, lenet, lenet-all, mfvi-LxU)");
+        let unknown = || {
+            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, lenet, lenet-all, mfvi-LxU)")
+        };
         Ok(match name {
             "mc_dropout" => ModelKind::McDropout,
             "mfvi" => ModelKind::Mfvi,
             "gp" => ModelKind::Gp,
             "pbp" => ModelKind::Pbp,
+            "ensemble" => ModelKind::Ensemble,
             "lenet" => ModelKind::Lenet { placement: DropoutPlacement::Last },
             "lenet-all" => ModelKind::Lenet { placement: DropoutPlacement::All },
             other => {
@@ -242,7 +284,7 @@ mod tests {
 
     #[test]
     fn every_recorded_name_round_trips() {
-        for name in ["mc_dropout", "mfvi", "gp", "pbp", "lenet", "lenet-all", "mfvi-2x400"] {
+        for name in ["mc_dropout", "mfvi", "gp", "pbp", "ensemble", "lenet", "lenet-all", "mfvi-2x400"] {
             let kind: ModelKind = name.parse().unwrap();
             assert_eq!(kind.to_string(), name);
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));
@@ -256,10 +298,10 @@ mod tests {
     fn unknown_names_are_errors_not_defaults() {
         assert!("dropout".parse::<ModelKind>().is_err());
         assert!("mfvi-2by400".parse::<ModelKind>().is_err());
-        assert!(serde_json::from_str::<ModelKind>("\"ensemble\"")
+        assert!(serde_json::from_str::<ModelKind>("\"bagging\"")
             .unwrap_err()
             .to_string()
-            .contains("unknown model `ensemble`"));
+            .contains("unknown model `bagging`"));
         assert!("mc dropout (sigmoid)".parse::<Co2Predictor>().is_err());
     }
 }

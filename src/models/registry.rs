@@ -1,6 +1,7 @@
 //! The one place that maps a spec's model section to the family that trains it; a new
 //! `ModelPlan` variant fails to compile here until its family is named.
 
+use super::ensemble::EnsembleFamily;
 use super::family::RegressionFamily;
 use super::gp::GpFamily;
 use super::mc_dropout::McDropoutFamily;
@@ -19,5 +20,6 @@ pub fn regression_family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
         }
         ModelPlan::Gp(gp) => Box::new(GpFamily { plan: gp.clone() }),
         ModelPlan::Pbp(pbp) => Box::new(PbpFamily { plan: pbp.clone() }),
+        ModelPlan::Ensemble(e) => Box::new(EnsembleFamily { plan: e.clone() }),
     }
 }

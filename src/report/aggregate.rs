@@ -18,8 +18,8 @@ pub struct SetSummary {
     pub splits: usize,
     pub rmse: Stat,
     pub ll: Stat,
-    /// The family's second RMSE (`ModelKind::secondary_metric`), when it has one.
-    pub rmse_standard: Option<Stat>,
+    /// The family's second metric (`ModelKind::secondary_metric`), when it has one.
+    pub secondary: Option<Stat>,
 }
 
 /// Mean and standard error (population std / sqrt(n), as the reference code) per data set.
@@ -82,7 +82,7 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
             splits: splits[i].unwrap_or(0.0) as usize,
             rmse: (rmse_m[i].unwrap_or(f64::NAN), rmse_s[i].unwrap_or(f64::NAN)),
             ll: (ll_m[i].unwrap_or(f64::NAN), ll_s[i].unwrap_or(f64::NAN)),
-            rmse_standard: std_m[i].map(|m| (m, std_s[i].unwrap_or(f64::NAN))),
+            secondary: std_m[i].map(|m| (m, std_s[i].unwrap_or(f64::NAN))),
         })
         .collect();
     // The paper's row order; sets we don't know go last, alphabetically.

@@ -71,7 +71,7 @@ mod tests {
             splits: 20,
             rmse: (rmse, 0.1),
             ll: (ll, 0.01),
-            rmse_standard: None,
+            secondary: None,
         }
     }
 

@@ -3,7 +3,7 @@
 //! `PAPER` is Table 1 of Gal & Ghahramani (2016) with the Dropout column's standard errors as
 //! the reference code's README lists them; `REFERENCE_CODE` is what the public reference code
 //! (yaringal/DropoutUncertaintyExps) reports with the full grid search, the bar a faithful
-//! reproduction should reach.
+//! reproduction should reach; `DEEP_ENSEMBLES` is Lakshminarayanan et al.'s Table 1.
 
 pub use super::stat::Stat;
 use crate::data::uci::UciSet;
@@ -122,6 +122,31 @@ pub const REFERENCE_CODE: [(UciSet, Stat, Stat); 9] = [
     (UciSet::Yacht, (0.67, 0.05), (-1.25, 0.01)),
 ];
 
+/// Deep ensembles, Lakshminarayanan, Pritzel & Blundell (NIPS 2017), Table 1 (5 networks,
+/// NLL-trained, no adversarial training in that column per their Table 2's caption), on these
+/// splits: (set, RMSE, NLL, splits) as printed. Their "±" is a standard deviation over splits
+/// (their MC-dropout column prints the paper's first, std-scaled version: 2.97 ± 0.85 for
+/// boston's 0.19 standard error), so `column` divides it by sqrt(splits); LL = -NLL.
+pub const DEEP_ENSEMBLES: [(UciSet, Stat, Stat, usize); 9] = [
+    (UciSet::Boston, (3.28, 1.00), (2.41, 0.25), 20),
+    (UciSet::Concrete, (6.03, 0.58), (3.06, 0.18), 20),
+    (UciSet::Energy, (2.09, 0.29), (1.38, 0.22), 20),
+    (UciSet::Kin8nm, (0.09, 0.00), (-1.20, 0.02), 20),
+    (UciSet::Naval, (0.00, 0.00), (-5.63, 0.05), 20),
+    (UciSet::Power, (4.11, 0.17), (2.79, 0.04), 20),
+    (UciSet::Protein, (4.71, 0.06), (2.83, 0.02), 5),
+    (UciSet::Wine, (0.64, 0.04), (0.94, 0.12), 20),
+    (UciSet::Yacht, (1.58, 0.48), (1.18, 0.21), 20),
+];
+
+/// Their (RMSE, LL) as (mean, standard error).
+pub fn deep_ensembles(set: UciSet) -> Option<(Stat, Stat)> {
+    DEEP_ENSEMBLES.iter().find(|r| r.0 == set).map(|&(_, rmse, nll, n)| {
+        let root = (n as f64).sqrt();
+        ((rmse.0, rmse.1 / root), (-nll.0, nll.1 / root))
+    })
+}
+
 pub fn paper(set: UciSet) -> Option<&'static PaperRow> {
     PAPER.iter().find(|r| r.set == set)
 }
@@ -137,5 +162,6 @@ pub fn column(set: UciSet, column: PublishedColumn) -> Option<(Stat, Stat)> {
         PublishedColumn::ReferenceCode => reference_code(set),
         PublishedColumn::PaperVi => paper(set).map(|p| (p.vi_rmse, p.vi_ll)),
         PublishedColumn::PaperPbp => paper(set).map(|p| (p.pbp_rmse, p.pbp_ll)),
+        PublishedColumn::DeepEnsembles => deep_ensembles(set),
     }
 }

@@ -22,10 +22,13 @@ pub fn uci_table(summaries: &[SetSummary], title: &str) -> Table {
         Column::stats(format!("RMSE ({a})")),
         Column::stats(format!("RMSE ({b})")),
     ];
-    // A family without a second RMSE (the GP) has no column for it.
-    columns.extend(secondary.map(|m| Column::stats(m.label)));
+    // A family without a second metric (the GP) has no column for it.
+    let secondary_rmse = secondary.filter(|m| !m.is_log_likelihood);
+    let secondary_ll = secondary.filter(|m| m.is_log_likelihood);
+    columns.extend(secondary_rmse.map(|m| Column::stats(m.label)));
+    columns.push(Column::stats("Test LL (ours)"));
+    columns.extend(secondary_ll.map(|m| Column::stats(m.label)));
     columns.extend([
-        Column::stats("Test LL (ours)"),
         Column::stats(format!("Test LL ({a})")),
         Column::stats(format!("Test LL ({b})")),
         Column::text(format!("RMSE, LL vs {}", held_to.label()), "verdict"),
@@ -47,15 +50,14 @@ pub fn uci_table(summaries: &[SetSummary], title: &str) -> Table {
                 Cell::stat(pa.map(|p| p.0), true),
                 Cell::stat(pb.map(|p| p.0), true),
             ];
-            if secondary.is_some() {
-                row.push(Cell::stat(s.rmse_standard, false));
+            if secondary_rmse.is_some() {
+                row.push(Cell::stat(s.secondary, false));
             }
-            row.extend([
-                Cell::stat(Some(s.ll), false),
-                Cell::stat(pa.map(|p| p.1), true),
-                Cell::stat(pb.map(|p| p.1), true),
-                judged,
-            ]);
+            row.push(Cell::stat(Some(s.ll), false));
+            if secondary_ll.is_some() {
+                row.push(Cell::stat(s.secondary, false));
+            }
+            row.extend([Cell::stat(pa.map(|p| p.1), true), Cell::stat(pb.map(|p| p.1), true), judged]);
             row
         })
         .collect();
@@ -98,7 +100,7 @@ mod tests {
         // population std of {1, 3} is 1; standard error 1 / sqrt 2
         assert!((s[1].rmse.1 - 0.5f64.sqrt()).abs() < 1e-12);
         assert_eq!(s[1].ll.0, -1.5);
-        assert!(s[1].rmse_standard.is_none());
+        assert!(s[1].secondary.is_none());
         let md = uci_table(&s, "t").render(TableFormat::Markdown);
         assert!(md.contains("| Yacht | 2 | 2.00 ± 0.71 | 1.11 ± 0.09 | 0.67 ± 0.05 | - | -1.50 ± 0.35 | -1.55 ± 0.03 | -1.25 ± 0.01 | within 2 SE, within 2 SE |"), "{md}");
     }

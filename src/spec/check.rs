@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, Co2Task, DropoutPlacement, Gp, McDropout, Mfvi, MnistTask, Model, Noise, Optimizer, Pbp, RawSpec,
-    SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
+    Activation, Co2Task, DropoutPlacement, Ensemble, EnsembleLoss, Gp, McDropout, Mfvi, MnistTask, Model, Noise,
+    Optimizer, Pbp, RawSpec, SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
 };
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
@@ -116,6 +116,7 @@ pub enum ModelPlan {
     Mfvi(MfviPlan, NetworkTraining),
     Gp(GpPlan),
     Pbp(PbpPlan),
+    Ensemble(EnsemblePlan),
 }
 
 /// What the network families need beyond their architecture: the optimizer and the number
@@ -130,6 +131,21 @@ pub struct NetworkTraining {
 #[derive(Debug, Clone)]
 pub struct PbpPlan {
     pub hidden_layers: usize,
+}
+
+/// Deep ensembles; units and epochs come per set (`UciSetPlan`).
+#[derive(Debug, Clone)]
+pub struct EnsemblePlan {
+    pub hidden_layers: usize,
+    pub members: usize,
+    /// Learning rates searched.
+    pub rates: Vec<f64>,
+    pub loss: EnsembleLoss,
+    /// FGSM step as a fraction of each input's range; `None`: off.
+    pub adversarial: Option<f64>,
+    pub variance_floor: f64,
+    /// Batch size and Adam's moments (Torch's defaults); the rate is each network's own.
+    pub training: TrainingPlan,
 }
 
 #[derive(Debug, Clone)]
@@ -241,6 +257,9 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         Model::Pbp(Pbp { hidden_layers, hidden_units, epochs }) => {
             (ModelPlan::Pbp(PbpPlan { hidden_layers: hidden_layers.get() }), Some(*hidden_units), false, Some(*epochs))
         }
+        Model::Ensemble(e) => {
+            (ModelPlan::Ensemble(ensemble_plan(e, path, text)?), Some(e.hidden_units), false, Some(e.epochs))
+        }
     };
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
@@ -308,6 +327,31 @@ fn training_plan(t: &Training) -> TrainingPlan {
         beta2: adam.beta2.get(),
         eps: adam.eps.get(),
     }
+}
+
+fn ensemble_plan(e: &Ensemble, path: &Path, text: &str) -> Result<EnsemblePlan> {
+    let rates: Vec<f64> = e.lr.iter().map(|r| r.get()).collect();
+    if rates.is_empty() {
+        return Err(rule_error(path, text, "lr", "model.ensemble.lr: list at least one learning rate"));
+    }
+    if let Some(dup) = first_duplicate(&rates) {
+        return Err(rule_error(
+            path,
+            text,
+            "lr",
+            &format!("model.ensemble.lr: {dup} is listed twice; list each value once"),
+        ));
+    }
+    let fraction = e.adversarial.get();
+    Ok(EnsemblePlan {
+        hidden_layers: e.hidden_layers.get(),
+        members: e.members.get(),
+        training: TrainingPlan { batch_size: e.batch_size.get(), lr: rates[0], beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+        rates,
+        loss: e.loss,
+        adversarial: (fraction > 0.0).then_some(fraction),
+        variance_floor: e.variance_floor.get(),
+    })
 }
 
 fn gp_plan(gp: &Gp) -> GpPlan {

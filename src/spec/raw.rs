@@ -229,7 +229,7 @@ pub struct UciSetSettings {
     /// Overrides the model's hidden_units for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden_units: Option<Count>,
-    /// Overrides training.epochs (PBP: model.pbp.epochs) for this set.
+    /// Overrides training.epochs (PBP, ensembles: the model's epochs) for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<Count>,
 }
@@ -259,6 +259,9 @@ pub enum Model {
     /// Probabilistic backpropagation (Hernández-Lobato & Adams 2015): a ReLU network with a
     /// factorized Gaussian posterior, trained by assumed density filtering.
     Pbp(Pbp),
+    /// Deep ensembles (Lakshminarayanan et al. 2017): M networks with a Gaussian output,
+    /// NLL-trained, optionally adversarially, predicting as the mixture of their Gaussians.
+    Ensemble(Ensemble),
     /// The paper's LeNet convnet with dropout (MNIST).
     Lenet(Lenet),
 }
@@ -305,6 +308,56 @@ pub struct Pbp {
     /// with `epochs`). Default 40, the authors' recommendation.
     #[serde(default = "forty")]
     pub epochs: Count,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ensemble {
+    /// Number of hidden ReLU layers. Default 1.
+    #[serde(default = "one")]
+    pub hidden_layers: Count,
+    /// Units per hidden layer (a set may override it).
+    pub hidden_units: Count,
+    /// Networks per ensemble, M. Default 5.
+    #[serde(default = "five")]
+    pub members: Count,
+    /// Passes over the training rows (a set may override it). Default 40.
+    #[serde(default = "forty")]
+    pub epochs: Count,
+    /// Mini-batch size. Default 100.
+    #[serde(default = "hundred")]
+    pub batch_size: Count,
+    /// Adam learning rates searched on the validation rows (one value: no search).
+    pub lr: Vec<Positive>,
+    /// `nll`: each network predicts a mean and a variance (Gaussian NLL); `mse`: a mean alone
+    /// (squared error), the ensemble's spread is its variance. Default nll.
+    #[serde(default)]
+    pub loss: EnsembleLoss,
+    /// Fast-gradient-sign step as a fraction of each input's range on the training rows; 0
+    /// turns adversarial training off. Default 0.01.
+    #[serde(default = "fgsm_fraction")]
+    pub adversarial: NonNegative,
+    /// Smallest predicted variance, standardized units. Default 1e-6.
+    #[serde(default = "ensemble_floor")]
+    pub variance_floor: Positive,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnsembleLoss {
+    #[default]
+    Nll,
+    Mse,
+}
+
+fn five() -> Count {
+    Count::try_from(5).expect("valid")
+}
+fn fgsm_fraction() -> NonNegative {
+    NonNegative::try_from(0.01).expect("valid")
+}
+fn ensemble_floor() -> Positive {
+    Positive::try_from(1e-6).expect("valid")
 }
 
 fn forty() -> Count {

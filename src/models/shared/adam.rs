@@ -29,6 +29,9 @@ pub struct FlatAdam {
     pub grad: ParamBuffer,
     steps: i32,
     lr: f64,
+    /// Each parameter's own learning rate (members of one program searching the rate), same
+    /// layout as the parameters; `None`: `lr` for all.
+    member_lr: Option<Tensor>,
     beta1: f64,
     beta2: f64,
     eps: f64,
@@ -42,10 +45,25 @@ impl FlatAdam {
             grad: params.zeros_like()?,
             steps: 0,
             lr: plan.lr,
+            member_lr: None,
             beta1: plan.beta1,
             beta2: plan.beta2,
             eps: plan.eps,
         })
+    }
+
+    /// Like `new`, with member k's parameters stepped at `rates[k]` instead of the plan's rate.
+    pub fn with_member_rates(params: &ParamBuffer, plan: &TrainingPlan, rates: &[f64]) -> Result<Self> {
+        let mut adam = Self::new(params, plan)?;
+        let per_member = Tensor::from_slice(rates).f_to_kind(params.flat.kind())?.f_to_device(params.flat.device())?;
+        let lr = params.zeros_like()?;
+        let _guard = tch::no_grad_guard();
+        for t in lr.weights.iter().chain(&lr.biases) {
+            t.shallow_clone().f_copy_(&per_member.f_view([-1, 1, 1])?.f_expand_as(t)?)?;
+        }
+        adam.lr = 1.0;
+        adam.member_lr = Some(lr.flat);
+        Ok(adam)
     }
 
     /// The moments and the step count, for a checkpoint.
@@ -76,6 +94,9 @@ impl FlatAdam {
         let mut d = self.v.f_sqrt()?;
         let _ = d.f_mul_scalar_(scale / correction2.sqrt())?;
         let _ = d.f_add_scalar_(scale * self.eps)?;
+        if let Some(lr) = &self.member_lr {
+            let _ = d.f_div_(lr)?;
+        }
         let _ = params.flat.shallow_clone().f_addcdiv_(&self.m, &d)?;
         Ok(())
     }
@@ -117,5 +138,37 @@ mod tests {
         assert!(err < 1e-5, "flat Adam drifted from libtorch's by {err}");
         let moved = f64::try_from((&ours.flat - &start).abs().max()).unwrap();
         assert!(moved > 0.1, "parameters barely moved ({moved}): the comparison would prove nothing");
+    }
+
+    /// Member rates step each member as a plan with that member's rate would.
+    #[test]
+    fn member_rates_step_each_member_at_its_own_rate() {
+        let plan = |lr| TrainingPlan { batch_size: 1, lr, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+        let widths = [3usize, 2];
+        let n = ParamBuffer::len(2, &widths) as i64;
+        let start = Tensor::randn([n], (Kind::Float, Device::Cpu));
+        let grad = Tensor::randn([n], (Kind::Float, Device::Cpu));
+        let both = ParamBuffer::over(start.copy(), 2, &widths).unwrap();
+        let mut mixed = FlatAdam::with_member_rates(&both, &plan(1.0), &[0.1, 0.001]).unwrap();
+        let fast = ParamBuffer::over(start.copy(), 2, &widths).unwrap();
+        let mut fast_adam = FlatAdam::new(&fast, &plan(0.1)).unwrap();
+        let slow = ParamBuffer::over(start.copy(), 2, &widths).unwrap();
+        let mut slow_adam = FlatAdam::new(&slow, &plan(0.001)).unwrap();
+        for _ in 0..5 {
+            for (adam, p) in [(&mut mixed, &both), (&mut fast_adam, &fast), (&mut slow_adam, &slow)] {
+                adam.grad.flat.shallow_clone().copy_(&grad);
+                adam.step(p).unwrap();
+            }
+        }
+        for l in 0..1 {
+            for (k, single) in [(0, &fast), (1, &slow)] {
+                let a = both.weights[l].get(k);
+                let b = single.weights[l].get(k);
+                assert!(f64::try_from((&a - &b).abs().max()).unwrap() < 1e-6, "member {k} weights");
+                let a = both.biases[l].get(k);
+                let b = single.biases[l].get(k);
+                assert!(f64::try_from((&a - &b).abs().max()).unwrap() < 1e-6, "member {k} biases");
+            }
+        }
     }
 }

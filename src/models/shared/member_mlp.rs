@@ -77,6 +77,11 @@ impl MemberMlp {
         Ok(Self { params: ParamBuffer::over(flat, k, widths)?, activation })
     }
 
+    /// A network over given parameters (another initialization, or a leaf for autograd).
+    pub fn from_params(params: ParamBuffer, activation: Activation) -> Self {
+        Self { params, activation }
+    }
+
     /// The parameters (trainers update `params().flat` in place).
     pub fn params(&self) -> &ParamBuffer {
         &self.params
