@@ -1,5 +1,5 @@
 //! Which model a record comes from, as one enum instead of strings compared in every layer:
-//! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `ensemble`, `lenet`, `lenet-all`,
+//! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `ensemble`, `concrete_dropout`, `lenet`, `lenet-all`,
 //! `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
 //! adds a variant here; every `match` that must handle it then fails to compile until it does.
 
@@ -24,6 +24,8 @@ pub enum ModelKind {
     Pbp,
     /// Deep ensembles (M Gaussian-output networks) on UCI regression.
     Ensemble,
+    /// Concrete dropout (learned rates) on UCI regression.
+    ConcreteDropout,
     /// The dropout LeNet on MNIST.
     Lenet { placement: DropoutPlacement },
     /// The mean-field variational MLP classifier on MNIST.
@@ -91,6 +93,7 @@ impl ModelKind {
             ModelKind::Gp => "GP",
             ModelKind::Pbp => "PBP",
             ModelKind::Ensemble => "Deep ens.",
+            ModelKind::ConcreteDropout => "Concrete dropout",
             ModelKind::Lenet { .. } => "LeNet",
             ModelKind::MfviClassifier { .. } => "VI MLP",
         }
@@ -116,7 +119,11 @@ impl ModelKind {
                 label: "Gaussian-approx. LL (ours)",
                 is_log_likelihood: true,
             }),
-            ModelKind::Gp | ModelKind::Pbp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => None,
+            ModelKind::Gp
+            | ModelKind::Pbp
+            | ModelKind::ConcreteDropout
+            | ModelKind::Lenet { .. }
+            | ModelKind::MfviClassifier { .. } => None,
         }
     }
 
@@ -125,7 +132,7 @@ impl ModelKind {
     /// reproduction bar), PBP to the paper's PBP column, the other baselines to its VI column.
     pub fn published_columns(self) -> ([PublishedColumn; 2], PublishedColumn) {
         match self {
-            ModelKind::McDropout => {
+            ModelKind::McDropout | ModelKind::ConcreteDropout => {
                 ([PublishedColumn::PaperDropout, PublishedColumn::ReferenceCode], PublishedColumn::ReferenceCode)
             }
             ModelKind::Pbp => ([PublishedColumn::PaperPbp, PublishedColumn::PaperDropout], PublishedColumn::PaperPbp),
@@ -144,7 +151,9 @@ impl ModelKind {
             ModelKind::Mfvi | ModelKind::MfviClassifier { .. } => "posterior-mean net",
             ModelKind::Pbp => "posterior-mean net",
             ModelKind::Ensemble => "mixture mean",
-            ModelKind::McDropout | ModelKind::Gp | ModelKind::Lenet { .. } => "standard (dropout off)",
+            ModelKind::McDropout | ModelKind::ConcreteDropout | ModelKind::Gp | ModelKind::Lenet { .. } => {
+                "standard (dropout off)"
+            }
         }
     }
 
@@ -162,6 +171,7 @@ impl fmt::Display for ModelKind {
             ModelKind::Gp => f.write_str("gp"),
             ModelKind::Pbp => f.write_str("pbp"),
             ModelKind::Ensemble => f.write_str("ensemble"),
+            ModelKind::ConcreteDropout => f.write_str("concrete_dropout"),
             ModelKind::Lenet { placement: DropoutPlacement::Last } => f.write_str("lenet"),
             ModelKind::Lenet { placement: DropoutPlacement::All } => f.write_str("lenet-all"),
             ModelKind::MfviClassifier { hidden_layers, hidden_units } => {
@@ -176,7 +186,7 @@ impl FromStr for ModelKind {
 
     fn from_str(name: &str) -> Result<Self, String> {
         let unknown = || {
-            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, lenet, lenet-all, mfvi-LxU)")
+            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, concrete_dropout, lenet, lenet-all, mfvi-LxU)")
         };
         Ok(match name {
             "mc_dropout" => ModelKind::McDropout,
@@ -184,6 +194,7 @@ impl FromStr for ModelKind {
             "gp" => ModelKind::Gp,
             "pbp" => ModelKind::Pbp,
             "ensemble" => ModelKind::Ensemble,
+            "concrete_dropout" => ModelKind::ConcreteDropout,
             "lenet" => ModelKind::Lenet { placement: DropoutPlacement::Last },
             "lenet-all" => ModelKind::Lenet { placement: DropoutPlacement::All },
             other => {
@@ -284,7 +295,9 @@ mod tests {
 
     #[test]
     fn every_recorded_name_round_trips() {
-        for name in ["mc_dropout", "mfvi", "gp", "pbp", "ensemble", "lenet", "lenet-all", "mfvi-2x400"] {
+        for name in
+            ["mc_dropout", "mfvi", "gp", "pbp", "ensemble", "concrete_dropout", "lenet", "lenet-all", "mfvi-2x400"]
+        {
             let kind: ModelKind = name.parse().unwrap();
             assert_eq!(kind.to_string(), name);
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));

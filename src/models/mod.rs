@@ -1,6 +1,6 @@
 //! Model families, one folder each: `mc_dropout` (the paper's method), `mfvi` (the VI
 //! baseline), `gp` (exact and sparse Gaussian processes), `classifier` (the MNIST LeNet and
-//! VI MLP), `pbp` (probabilistic backpropagation), `ensemble` (deep ensembles). `shared` holds what the member-batched networks have in common, `family` the trait
+//! VI MLP), `pbp` (probabilistic backpropagation), `ensemble` (deep ensembles), `concrete_dropout` (learned rates). `shared` holds what the member-batched networks have in common, `family` the trait
 //! and data types the UCI protocol hands a family, `kind` the enum that names each family in
 //! records and reports, `registry` the one place that picks a family for a spec.
 //!
@@ -8,6 +8,7 @@
 //! commands or the CLI.
 
 pub mod classifier;
+pub mod concrete_dropout;
 pub mod ensemble;
 pub mod family;
 pub mod gp;

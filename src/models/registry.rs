@@ -1,6 +1,7 @@
 //! The one place that maps a spec's model section to the family that trains it; a new
 //! `ModelPlan` variant fails to compile here until its family is named.
 
+use super::concrete_dropout::ConcreteDropoutFamily;
 use super::ensemble::EnsembleFamily;
 use super::family::RegressionFamily;
 use super::gp::GpFamily;
@@ -21,5 +22,10 @@ pub fn regression_family(plan: &UciPlan) -> Box<dyn RegressionFamily> {
         ModelPlan::Gp(gp) => Box::new(GpFamily { plan: gp.clone() }),
         ModelPlan::Pbp(pbp) => Box::new(PbpFamily { plan: pbp.clone() }),
         ModelPlan::Ensemble(e) => Box::new(EnsembleFamily { plan: e.clone() }),
+        ModelPlan::ConcreteDropout(c, net) => Box::new(ConcreteDropoutFamily {
+            plan: c.clone(),
+            training: net.training.clone(),
+            mc_samples: net.mc_samples,
+        }),
     }
 }

@@ -117,6 +117,7 @@ pub enum ModelPlan {
     Gp(GpPlan),
     Pbp(PbpPlan),
     Ensemble(EnsemblePlan),
+    ConcreteDropout(ConcretePlan, NetworkTraining),
 }
 
 /// What the network families need beyond their architecture: the optimizer and the number
@@ -131,6 +132,15 @@ pub struct NetworkTraining {
 #[derive(Debug, Clone)]
 pub struct PbpPlan {
     pub hidden_layers: usize,
+}
+
+/// Concrete dropout's network and relaxation; units and epochs come per set.
+#[derive(Debug, Clone)]
+pub struct ConcretePlan {
+    pub hidden_layers: usize,
+    pub length_scale: f64,
+    pub temperature: f64,
+    pub init_dropout: f64,
 }
 
 /// Deep ensembles; units and epochs come per set (`UciSetPlan`).
@@ -256,6 +266,16 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
         Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref().map(|t| t.epochs)),
         Model::Pbp(Pbp { hidden_layers, hidden_units, epochs }) => {
             (ModelPlan::Pbp(PbpPlan { hidden_layers: hidden_layers.get() }), Some(*hidden_units), false, Some(*epochs))
+        }
+        Model::ConcreteDropout(c) => {
+            let (net, t) = network()?;
+            let plan = ConcretePlan {
+                hidden_layers: c.hidden_layers.get(),
+                length_scale: c.length_scale.get(),
+                temperature: c.temperature.get(),
+                init_dropout: c.init_dropout.get(),
+            };
+            (ModelPlan::ConcreteDropout(plan, net), Some(c.hidden_units), false, Some(t.epochs))
         }
         Model::Ensemble(e) => {
             (ModelPlan::Ensemble(ensemble_plan(e, path, text)?), Some(e.hidden_units), false, Some(e.epochs))

@@ -8,7 +8,7 @@ pub mod raw;
 pub mod values;
 
 pub use check::{
-    ClassifierPlan, Co2Plan, EnsemblePlan, Experiment, GpPlan, MfviPlan, MlpPlan, MnistPlan, ModelPlan,
+    ClassifierPlan, Co2Plan, ConcretePlan, EnsemblePlan, Experiment, GpPlan, MfviPlan, MlpPlan, MnistPlan, ModelPlan,
     NetworkTraining, PbpPlan, RotatedDigitPlan, Spec, TrainingPlan, UciPlan, UciSetPlan, WeightDecayRule,
 };
 pub use load::{load, parse, to_yaml};

@@ -262,6 +262,9 @@ pub enum Model {
     /// Deep ensembles (Lakshminarayanan et al. 2017): M networks with a Gaussian output,
     /// NLL-trained, optionally adversarially, predicting as the mixture of their Gaussians.
     Ensemble(Ensemble),
+    /// Concrete dropout (Gal, Hron & Kendall 2017): the dropout network with its rates and
+    /// noise learned, no grid search.
+    ConcreteDropout(ConcreteDropout),
     /// The paper's LeNet convnet with dropout (MNIST).
     Lenet(Lenet),
 }
@@ -340,6 +343,36 @@ pub struct Ensemble {
     /// Smallest predicted variance, standardized units. Default 1e-6.
     #[serde(default = "ensemble_floor")]
     pub variance_floor: Positive,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcreteDropout {
+    /// Number of hidden ReLU layers. Default 1.
+    #[serde(default = "one")]
+    pub hidden_layers: Count,
+    /// Units per hidden layer (a set may override it).
+    pub hidden_units: Count,
+    /// Prior length-scale l of the weights (the regularizer's l^2 / 2N). Default 0.01, the
+    /// dropout reference code's.
+    #[serde(default = "concrete_length_scale")]
+    pub length_scale: Positive,
+    /// Temperature of the relaxed mask. Default 0.1 (the authors' for dense layers).
+    #[serde(default = "concrete_temperature")]
+    pub temperature: Positive,
+    /// Every layer's starting dropout rate. Default 0.1.
+    #[serde(default = "concrete_init")]
+    pub init_dropout: DropoutRate,
+}
+
+fn concrete_length_scale() -> Positive {
+    Positive::try_from(0.01).expect("valid")
+}
+fn concrete_temperature() -> Positive {
+    Positive::try_from(0.1).expect("valid")
+}
+fn concrete_init() -> DropoutRate {
+    DropoutRate::try_from(0.1).expect("valid")
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,129 @@
+//! Training of member-batched concrete-dropout MLPs: every network learns its weights, one
+//! dropout rate per weight layer (p = sigmoid(logit), started at `init_dropout`) and the log of
+//! a homoscedastic noise variance, by Adam on mean Gaussian NLL + regularizer, through
+//! autograd (the rates' gradient runs through the relaxed masks). Each network's masks come
+//! from its own stream, so it trains the same alone or batched.
+
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::relaxation::{regularizer, relaxed_mask, uniforms};
+use crate::error::Result;
+use crate::models::family::{Progress, StackedRows};
+use crate::models::shared::adam::libtorch_adam;
+use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::member_mlp::{MemberMlp, ParamBuffer};
+use crate::rng::{member_rng, MemberRng};
+use crate::spec::raw::Activation;
+use crate::spec::TrainingPlan;
+
+/// One network of a program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConcreteNet {
+    pub seed: u64,
+    pub row_offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConcreteOptions {
+    /// Layer widths, input to output: [D, H, ..., 1].
+    pub widths: Vec<usize>,
+    pub epochs: usize,
+    pub training: TrainingPlan,
+    /// Prior length-scale l of the weights.
+    pub length_scale: f64,
+    pub temperature: f64,
+    pub init_dropout: f64,
+}
+
+impl ConcreteOptions {
+    pub fn steps(&self, n: usize) -> u64 {
+        MemberBatches::steps(self.epochs, n, self.training.batch_size)
+    }
+}
+
+/// Trained networks with their rates and noise.
+pub struct Trained {
+    pub net: MemberMlp,
+    /// Learned dropout rate [layers][member].
+    pub rates: Vec<Vec<f64>>,
+    /// Learned noise variance per member, standardized units.
+    pub noise_variance: Vec<f64>,
+}
+
+/// The rates of every layer from their logits [L, K], as [K, 1, 1] per layer.
+fn layer_rates(logits: &Tensor) -> Result<Vec<Tensor>> {
+    let p = logits.f_sigmoid()?;
+    (0..p.size()[0]).map(|l| Ok(p.f_get(l)?.f_view([-1, 1, 1])?)).collect()
+}
+
+/// Relaxed masks for `rows` rows of every stream, one per weight layer.
+///
+/// # Shapes
+/// rates[l]: [S, 1, 1]; returns masks[l]: [S, rows, layer_inputs[l]]
+pub fn draw_relaxed_masks(
+    rngs: &mut [MemberRng],
+    rates: &[Tensor],
+    rows: usize,
+    layer_inputs: &[usize],
+    temperature: f64,
+    device: Device,
+) -> Result<Vec<Tensor>> {
+    layer_inputs
+        .iter()
+        .zip(rates)
+        .map(|(&width, p)| relaxed_mask(p, &uniforms(rngs, rows, width, device)?, temperature))
+        .collect()
+}
+
+/// Trains every network on its own rows; `progress` advances once per mini-batch step.
+pub fn fit(
+    data: &StackedRows,
+    nets: &[ConcreteNet],
+    options: &ConcreteOptions,
+    progress: &dyn Progress,
+) -> Result<Trained> {
+    let device = data.x.device();
+    let k = nets.len() as i64;
+    let layers = options.widths.len() - 1;
+    let mut rngs: Vec<MemberRng> = nets.iter().map(|m| member_rng(m.seed)).collect();
+    let start = MemberMlp::new(device, &options.widths, Activation::Relu, &mut rngs)?;
+    let vs = nn::VarStore::new(device);
+    let flat = vs.root().var_copy("weights", &start.params().flat);
+    let init_logit = (options.init_dropout / (1.0 - options.init_dropout)).ln();
+    let logits =
+        vs.root().var_copy("dropout_logits", &Tensor::f_full([layers as i64, k], init_logit, (Kind::Float, device))?);
+    let log_var = vs.root().var_copy("log_noise_variance", &Tensor::f_zeros([k], (Kind::Float, device))?);
+    let mut adam = libtorch_adam(&options.training).build(&vs, options.training.lr)?;
+    let mut batches =
+        MemberBatches::new(data.n, options.training.batch_size, nets.iter().map(|m| m.row_offset), device);
+    let layer_inputs = &options.widths[..layers];
+    for _ in 0..options.epochs {
+        batches.shuffle(&mut rngs)?;
+        for begin in batches.starts() {
+            let (xb, yb, b) = batches.gather(data, begin)?;
+            let params = ParamBuffer::over(flat.shallow_clone(), nets.len(), &options.widths)?;
+            let rates = layer_rates(&logits)?;
+            let masks = draw_relaxed_masks(&mut rngs, &rates, b, layer_inputs, options.temperature, device)?;
+            let net = MemberMlp::from_params(params, Activation::Relu);
+            let out = net.forward(&xb, Some(&masks))?;
+            // Mean Gaussian NLL per member: (e^-s (y - f)^2 + s) / 2, constant dropped.
+            let r2 = out.f_sub(&yb)?.f_square()?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;
+            let nll = r2.f_mul(&log_var.f_neg()?.f_exp()?)?.f_add(&log_var)?.f_mul_scalar(0.5)?;
+            let mut loss = nll;
+            for (l, w) in net.params().weights.iter().enumerate() {
+                loss = loss.f_add(&regularizer(&rates[l].f_view([-1])?, w, options.length_scale, data.n)?)?;
+            }
+            adam.backward_step(&loss.f_sum(Kind::Float)?);
+            progress.advance(1);
+        }
+    }
+    let host = |t: &Tensor| -> Result<Vec<f64>> {
+        Ok(Vec::try_from(&t.f_detach()?.f_to_device(Device::Cpu)?.f_to_kind(Kind::Double)?.f_flatten(0, -1)?)?)
+    };
+    let p = host(&logits.f_sigmoid()?)?;
+    let rates = p.chunks(nets.len()).map(<[f64]>::to_vec).collect();
+    let noise_variance = host(&log_var.f_exp()?)?;
+    let net =
+        MemberMlp::from_params(ParamBuffer::over(flat.f_detach()?, nets.len(), &options.widths)?, Activation::Relu);
+    Ok(Trained { net, rates, noise_variance })
+}

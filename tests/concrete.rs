@@ -1,0 +1,88 @@
+//! Concrete dropout: networks trained together equal networks trained alone (weights, learned
+//! rates and noise), the rates move from their start, and smoke-concrete through the CLI.
+
+mod common;
+
+use mcdrop::models::concrete_dropout::{fit, ConcreteNet, ConcreteOptions};
+use mcdrop::models::{Silent, StackedRows};
+use mcdrop::rng::{member_rng, uniform};
+use mcdrop::spec::TrainingPlan;
+use tch::Tensor;
+
+const D: usize = 3;
+
+fn rows() -> StackedRows {
+    let mut rng = member_rng(8);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for _ in 0..100 {
+        let r: Vec<f32> = (0..D).map(|_| (uniform(&mut rng) * 4.0 - 2.0) as f32).collect();
+        y.push(r[0].sin() + r[1] * r[2] + 0.2 * (uniform(&mut rng) as f32 - 0.5));
+        x.extend(r);
+    }
+    StackedRows { x: Tensor::from_slice(&x).view([100, D as i64]), y: Tensor::from_slice(&y), n: 50 }
+}
+
+fn options() -> ConcreteOptions {
+    ConcreteOptions {
+        widths: vec![D, 16, 1],
+        epochs: 30,
+        training: TrainingPlan { batch_size: 16, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7 },
+        length_scale: 0.01,
+        temperature: 0.1,
+        init_dropout: 0.1,
+    }
+}
+
+#[test]
+fn networks_trained_together_equal_networks_trained_alone() {
+    let data = rows();
+    let nets = vec![
+        ConcreteNet { seed: 1, row_offset: 0 },
+        ConcreteNet { seed: 2, row_offset: 50 },
+        ConcreteNet { seed: 3, row_offset: 0 },
+    ];
+    let together = fit(&data, &nets, &options(), &Silent).unwrap();
+    for (k, net) in nets.iter().enumerate() {
+        let alone = fit(&data, std::slice::from_ref(net), &options(), &Silent).unwrap();
+        for (a, b) in together.net.member_parameters(k).iter().zip(alone.net.member_parameters(0)) {
+            let diff = f64::try_from((a - b).abs().max()).unwrap();
+            assert!(diff < 1e-5, "network {k}: weights differ by {diff}");
+        }
+        for (l, rates) in together.rates.iter().enumerate() {
+            assert!((rates[k] - alone.rates[l][0]).abs() < 1e-6, "network {k}, layer {l}: rate");
+        }
+        assert!((together.noise_variance[k] - alone.noise_variance[0]).abs() < 1e-6 * together.noise_variance[k]);
+    }
+    // The rates are learned: they leave their common start.
+    assert!(together.rates.iter().flatten().all(|p| *p > 0.0 && *p < 1.0));
+    assert!(together.rates.iter().flatten().any(|p| (p - 0.1).abs() > 1e-3), "{:?}", together.rates);
+    assert!(
+        together.noise_variance.iter().all(|v| (v - 1.0).abs() > 1e-3),
+        "the noise is learned: {:?}",
+        together.noise_variance
+    );
+}
+
+#[test]
+fn smoke_concrete_runs_end_to_end() {
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    common::mcdrop(work.path())
+        .arg("run")
+        .arg(common::repo_file("experiments/smoke-concrete.yaml"))
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .success();
+    let records = common::unit_records(&results, "smoke-concrete");
+    assert_eq!(records.len(), 4);
+    for (path, r) in &records {
+        assert_eq!(r.model.to_string(), "concrete_dropout", "{path}");
+        assert!(r.hyper.is_empty() && r.validation.is_empty(), "{path}: no grid");
+        for layer in ["dropout_layer_0", "dropout_layer_1"] {
+            let p = r.metrics[layer];
+            assert!(p > 0.0 && p < 1.0, "{path}: {layer} = {p}");
+        }
+        assert!(r.metrics["test_ll"].is_finite() && r.metrics["rmse"] < 15.0, "{path}: {:?}", r.metrics);
+    }
+}
