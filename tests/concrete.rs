@@ -66,14 +66,7 @@ fn networks_trained_together_equal_networks_trained_alone() {
 #[test]
 fn smoke_concrete_runs_end_to_end() {
     let work = tempfile::tempdir().unwrap();
-    let results = work.path().join("results");
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(common::repo_file("experiments/smoke-concrete.yaml"))
-        .arg("--results-dir")
-        .arg(&results)
-        .assert()
-        .success();
+    let results = common::run_experiment(work.path(), &common::repo_file("experiments/smoke-concrete.yaml"), &[]);
     let records = common::unit_records(&results, "smoke-concrete");
     assert_eq!(records.len(), 4);
     for (path, r) in &records {

@@ -92,16 +92,10 @@ fn networks_trained_together_equal_networks_trained_alone() {
     assert!(f64::try_from(moved.abs().max()).unwrap() > 1e-3, "training must move the weights");
 }
 
-fn run_spec(work: &std::path::Path, spec: &std::path::Path) -> std::path::PathBuf {
-    let results = work.join("results");
-    common::mcdrop(work).arg("run").arg(spec).arg("--results-dir").arg(&results).assert().success();
-    results
-}
-
 #[test]
 fn smoke_ensemble_runs_end_to_end() {
     let work = tempfile::tempdir().unwrap();
-    let results = run_spec(work.path(), &common::repo_file("experiments/smoke-ensemble.yaml"));
+    let results = common::run_experiment(work.path(), &common::repo_file("experiments/smoke-ensemble.yaml"), &[]);
     let records = common::unit_records(&results, "smoke-ensemble");
     assert_eq!(records.len(), 4);
     for (path, r) in &records {
@@ -110,12 +104,7 @@ fn smoke_ensemble_runs_end_to_end() {
         assert!(r.hyper.contains_key("lr"), "{path}");
         assert!(r.metrics["test_ll_gaussian"].is_finite(), "{path}");
     }
-    let out = common::mcdrop(work.path())
-        .args(["table", "smoke-ensemble", "--format", "csv", "--results-dir"])
-        .arg(&results)
-        .output()
-        .unwrap();
-    let csv = String::from_utf8(out.stdout).unwrap();
+    let csv = common::table_csv(work.path(), &results, "smoke-ensemble");
     for row in common::csv_rows(&csv) {
         let (rmse, theirs) =
             (common::csv_number(&row, "rmse_ours_mean"), common::csv_number(&row, "rmse_deep_ensembles_mean"));
@@ -132,7 +121,7 @@ fn squared_error_members_without_adversaries_run_and_score_by_their_spread() {
         "name: mse-ens\nseed: 3\ndevice: cpu\ntask:\n  uci:\n    sets: {yacht: {}}\n    splits: {first: 1}\nmodel:\n  ensemble: {hidden_units: 20, members: 4, epochs: 20, lr: [0.01], loss: mse, adversarial: 0}\n",
     )
     .unwrap();
-    let results = run_spec(work.path(), &spec);
+    let results = common::run_experiment(work.path(), &spec, &[]);
     let records = common::unit_records(&results, "mse-ens");
     let m = &records[0].1.metrics;
     // Without variances of their own, both LLs are the spread's Gaussian.
@@ -160,14 +149,8 @@ fn an_empty_learning_rate_list_is_named_in_the_error() {
 #[test]
 fn the_papers_protocol_on_yacht_is_level_with_their_table() {
     let work = tempfile::tempdir().unwrap();
-    let results = work.path().join("results");
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(common::repo_file("experiments/uci-ensemble.yaml"))
-        .args(["--only", "yacht", "--results-dir"])
-        .arg(&results)
-        .assert()
-        .success();
+    let results =
+        common::run_experiment(work.path(), &common::repo_file("experiments/uci-ensemble.yaml"), &["--only", "yacht"]);
     common::mcdrop(work.path())
         .args(["table", "uci-ensemble", "--results-dir"])
         .arg(&results)

@@ -60,15 +60,7 @@ fn adf_learns_a_smooth_function() {
 #[test]
 fn smoke_pbp_runs_end_to_end() {
     let work = tempfile::tempdir().unwrap();
-    let results = work.path().join("results");
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(common::repo_file("experiments/smoke-pbp.yaml"))
-        .arg("--results-dir")
-        .arg(&results)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("smoke-pbp: 4 unit(s) written"));
+    let results = common::run_experiment(work.path(), &common::repo_file("experiments/smoke-pbp.yaml"), &[]);
     let records = common::unit_records(&results, "smoke-pbp");
     assert_eq!(records.len(), 4);
     for (path, r) in &records {
@@ -77,12 +69,7 @@ fn smoke_pbp_runs_end_to_end() {
         let noise = r.metrics["noise_std"];
         assert!(noise > 0.0 && noise.is_finite(), "{path}: {noise}");
     }
-    let out = common::mcdrop(work.path())
-        .args(["table", "smoke-pbp", "--format", "csv", "--results-dir"])
-        .arg(&results)
-        .output()
-        .unwrap();
-    let csv = String::from_utf8(out.stdout).unwrap();
+    let csv = common::table_csv(work.path(), &results, "smoke-pbp");
     assert!(csv.contains("rmse_paper_pbp_mean"), "PBP is held to the paper's PBP column: {csv}");
     for row in common::csv_rows(&csv) {
         // Five passes of forty already come close to the published numbers.
@@ -96,14 +83,8 @@ fn smoke_pbp_runs_end_to_end() {
 fn the_papers_protocol_on_yacht_reaches_the_published_pbp_column() {
     // All 20 splits, 40 passes (a few seconds): the target of the PBP issue, on one set.
     let work = tempfile::tempdir().unwrap();
-    let results = work.path().join("results");
-    common::mcdrop(work.path())
-        .arg("run")
-        .arg(common::repo_file("experiments/uci-pbp.yaml"))
-        .args(["--only", "yacht", "--results-dir"])
-        .arg(&results)
-        .assert()
-        .success();
+    let results =
+        common::run_experiment(work.path(), &common::repo_file("experiments/uci-pbp.yaml"), &["--only", "yacht"]);
     common::mcdrop(work.path())
         .args(["table", "uci-pbp", "--results-dir"])
         .arg(&results)

@@ -93,3 +93,18 @@ pub fn assert_same_records(a: &[(String, mcdrop::results::UnitRecord)], b: &[(St
         assert_eq!((ra.n_train, ra.n_test, ra.program_members), (rb.n_train, rb.n_test, rb.program_members), "{pa}");
     }
 }
+
+/// `mcdrop run <spec> <args> --results-dir <work>/results`, which must succeed: the results root.
+pub fn run_experiment(work: &Path, spec: &Path, args: &[&str]) -> PathBuf {
+    let results = work.join("results");
+    mcdrop(work).arg("run").arg(spec).args(args).arg("--results-dir").arg(&results).assert().success();
+    results
+}
+
+/// `mcdrop table <experiment> --format csv` over `results`.
+pub fn table_csv(work: &Path, results: &Path, experiment: &str) -> String {
+    let out =
+        mcdrop(work).args(["table", experiment, "--format", "csv", "--results-dir"]).arg(results).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
