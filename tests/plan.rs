@@ -22,11 +22,23 @@ fn the_plan_counts_recorded_units_and_estimates_the_rest() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    // 18 of yacht's 20 splits are there; every other set is untrained and has no estimate.
-    assert!(stdout.starts_with("uci-gp: 18 unit(s) recorded, 147 to train, time unknown"), "{stdout}");
+    // 18 of yacht's 20 splits are there; every other set is untrained and estimated from them.
+    assert!(stdout.starts_with("uci-gp: 18 unit(s) recorded, 147 to train, about"), "{stdout}");
     let yacht = stdout.lines().find(|l| l.trim_start().starts_with("Yacht")).unwrap();
     assert!(yacht.contains("18 recorded,   2 to train (") && !yacht.contains("unknown"), "{yacht}");
-    assert!(stdout.lines().any(|l| l.trim_start().starts_with("Boston") && l.contains("(unknown)")), "{stdout}");
+    assert!(!yacht.contains("other sets"), "yacht's estimate is its own: {yacht}");
+    let boston = stdout.lines().find(|l| l.trim_start().starts_with("Boston")).unwrap();
+    assert!(boston.contains("from the other sets' cost)"), "{stdout}");
+    // Nothing recorded at all: nothing to estimate from.
+    let empty = work.path().join("empty");
+    let out = common::mcdrop(work.path())
+        .args(["plan", "--results-dir"])
+        .arg(&empty)
+        .arg(common::repo_file("experiments/uci-gp.yaml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("uci-gp: 0 unit(s) recorded, 165 to train, time unknown"), "{stdout}");
 }
 
 #[test]

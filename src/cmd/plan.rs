@@ -28,7 +28,11 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
         };
         println!("{}: {} unit(s) recorded, {} to train, {estimate}", s.experiment, s.recorded(), s.to_train());
         for l in s.lines.iter().filter(|l| l.to_train > 0) {
-            let when = l.estimated_seconds.map_or("unknown".to_string(), duration);
+            let when = match l.estimated_seconds {
+                Some(sec) if l.extrapolated => format!("{}, from the other sets' cost", duration(sec)),
+                Some(sec) => duration(sec),
+                None => "unknown".to_string(),
+            };
             println!("  {:<14} {:>3} recorded, {:>3} to train ({when})", l.what, l.recorded, l.to_train);
         }
         if let (Some(n), Experiment::UciRegression(uci)) = (args.shards, &spec.experiment) {
@@ -41,12 +45,12 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each shard's programs and estimated cost (members x steps x rows), as `--shard I/N` runs them.
+/// Each shard's programs and estimated cost (members x rows processed (steps x batch, or x every row for full-batch models)), as `--shard I/N` runs them.
 fn print_shards(plan: &UciPlan, data: &DataDirs, count: usize) -> anyhow::Result<()> {
     let family = regression_family(plan);
     let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;
     let total: f64 = programs.iter().map(|p| p.cost).sum();
-    println!("  {count} shard(s) of {} programs, {:.3e} member-step-rows in all:", programs.len(), total);
+    println!("  {count} shard(s) of {} programs, {:.3e} member-rows processed in all:", programs.len(), total);
     for index in 0..count {
         let mine = programs_of(&programs, Shard { index, count });
         let cost: f64 = mine.iter().map(|p| p.cost).sum();

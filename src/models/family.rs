@@ -117,6 +117,12 @@ pub trait RegressionFamily {
     fn grid(&self, set: &UciSetPlan) -> Vec<Hyper>;
     /// Training steps of a program with `n` rows per member, for progress bars.
     fn steps(&self, n: usize, set: &UciSetPlan) -> u64;
+    /// The relative work of one member's training, by which shards are balanced and unrecorded
+    /// sets estimated: rows touched over all its steps. Full-batch families (the default)
+    /// touch every row each step, mini-batch ones a batch; the GP its kernel's entries.
+    fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
+        n as f64 * self.steps(n, set) as f64
+    }
     /// Trains every member of `program` and scores it on its held-out rows, in member order.
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>>;
 }

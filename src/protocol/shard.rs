@@ -1,6 +1,6 @@
 //! Shards of a spec for several processes or cluster tasks: the spec's programs (a batched
 //! training of many networks, the unit of scheduling), partitioned deterministically into N
-//! shards balanced by an estimated cost known before training, members x steps x rows. Every
+//! shards balanced by an estimated cost known before training, members x rows processed (steps x batch, or x every row for full-batch models). Every
 //! process of a sharded run computes the same partition from the same spec, so the shards'
 //! union is the whole spec and no program belongs to two.
 
@@ -39,7 +39,7 @@ impl FromStr for Shard {
 pub struct ScheduledProgram {
     pub set: UciSet,
     pub splits: Vec<usize>,
-    /// Estimated cost, members x steps x rows, over its grid and final phases.
+    /// Estimated cost, members x rows processed (steps x batch, or x every row for full-batch models), over its grid and final phases.
     pub cost: f64,
 }
 
@@ -78,7 +78,7 @@ pub fn uci_programs(
         let points = family.grid(set_plan).len();
         let n_train = uci.splits.first().map_or(0, |s| s.train.len());
         let n_fit = super::uci::fit_rows(n_train, plan.validation_fraction);
-        let phase = |members: usize, n: usize| (members * n) as f64 * family.steps(n, set_plan) as f64;
+        let phase = |members: usize, n: usize| members as f64 * family.training_work(n, set_plan);
         for program in set_programs(plan, &splits) {
             let k = program.len();
             let grid = if points > 1 { phase(k * points, n_fit) } else { 0.0 };

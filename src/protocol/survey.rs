@@ -1,11 +1,15 @@
 //! What running a spec would do before it does it: per experiment (and per UCI set) the units
 //! already recorded, the units left to train, and the time those are estimated to take on
-//! this machine, from the recorded wall times of the same experiment's units.
+//! this machine, from the recorded wall times of the same experiment's units. A UCI set
+//! with none recorded is estimated from the other sets' seconds per unit of the sharding cost
+//! model (members x rows x steps), so a partly run spec has a whole estimate.
 
+use super::shard::uci_programs;
 use super::uci::selected_splits;
 use crate::data::uci::UciData;
 use crate::data::DataDirs;
 use crate::error::Result;
+use crate::models::regression_family;
 use crate::results::store::Recorded;
 use crate::results::{ExperimentStore, GridRecord, UnitRecord};
 use crate::spec::{Experiment, Spec};
@@ -19,6 +23,8 @@ pub struct SurveyLine {
     /// Seconds the units left would take at the recorded units' mean cost; `None` when none
     /// is recorded to estimate from.
     pub estimated_seconds: Option<f64>,
+    /// The estimate comes from other sets of the spec (through the cost model), not this one's.
+    pub extrapolated: bool,
 }
 
 /// The survey of one spec.
@@ -48,6 +54,17 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
     let lines = match &spec.experiment {
         Experiment::UciRegression(plan) => {
             let mut lines = Vec::new();
+            // (recorded seconds, their cost) over sets with records; each set's cost per split.
+            let family = regression_family(plan);
+            let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;
+            let cost_per_split = |set| {
+                let (cost, splits) = programs
+                    .iter()
+                    .filter(|p| p.set == set)
+                    .fold((0.0, 0usize), |(c, n), p| (c + p.cost, n + p.splits.len()));
+                cost / splits.max(1) as f64
+            };
+            let (mut seconds_seen, mut cost_seen) = (0.0, 0.0);
             for set_plan in &plan.sets {
                 let folder = set_plan.set.folder();
                 let available = UciData::find_and_load(set_plan.set, data)?.splits.len();
@@ -60,9 +77,23 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
                         }
                     }
                 }
-                lines.push(line(set_plan.set.display_name(), splits.len(), &costs));
+                seconds_seen += costs.iter().sum::<f64>();
+                cost_seen += costs.len() as f64 * cost_per_split(set_plan.set);
+                lines.push((set_plan.set, line(set_plan.set.display_name(), splits.len(), &costs)));
             }
+            let rate = (cost_seen > 0.0).then(|| seconds_seen / cost_seen);
             lines
+                .into_iter()
+                .map(|(set, mut l)| {
+                    if l.recorded == 0 && l.to_train > 0 {
+                        if let Some(rate) = rate {
+                            l.estimated_seconds = Some(rate * cost_per_split(set) * l.to_train as f64);
+                            l.extrapolated = true;
+                        }
+                    }
+                    l
+                })
+                .collect()
         }
         Experiment::Mnist(_) => {
             let files = ["training.json", "evaluation.json", "rotated-digit.json", "shift.json"];
@@ -81,6 +112,7 @@ fn line(what: &str, units: usize, costs: &[f64]) -> SurveyLine {
         recorded: costs.len(),
         to_train,
         estimated_seconds: mean.map(|m| m * to_train as f64),
+        extrapolated: false,
     }
 }
 
@@ -102,5 +134,11 @@ fn outcome_line(store: &ExperimentStore, what: &str, files: &[&str]) -> Result<S
             recorded += 1;
         }
     }
-    Ok(SurveyLine { what: what.to_string(), recorded, to_train: files.len() - recorded, estimated_seconds: None })
+    Ok(SurveyLine {
+        what: what.to_string(),
+        recorded,
+        to_train: files.len() - recorded,
+        estimated_seconds: None,
+        extrapolated: false,
+    })
 }

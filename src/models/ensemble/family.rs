@@ -77,6 +77,10 @@ impl RegressionFamily for EnsembleFamily {
         self.options(set, 1).steps(n)
     }
 
+    fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
+        (self.steps(n, set) * self.options(set, 1).training.batch_size.min(n) as u64) as f64
+    }
+
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.options(set, program.held_x.size()[2] as usize);
         let nets = self.networks(program);

@@ -30,6 +30,12 @@ impl RegressionFamily for GpFamily {
         self.plan.iterations as u64
     }
 
+    /// Kernel entries per step: n x n exact, n x M sparse.
+    fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
+        let columns = if n > self.plan.max_rows { self.plan.inducing } else { n };
+        (n * columns) as f64 * self.steps(n, set) as f64
+    }
+
     fn fit_and_score(&self, program: &Program, _set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let s = program.members.len() as i64;
         let n = program.n() as i64;

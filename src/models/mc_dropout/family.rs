@@ -69,6 +69,10 @@ impl RegressionFamily for McDropoutFamily {
         self.fit_options(set, 1).steps(n)
     }
 
+    fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
+        (self.steps(n, set) * self.fit_options(set, 1).training.batch_size.min(n) as u64) as f64
+    }
+
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.fit_options(set, program.held_x.size()[2] as usize);
         let members = self.members(program);
