@@ -60,12 +60,12 @@ impl UciFigure<'_> {
 impl Figure for UciFigure<'_> {
     fn size(&self) -> (u32, u32) {
         let n = self.sets().len().max(1) as u32;
-        (1200, 300 * n.div_ceil(3) + 70)
+        (1200, 300 * n.div_ceil(3) + 90)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         root.fill(&WHITE).map_err(text)?;
-        let (body, footer) = root.split_vertically(self.size().1 - 70);
+        let (body, footer) = root.split_vertically(self.size().1 - 90);
         let sets = self.sets();
         let areas = body.split_evenly((sets.len().max(1).div_ceil(3), 3));
         let what = if self.metric == Metric::Rmse {
@@ -121,9 +121,14 @@ impl Figure for UciFigure<'_> {
         // Legend: the order of marks in every panel.
         let labels: Vec<String> =
             sets.first().map(|&s| self.marks(s).into_iter().map(|(l, _, _)| l).collect()).unwrap_or_default();
-        let legend = labels.iter().enumerate().map(|(i, l)| format!("{}: {l}", i + 1)).collect::<Vec<_>>().join("   ");
-        footer.draw(&Text::new(format!("{what}; marks left to right = {legend}"), (10, 8), font(14))).map_err(text)?;
-        footer.draw(&Text::new(self.caption.clone(), (10, 36), font(13))).map_err(text)?;
+        let numbered: Vec<String> = labels.iter().enumerate().map(|(i, l)| format!("{}: {l}", i + 1)).collect();
+        // Two lines of marks, so a table of many experiments stays inside the figure.
+        let (first, second) = numbered.split_at(numbered.len().div_ceil(2));
+        footer
+            .draw(&Text::new(format!("{what}; marks left to right = {}", first.join("   ")), (10, 8), font(14)))
+            .map_err(text)?;
+        footer.draw(&Text::new(second.join("   "), (10, 32), font(14))).map_err(text)?;
+        footer.draw(&Text::new(self.caption.clone(), (10, 60), font(13))).map_err(text)?;
         Ok(())
     }
 }
