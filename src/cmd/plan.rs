@@ -45,7 +45,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each shard's programs and estimated cost (members x rows processed (steps x batch, or x every row for full-batch models)), as `--shard I/N` runs them.
+/// Each shard's programs and estimated cost (members x `RegressionFamily::training_work`), as `--shard I/N` runs them.
 fn print_shards(plan: &UciPlan, data: &DataDirs, count: usize) -> anyhow::Result<()> {
     let family = regression_family(plan);
     let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;

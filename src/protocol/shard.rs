@@ -1,6 +1,6 @@
 //! Shards of a spec for several processes or cluster tasks: the spec's programs (a batched
 //! training of many networks, the unit of scheduling), partitioned deterministically into N
-//! shards balanced by an estimated cost known before training, members x rows processed (steps x batch, or x every row for full-batch models). Every
+//! shards balanced by an estimated cost known before training, members x `RegressionFamily::training_work`. Every
 //! process of a sharded run computes the same partition from the same spec, so the shards'
 //! union is the whole spec and no program belongs to two.
 
@@ -39,7 +39,7 @@ impl FromStr for Shard {
 pub struct ScheduledProgram {
     pub set: UciSet,
     pub splits: Vec<usize>,
-    /// Estimated cost, members x rows processed (steps x batch, or x every row for full-batch models), over its grid and final phases.
+    /// Estimated cost, members x `RegressionFamily::training_work`, over its grid and final phases.
     pub cost: f64,
 }
 

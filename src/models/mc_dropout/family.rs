@@ -7,6 +7,7 @@ use super::train::{fit, FitOptions};
 use crate::error::Result;
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
+use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
 use crate::models::shared::member_mlp::mlp_widths;
 use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
@@ -70,7 +71,7 @@ impl RegressionFamily for McDropoutFamily {
     }
 
     fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
-        (self.steps(n, set) * self.fit_options(set, 1).training.batch_size.min(n) as u64) as f64
+        MemberBatches::rows_touched(set.epochs, n)
     }
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {

@@ -5,6 +5,7 @@ use super::train::{fit, BnnMember, BnnOptions, ElboGradient};
 use crate::error::Result;
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
+use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
 use crate::models::shared::member_mlp::mlp_widths;
 use crate::spec::{MfviPlan, TrainingPlan, UciSetPlan};
@@ -68,7 +69,7 @@ impl RegressionFamily for MfviFamily {
     }
 
     fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
-        (self.steps(n, set) * self.options(set, 1).training.batch_size.min(n) as u64) as f64
+        MemberBatches::rows_touched(set.epochs, n)
     }
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {

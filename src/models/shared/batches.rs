@@ -60,6 +60,12 @@ impl MemberBatches {
         (epochs * n.div_ceil(batch)) as u64
     }
 
+    /// Rows a member's training touches over `epochs` passes over `n` rows: the work measure
+    /// of every mini-batch trainer (`RegressionFamily::training_work`).
+    pub fn rows_touched(epochs: usize, n: usize) -> f64 {
+        (epochs * n) as f64
+    }
+
     /// Every member's current row order (the permutation the next `shuffle` starts from).
     pub fn orders(&self) -> &[Vec<i64>] {
         &self.orders
