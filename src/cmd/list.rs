@@ -45,17 +45,17 @@ pub fn list(cli: &Cli, experiments: &Path) -> anyhow::Result<()> {
                     Ok(None) => "never run".into(),
                     Err(e) => format!("manifest unreadable: {e}"),
                 };
-                println!("  {:<18} {:<40} {done:>4} records  {last}", spec.name, path.display());
+                println!("  {:<20} {:<44} {done:>4} records  {last}", spec.name, path.display());
                 if let Some((first, why)) = unreadable.first() {
                     println!(
-                        "  {:<18} {} record(s) corrupt, redone by the next run; first: {}: {why}",
+                        "  {:<20} {} record(s) corrupt, redone by the next run; first: {}: {why}",
                         "",
                         unreadable.len(),
                         first.display()
                     );
                 }
                 if !spec.description.is_empty() {
-                    println!("  {:<18} {}", "", spec.description.lines().next().unwrap_or(""));
+                    println!("  {:<20} {}", "", spec.description.lines().next().unwrap_or(""));
                 }
             }
             Err(e) => println!("  (invalid) {e}"),
