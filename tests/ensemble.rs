@@ -41,12 +41,13 @@ fn rows() -> StackedRows {
 fn fgsm_moves_each_input_by_eps_in_the_sign_of_the_finite_difference_gradient() {
     let opts = options(Some(0.01));
     let net = torch_default_mlp(tch::Device::Cpu, &opts.widths, &mut [member_rng(1), member_rng(2)]).unwrap();
+    tch::manual_seed(21);
     let x = Tensor::randn([2, 4, D as i64], (Kind::Double, tch::Device::Cpu)).to_kind(Kind::Float);
     let y = Tensor::randn([2, 4, 1], (Kind::Double, tch::Device::Cpu)).to_kind(Kind::Float);
     let eps = Tensor::from_slice(&[0.1f32, 0.2, 0.3, 0.05, 0.1, 0.15]).view([2, 1, D as i64]);
     let (_, x_adv) = loss_and_adversary(&net, &x, &y, &eps, &opts).unwrap();
     let step = (&x_adv - &x) / eps.expand_as(&x);
-    let h = 1e-2;
+    let h = 1e-3;
     let mut checked = 0;
     for k in 0..2 {
         for i in 0..4 {
@@ -59,7 +60,9 @@ fn fgsm_moves_each_input_by_eps_in_the_sign_of_the_finite_difference_gradient() 
                 let numeric = (probe(h) - probe(-h)) / (2.0 * h);
                 let ours = step.double_value(&[k, i, j]);
                 assert!((ours.abs() - 1.0).abs() < 1e-4, "a full step of eps, got {ours}");
-                if numeric.abs() > 1e-3 {
+                // f32 central differences at h = 1e-3 resolve a slope to about 5e-4 (and a ReLU
+                // kink within h can flip a tiny one): judge only clear signs.
+                if numeric.abs() > 5e-3 {
                     assert_eq!(ours.signum(), numeric.signum(), "input ({k}, {i}, {j}): d loss / dx = {numeric}");
                     checked += 1;
                 }
