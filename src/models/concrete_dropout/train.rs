@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::models::family::{Progress, StackedRows};
 use crate::models::shared::adam::libtorch_adam;
 use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::host::f64_values;
 use crate::models::shared::member_mlp::{MemberMlp, ParamBuffer};
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
@@ -117,12 +118,9 @@ pub fn fit(
             progress.advance(1);
         }
     }
-    let host = |t: &Tensor| -> Result<Vec<f64>> {
-        Ok(Vec::try_from(&t.f_detach()?.f_to_device(Device::Cpu)?.f_to_kind(Kind::Double)?.f_flatten(0, -1)?)?)
-    };
-    let p = host(&logits.f_sigmoid()?)?;
+    let p = f64_values(&logits.f_sigmoid()?)?;
     let rates = p.chunks(nets.len()).map(<[f64]>::to_vec).collect();
-    let noise_variance = host(&log_var.f_exp()?)?;
+    let noise_variance = f64_values(&log_var.f_exp()?)?;
     let net =
         MemberMlp::from_params(ParamBuffer::over(flat.f_detach()?, nets.len(), &options.widths)?, Activation::Relu);
     Ok(Trained { net, rates, noise_variance })

@@ -2,7 +2,7 @@
 //! 0.1 is doubtful, so it is chosen on the validation rows), each grid point of each split is
 //! an ensemble of M networks, scored as the mixture of their Gaussians.
 
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 use super::mixture::mixture_scores;
 use super::network::{split_head, Head};
@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::host::f64_values;
 use crate::models::shared::member_mlp::mlp_widths;
 use crate::rng::derive_seed;
 use crate::spec::raw::EnsembleLoss;
@@ -61,8 +62,7 @@ impl EnsembleFamily {
 /// A [K * M, n] tensor as host rows.
 fn host_rows(t: &Tensor) -> Result<Vec<Vec<f64>>> {
     let n = t.size()[1] as usize;
-    let values: Vec<f64> = Vec::try_from(&t.f_to_device(Device::Cpu)?.f_to_kind(Kind::Double)?.f_flatten(0, -1)?)?;
-    Ok(values.chunks(n).map(<[f64]>::to_vec).collect())
+    Ok(f64_values(t)?.chunks(n).map(<[f64]>::to_vec).collect())
 }
 
 impl RegressionFamily for EnsembleFamily {
@@ -87,14 +87,13 @@ impl RegressionFamily for EnsembleFamily {
         let nets = self.networks(program);
         let net = fit(&program.stacked, &nets, &options, env.progress)?;
         env.progress.phase("mixture predictive");
-        let m = self.plan.members as i64;
-        let held_x = program.held_x.f_repeat_interleave_self_int(m, Some(0), None)?;
+        let m = self.plan.members;
+        let held_x = program.held_x.f_repeat_interleave_self_int(m as i64, Some(0), None)?;
         let (mean, var) = tch::no_grad(|| -> Result<_> {
             split_head(&net.forward(&held_x, None)?, options.head, options.variance_floor)
         })?;
         let (mean, var) = (host_rows(&mean)?, var.as_ref().map(host_rows).transpose()?);
         let n = program.n_held;
-        let m = self.plan.members;
         Ok(program
             .members
             .iter()

@@ -2,13 +2,14 @@
 //! exact Gaussian predictive, scores in original units; beyond `max_rows` training rows the
 //! sparse bound (`sparse`) instead of the exact marginal likelihood.
 
-use tch::{Device, Kind};
+use tch::Kind;
 
 use super::{exact, sparse};
 use crate::error::Result;
 use crate::metrics::{gaussian_log_likelihood, rmse};
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
+use crate::models::shared::host::f64_values;
 use crate::spec::{GpPlan, UciSetPlan};
 
 /// The GP as a UCI model family: no grid (the marginal likelihood picks the hyper-parameters),
@@ -54,10 +55,8 @@ impl RegressionFamily for GpFamily {
             let (mean, var) = exact::predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
             (mean, var, nlml, params.log_noise_std)
         };
-        let noise: Vec<f64> = Vec::try_from(&log_noise_std.f_exp()?.f_to_device(Device::Cpu)?)?;
-        let mean: Vec<f64> = Vec::try_from(&mean.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
-        let var: Vec<f64> = Vec::try_from(&var.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?;
-        let nlml: Vec<f64> = Vec::try_from(&nlml.f_to_device(Device::Cpu)?)?;
+        let noise = f64_values(&log_noise_std.f_exp()?)?;
+        let (mean, var, nlml) = (f64_values(&mean)?, f64_values(&var)?, f64_values(&nlml)?);
         let m = program.n_held;
         Ok(program
             .members

@@ -2,13 +2,13 @@
 //! per split trained by ADF, scored by its Gaussian predictive in original units.
 
 use rayon::prelude::*;
-use tch::{Device, Kind, Tensor};
 
 use super::evaluate::{predict, scores};
 use super::train::{fit, HostRows, PbpMember, PbpOptions};
 use crate::error::Result;
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
+use crate::models::shared::host::f64_values;
 use crate::models::shared::member_mlp::mlp_widths;
 use crate::spec::{PbpPlan, UciSetPlan};
 
@@ -20,11 +20,6 @@ impl PbpFamily {
     pub fn options(&self, set: &UciSetPlan, inputs: usize) -> PbpOptions {
         PbpOptions { widths: mlp_widths(inputs, set.hidden_units, self.plan.hidden_layers), passes: set.epochs }
     }
-}
-
-/// A tensor's values as host f64, row-major.
-fn host_values(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(Vec::try_from(&t.f_flatten(0, -1)?.f_to_device(Device::Cpu)?.f_to_kind(Kind::Double)?)?)
 }
 
 impl RegressionFamily for PbpFamily {
@@ -43,15 +38,15 @@ impl RegressionFamily for PbpFamily {
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let d = program.held_x.size()[2] as usize;
-        let x = host_values(&program.stacked.x)?;
-        let y = host_values(&program.stacked.y)?;
+        let x = f64_values(&program.stacked.x)?;
+        let y = f64_values(&program.stacked.y)?;
         let rows = HostRows { x: &x, y: &y, d, n: program.n() };
         let members: Vec<PbpMember> =
             program.members.iter().map(|m| PbpMember { seed: m.seed, row_offset: m.row_offset }).collect();
         let options = self.options(set, d);
         let trained = fit(&rows, &members, &options, env.progress);
         env.progress.phase("Gaussian predictive");
-        let held_x = host_values(&program.held_x)?;
+        let held_x = f64_values(&program.held_x)?;
         let (m, per_member) = (program.n_held, program.n_held * d);
         let (held_y, program_members) = (&program.held_y, &program.members);
         let updates = (options.passes * program.n() * trained.first().map_or(0, |t| t.net.weight_count())) as f64;

@@ -1,10 +1,12 @@
 //! What the member-batched network families share, each in one place: the batched MLP and its
 //! parameters (`member_mlp`), per-member mini-batches (`batches`), the activation forward and
-//! backward (`activation`), Adam (`adam`), and chunked MC prediction (`mc_predictive`).
+//! backward (`activation`), Adam (`adam`), chunked MC prediction (`mc_predictive`), and
+//! tensors as host numbers (`host`).
 
 pub mod activation;
 pub mod adam;
 pub mod batches;
 pub mod checkpoint;
+pub mod host;
 pub mod mc_predictive;
 pub mod member_mlp;
