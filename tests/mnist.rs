@@ -1,5 +1,6 @@
-//! MNIST: the IDX loader on the mirror and on broken copies, and smoke-mnist through the CLI
-//! (trains above chance, records every unit, resumes, draws its figures).
+//! MNIST: the IDX loader on the mirror and on broken copies, smoke-mnist through the CLI
+//! (trains above chance, records every unit, resumes, draws its figures), and the concrete
+//! dropout LeNet (its penalty by hand, its learned rates through the CLI).
 
 mod common;
 
@@ -149,13 +150,13 @@ fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
 
 #[test]
 fn lenet_all_also_drops_in_the_convolutional_part_and_lenet_does_not() {
-    use mcdrop::models::classifier::LeNet;
+    use mcdrop::models::classifier::{HeadDropout, LeNet};
     use mcdrop::spec::raw::DropoutPlacement;
     tch::manual_seed(0);
     let images = tch::Tensor::rand([4, 1, 28, 28], (tch::Kind::Float, tch::Device::Cpu));
     for (placement, stochastic) in [(DropoutPlacement::Last, false), (DropoutPlacement::All, true)] {
         let vs = tch::nn::VarStore::new(tch::Device::Cpu);
-        let net = LeNet::new(&vs.root(), 0.5, placement);
+        let net = LeNet::new(&vs.root(), HeadDropout::Fixed(0.5), placement);
         let (a, b) = (net.features(&images, true).unwrap(), net.features(&images, true).unwrap());
         let differ = f64::try_from((&a - &b).abs().max()).unwrap() > 0.0;
         assert_eq!(differ, stochastic, "{placement:?}");
@@ -168,4 +169,80 @@ fn lenet_all_also_drops_in_the_convolutional_part_and_lenet_does_not() {
         let (h1, h2) = (net.head(&features, true).unwrap(), net.head(&features, true).unwrap());
         assert!(f64::try_from((&h1 - &h2).abs().max()).unwrap() > 0.0);
     }
+}
+
+#[test]
+fn the_concrete_lenet_penalty_is_conv_weight_decay_plus_the_fc_regularizer() {
+    use mcdrop::models::classifier::{HeadDropout, LeNet};
+    use mcdrop::spec::raw::DropoutPlacement;
+    use tch::Kind;
+    tch::manual_seed(3);
+    let (wd, l, n, p) = (5e-4, 3.0, 1000usize, 0.2f64);
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let head = HeadDropout::Concrete { init: p, temperature: 0.1, length_scale: l };
+    let net = LeNet::new(&vs.root(), head, DropoutPlacement::Last);
+    let params = vs.variables();
+    let square = |name: &str| f64::try_from(params[name].square().sum(Kind::Double)).unwrap();
+    let negative_entropy = p * p.ln() + (1.0 - p) * (1.0 - p).ln();
+    // fc1 takes the 800 features, fc2 the 500 hidden units: K in the entropy term.
+    let expected = wd / 2.0 * (square("conv1.weight") + square("conv2.weight"))
+        + l * l / (2.0 * n as f64) * (square("fc1.weight") + square("fc2.weight")) / (1.0 - p)
+        + (800.0 + 500.0) / n as f64 * negative_entropy;
+    let got = f64::try_from(net.penalty(wd, n).unwrap()).unwrap();
+    assert!((got - expected).abs() < 1e-6 * expected.abs().max(1.0), "{got} vs {expected}");
+    assert_eq!(net.learned_rates().unwrap().map(|r| r.len()), Some(2));
+
+    // The fixed-rate LeNet: weight decay on all four weight matrices, nothing learned.
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let net = LeNet::new(&vs.root(), HeadDropout::Fixed(0.5), DropoutPlacement::Last);
+    let params = vs.variables();
+    let square = |name: &str| f64::try_from(params[name].square().sum(Kind::Double)).unwrap();
+    let all = ["conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight"].map(square).iter().sum::<f64>();
+    let got = f64::try_from(net.penalty(wd, n).unwrap()).unwrap();
+    // float32 sums over 430,000 weights against float64 ones.
+    assert!((got - wd / 2.0 * all).abs() < 1e-5 * got, "{got} vs {}", wd / 2.0 * all);
+    assert!(net.learned_rates().unwrap().is_none());
+}
+
+#[test]
+fn smoke_mnist_concrete_learns_its_rates_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = common::repo_file("experiments/smoke-mnist-concrete.yaml");
+    common::mcdrop(dir.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().success();
+    let out = dir.path().join("results/smoke-mnist-concrete/outcomes");
+    let training: mcdrop::results::outcome::TrainingRecord =
+        serde_json::from_str(&std::fs::read_to_string(out.join("training.json")).unwrap()).unwrap();
+    let rates = training.learned_dropout.expect("concrete dropout records its rates");
+    assert_eq!(rates.len(), 2);
+    // Started at 0.1; the gradient moves them, and a sigmoid keeps them in (0, 1).
+    assert!(rates.iter().all(|&p| p > 0.0 && p < 1.0 && (p - 0.1).abs() > 1e-3), "{rates:?}");
+    let eval: MnistEvaluation =
+        serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap()).unwrap();
+    assert!(eval.mc.scores.accuracy > 0.8, "{eval:?}");
+    assert_eq!(eval.model.to_string(), "lenet-concrete");
+    common::mcdrop(dir.path())
+        .args(["summary", "smoke-mnist-concrete", "--results-dir", "results"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("learned dropout rates before fc1, fc2: "));
+}
+
+#[test]
+fn concrete_rates_with_dropout_in_the_convolutions_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.yaml");
+    std::fs::write(
+        &spec,
+        "name: bad\nseed: 1\ntask:\n  mnist: {train_rows: 100, test_rows: 50}\nmodel:\n  lenet:\n    placement: all\n    \
+         concrete: {length_scale: 1.0}\ntraining: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\n\
+         evaluation: {mc_samples: 2}\n",
+    )
+    .unwrap();
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(&spec)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.yaml:8:5"))
+        .stderr(predicate::str::contains("use `placement: last`"));
 }

@@ -33,7 +33,7 @@ pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
                 written.extend(save(&Co2Panels::all(record, caption.clone()), &dir.join("co2-panels"))?);
                 written.extend(save(&Co2Panels::mc_only(record, caption), &dir.join("co2-relu-vs-tanh"))?);
             }
-            Loaded::Mnist { evaluation, rotated, shift } => {
+            Loaded::Mnist { evaluation, rotated, shift, .. } => {
                 if let Some(r) = rotated {
                     written.extend(save(
                         &RotatedDigitFigure { record: r, caption: caption.clone() },

@@ -69,7 +69,11 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                     );
                 }
             }
-            Loaded::Mnist { evaluation, shift, .. } => {
+            Loaded::Mnist { evaluation, shift, learned_dropout, .. } => {
+                if let Some(rates) = learned_dropout {
+                    let rates: Vec<String> = rates.iter().map(|p| format!("{p:.3}")).collect();
+                    println!("   learned dropout rates before fc1, fc2: {}", rates.join(", "));
+                }
                 if let Some(e) = evaluation {
                     println!(
                         "   test accuracy standard {:.2} %, MC {:.2} % (T = {}); NLL {:.4} vs {:.4}; ECE {:.2} % vs {:.2} %",

@@ -1,6 +1,6 @@
 //! Which model a record comes from, as one enum instead of strings compared in every layer:
 //! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `ensemble`, `concrete_dropout`, `lenet`, `lenet-all`,
-//! `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
+//! `lenet-concrete`, //! `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
 //! adds a variant here; every `match` that must handle it then fails to compile until it does.
 
 use std::fmt;
@@ -28,6 +28,8 @@ pub enum ModelKind {
     ConcreteDropout,
     /// The dropout LeNet on MNIST.
     Lenet { placement: DropoutPlacement },
+    /// LeNet with concrete dropout (rates learned) on MNIST.
+    ConcreteLenet,
     /// The mean-field variational MLP classifier on MNIST.
     MfviClassifier { hidden_layers: usize, hidden_units: usize },
 }
@@ -95,6 +97,7 @@ impl ModelKind {
             ModelKind::Ensemble => "Deep ens.",
             ModelKind::ConcreteDropout => "Concrete dropout",
             ModelKind::Lenet { .. } => "LeNet",
+            ModelKind::ConcreteLenet => "Concrete LeNet",
             ModelKind::MfviClassifier { .. } => "VI MLP",
         }
     }
@@ -123,6 +126,7 @@ impl ModelKind {
             | ModelKind::Pbp
             | ModelKind::ConcreteDropout
             | ModelKind::Lenet { .. }
+            | ModelKind::ConcreteLenet
             | ModelKind::MfviClassifier { .. } => None,
         }
     }
@@ -139,7 +143,11 @@ impl ModelKind {
             ModelKind::Ensemble => {
                 ([PublishedColumn::DeepEnsembles, PublishedColumn::PaperPbp], PublishedColumn::DeepEnsembles)
             }
-            ModelKind::Mfvi | ModelKind::Gp | ModelKind::Lenet { .. } | ModelKind::MfviClassifier { .. } => {
+            ModelKind::Mfvi
+            | ModelKind::Gp
+            | ModelKind::Lenet { .. }
+            | ModelKind::ConcreteLenet
+            | ModelKind::MfviClassifier { .. } => {
                 ([PublishedColumn::PaperVi, PublishedColumn::PaperPbp], PublishedColumn::PaperVi)
             }
         }
@@ -151,15 +159,17 @@ impl ModelKind {
             ModelKind::Mfvi | ModelKind::MfviClassifier { .. } => "posterior-mean net",
             ModelKind::Pbp => "posterior-mean net",
             ModelKind::Ensemble => "mixture mean",
-            ModelKind::McDropout | ModelKind::ConcreteDropout | ModelKind::Gp | ModelKind::Lenet { .. } => {
-                "standard (dropout off)"
-            }
+            ModelKind::McDropout
+            | ModelKind::ConcreteDropout
+            | ModelKind::Gp
+            | ModelKind::Lenet { .. }
+            | ModelKind::ConcreteLenet => "standard (dropout off)",
         }
     }
 
     /// Whether the paper's LeNet bar (> 99 % test accuracy) applies.
     pub fn is_lenet(self) -> bool {
-        matches!(self, ModelKind::Lenet { .. })
+        matches!(self, ModelKind::Lenet { .. } | ModelKind::ConcreteLenet)
     }
 }
 
@@ -174,6 +184,7 @@ impl fmt::Display for ModelKind {
             ModelKind::ConcreteDropout => f.write_str("concrete_dropout"),
             ModelKind::Lenet { placement: DropoutPlacement::Last } => f.write_str("lenet"),
             ModelKind::Lenet { placement: DropoutPlacement::All } => f.write_str("lenet-all"),
+            ModelKind::ConcreteLenet => f.write_str("lenet-concrete"),
             ModelKind::MfviClassifier { hidden_layers, hidden_units } => {
                 write!(f, "mfvi-{hidden_layers}x{hidden_units}")
             }
@@ -186,7 +197,7 @@ impl FromStr for ModelKind {
 
     fn from_str(name: &str) -> Result<Self, String> {
         let unknown = || {
-            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, concrete_dropout, lenet, lenet-all, mfvi-LxU)")
+            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, concrete_dropout, lenet, lenet-all, lenet-concrete, mfvi-LxU)")
         };
         Ok(match name {
             "mc_dropout" => ModelKind::McDropout,
@@ -197,6 +208,7 @@ impl FromStr for ModelKind {
             "concrete_dropout" => ModelKind::ConcreteDropout,
             "lenet" => ModelKind::Lenet { placement: DropoutPlacement::Last },
             "lenet-all" => ModelKind::Lenet { placement: DropoutPlacement::All },
+            "lenet-concrete" => ModelKind::ConcreteLenet,
             other => {
                 let (layers, units) =
                     other.strip_prefix("mfvi-").and_then(|a| a.split_once('x')).ok_or_else(unknown)?;
@@ -295,9 +307,18 @@ mod tests {
 
     #[test]
     fn every_recorded_name_round_trips() {
-        for name in
-            ["mc_dropout", "mfvi", "gp", "pbp", "ensemble", "concrete_dropout", "lenet", "lenet-all", "mfvi-2x400"]
-        {
+        for name in [
+            "mc_dropout",
+            "mfvi",
+            "gp",
+            "pbp",
+            "ensemble",
+            "concrete_dropout",
+            "lenet",
+            "lenet-all",
+            "lenet-concrete",
+            "mfvi-2x400",
+        ] {
             let kind: ModelKind = name.parse().unwrap();
             assert_eq!(kind.to_string(), name);
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));

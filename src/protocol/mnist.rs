@@ -85,6 +85,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
             epochs: plan.epochs,
             steps: steps as usize,
             epoch_losses: losses,
+            learned_dropout: clf.learned_rates()?,
             wall_seconds: started.elapsed().as_secs_f64(),
             provenance: ctx.provenance.stamped(),
         };
@@ -212,10 +213,11 @@ fn written(ctx: &RunContext, summary: &mut RunSummary) {
     ctx.count_written();
 }
 
-/// The classifier's name in records (`lenet` / `lenet-all` / `mfvi-2x400`).
+/// The classifier's name in records (`lenet` / `lenet-all` / `lenet-concrete` / `mfvi-2x400`).
 pub fn model_kind(plan: &ClassifierPlan) -> ModelKind {
     match plan {
-        ClassifierPlan::Lenet { placement, .. } => ModelKind::Lenet { placement: *placement },
+        ClassifierPlan::Lenet { learned: Some(_), .. } => ModelKind::ConcreteLenet,
+        ClassifierPlan::Lenet { placement, learned: None, .. } => ModelKind::Lenet { placement: *placement },
         ClassifierPlan::Mfvi { hidden_layers, hidden_units, .. } => {
             ModelKind::MfviClassifier { hidden_layers: *hidden_layers, hidden_units: *hidden_units }
         }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::aggregate::{summarize, SetSummary};
 use crate::error::{Error, Result};
-use crate::results::outcome::{Co2Record, MnistEvaluation, RotatedDigitRecord, ShiftStudy};
+use crate::results::outcome::{Co2Record, MnistEvaluation, RotatedDigitRecord, ShiftStudy, TrainingRecord};
 use crate::results::ExperimentStore;
 use crate::spec::{Experiment, Spec};
 
@@ -14,7 +14,13 @@ use crate::spec::{Experiment, Spec};
 #[allow(clippy::large_enum_variant)]
 pub enum Loaded {
     Uci(Vec<SetSummary>),
-    Mnist { evaluation: Option<MnistEvaluation>, rotated: Option<RotatedDigitRecord>, shift: Option<ShiftStudy> },
+    Mnist {
+        evaluation: Option<MnistEvaluation>,
+        rotated: Option<RotatedDigitRecord>,
+        shift: Option<ShiftStudy>,
+        /// The rates concrete dropout learned, before each fully connected layer.
+        learned_dropout: Option<Vec<f64>>,
+    },
     Co2(Co2Record),
 }
 
@@ -68,8 +74,10 @@ pub fn load_experiment(results_dir: &Path, name: &str) -> Result<LoadedExperimen
             let evaluation = store.read_json::<MnistEvaluation>(&outcome("evaluation.json"))?;
             let rotated = store.read_json::<RotatedDigitRecord>(&outcome("rotated-digit.json"))?;
             let shift = store.read_json::<ShiftStudy>(&outcome("shift.json"))?;
+            let learned_dropout =
+                store.read_json::<TrainingRecord>(&outcome("training.json"))?.and_then(|t| t.learned_dropout);
             let n = [evaluation.is_some(), rotated.is_some(), shift.is_some()].iter().filter(|b| **b).count();
-            (Loaded::Mnist { evaluation, rotated, shift }, n)
+            (Loaded::Mnist { evaluation, rotated, shift, learned_dropout }, n)
         }
         Experiment::Co2(_) => {
             let record = store.read_json::<Co2Record>(&outcome("co2.json"))?.ok_or_else(|| {

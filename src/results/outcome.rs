@@ -19,6 +19,9 @@ pub struct TrainingRecord {
     pub steps: usize,
     /// Mean training loss per epoch.
     pub epoch_losses: Vec<f64>,
+    /// The dropout rates before each fully connected layer, when training learned them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_dropout: Option<Vec<f64>>,
     pub wall_seconds: f64,
     pub provenance: Provenance,
 }

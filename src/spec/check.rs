@@ -68,9 +68,17 @@ pub struct RotatedDigitPlan {
 #[derive(Debug, Clone)]
 pub enum ClassifierPlan {
     /// LeNet with dropout; MC dropout at test time, and dropout off as "standard".
-    Lenet { dropout: f64, placement: DropoutPlacement, weight_decay: f64 },
+    /// With `learned`, `dropout` is where the two learned rates start.
+    Lenet { dropout: f64, placement: DropoutPlacement, weight_decay: f64, learned: Option<LearnedDropout> },
     /// Mean-field VI MLP with a softmax likelihood; "standard" is the net of posterior means.
     Mfvi { hidden_layers: usize, hidden_units: usize, activation: Activation, prior_std: f64, init_posterior_std: f64 },
+}
+
+/// Concrete dropout's rates before LeNet's fully connected layers.
+#[derive(Debug, Clone, Copy)]
+pub struct LearnedDropout {
+    pub length_scale: f64,
+    pub temperature: f64,
 }
 
 /// CO2: MC dropout nets (one per activation) and a GP, trained before the cutoff.
@@ -387,11 +395,34 @@ fn gp_plan(gp: &Gp) -> GpPlan {
 
 fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Result<MnistPlan> {
     let classifier = match &raw.model {
-        Model::Lenet(l) => ClassifierPlan::Lenet {
-            dropout: l.dropout.get(),
-            placement: l.placement,
-            weight_decay: l.weight_decay.get(),
-        },
+        Model::Lenet(l) => {
+            let learned = match &l.concrete {
+                None => None,
+                Some(_) if l.placement == DropoutPlacement::All => {
+                    return Err(rule_error(
+                        path,
+                        text,
+                        "concrete",
+                        "model.lenet.concrete: learned rates sit before the fully connected layers only; use `placement: last`",
+                    ))
+                }
+                Some(_) if l.dropout.get() == 0.0 => {
+                    return Err(rule_error(
+                        path,
+                        text,
+                        "dropout",
+                        "model.lenet.dropout: with `concrete` this is where the learned rates start; give one above 0 (e.g. 0.1)",
+                    ))
+                }
+                Some(c) => Some(LearnedDropout { length_scale: c.length_scale.get(), temperature: c.temperature.get() }),
+            };
+            ClassifierPlan::Lenet {
+                dropout: l.dropout.get(),
+                placement: l.placement,
+                weight_decay: l.weight_decay.get(),
+                learned,
+            }
+        }
         Model::Mfvi(m) => {
             if m.prior_scale.len() != 1 {
                 return Err(rule_error(

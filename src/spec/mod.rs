@@ -8,7 +8,8 @@ pub mod raw;
 pub mod values;
 
 pub use check::{
-    ClassifierPlan, Co2Plan, ConcretePlan, EnsemblePlan, Experiment, GpPlan, MfviPlan, MlpPlan, MnistPlan, ModelPlan,
-    NetworkTraining, PbpPlan, RotatedDigitPlan, Spec, TrainingPlan, UciPlan, UciSetPlan, WeightDecayRule,
+    ClassifierPlan, Co2Plan, ConcretePlan, EnsemblePlan, Experiment, GpPlan, LearnedDropout, MfviPlan, MlpPlan,
+    MnistPlan, ModelPlan, NetworkTraining, PbpPlan, RotatedDigitPlan, Spec, TrainingPlan, UciPlan, UciSetPlan,
+    WeightDecayRule,
 };
 pub use load::{load, parse, to_yaml};

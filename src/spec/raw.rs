@@ -282,6 +282,20 @@ pub struct Lenet {
     /// L2 coefficient on the weights, added to the mean cross-entropy. Default 5e-4 (Caffe's).
     #[serde(default = "lenet_decay")]
     pub weight_decay: NonNegative,
+    /// Learn the two rates before the fully connected layers by concrete dropout, starting
+    /// from `dropout`; their regularizer replaces those layers' weight decay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concrete: Option<LenetConcrete>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LenetConcrete {
+    /// Prior length-scale l of the fully connected weights (the regularizer's l^2 / 2N).
+    pub length_scale: Positive,
+    /// Temperature of the relaxed mask. Default 0.1.
+    #[serde(default = "concrete_temperature")]
+    pub temperature: Positive,
 }
 
 fn half() -> DropoutRate {

@@ -4,14 +4,15 @@
 //! posterior draws).
 //!
 //! Training losses, per mini-batch of a training set of N images:
-//! - LeNet: mean cross-entropy + weight_decay / 2 * sum of squared weights (Caffe's L2);
+//! - LeNet: mean cross-entropy + weight_decay / 2 * sum of squared weights (Caffe's L2), or
+//!   with learned rates the concrete regularizer for the fully connected weights;
 //! - VI: mean cross-entropy under one local-reparameterized draw + KL(q || p) / N (the
 //!   negative ELBO per datum).
 
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::classify::Classifier;
-use super::lenet::LeNet;
+use super::lenet::{HeadDropout, LeNet};
 use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -34,10 +35,18 @@ impl ImageClassifier {
     /// A fresh network; `seed` decides its initial weights.
     pub fn new(plan: &ClassifierPlan, device: Device, seed: u64) -> Result<Self> {
         match plan {
-            ClassifierPlan::Lenet { dropout, placement, weight_decay } => {
+            ClassifierPlan::Lenet { dropout, placement, weight_decay, learned } => {
                 tch::manual_seed(seed as i64);
                 let vs = nn::VarStore::new(device);
-                let net = LeNet::new(&vs.root(), *dropout, *placement);
+                let head = match learned {
+                    None => HeadDropout::Fixed(*dropout),
+                    Some(l) => HeadDropout::Concrete {
+                        init: *dropout,
+                        temperature: l.temperature,
+                        length_scale: l.length_scale,
+                    },
+                };
+                let net = LeNet::new(&vs.root(), head, *placement);
                 Ok(Self::Lenet { vs, net, weight_decay: *weight_decay })
             }
             ClassifierPlan::Mfvi { hidden_layers, hidden_units, activation, prior_std, init_posterior_std } => {
@@ -64,12 +73,20 @@ impl ImageClassifier {
         }
     }
 
+    /// Dropout rates learned in training (concrete dropout), none when they are fixed.
+    pub fn learned_rates(&self) -> Result<Option<Vec<f64>>> {
+        match self {
+            Self::Lenet { net, .. } => net.learned_rates(),
+            Self::Mfvi { .. } => Ok(None),
+        }
+    }
+
     /// The training loss of one mini-batch (see the module header).
     fn loss(&self, images: &Tensor, labels: &Tensor, n_train: usize) -> Result<Tensor> {
         match self {
             Self::Lenet { net, weight_decay, .. } => {
                 let ce = cross_entropy(&net.forward_t(images, true)?, labels)?;
-                Ok(ce.f_add(&net.weights_l2()?.f_mul_scalar(0.5 * weight_decay)?)?)
+                Ok(ce.f_add(&net.penalty(*weight_decay, n_train)?)?)
             }
             Self::Mfvi { net, prior_std } => {
                 let logits = bnn_logits(net, images, 1)?.f_squeeze_dim(0)?;

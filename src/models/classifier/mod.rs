@@ -7,4 +7,4 @@ pub mod lenet;
 
 pub use classify::{predictive_probabilities, Classifier};
 pub use image_classifier::{fit, ClassifierFit, ImageClassifier, ImageSet};
-pub use lenet::LeNet;
+pub use lenet::{HeadDropout, LeNet};
