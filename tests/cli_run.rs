@@ -448,30 +448,7 @@ fn a_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterru
     std::fs::write(&spec, text).unwrap();
     let (straight, resumed) = (work.path().join("straight"), work.path().join("resumed"));
     run_into(work.path(), &spec, &straight).assert().success();
-
-    let bin = assert_cmd::cargo::cargo_bin("mcdrop");
-    let mut child = std::process::Command::new(&bin)
-        .current_dir(work.path())
-        .env("MCDROP_DATA", common::mirror())
-        .env("MCDROP_THREADS", "1")
-        .args(["run", "--checkpoint-every", "1s", "--results-dir"])
-        .arg(&resumed)
-        .arg(&spec)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let checkpoints = resumed.join("ckpt-test/checkpoints");
-    let has_checkpoint = || std::fs::read_dir(&checkpoints).map(|d| d.count() > 0).unwrap_or(false);
-    let start = Instant::now();
-    while !has_checkpoint() && start.elapsed() < Duration::from_secs(900) && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    let ended_early = child.try_wait().unwrap().is_some();
-    let _ = child.kill();
-    child.wait().unwrap();
-    assert!(!ended_early && has_checkpoint(), "the run must be killed while a training has a checkpoint");
+    common::kill_once_checkpointed(work.path(), &spec, &resumed, "ckpt-test");
     assert!(!resumed.join("ckpt-test/records/yacht/split-0.json").exists(), "killed before its record");
 
     run_into(work.path(), &spec, &resumed)
@@ -482,5 +459,5 @@ fn a_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterru
     assert_eq!(a.hyper, b.hyper);
     assert_eq!(a.metrics, b.metrics, "resumed training must equal the uninterrupted one bit for bit");
     assert_eq!(a.validation, b.validation);
-    assert!(!has_checkpoint(), "a finished program leaves no checkpoint behind");
+    assert!(!common::has_checkpoint(&resumed, "ckpt-test"), "a finished program leaves no checkpoint behind");
 }

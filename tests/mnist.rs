@@ -246,3 +246,37 @@ fn concrete_rates_with_dropout_in_the_convolutions_are_refused() {
         .stderr(predicate::str::contains("bad.yaml:8:5"))
         .stderr(predicate::str::contains("use `placement: last`"));
 }
+
+#[test]
+fn an_mnist_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterrupted_one() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = work.path().join("ckpt.yaml");
+    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-mnist.yaml"))
+        .unwrap()
+        .replace("name: smoke-mnist", "name: mnist-ckpt")
+        .replace("train_rows: 2000", "train_rows: 1500")
+        .replace("test_rows: 500", "test_rows: 100")
+        .replace("shift_angles: [0, 45, 90]", "shift_angles: [0]");
+    std::fs::write(&spec, text).unwrap();
+    let (straight, resumed) = (work.path().join("straight"), work.path().join("resumed"));
+    common::mcdrop(work.path()).args(["run", "--results-dir"]).arg(&straight).arg(&spec).assert().success();
+    common::kill_once_checkpointed(work.path(), &spec, &resumed, "mnist-ckpt");
+    assert!(!resumed.join("mnist-ckpt/outcomes/training.json").exists(), "killed before its record");
+    common::mcdrop(work.path())
+        .args(["run", "--results-dir"])
+        .arg(&resumed)
+        .arg(&spec)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("resuming from a checkpoint after epoch"));
+    let read = |root: &Path, f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join("mnist-ckpt/outcomes").join(f)).unwrap()).unwrap()
+    };
+    assert_eq!(read(&straight, "training.json")["epoch_losses"], read(&resumed, "training.json")["epoch_losses"]);
+    assert_eq!(
+        read(&straight, "evaluation.json")["mc"],
+        read(&resumed, "evaluation.json")["mc"],
+        "resumed training must equal the uninterrupted one bit for bit"
+    );
+    assert!(!common::has_checkpoint(&resumed, "mnist-ckpt"), "a finished training leaves no checkpoint behind");
+}

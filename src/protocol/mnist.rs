@@ -75,7 +75,8 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         };
         let steps = options.steps(train.len());
         let progress = ctx.progress_bar(steps, &format!("{model} training"));
-        let losses = fit(&mut clf, &data, &options, &progress)?;
+        let checkpoints = ctx.checkpoints("mnist-training");
+        let losses = fit(&mut clf, &data, &options, &progress, &checkpoints)?;
         progress.finish_and_clear();
         save_weights(clf.var_store(), &weights)?;
         let record = TrainingRecord {
@@ -90,6 +91,7 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
             provenance: ctx.provenance.stamped(),
         };
         ctx.store.write_json(&training_path, &record)?;
+        checkpoints.clear()?;
         written(ctx, &mut summary);
     }
 

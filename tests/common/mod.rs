@@ -108,3 +108,38 @@ pub fn table_csv(work: &Path, results: &Path, experiment: &str) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Starts `mcdrop run SPEC --results-dir RESULTS --checkpoint-every 1s` in `workdir` and kills
+/// it (SIGKILL) half a second after `RESULTS/EXPERIMENT/checkpoints/` first holds a file;
+/// panics if the run ends before that, which would leave nothing to resume.
+pub fn kill_once_checkpointed(workdir: &Path, spec: &Path, results: &Path, experiment: &str) {
+    use std::time::{Duration, Instant};
+    let bin = assert_cmd::cargo::cargo_bin("mcdrop");
+    let mut child = std::process::Command::new(&bin)
+        .current_dir(workdir)
+        .env("MCDROP_DATA", mirror())
+        .env("MCDROP_THREADS", "1")
+        .args(["run", "--checkpoint-every", "1s", "--results-dir"])
+        .arg(results)
+        .arg(spec)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoints = results.join(experiment).join("checkpoints");
+    let has_checkpoint = || std::fs::read_dir(&checkpoints).map(|d| d.count() > 0).unwrap_or(false);
+    let start = Instant::now();
+    while !has_checkpoint() && start.elapsed() < Duration::from_secs(900) && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let ended_early = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert!(!ended_early && has_checkpoint(), "the run must be killed while a training has a checkpoint");
+}
+
+/// Whether `results/experiment/checkpoints/` holds a file.
+pub fn has_checkpoint(results: &Path, experiment: &str) -> bool {
+    std::fs::read_dir(results.join(experiment).join("checkpoints")).map(|d| d.count() > 0).unwrap_or(false)
+}

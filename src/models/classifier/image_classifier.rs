@@ -9,18 +9,19 @@
 //! - VI: mean cross-entropy under one local-reparameterized draw + KL(q || p) / N (the
 //!   negative ELBO per datum).
 
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
 use super::classify::Classifier;
 use super::lenet::{HeadDropout, LeNet};
 use crate::data::mnist::{CLASSES, PIXELS};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::family::Progress;
 use crate::models::mfvi::MemberBnn;
-use crate::models::shared::adam::libtorch_adam;
+use crate::models::shared::adam::TensorAdam;
 use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::checkpoint::{fingerprint, Checkpoints, TrainingState};
 use crate::models::shared::member_mlp::mlp_widths;
-use crate::rng::{member_rng, shuffle};
+use crate::rng::{derive_seed, member_rng, shuffle};
 use crate::spec::{ClassifierPlan, TrainingPlan};
 
 /// A classifier with its parameters.
@@ -164,22 +165,41 @@ impl ClassifierFit {
 
 /// Trains `clf` with Adam for `options.epochs` passes in mini-batches; `progress` advances
 /// once per step. Returns the mean loss of each epoch.
+///
+/// torch's generator (dropout masks, VI noise) is seeded afresh at the start of each epoch
+/// from the fit's seed, because its state cannot be saved: so a training resumed from a
+/// checkpoint (taken at the end of an epoch when `checkpoints` says one is due) continues as
+/// if it had never stopped.
 pub fn fit(
     clf: &mut ImageClassifier,
     data: &ImageSet,
     options: &ClassifierFit,
     progress: &dyn Progress,
+    checkpoints: &dyn Checkpoints,
 ) -> Result<Vec<f64>> {
     let ClassifierFit { epochs, training, seed } = options;
     let (epochs, seed) = (*epochs, *seed);
-    let mut optimizer = libtorch_adam(training).build(clf.var_store(), training.lr)?;
+    let mut optimizer = TensorAdam::new(clf.var_store(), training)?;
     let n = data.labels.size()[0] as usize;
+    let identity =
+        fingerprint(&(options, n, clf.var_store().variables().keys().collect::<std::collections::BTreeSet<_>>()));
     let mut order: Vec<i64> = (0..n as i64).collect();
     let mut rng = member_rng(seed);
-    tch::manual_seed(seed as i64);
     let device = data.images.device();
     let mut epoch_losses = Vec::with_capacity(epochs);
-    for _ in 0..epochs {
+    if let Some(state) = checkpoints.load()?.and_then(|b| TrainingState::from_bytes(&b, device)) {
+        if state.fingerprint == identity {
+            resume(clf, &mut optimizer, &state)?;
+            (rng, order) = (state.rngs[0].clone(), state.orders[0].clone());
+            let losses =
+                state.tensor("epoch_losses").ok_or_else(|| Error::Report("checkpoint without losses".into()))?;
+            epoch_losses = Vec::<f64>::try_from(losses)?;
+            progress.advance(options.steps(n) / epochs.max(1) as u64 * state.epochs_done as u64);
+            tracing::info!("resuming from a checkpoint after epoch {} of {epochs}", state.epochs_done);
+        }
+    }
+    for epoch in epoch_losses.len()..epochs {
+        tch::manual_seed(derive_seed(seed, &["epoch", &epoch.to_string()]) as i64);
         shuffle(&mut rng, &mut order);
         let mut total = 0.0;
         let mut steps = 0usize;
@@ -190,13 +210,37 @@ pub fn fit(
             let loss = clf.loss(&x, &y, n)?;
             optimizer.zero_grad();
             loss.f_backward()?;
-            optimizer.step();
+            optimizer.step()?;
             total += f64::try_from(&loss)?;
             steps += 1;
             progress.advance(1);
         }
         epoch_losses.push(total / steps.max(1) as f64);
         tracing::info!("epoch {}: mean training loss {:.4}", epoch_losses.len(), epoch_losses.last().expect("pushed"));
+        if epoch + 1 < epochs && checkpoints.due() {
+            let (mut tensors, steps) = optimizer.state();
+            tensors.extend(clf.var_store().variables());
+            tensors.push(("epoch_losses".into(), Tensor::from_slice(&epoch_losses)));
+            let state = TrainingState {
+                fingerprint: identity.clone(),
+                epochs_done: epoch + 1,
+                steps,
+                rngs: vec![rng.clone()],
+                orders: vec![order.clone()],
+                tensors,
+            };
+            checkpoints.save(&state.to_bytes()?)?;
+        }
     }
     Ok(epoch_losses)
+}
+
+/// Copies a checkpoint's parameters and moments into a fresh classifier and optimiser.
+fn resume(clf: &mut ImageClassifier, optimizer: &mut TensorAdam, state: &TrainingState) -> Result<()> {
+    let _guard = tch::no_grad_guard();
+    for (name, mut theta) in clf.var_store().variables() {
+        let saved = state.tensor(&name).ok_or_else(|| Error::Report(format!("checkpoint lacks parameter `{name}`")))?;
+        theta.f_copy_(saved)?;
+    }
+    optimizer.restore(|name| state.tensor(name), state.steps)
 }

@@ -1,5 +1,6 @@
 //! Adam, the optimiser of every network family, from the spec's `TrainingPlan`: libtorch's
-//! (`libtorch_adam`) for nets kept as separate tensors, and `FlatAdam` below.
+//! (`libtorch_adam`) for nets kept as separate tensors, `FlatAdam` below, and `TensorAdam`
+//! (its update per tensor of a var store, for trainings that checkpoint their moments).
 //!
 //! Adam over one flat parameter tensor (a [`ParamBuffer`]'s), in seven elementwise kernels a
 //! step whatever the number of layers; libtorch's optimiser runs about as many per parameter
@@ -84,20 +85,117 @@ impl FlatAdam {
     pub fn step(&mut self, params: &ParamBuffer) -> Result<()> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
-        let g = &self.grad.flat;
-        let _ = self.m.f_lerp_(g, 1.0 - self.beta1)?;
-        let _ = self.v.f_lerp_(&g.f_square()?, 1.0 - self.beta2)?;
+        let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
+        moments.update(&params.flat, &self.grad.flat, &mut self.m, &mut self.v, self.lr, self.member_lr.as_ref())
+    }
+}
+
+/// The constants of one Adam step.
+struct Moments {
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    /// Steps taken, this one included.
+    steps: i32,
+}
+
+impl Moments {
+    /// theta -= lr / c1 * m / (sqrt(v) / sqrt(c2) + eps) after updating m and v from `g`,
+    /// `lr` scaled elementwise by `member_lr` when given. Call under `no_grad`.
+    fn update(
+        &self,
+        theta: &Tensor,
+        g: &Tensor,
+        m: &mut Tensor,
+        v: &mut Tensor,
+        lr: f64,
+        member_lr: Option<&Tensor>,
+    ) -> Result<()> {
+        let _ = m.f_lerp_(g, 1.0 - self.beta1)?;
+        let _ = v.f_lerp_(&g.f_square()?, 1.0 - self.beta2)?;
         let correction1 = 1.0 - self.beta1.powi(self.steps);
         let correction2 = 1.0 - self.beta2.powi(self.steps);
         // theta += m / d with d = -(sqrt(v) / sqrt(c2) + eps) * c1 / lr
-        let scale = -correction1 / self.lr;
-        let mut d = self.v.f_sqrt()?;
+        let scale = -correction1 / lr;
+        let mut d = v.f_sqrt()?;
         let _ = d.f_mul_scalar_(scale / correction2.sqrt())?;
         let _ = d.f_add_scalar_(scale * self.eps)?;
-        if let Some(lr) = &self.member_lr {
+        if let Some(lr) = member_lr {
             let _ = d.f_div_(lr)?;
         }
-        let _ = params.flat.shallow_clone().f_addcdiv_(&self.m, &d)?;
+        let _ = theta.shallow_clone().f_addcdiv_(m, &d)?;
+        Ok(())
+    }
+}
+
+/// Adam over the trainable tensors of a var store (the MNIST classifiers), with its moments
+/// exposed so that a checkpoint can hold them; libtorch's optimiser keeps its own out of
+/// reach. The update is `FlatAdam`'s, one tensor at a time.
+pub struct TensorAdam {
+    /// (parameter, m, v), in the var store's name order.
+    slots: Vec<(String, Tensor, Tensor, Tensor)>,
+    steps: i32,
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+}
+
+impl TensorAdam {
+    pub fn new(vs: &nn::VarStore, plan: &TrainingPlan) -> Result<Self> {
+        let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut slots = Vec::with_capacity(named.len());
+        for (name, theta) in named {
+            let (m, v) = (theta.f_zeros_like()?, theta.f_zeros_like()?);
+            slots.push((name, theta, m, v));
+        }
+        Ok(Self { slots, steps: 0, lr: plan.lr, beta1: plan.beta1, beta2: plan.beta2, eps: plan.eps })
+    }
+
+    /// Clears every parameter's gradient before a backward pass.
+    pub fn zero_grad(&mut self) {
+        for (_, theta, _, _) in &mut self.slots {
+            theta.zero_grad();
+        }
+    }
+
+    /// One update of every parameter from the gradient its backward pass left.
+    pub fn step(&mut self) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        self.steps += 1;
+        let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
+        for (_, theta, m, v) in &mut self.slots {
+            let g = theta.grad();
+            if g.defined() {
+                moments.update(theta, &g, m, v, self.lr, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The moments as named tensors (`adam_m.<name>`, `adam_v.<name>`) and the step count.
+    pub fn state(&self) -> (Vec<(String, Tensor)>, i32) {
+        let mut named = Vec::with_capacity(2 * self.slots.len());
+        for (name, _, m, v) in &self.slots {
+            named.push((format!("adam_m.{name}"), m.shallow_clone()));
+            named.push((format!("adam_v.{name}"), v.shallow_clone()));
+        }
+        (named, self.steps)
+    }
+
+    /// Continues from `state`'s moments and step count; `find` looks a named tensor up.
+    pub fn restore<'a>(&mut self, find: impl Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        for (name, _, m, v) in &mut self.slots {
+            let (Some(saved_m), Some(saved_v)) = (find(&format!("adam_m.{name}")), find(&format!("adam_v.{name}")))
+            else {
+                return Err(crate::error::Error::Report(format!("checkpoint lacks the Adam moments of `{name}`")));
+            };
+            m.f_copy_(saved_m)?;
+            v.f_copy_(saved_v)?;
+        }
+        self.steps = steps;
         Ok(())
     }
 }
@@ -138,6 +236,46 @@ mod tests {
         assert!(err < 1e-5, "flat Adam drifted from libtorch's by {err}");
         let moved = f64::try_from((&ours.flat - &start).abs().max()).unwrap();
         assert!(moved > 0.1, "parameters barely moved ({moved}): the comparison would prove nothing");
+    }
+
+    /// TensorAdam makes libtorch's steps on a var store's tensors.
+    #[test]
+    fn tensor_adam_matches_libtorchs_adam() {
+        tch::manual_seed(6);
+        let plan = TrainingPlan { batch_size: 1, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+        let start = [Tensor::randn([5, 3], (Kind::Float, Device::Cpu)), Tensor::randn([7], (Kind::Float, Device::Cpu))];
+        let targets =
+            [Tensor::randn([5, 3], (Kind::Float, Device::Cpu)), Tensor::randn([7], (Kind::Float, Device::Cpu))];
+        let fit = |tensor_adam: bool| -> Vec<Tensor> {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let params: Vec<Tensor> =
+                start.iter().enumerate().map(|(i, s)| vs.root().var_copy(&format!("p{i}"), s)).collect();
+            let mut ours = TensorAdam::new(&vs, &plan).unwrap();
+            let mut reference = libtorch_adam(&plan).build(&vs, plan.lr).unwrap();
+            for _ in 0..30 {
+                let loss = params
+                    .iter()
+                    .zip(&targets)
+                    .map(|(p, t)| (p - t).square().sum(Kind::Float) + p.pow_tensor_scalar(4).sum(Kind::Float))
+                    .fold(Tensor::zeros([], (Kind::Float, Device::Cpu)), |a, b| a + b);
+                if tensor_adam {
+                    ours.zero_grad();
+                    loss.backward();
+                    ours.step().unwrap();
+                } else {
+                    reference.zero_grad();
+                    loss.backward();
+                    reference.step();
+                }
+            }
+            params.iter().map(|p| p.detach().copy()).collect()
+        };
+        let (a, b) = (fit(true), fit(false));
+        for ((x, y), s) in a.iter().zip(&b).zip(&start) {
+            let err = f64::try_from((x - y).abs().max()).unwrap();
+            assert!(err < 1e-5, "TensorAdam drifted from libtorch's by {err}");
+            assert!(f64::try_from((x - s).abs().max()).unwrap() > 0.1, "the parameters must move");
+        }
     }
 
     /// Member rates step each member as a plan with that member's rate would.
