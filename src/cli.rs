@@ -45,6 +45,9 @@ pub enum Command {
     Slurm(SlurmArgs),
     /// What running specs would do: units recorded, units to train, the estimated time.
     Plan(PlanArgs),
+    /// A UCI spec's training cost per split (member-steps, recorded wall time) and what its
+    /// records learned (e.g. concrete dropout's rates), beside another spec's cost.
+    Cost(CostArgs),
     /// Check specs without running them; exit code 2 when one is broken.
     Validate {
         /// Spec files.
@@ -263,6 +266,15 @@ pub struct SlurmArgs {
     /// Submit both jobs with sbatch and print their ids.
     #[arg(long)]
     pub submit: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CostArgs {
+    /// A UCI spec file.
+    pub spec: PathBuf,
+    /// Another UCI spec over the same sets (e.g. the grid-searched one) to compare costs with.
+    #[arg(long, value_name = "SPEC")]
+    pub against: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,5 +1,6 @@
 //! Concrete dropout: networks trained together equal networks trained alone (weights, learned
-//! rates and noise), the rates move from their start, and smoke-concrete through the CLI.
+//! rates and noise), the rates move from their start, and smoke-concrete through the CLI (with
+//! `mcdrop cost` against the grid-searched smoke spec).
 
 mod common;
 
@@ -78,4 +79,32 @@ fn smoke_concrete_runs_end_to_end() {
         }
         assert!(r.metrics["test_ll"].is_finite() && r.metrics["rmse"] < 15.0, "{path}: {:?}", r.metrics);
     }
+
+    // `cost` against the grid-searched smoke spec (not run: its wall time is unknown). Yacht
+    // has 277 training rows, 221 fit rows: concrete 200 epochs x ceil(277 / 128) = 600 steps;
+    // dropout 12 grid networks x 500 x ceil(221 / 128) + 500 x 3 = 13,500.
+    let out = common::mcdrop(work.path())
+        .arg("cost")
+        .arg(common::repo_file("experiments/smoke-concrete.yaml"))
+        .arg("--against")
+        .arg(common::repo_file("experiments/smoke-uci.yaml"))
+        .arg("--results-dir")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains(
+            "| dropout_layer_0, mean (min-max) | dropout_layer_1, mean (min-max) | noise_std, mean (min-max) |"
+        ),
+        "{text}"
+    );
+    let yacht = text.lines().find(|l| l.starts_with("| Yacht | 2 |")).unwrap_or_else(|| panic!("{text}"));
+    assert!(yacht.contains("| 600 : 13,500 (1/22.5) |"), "{yacht}");
+    let mean_rate: f64 =
+        records.iter().filter(|(_, r)| r.dataset == "yacht").map(|(_, r)| r.metrics["dropout_layer_0"]).sum::<f64>()
+            / 2.0;
+    let printed = yacht.split(" | ").nth(2).and_then(|c| c.split(' ').next()).unwrap();
+    assert!((printed.parse::<f64>().unwrap() - mean_rate).abs() <= 0.01 * mean_rate, "{printed} vs {mean_rate}");
 }

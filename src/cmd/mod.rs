@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod compare;
+pub mod cost;
 pub mod export;
 pub mod list;
 pub mod plan;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Run(args) => run::run(&cli, args),
         Command::Plan(args) => plan::plan(&cli, args),
+        Command::Cost(args) => cost::cost(&cli, args),
         Command::Validate { specs } => validate::validate(specs),
         Command::List { experiments } => list::list(&cli, experiments),
         Command::Table(args) => table::table(&cli, args),

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod co2;
+pub mod cost;
 pub mod execute;
 pub mod mnist;
 pub mod progress;
