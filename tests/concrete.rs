@@ -108,3 +108,32 @@ fn smoke_concrete_runs_end_to_end() {
     let printed = yacht.split(" | ").nth(2).and_then(|c| c.split(' ').next()).unwrap();
     assert!((printed.parse::<f64>().unwrap() - mean_rate).abs() <= 0.01 * mean_rate, "{printed} vs {mean_rate}");
 }
+
+#[test]
+fn with_noise_from_the_grid_the_tau_points_share_one_network_and_the_best_predicts() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = work.path().join("grid.yaml");
+    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-concrete.yaml"))
+        .unwrap()
+        .replace("name: smoke-concrete", "name: concrete-grid")
+        .replace("      yacht: {}\n      bostonHousing: {}\n", "      yacht: {tau: [0.25, 0.5, 0.75]}\n")
+        .replace("    hidden_units: 50\n", "    hidden_units: 50\n    noise: grid\n");
+    std::fs::write(&spec, &text).unwrap();
+    let results = common::run_experiment(work.path(), &spec, &[]);
+    let records = common::unit_records(&results, "concrete-grid");
+    assert_eq!(records.len(), 2, "{text}");
+    for (path, r) in &records {
+        assert_eq!(r.validation.len(), 3, "{path}: one validation score per tau");
+        // One network scored three ways: the predictive mean, hence the RMSE, cannot differ.
+        let rmse: Vec<f64> = r.validation.iter().map(|g| g.rmse).collect();
+        assert!(rmse.iter().all(|&x| x == rmse[0]), "{path}: {rmse:?}");
+        let lls: Vec<f64> = r.validation.iter().map(|g| g.ll).collect();
+        assert!(lls.iter().any(|&x| x != lls[0]), "{path}: tau must change the LL: {lls:?}");
+        let best = r.validation.iter().max_by(|a, b| a.ll.total_cmp(&b.ll)).unwrap();
+        assert_eq!(r.hyper, best.hyper, "{path}: the best validation tau predicts");
+    }
+    // Two networks per split: 200 epochs x ceil(221 / 128) on the fit rows + 200 x 3.
+    let out = common::mcdrop(work.path()).arg("cost").arg(&spec).arg("--results-dir").arg(&results).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("| Yacht | 2 |") && l.contains("| 1,000 |")), "{text}");
+}

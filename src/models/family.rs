@@ -115,6 +115,11 @@ pub trait RegressionFamily {
     fn kind(&self) -> ModelKind;
     /// Hyper-parameter settings searched on validation rows (one setting: no search).
     fn grid(&self, set: &UciSetPlan) -> Vec<Hyper>;
+    /// Networks the grid phase trains per split: one per grid point, unless points differ
+    /// only in how a trained network is scored (concrete dropout's predictive tau).
+    fn grid_networks(&self, set: &UciSetPlan) -> usize {
+        self.grid(set).len()
+    }
     /// Training steps of a program with `n` rows per member, for progress bars.
     fn steps(&self, n: usize, set: &UciSetPlan) -> u64;
     /// The relative work of one member's training, by which shards are balanced and unrecorded

@@ -51,9 +51,9 @@ pub fn set_costs(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Resul
     for set_plan in &plan.sets {
         let uci = UciData::find_and_load(set_plan.set, data)?;
         let n_train = uci.splits.first().map_or(0, |s| s.train.len());
-        let points = family.grid(set_plan).len() as u64;
-        let grid =
-            if points > 1 { points * family.steps(fit_rows(n_train, plan.validation_fraction), set_plan) } else { 0 };
+        let (points, networks) = (family.grid(set_plan).len(), family.grid_networks(set_plan) as u64);
+        let fit = fit_rows(n_train, plan.validation_fraction);
+        let grid = if points > 1 { networks * family.steps(fit, set_plan) } else { 0 };
         let member_steps_per_split = grid + family.steps(n_train, set_plan);
         let folder = set_plan.set.folder();
         let (mut seconds, mut values) = (Vec::new(), BTreeMap::<String, Vec<f64>>::new());

@@ -75,13 +75,13 @@ pub fn uci_programs(
         if let Some(keep) = keep {
             splits.retain(|k| keep.contains(k));
         }
-        let points = family.grid(set_plan).len();
+        let (points, networks) = (family.grid(set_plan).len(), family.grid_networks(set_plan));
         let n_train = uci.splits.first().map_or(0, |s| s.train.len());
         let n_fit = super::uci::fit_rows(n_train, plan.validation_fraction);
         let phase = |members: usize, n: usize| members as f64 * family.training_work(n, set_plan);
         for program in set_programs(plan, &splits) {
             let k = program.len();
-            let grid = if points > 1 { phase(k * points, n_fit) } else { 0.0 };
+            let grid = if points > 1 { phase(k * networks, n_fit) } else { 0.0 };
             out.push(ScheduledProgram { set: set_plan.set, splits: program, cost: grid + phase(k, n_train) });
         }
     }

@@ -149,6 +149,9 @@ pub struct ConcretePlan {
     pub length_scale: f64,
     pub temperature: f64,
     pub init_dropout: f64,
+    /// The predictive tau is chosen from the set's grid on the validation rows (else the
+    /// learned noise predicts).
+    pub noise_from_grid: bool,
 }
 
 /// Deep ensembles; units and epochs come per set (`UciSetPlan`).
@@ -282,8 +285,10 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
                 length_scale: c.length_scale.get(),
                 temperature: c.temperature.get(),
                 init_dropout: c.init_dropout.get(),
+                noise_from_grid: c.noise == Noise::Grid,
             };
-            (ModelPlan::ConcreteDropout(plan, net), Some(c.hidden_units), false, Some(t.epochs))
+            let needs_tau = plan.noise_from_grid;
+            (ModelPlan::ConcreteDropout(plan, net), Some(c.hidden_units), needs_tau, Some(t.epochs))
         }
         Model::Ensemble(e) => {
             (ModelPlan::Ensemble(ensemble_plan(e, path, text)?), Some(e.hidden_units), false, Some(e.epochs))

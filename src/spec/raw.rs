@@ -377,6 +377,11 @@ pub struct ConcreteDropout {
     /// Every layer's starting dropout rate. Default 0.1.
     #[serde(default = "concrete_init")]
     pub init_dropout: DropoutRate,
+    /// The predictive noise: `learned` (default), the noise learned in training; `grid`: the
+    /// set's tau chosen on the validation rows for one network trained on the fit rows (the
+    /// training still learns its noise, so the tau points share that network).
+    #[serde(default, skip_serializing_if = "Noise::is_learned")]
+    pub noise: Noise,
 }
 
 fn concrete_length_scale() -> Positive {
@@ -489,6 +494,12 @@ pub enum Noise {
     #[default]
     Learned,
     Grid,
+}
+
+impl Noise {
+    pub fn is_learned(&self) -> bool {
+        *self == Noise::Learned
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

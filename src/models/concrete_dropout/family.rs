@@ -1,7 +1,9 @@
 //! Concrete dropout as a UCI model family: the MC-dropout network, epochs and test estimator,
-//! but no grid at all: the rates are learned per layer and the noise variance with them (so
-//! the validation rows are not needed; the compute is one network per split against the
-//! dropout protocol's 12-point grid plus its retrain).
+//! but no grid over rates: they are learned per layer and the noise variance with them. With
+//! `noise: learned` the validation rows are not needed (one network per split against the
+//! dropout protocol's 12-point grid plus its retrain); with `noise: grid` one network on the
+//! fit rows is scored at each of the set's tau values and the best predicts for the final
+//! network (two per split). Members of a program that differ only in tau share one network.
 
 use super::evaluate::evaluate;
 use super::train::{fit, ConcreteNet, ConcreteOptions};
@@ -37,8 +39,16 @@ impl RegressionFamily for ConcreteDropoutFamily {
         ModelKind::ConcreteDropout
     }
 
-    fn grid(&self, _set: &UciSetPlan) -> Vec<Hyper> {
-        vec![Vec::new()]
+    fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
+        if self.plan.noise_from_grid {
+            set.taus.iter().map(|&tau| vec![("tau".to_string(), tau)]).collect()
+        } else {
+            vec![Vec::new()]
+        }
+    }
+
+    fn grid_networks(&self, _set: &UciSetPlan) -> usize {
+        1
     }
 
     fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
@@ -51,30 +61,43 @@ impl RegressionFamily for ConcreteDropoutFamily {
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.options(set, program.held_x.size()[2] as usize);
-        let nets: Vec<ConcreteNet> =
-            program.members.iter().map(|m| ConcreteNet { seed: m.seed, row_offset: m.row_offset }).collect();
+        // One network per split (row offset), seeded by its first member.
+        let (mut nets, mut net_of) = (Vec::<ConcreteNet>::new(), Vec::<i64>::new());
+        for m in &program.members {
+            let index = nets.iter().position(|n| n.row_offset == m.row_offset).unwrap_or_else(|| {
+                nets.push(ConcreteNet { seed: m.seed, row_offset: m.row_offset });
+                nets.len() - 1
+            });
+            net_of.push(index as i64);
+        }
         let trained = fit(&program.stacked, &nets, &options, env.progress)?;
+        let per_member = trained.select(&net_of)?;
         env.progress.phase(&format!("MC evaluation, T={}", self.mc_samples));
-        // The MC estimator's precision: the learned noise, in original units.
-        let tau =
-            program.members.iter().zip(&trained.noise_variance).map(|(m, v)| 1.0 / (v * m.y_std * m.y_std)).collect();
+        // The MC estimator's precision: the grid point's tau, or the learned noise, in
+        // original units.
+        let tau = program
+            .members
+            .iter()
+            .zip(&per_member.noise_variance)
+            .map(|(m, v)| if self.plan.noise_from_grid { m.get("tau") } else { 1.0 / (v * m.y_std * m.y_std) })
+            .collect();
         let held = HeldOut::of_program(program, tau);
-        let seeds: Vec<u64> = nets.iter().map(|n| n.seed).collect();
+        let seeds: Vec<u64> = net_of.iter().map(|&i| nets[i as usize].seed).collect();
         let predictive =
-            evaluate(&trained, &seeds, &held, self.mc_samples, options.temperature, env.mc_budget, env.device)?;
+            evaluate(&per_member, &seeds, &held, self.mc_samples, options.temperature, env.mc_budget, env.device)?;
         let (rmse, ll) = (predictive.rmse()?, predictive.mean_ll()?);
         Ok(program
             .members
             .iter()
             .enumerate()
             .map(|(k, member)| {
-                let mut extra: Vec<(String, f64)> = trained
+                let mut extra: Vec<(String, f64)> = per_member
                     .rates
                     .iter()
                     .enumerate()
                     .map(|(l, rates)| (format!("dropout_layer_{l}"), rates[k]))
                     .collect();
-                extra.push(("noise_std".to_string(), trained.noise_variance[k].sqrt() * member.y_std));
+                extra.push(("noise_std".to_string(), per_member.noise_variance[k].sqrt() * member.y_std));
                 Scores { rmse: rmse[k], ll: ll[k], extra }
             })
             .collect())

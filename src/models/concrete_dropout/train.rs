@@ -51,6 +51,19 @@ pub struct Trained {
     pub noise_variance: Vec<f64>,
 }
 
+impl Trained {
+    /// Networks `index[j]` of these, as member j (members that share a network).
+    pub fn select(&self, index: &[i64]) -> Result<Trained> {
+        let params = self.net.params().select_members(index)?;
+        let pick = |values: &[f64]| index.iter().map(|&i| values[i as usize]).collect::<Vec<_>>();
+        Ok(Trained {
+            net: MemberMlp::from_params(params, self.net.activation()),
+            rates: self.rates.iter().map(|r| pick(r)).collect(),
+            noise_variance: pick(&self.noise_variance),
+        })
+    }
+}
+
 /// The rates of every layer from their logits [L, K], as [K, 1, 1] per layer.
 fn layer_rates(logits: &Tensor) -> Result<Vec<Tensor>> {
     let p = logits.f_sigmoid()?;

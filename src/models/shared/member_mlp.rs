@@ -57,6 +57,17 @@ impl ParamBuffer {
     pub fn zeros_like(&self) -> Result<Self> {
         Self::over(self.flat.f_zeros_like()?, self.members, &self.widths)
     }
+
+    /// A new buffer whose member j is a copy of member `members[j]` of this one.
+    pub fn select_members(&self, members: &[i64]) -> Result<Self> {
+        let index = Tensor::from_slice(members).f_to_device(self.flat.device())?;
+        let mut parts = Vec::with_capacity(2 * self.weights.len());
+        for (w, b) in self.weights.iter().zip(&self.biases) {
+            parts.push(w.f_index_select(0, &index)?.f_flatten(0, -1)?);
+            parts.push(b.f_index_select(0, &index)?.f_flatten(0, -1)?);
+        }
+        Self::over(Tensor::f_cat(&parts, 0)?, members.len(), &self.widths)
+    }
 }
 
 impl MemberMlp {
@@ -290,6 +301,21 @@ pub fn mlp_widths(inputs: usize, units: usize, layers: usize) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::rng::member_rng;
+
+    #[test]
+    fn selected_members_are_copies_in_the_asked_order() {
+        let widths = [3usize, 4, 1];
+        let flat = Tensor::randn([ParamBuffer::len(3, &widths) as i64], (Kind::Float, Device::Cpu));
+        let all = ParamBuffer::over(flat, 3, &widths).unwrap();
+        let picked = all.select_members(&[2, 0, 2, 1]).unwrap();
+        assert_eq!(picked.flat.size(), [ParamBuffer::len(4, &widths) as i64]);
+        for (j, k) in [2i64, 0, 2, 1].into_iter().enumerate() {
+            for l in 0..2 {
+                assert!(picked.weights[l].get(j as i64).equal(&all.weights[l].get(k)), "weights {l} of {j}");
+                assert!(picked.biases[l].get(j as i64).equal(&all.biases[l].get(k)), "biases {l} of {j}");
+            }
+        }
+    }
 
     /// The hand-written gradient equals autograd's on the same loss, for both activations,
     /// two hidden layers, dropout masks and per-member weight decay.
