@@ -438,14 +438,17 @@ fn a_spec_extended_with_splits_keeps_its_records_and_a_changed_setting_is_refuse
 fn a_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterrupted_one() {
     let work = tempfile::tempdir().unwrap();
     // One yacht split, a long enough schedule that the kill lands inside a training.
-    let spec = work.path().join("ckpt.yaml");
-    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-uci.yaml"))
-        .unwrap()
-        .replace("name: smoke-uci", "name: ckpt-test")
-        .replace("splits: {first: 2}", "splits: {first: 1}")
-        .replace("      bostonHousing: {tau: [0.1, 0.15, 0.2]}\n", "")
-        .replace("epochs: 500", "epochs: 4000");
-    std::fs::write(&spec, text).unwrap();
+    let (spec, _) = common::spec_variant(
+        work.path(),
+        "experiments/smoke-uci.yaml",
+        "ckpt.yaml",
+        &[
+            ("name: smoke-uci", "name: ckpt-test"),
+            ("splits: {first: 2}", "splits: {first: 1}"),
+            ("      bostonHousing: {tau: [0.1, 0.15, 0.2]}\n", ""),
+            ("epochs: 500", "epochs: 4000"),
+        ],
+    );
     let (straight, resumed) = (work.path().join("straight"), work.path().join("resumed"));
     run_into(work.path(), &spec, &straight).assert().success();
     common::kill_once_checkpointed(work.path(), &spec, &resumed, "ckpt-test");

@@ -112,13 +112,16 @@ fn smoke_concrete_runs_end_to_end() {
 #[test]
 fn with_noise_from_the_grid_the_tau_points_share_one_network_and_the_best_predicts() {
     let work = tempfile::tempdir().unwrap();
-    let spec = work.path().join("grid.yaml");
-    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-concrete.yaml"))
-        .unwrap()
-        .replace("name: smoke-concrete", "name: concrete-grid")
-        .replace("      yacht: {}\n      bostonHousing: {}\n", "      yacht: {tau: [0.25, 0.5, 0.75]}\n")
-        .replace("    hidden_units: 50\n", "    hidden_units: 50\n    noise: grid\n");
-    std::fs::write(&spec, &text).unwrap();
+    let (spec, text) = common::spec_variant(
+        work.path(),
+        "experiments/smoke-concrete.yaml",
+        "grid.yaml",
+        &[
+            ("name: smoke-concrete", "name: concrete-grid"),
+            ("      yacht: {}\n      bostonHousing: {}\n", "      yacht: {tau: [0.25, 0.5, 0.75]}\n"),
+            ("    hidden_units: 50\n", "    hidden_units: 50\n    noise: grid\n"),
+        ],
+    );
     let results = common::run_experiment(work.path(), &spec, &[]);
     let records = common::unit_records(&results, "concrete-grid");
     assert_eq!(records.len(), 2, "{text}");

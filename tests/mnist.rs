@@ -250,14 +250,17 @@ fn concrete_rates_with_dropout_in_the_convolutions_are_refused() {
 #[test]
 fn an_mnist_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterrupted_one() {
     let work = tempfile::tempdir().unwrap();
-    let spec = work.path().join("ckpt.yaml");
-    let text = std::fs::read_to_string(common::repo_file("experiments/smoke-mnist.yaml"))
-        .unwrap()
-        .replace("name: smoke-mnist", "name: mnist-ckpt")
-        .replace("train_rows: 2000", "train_rows: 1500")
-        .replace("test_rows: 500", "test_rows: 100")
-        .replace("shift_angles: [0, 45, 90]", "shift_angles: [0]");
-    std::fs::write(&spec, text).unwrap();
+    let (spec, _) = common::spec_variant(
+        work.path(),
+        "experiments/smoke-mnist.yaml",
+        "ckpt.yaml",
+        &[
+            ("name: smoke-mnist", "name: mnist-ckpt"),
+            ("train_rows: 2000", "train_rows: 1500"),
+            ("test_rows: 500", "test_rows: 100"),
+            ("shift_angles: [0, 45, 90]", "shift_angles: [0]"),
+        ],
+    );
     let (straight, resumed) = (work.path().join("straight"), work.path().join("resumed"));
     common::mcdrop(work.path()).args(["run", "--results-dir"]).arg(&straight).arg(&spec).assert().success();
     common::kill_once_checkpointed(work.path(), &spec, &resumed, "mnist-ckpt");

@@ -143,3 +143,17 @@ pub fn kill_once_checkpointed(workdir: &Path, spec: &Path, results: &Path, exper
 pub fn has_checkpoint(results: &Path, experiment: &str) -> bool {
     std::fs::read_dir(results.join(experiment).join("checkpoints")).map(|d| d.count() > 0).unwrap_or(false)
 }
+
+/// A variant of the repository spec `repo_spec` written to `dir/file`: each `(from, to)`
+/// replaced, each `from` required to be there (a spec edit must not silently stop applying).
+/// Returns the path and the text.
+pub fn spec_variant(dir: &Path, repo_spec: &str, file: &str, edits: &[(&str, &str)]) -> (PathBuf, String) {
+    let mut text = std::fs::read_to_string(repo_file(repo_spec)).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{repo_spec} no longer contains {from:?}");
+        text = text.replace(from, to);
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
