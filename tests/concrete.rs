@@ -1,6 +1,7 @@
 //! Concrete dropout: networks trained together equal networks trained alone (weights, learned
-//! rates and noise), the rates move from their start, and smoke-concrete through the CLI (with
-//! `mcdrop cost` against the grid-searched smoke spec).
+//! rates and noise), the rates move from their start, a fixed noise precision weighs the data
+//! against the regularizer, and smoke-concrete through the CLI (with `mcdrop cost` against the
+//! grid-searched smoke spec) with each of the three noise modes.
 
 mod common;
 
@@ -38,9 +39,9 @@ fn options() -> ConcreteOptions {
 fn networks_trained_together_equal_networks_trained_alone() {
     let data = rows();
     let nets = vec![
-        ConcreteNet { seed: 1, row_offset: 0 },
-        ConcreteNet { seed: 2, row_offset: 50 },
-        ConcreteNet { seed: 3, row_offset: 0 },
+        ConcreteNet { seed: 1, row_offset: 0, precision: None },
+        ConcreteNet { seed: 2, row_offset: 50, precision: None },
+        ConcreteNet { seed: 3, row_offset: 0, precision: None },
     ];
     let together = fit(&data, &nets, &options(), &Silent).unwrap();
     for (k, net) in nets.iter().enumerate() {
@@ -62,6 +63,24 @@ fn networks_trained_together_equal_networks_trained_alone() {
         "the noise is learned: {:?}",
         together.noise_variance
     );
+}
+
+#[test]
+fn a_fixed_noise_precision_is_kept_and_a_higher_one_learns_lower_rates() {
+    let data = rows();
+    let at = |precision: f64, seed: u64| ConcreteNet { seed, row_offset: 0, precision: Some(precision) };
+    let nets = vec![at(0.01, 1), at(1000.0, 1)];
+    let together = fit(&data, &nets, &options(), &Silent).unwrap();
+    let alone = fit(&data, &nets[1..], &options(), &Silent).unwrap();
+    for (a, b) in together.net.member_parameters(1).iter().zip(alone.net.member_parameters(0)) {
+        assert!(f64::try_from((a - b).abs().max()).unwrap() < 1e-5, "batched == alone with fixed noise");
+    }
+    assert_eq!(together.noise_variance, vec![100.0, 0.001], "the fixed noise is reported as 1 / precision");
+    // The entropy term pulls the rates towards 1/2 and the squared error, weighted by the
+    // precision, towards 0: from the same start and masks the weakly weighted data lets them rise.
+    for (l, rates) in together.rates.iter().enumerate() {
+        assert!(rates[0] > 0.1 && rates[1] < 0.1, "layer {l}: rates at precision 0.01 and 1000: {rates:?}");
+    }
 }
 
 #[test]
@@ -139,4 +158,36 @@ fn with_noise_from_the_grid_the_tau_points_share_one_network_and_the_best_predic
     let out = common::mcdrop(work.path()).arg("cost").arg(&spec).arg("--results-dir").arg(&results).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("| Yacht | 2 |") && l.contains("| 1,000 |")), "{text}");
+}
+
+#[test]
+fn with_fixed_noise_every_tau_trains_its_own_network_and_the_best_is_retrained() {
+    let work = tempfile::tempdir().unwrap();
+    let (spec, text) = common::spec_variant(
+        work.path(),
+        "experiments/smoke-concrete.yaml",
+        "fixed.yaml",
+        &[
+            ("name: smoke-concrete", "name: concrete-fixed"),
+            ("      yacht: {}\n      bostonHousing: {}\n", "      yacht: {tau: [0.25, 0.5, 0.75]}\n"),
+            ("    hidden_units: 50\n", "    hidden_units: 50\n    noise: fixed\n"),
+        ],
+    );
+    let results = common::run_experiment(work.path(), &spec, &[]);
+    let records = common::unit_records(&results, "concrete-fixed");
+    assert_eq!(records.len(), 2, "{text}");
+    for (path, r) in &records {
+        assert_eq!(r.validation.len(), 3, "{path}: one validation score per tau");
+        // Three networks: their predictive means, hence RMSEs, differ.
+        let rmse: Vec<f64> = r.validation.iter().map(|g| g.rmse).collect();
+        assert!(rmse[0] != rmse[1] && rmse[1] != rmse[2] && rmse[0] != rmse[2], "{path}: {rmse:?}");
+        let best = r.validation.iter().max_by(|a, b| a.ll.total_cmp(&b.ll)).unwrap();
+        assert_eq!(r.hyper, best.hyper, "{path}: the best validation tau is retrained");
+        let noise = 1.0 / r.hyper["tau"].sqrt();
+        assert!((r.metrics["noise_std"] - noise).abs() < 1e-4 * noise, "{path}: the fixed noise predicts");
+    }
+    // Three networks on the fit rows (200 epochs x ceil(221 / 128) each) + 200 x 3 retrained.
+    let out = common::mcdrop(work.path()).arg("cost").arg(&spec).arg("--results-dir").arg(&results).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("| Yacht | 2 |") && l.contains("| 1,800 |")), "{text}");
 }

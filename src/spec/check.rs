@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, Co2Task, DropoutPlacement, Ensemble, EnsembleLoss, Gp, McDropout, Mfvi, MnistTask, Model, Noise,
-    Optimizer, Pbp, RawSpec, SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
+    Activation, Co2Task, ConcreteNoise, DropoutPlacement, Ensemble, EnsembleLoss, Gp, McDropout, Mfvi, MnistTask,
+    Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
 };
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
@@ -149,9 +149,9 @@ pub struct ConcretePlan {
     pub length_scale: f64,
     pub temperature: f64,
     pub init_dropout: f64,
-    /// The predictive tau is chosen from the set's grid on the validation rows (else the
-    /// learned noise predicts).
-    pub noise_from_grid: bool,
+    /// Learned, chosen from the set's tau grid for prediction only, or fixed at each grid
+    /// point in training too.
+    pub noise: ConcreteNoise,
 }
 
 /// Deep ensembles; units and epochs come per set (`UciSetPlan`).
@@ -285,9 +285,9 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
                 length_scale: c.length_scale.get(),
                 temperature: c.temperature.get(),
                 init_dropout: c.init_dropout.get(),
-                noise_from_grid: c.noise == Noise::Grid,
+                noise: c.noise,
             };
-            let needs_tau = plan.noise_from_grid;
+            let needs_tau = !plan.noise.is_learned();
             (ModelPlan::ConcreteDropout(plan, net), Some(c.hidden_units), needs_tau, Some(t.epochs))
         }
         Model::Ensemble(e) => {

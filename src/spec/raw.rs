@@ -377,11 +377,27 @@ pub struct ConcreteDropout {
     /// Every layer's starting dropout rate. Default 0.1.
     #[serde(default = "concrete_init")]
     pub init_dropout: DropoutRate,
-    /// The predictive noise: `learned` (default), the noise learned in training; `grid`: the
-    /// set's tau chosen on the validation rows for one network trained on the fit rows (the
-    /// training still learns its noise, so the tau points share that network).
-    #[serde(default, skip_serializing_if = "Noise::is_learned")]
-    pub noise: Noise,
+    /// The noise: `learned` (default) in training and prediction; `grid`: still learned in
+    /// training, but the predictive tau is the set's tau chosen on the validation rows (the tau
+    /// points share one network); `fixed`: one network per tau of the set's grid trained at that
+    /// noise precision, the best on the validation rows retrained.
+    #[serde(default, skip_serializing_if = "ConcreteNoise::is_learned")]
+    pub noise: ConcreteNoise,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcreteNoise {
+    #[default]
+    Learned,
+    Grid,
+    Fixed,
+}
+
+impl ConcreteNoise {
+    pub fn is_learned(&self) -> bool {
+        *self == ConcreteNoise::Learned
+    }
 }
 
 fn concrete_length_scale() -> Positive {

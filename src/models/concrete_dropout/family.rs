@@ -1,9 +1,13 @@
 //! Concrete dropout as a UCI model family: the MC-dropout network, epochs and test estimator,
-//! but no grid over rates: they are learned per layer and the noise variance with them. With
-//! `noise: learned` the validation rows are not needed (one network per split against the
-//! dropout protocol's 12-point grid plus its retrain); with `noise: grid` one network on the
-//! fit rows is scored at each of the set's tau values and the best predicts for the final
-//! network (two per split). Members of a program that differ only in tau share one network.
+//! but no grid over rates: they are learned per layer. The noise (`ConcreteNoise`):
+//! - `learned` with the rates; the validation rows are not needed (one network per split
+//!   against the dropout protocol's 12-point grid plus its retrain);
+//! - `grid`: learned in training, but one network on the fit rows is scored at each of the
+//!   set's tau values and the best predicts for the final network (two per split; members of a
+//!   program that differ only in tau share one network);
+//! - `fixed`: one network per tau value trains at that precision (the regularizer then weighs
+//!   l^2 / (tau N) and 2 / (tau N) against the squared error, the authors' homoscedastic form),
+//!   and the best on the validation rows is retrained (the set's tau count plus one per split).
 
 use super::evaluate::evaluate;
 use super::train::{fit, ConcreteNet, ConcreteOptions};
@@ -13,6 +17,7 @@ use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
 use crate::models::shared::member_mlp::mlp_widths;
+use crate::spec::raw::ConcreteNoise;
 use crate::spec::{ConcretePlan, TrainingPlan, UciSetPlan};
 
 pub struct ConcreteDropoutFamily {
@@ -40,15 +45,19 @@ impl RegressionFamily for ConcreteDropoutFamily {
     }
 
     fn grid(&self, set: &UciSetPlan) -> Vec<Hyper> {
-        if self.plan.noise_from_grid {
-            set.taus.iter().map(|&tau| vec![("tau".to_string(), tau)]).collect()
-        } else {
-            vec![Vec::new()]
+        match self.plan.noise {
+            ConcreteNoise::Learned => vec![Vec::new()],
+            ConcreteNoise::Grid | ConcreteNoise::Fixed => {
+                set.taus.iter().map(|&tau| vec![("tau".to_string(), tau)]).collect()
+            }
         }
     }
 
-    fn grid_networks(&self, _set: &UciSetPlan) -> usize {
-        1
+    fn grid_networks(&self, set: &UciSetPlan) -> usize {
+        match self.plan.noise {
+            ConcreteNoise::Fixed => set.taus.len(),
+            ConcreteNoise::Learned | ConcreteNoise::Grid => 1,
+        }
     }
 
     fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
@@ -61,11 +70,15 @@ impl RegressionFamily for ConcreteDropoutFamily {
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.options(set, program.held_x.size()[2] as usize);
-        // One network per split (row offset), seeded by its first member.
+        // One network per split (row offset) and, when fixed, per tau (its precision in
+        // standardized units), seeded by its first member.
+        let fixed = self.plan.noise == ConcreteNoise::Fixed;
         let (mut nets, mut net_of) = (Vec::<ConcreteNet>::new(), Vec::<i64>::new());
         for m in &program.members {
-            let index = nets.iter().position(|n| n.row_offset == m.row_offset).unwrap_or_else(|| {
-                nets.push(ConcreteNet { seed: m.seed, row_offset: m.row_offset });
+            let precision = fixed.then(|| m.get("tau") * m.y_std * m.y_std);
+            let same = |n: &ConcreteNet| n.row_offset == m.row_offset && n.precision == precision;
+            let index = nets.iter().position(same).unwrap_or_else(|| {
+                nets.push(ConcreteNet { seed: m.seed, row_offset: m.row_offset, precision });
                 nets.len() - 1
             });
             net_of.push(index as i64);
@@ -79,7 +92,10 @@ impl RegressionFamily for ConcreteDropoutFamily {
             .members
             .iter()
             .zip(&per_member.noise_variance)
-            .map(|(m, v)| if self.plan.noise_from_grid { m.get("tau") } else { 1.0 / (v * m.y_std * m.y_std) })
+            .map(|(m, v)| match self.plan.noise {
+                ConcreteNoise::Learned => 1.0 / (v * m.y_std * m.y_std),
+                ConcreteNoise::Grid | ConcreteNoise::Fixed => m.get("tau"),
+            })
             .collect();
         let held = HeldOut::of_program(program, tau);
         let seeds: Vec<u64> = net_of.iter().map(|&i| nets[i as usize].seed).collect();

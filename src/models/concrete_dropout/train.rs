@@ -1,8 +1,9 @@
 //! Training of member-batched concrete-dropout MLPs: every network learns its weights, one
 //! dropout rate per weight layer (p = sigmoid(logit), started at `init_dropout`) and the log of
-//! a homoscedastic noise variance, by Adam on mean Gaussian NLL + regularizer, through
-//! autograd (the rates' gradient runs through the relaxed masks). Each network's masks come
-//! from its own stream, so it trains the same alone or batched.
+//! a homoscedastic noise variance (unless its noise precision is fixed), by Adam on mean
+//! Gaussian NLL + regularizer, through autograd (the rates' gradient runs through the relaxed
+//! masks). Each network's masks come from its own stream, so it trains the same alone or
+//! batched.
 
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
@@ -22,6 +23,9 @@ use crate::spec::TrainingPlan;
 pub struct ConcreteNet {
     pub seed: u64,
     pub row_offset: usize,
+    /// The noise precision in standardized units when fixed; `None` learns it. A program's
+    /// networks either all fix it or all learn it.
+    pub precision: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,7 +51,7 @@ pub struct Trained {
     pub net: MemberMlp,
     /// Learned dropout rate [layers][member].
     pub rates: Vec<Vec<f64>>,
-    /// Learned noise variance per member, standardized units.
+    /// Noise variance per member (learned or 1 / the fixed precision), standardized units.
     pub noise_variance: Vec<f64>,
 }
 
@@ -89,6 +93,13 @@ pub fn draw_relaxed_masks(
         .collect()
 }
 
+/// The networks' fixed precisions, or `None` when every network learns its noise.
+fn fixed_precisions(nets: &[ConcreteNet]) -> Option<Vec<f32>> {
+    let fixed: Vec<f32> = nets.iter().filter_map(|n| n.precision.map(|p| p as f32)).collect();
+    assert!(fixed.is_empty() || fixed.len() == nets.len(), "a program's networks all learn or all fix their noise");
+    (!fixed.is_empty()).then_some(fixed)
+}
+
 /// Trains every network on its own rows; `progress` advances once per mini-batch step.
 pub fn fit(
     data: &StackedRows,
@@ -106,7 +117,12 @@ pub fn fit(
     let init_logit = (options.init_dropout / (1.0 - options.init_dropout)).ln();
     let logits =
         vs.root().var_copy("dropout_logits", &Tensor::f_full([layers as i64, k], init_logit, (Kind::Float, device))?);
-    let log_var = vs.root().var_copy("log_noise_variance", &Tensor::f_zeros([k], (Kind::Float, device))?);
+    let fixed = fixed_precisions(nets);
+    let log_var = match &fixed {
+        None => Some(vs.root().var_copy("log_noise_variance", &Tensor::f_zeros([k], (Kind::Float, device))?)),
+        Some(_) => None,
+    };
+    let fixed = fixed.map(|p| Tensor::from_slice(&p).f_to_device(device)).transpose()?;
     let mut adam = libtorch_adam(&options.training).build(&vs, options.training.lr)?;
     let mut batches =
         MemberBatches::new(data.n, options.training.batch_size, nets.iter().map(|m| m.row_offset), device);
@@ -120,9 +136,14 @@ pub fn fit(
             let masks = draw_relaxed_masks(&mut rngs, &rates, b, layer_inputs, options.temperature, device)?;
             let net = MemberMlp::from_params(params, Activation::Relu);
             let out = net.forward(&xb, Some(&masks))?;
-            // Mean Gaussian NLL per member: (e^-s (y - f)^2 + s) / 2, constant dropped.
+            // Mean Gaussian NLL per member: (e^-s (y - f)^2 + s) / 2 with s the log noise
+            // variance, or tau (y - f)^2 / 2 at a fixed precision tau; constants dropped.
             let r2 = out.f_sub(&yb)?.f_square()?.f_mean_dim([1i64, 2].as_slice(), false, Kind::Float)?;
-            let nll = r2.f_mul(&log_var.f_neg()?.f_exp()?)?.f_add(&log_var)?.f_mul_scalar(0.5)?;
+            let nll = match (&log_var, &fixed) {
+                (Some(s), _) => r2.f_mul(&s.f_neg()?.f_exp()?)?.f_add(s)?.f_mul_scalar(0.5)?,
+                (None, Some(tau)) => r2.f_mul(tau)?.f_mul_scalar(0.5)?,
+                (None, None) => unreachable!("the noise is either learned or fixed"),
+            };
             let mut loss = nll;
             for (l, w) in net.params().weights.iter().enumerate() {
                 loss = loss.f_add(&regularizer(&rates[l].f_view([-1])?, w, options.length_scale, data.n)?)?;
@@ -133,7 +154,10 @@ pub fn fit(
     }
     let p = f64_values(&logits.f_sigmoid()?)?;
     let rates = p.chunks(nets.len()).map(<[f64]>::to_vec).collect();
-    let noise_variance = f64_values(&log_var.f_exp()?)?;
+    let noise_variance = match (&log_var, &fixed) {
+        (Some(s), _) => f64_values(&s.f_exp()?)?,
+        (None, _) => nets.iter().filter_map(|n| n.precision).map(|p| 1.0 / p).collect(),
+    };
     let net =
         MemberMlp::from_params(ParamBuffer::over(flat.f_detach()?, nets.len(), &options.widths)?, Activation::Relu);
     Ok(Trained { net, rates, noise_variance })
