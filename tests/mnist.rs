@@ -283,3 +283,84 @@ fn an_mnist_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_un
     );
     assert!(!common::has_checkpoint(&resumed, "mnist-ckpt"), "a finished training leaves no checkpoint behind");
 }
+
+#[test]
+fn an_ensemble_of_lenets_trains_each_member_and_its_first_is_the_single_lenet_of_the_spec() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = common::repo_file("experiments/smoke-mnist-ensemble.yaml");
+    let (single, _) = common::spec_variant(
+        work.path(),
+        "experiments/smoke-mnist-ensemble.yaml",
+        "single.yaml",
+        &[("name: smoke-mnist-ensemble", "name: single"), (", members: 3}", "}")],
+    );
+    let results = work.path().join("results");
+    common::mcdrop(work.path())
+        .args(["run", "--results-dir"])
+        .arg(&results)
+        .arg(&spec)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("smoke-mnist-ensemble: 6 unit(s) written, 0 already recorded"));
+    common::mcdrop(work.path()).args(["run", "--results-dir"]).arg(&results).arg(&single).assert().success();
+
+    let ensemble = results.join("smoke-mnist-ensemble");
+    let weights = |path: &Path| -> Vec<(String, tch::Tensor)> {
+        let mut tensors = tch::Tensor::read_safetensors(path).unwrap();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        tensors
+    };
+    let same = |a: &[(String, tch::Tensor)], b: &[(String, tch::Tensor)]| {
+        a.iter().zip(b).all(|((na, ta), (nb, tb))| na == nb && ta.equal(tb))
+    };
+    let first = weights(&ensemble.join("model-0.safetensors"));
+    assert!(same(&first, &weights(&results.join("single/model.safetensors"))), "member 0 is the single LeNet");
+    for k in [1, 2] {
+        assert!(!same(&first, &weights(&ensemble.join(format!("model-{k}.safetensors")))), "member {k}: own seeds");
+        assert!(ensemble.join(format!("outcomes/training-{k}.json")).is_file());
+    }
+    let read = |f: &str| std::fs::read_to_string(ensemble.join("outcomes").join(f)).unwrap();
+    let eval: MnistEvaluation = serde_json::from_str(&read("evaluation.json")).unwrap();
+    assert_eq!(eval.model.to_string(), "lenet-ensemble-3");
+    let alone: MnistEvaluation =
+        serde_json::from_str(&std::fs::read_to_string(results.join("single/outcomes/evaluation.json")).unwrap())
+            .unwrap();
+    assert_ne!(eval.standard.scores.nll, alone.standard.scores.nll, "the ensemble averages three networks");
+    assert!(eval.standard.scores.accuracy > 0.8 && eval.mc.scores.accuracy > 0.8, "{eval:?}");
+    let rotated: RotatedDigitRecord = serde_json::from_str(&read("rotated-digit.json")).unwrap();
+    assert_eq!(rotated.softmax_output[0].len(), 21, "the 21 passes shared out, 7 per member");
+
+    // A rerun loads all three and redoes nothing; the table names the ensemble.
+    common::mcdrop(work.path())
+        .args(["run", "--results-dir"])
+        .arg(&results)
+        .arg(&spec)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 unit(s) written, 6 already recorded"));
+    common::mcdrop(work.path())
+        .args(["table", "smoke-mnist-ensemble", "--results-dir"])
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| smoke-mnist-ensemble | lenet-ensemble-3 | MC, T = 21 | 500 |"));
+}
+
+#[test]
+fn an_ensemble_with_fewer_passes_than_members_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.yaml");
+    std::fs::write(
+        &spec,
+        "name: bad\nseed: 1\ntask:\n  mnist: {train_rows: 100, test_rows: 50}\nmodel:\n  lenet:\n    members: 5\n\
+         training: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\nevaluation: {mc_samples: 4}\n",
+    )
+    .unwrap();
+    common::mcdrop(dir.path())
+        .args(["run", "--results-dir", "results"])
+        .arg(&spec)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.yaml:7:5"))
+        .stderr(predicate::str::contains("the 5 members share the 4 passes of evaluation.mc_samples"));
+}

@@ -1,6 +1,6 @@
 //! Which model a record comes from, as one enum instead of strings compared in every layer:
 //! records store it under today's names (`mc_dropout`, `mfvi`, `gp`, `pbp`, `ensemble`, `concrete_dropout`, `lenet`, `lenet-all`,
-//! `lenet-concrete`, //! `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
+//! `lenet-concrete`, `lenet-ensemble-5`, `mfvi-2x400`), and tables, summaries and figures ask it for what they show. Adding a family
 //! adds a variant here; every `match` that must handle it then fails to compile until it does.
 
 use std::fmt;
@@ -30,6 +30,8 @@ pub enum ModelKind {
     Lenet { placement: DropoutPlacement },
     /// LeNet with concrete dropout (rates learned) on MNIST.
     ConcreteLenet,
+    /// An ensemble of dropout LeNets (placement last) on MNIST.
+    LenetEnsemble { members: usize },
     /// The mean-field variational MLP classifier on MNIST.
     MfviClassifier { hidden_layers: usize, hidden_units: usize },
 }
@@ -98,6 +100,7 @@ impl ModelKind {
             ModelKind::ConcreteDropout => "Concrete dropout",
             ModelKind::Lenet { .. } => "LeNet",
             ModelKind::ConcreteLenet => "Concrete LeNet",
+            ModelKind::LenetEnsemble { .. } => "LeNet ensemble",
             ModelKind::MfviClassifier { .. } => "VI MLP",
         }
     }
@@ -127,6 +130,7 @@ impl ModelKind {
             | ModelKind::ConcreteDropout
             | ModelKind::Lenet { .. }
             | ModelKind::ConcreteLenet
+            | ModelKind::LenetEnsemble { .. }
             | ModelKind::MfviClassifier { .. } => None,
         }
     }
@@ -147,6 +151,7 @@ impl ModelKind {
             | ModelKind::Gp
             | ModelKind::Lenet { .. }
             | ModelKind::ConcreteLenet
+            | ModelKind::LenetEnsemble { .. }
             | ModelKind::MfviClassifier { .. } => {
                 ([PublishedColumn::PaperVi, PublishedColumn::PaperPbp], PublishedColumn::PaperVi)
             }
@@ -159,6 +164,7 @@ impl ModelKind {
             ModelKind::Mfvi | ModelKind::MfviClassifier { .. } => "posterior-mean net",
             ModelKind::Pbp => "posterior-mean net",
             ModelKind::Ensemble => "mixture mean",
+            ModelKind::LenetEnsemble { .. } => "members' mean (dropout off)",
             ModelKind::McDropout
             | ModelKind::ConcreteDropout
             | ModelKind::Gp
@@ -169,7 +175,7 @@ impl ModelKind {
 
     /// Whether the paper's LeNet bar (> 99 % test accuracy) applies.
     pub fn is_lenet(self) -> bool {
-        matches!(self, ModelKind::Lenet { .. } | ModelKind::ConcreteLenet)
+        matches!(self, ModelKind::Lenet { .. } | ModelKind::ConcreteLenet | ModelKind::LenetEnsemble { .. })
     }
 }
 
@@ -185,6 +191,7 @@ impl fmt::Display for ModelKind {
             ModelKind::Lenet { placement: DropoutPlacement::Last } => f.write_str("lenet"),
             ModelKind::Lenet { placement: DropoutPlacement::All } => f.write_str("lenet-all"),
             ModelKind::ConcreteLenet => f.write_str("lenet-concrete"),
+            ModelKind::LenetEnsemble { members } => write!(f, "lenet-ensemble-{members}"),
             ModelKind::MfviClassifier { hidden_layers, hidden_units } => {
                 write!(f, "mfvi-{hidden_layers}x{hidden_units}")
             }
@@ -197,7 +204,7 @@ impl FromStr for ModelKind {
 
     fn from_str(name: &str) -> Result<Self, String> {
         let unknown = || {
-            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, concrete_dropout, lenet, lenet-all, lenet-concrete, mfvi-LxU)")
+            format!("unknown model `{name}` (known: mc_dropout, mfvi, gp, pbp, ensemble, concrete_dropout, lenet, lenet-all, lenet-concrete, lenet-ensemble-M, mfvi-LxU)")
         };
         Ok(match name {
             "mc_dropout" => ModelKind::McDropout,
@@ -209,6 +216,9 @@ impl FromStr for ModelKind {
             "lenet" => ModelKind::Lenet { placement: DropoutPlacement::Last },
             "lenet-all" => ModelKind::Lenet { placement: DropoutPlacement::All },
             "lenet-concrete" => ModelKind::ConcreteLenet,
+            other if other.starts_with("lenet-ensemble-") => {
+                ModelKind::LenetEnsemble { members: other["lenet-ensemble-".len()..].parse().map_err(|_| unknown())? }
+            }
             other => {
                 let (layers, units) =
                     other.strip_prefix("mfvi-").and_then(|a| a.split_once('x')).ok_or_else(unknown)?;
@@ -317,6 +327,7 @@ mod tests {
             "lenet",
             "lenet-all",
             "lenet-concrete",
+            "lenet-ensemble-5",
             "mfvi-2x400",
         ] {
             let kind: ModelKind = name.parse().unwrap();
@@ -332,6 +343,7 @@ mod tests {
     fn unknown_names_are_errors_not_defaults() {
         assert!("dropout".parse::<ModelKind>().is_err());
         assert!("mfvi-2by400".parse::<ModelKind>().is_err());
+        assert!("lenet-ensemble-five".parse::<ModelKind>().is_err());
         assert!(serde_json::from_str::<ModelKind>("\"bagging\"")
             .unwrap_err()
             .to_string()

@@ -16,7 +16,9 @@ use super::{RunContext, RunSummary};
 use crate::data::mnist::{rotate, Digits, Mnist, CLASSES, PIXELS, SIDE};
 use crate::error::{Error, Result};
 use crate::metrics::{classification_scores, reliability};
-use crate::models::classifier::{fit, predictive_probabilities, Classifier, ClassifierFit, ImageClassifier, ImageSet};
+use crate::models::classifier::{
+    fit, predictive_probabilities, Classifier, ClassifierEnsemble, ClassifierFit, ImageClassifier, ImageSet,
+};
 use crate::models::ModelKind;
 use crate::results::outcome::{
     MethodScores, MnistEvaluation, RotatedDigitRecord, ShiftAngle, ShiftStudy, TrainingRecord,
@@ -51,13 +53,105 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
             message: "task.mnist.rotated_digit: no test image of the digit 1 among the test rows used; name one with `image:`".into(),
         })?,
     };
-    let dir = ctx.store.dir();
     let model = model_kind(&plan.classifier);
     let mut summary = RunSummary::default();
 
-    let weights = dir.join("model.safetensors");
-    let training_path = ctx.store.outcome_path("training.json");
-    let mut clf = ImageClassifier::new(&plan.classifier, ctx.device, derive_seed(ctx.spec.seed, &["mnist", "init"]))?;
+    let members = plan.classifier.members();
+    let mut data = None;
+    let mut trained = Vec::with_capacity(members);
+    for k in 0..members {
+        let files = MemberFiles::of(k, members);
+        trained.push(trained_member(ctx, plan, &train, &files, &mut data, &mut summary)?);
+    }
+    let ensemble;
+    let clf: &dyn Classifier = if members == 1 {
+        &trained[0]
+    } else {
+        ensemble = ClassifierEnsemble::new(trained);
+        &ensemble
+    };
+
+    unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || {
+        evaluate_test(ctx, plan, clf, &test, model)
+    })?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || {
+        rotated_digit(ctx, plan, clf, &test, digit)
+    })?;
+    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || shift_study(ctx, plan, clf, &test, model))?;
+    Ok(summary)
+}
+
+/// Where member `index` of a classifier of `members` keeps its weights, training record and
+/// checkpoint, and the seed path of its initialization and data order. A single classifier
+/// keeps the names it always had, and member 0 of an ensemble its seeds, so that member is the
+/// single classifier of the same spec.
+struct MemberFiles {
+    index: usize,
+    members: usize,
+}
+
+impl MemberFiles {
+    fn of(index: usize, members: usize) -> Self {
+        Self { index, members }
+    }
+
+    fn name(&self, stem: &str, extension: &str) -> String {
+        match self.members {
+            1 => format!("{stem}{extension}"),
+            _ => format!("{stem}-{}{extension}", self.index),
+        }
+    }
+
+    fn weights(&self) -> String {
+        self.name("model", ".safetensors")
+    }
+
+    fn training(&self) -> String {
+        self.name("training", ".json")
+    }
+
+    fn checkpoint(&self) -> String {
+        self.name("mnist-training", "")
+    }
+
+    fn seed(&self, ctx: &RunContext, what: &str) -> u64 {
+        match self.index {
+            0 => derive_seed(ctx.spec.seed, &["mnist", what]),
+            k => derive_seed(ctx.spec.seed, &["mnist", what, &k.to_string()]),
+        }
+    }
+
+    fn progress_label(&self, model: ModelKind) -> String {
+        match self.members {
+            1 => format!("{model} training"),
+            m => format!("{model} member {} of {m} training", self.index + 1),
+        }
+    }
+}
+
+/// The outcome files of a complete MNIST run: each member's training record, then the three
+/// evaluations.
+pub fn outcome_files(plan: &MnistPlan) -> Vec<String> {
+    let members = plan.classifier.members();
+    let mut files: Vec<String> = (0..members).map(|k| MemberFiles::of(k, members).training()).collect();
+    files.extend(["evaluation.json", "rotated-digit.json", "shift.json"].map(String::from));
+    files
+}
+
+/// One member trained (or loaded, when its weights and training record are there); the
+/// training images are put on the device the first time a member trains.
+fn trained_member(
+    ctx: &RunContext,
+    plan: &MnistPlan,
+    train: &Digits,
+    files: &MemberFiles,
+    data: &mut Option<ImageSet>,
+    summary: &mut RunSummary,
+) -> Result<ImageClassifier> {
+    let model = model_kind(&plan.classifier);
+    let weights = ctx.store.dir().join(files.weights());
+    let training_path = ctx.store.outcome_path(&files.training());
+    let mut clf = ImageClassifier::new(&plan.classifier, ctx.device, files.seed(ctx, "init"))?;
     if weights.exists() && ctx.recorded::<TrainingRecord>(&training_path)?.is_some() {
         clf.var_store_mut().load(&weights).map_err(|e| Error::Results {
             path: weights.clone(),
@@ -65,44 +159,35 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         })?;
         tracing::info!("loaded trained weights from {}", weights.display());
         summary.units_skipped += 1;
-    } else {
-        let started = Instant::now();
-        let data = image_set(&train, ctx.device)?;
-        let options = ClassifierFit {
-            epochs: plan.epochs,
-            training: plan.training.clone(),
-            seed: derive_seed(ctx.spec.seed, &["mnist", "order"]),
-        };
-        let steps = options.steps(train.len());
-        let progress = ctx.progress_bar(steps, &format!("{model} training"));
-        let checkpoints = ctx.checkpoints("mnist-training");
-        let losses = fit(&mut clf, &data, &options, &progress, &checkpoints)?;
-        progress.finish_and_clear();
-        save_weights(clf.var_store(), &weights)?;
-        let record = TrainingRecord {
-            experiment: ctx.spec.name.clone(),
-            model,
-            n_train: train.len(),
-            epochs: plan.epochs,
-            steps: steps as usize,
-            epoch_losses: losses,
-            learned_dropout: clf.learned_rates()?,
-            wall_seconds: started.elapsed().as_secs_f64(),
-            provenance: ctx.provenance.stamped(),
-        };
-        ctx.store.write_json(&training_path, &record)?;
-        checkpoints.clear()?;
-        written(ctx, &mut summary);
+        return Ok(clf);
     }
-
-    unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || {
-        evaluate_test(ctx, plan, &clf, &test, model)
-    })?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || {
-        rotated_digit(ctx, plan, &clf, &test, digit)
-    })?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || shift_study(ctx, plan, &clf, &test, model))?;
-    Ok(summary)
+    let started = Instant::now();
+    if data.is_none() {
+        *data = Some(image_set(train, ctx.device)?);
+    }
+    let options =
+        ClassifierFit { epochs: plan.epochs, training: plan.training.clone(), seed: files.seed(ctx, "order") };
+    let steps = options.steps(train.len());
+    let progress = ctx.progress_bar(steps, &files.progress_label(model));
+    let checkpoints = ctx.checkpoints(&files.checkpoint());
+    let losses = fit(&mut clf, data.as_ref().expect("set above"), &options, &progress, &checkpoints)?;
+    progress.finish_and_clear();
+    save_weights(clf.var_store(), &weights)?;
+    let record = TrainingRecord {
+        experiment: ctx.spec.name.clone(),
+        model,
+        n_train: train.len(),
+        epochs: plan.epochs,
+        steps: steps as usize,
+        epoch_losses: losses,
+        learned_dropout: clf.learned_rates()?,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        provenance: ctx.provenance.stamped(),
+    };
+    ctx.store.write_json(&training_path, &record)?;
+    checkpoints.clear()?;
+    written(ctx, summary);
+    Ok(clf)
 }
 
 /// Runs `make` and writes its record to `path`, unless the record is there already.
@@ -215,9 +300,11 @@ fn written(ctx: &RunContext, summary: &mut RunSummary) {
     ctx.count_written();
 }
 
-/// The classifier's name in records (`lenet` / `lenet-all` / `lenet-concrete` / `mfvi-2x400`).
+/// The classifier's name in records (`lenet` / `lenet-all` / `lenet-concrete` /
+/// `lenet-ensemble-5` / `mfvi-2x400`).
 pub fn model_kind(plan: &ClassifierPlan) -> ModelKind {
     match plan {
+        ClassifierPlan::Lenet { members, .. } if *members > 1 => ModelKind::LenetEnsemble { members: *members },
         ClassifierPlan::Lenet { learned: Some(_), .. } => ModelKind::ConcreteLenet,
         ClassifierPlan::Lenet { placement, learned: None, .. } => ModelKind::Lenet { placement: *placement },
         ClassifierPlan::Mfvi { hidden_layers, hidden_units, .. } => {

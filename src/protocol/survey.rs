@@ -95,9 +95,9 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
                 })
                 .collect()
         }
-        Experiment::Mnist(_) => {
-            let files = ["training.json", "evaluation.json", "rotated-digit.json", "shift.json"];
-            vec![outcome_line(store, "MNIST", &files)?]
+        Experiment::Mnist(plan) => {
+            let files = super::mnist::outcome_files(plan);
+            vec![outcome_line(store, "MNIST", &files.iter().map(String::as_str).collect::<Vec<_>>())?]
         }
         Experiment::Co2(_) => vec![outcome_line(store, "CO2", &["co2.json"])?],
     };

@@ -69,9 +69,26 @@ pub struct RotatedDigitPlan {
 pub enum ClassifierPlan {
     /// LeNet with dropout; MC dropout at test time, and dropout off as "standard".
     /// With `learned`, `dropout` is where the two learned rates start.
-    Lenet { dropout: f64, placement: DropoutPlacement, weight_decay: f64, learned: Option<LearnedDropout> },
+    /// `members` > 1: an ensemble of such LeNets averaging their softmax outputs.
+    Lenet {
+        dropout: f64,
+        placement: DropoutPlacement,
+        weight_decay: f64,
+        learned: Option<LearnedDropout>,
+        members: usize,
+    },
     /// Mean-field VI MLP with a softmax likelihood; "standard" is the net of posterior means.
     Mfvi { hidden_layers: usize, hidden_units: usize, activation: Activation, prior_std: f64, init_posterior_std: f64 },
+}
+
+impl ClassifierPlan {
+    /// How many classifiers are trained (an ensemble's members; 1 otherwise).
+    pub fn members(&self) -> usize {
+        match self {
+            ClassifierPlan::Lenet { members, .. } => *members,
+            ClassifierPlan::Mfvi { .. } => 1,
+        }
+    }
 }
 
 /// Concrete dropout's rates before LeNet's fully connected layers.
@@ -421,11 +438,21 @@ fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Resul
                 }
                 Some(c) => Some(LearnedDropout { length_scale: c.length_scale.get(), temperature: c.temperature.get() }),
             };
+            let members = l.members.get();
+            if members > 1 && (learned.is_some() || l.placement == DropoutPlacement::All) {
+                return Err(rule_error(
+                    path,
+                    text,
+                    "members",
+                    "model.lenet.members: ensembles are of the paper's LeNet (`placement: last`, no `concrete`); drop `members` or those settings",
+                ));
+            }
             ClassifierPlan::Lenet {
                 dropout: l.dropout.get(),
                 placement: l.placement,
                 weight_decay: l.weight_decay.get(),
                 learned,
+                members,
             }
         }
         Model::Mfvi(m) => {
@@ -456,6 +483,19 @@ fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Resul
     };
     let (training, mc_samples) = network_sections(raw, path, text, "model")?;
     let digit = &task.rotated_digit;
+    if let ClassifierPlan::Lenet { members, .. } = classifier {
+        let passes = [("evaluation.mc_samples", mc_samples), ("task.mnist.rotated_digit.samples", digit.samples.get())];
+        if let Some((field, n)) = passes.iter().find(|(_, n)| *n < members) {
+            return Err(rule_error(
+                path,
+                text,
+                "members",
+                &format!(
+                    "model.lenet.members: the {members} members share the {n} passes of {field}, at least one each; give at most {n} members or more passes"
+                ),
+            ));
+        }
+    }
     if let Some(&c) = digit.classes.iter().find(|&&c| c >= crate::data::mnist::CLASSES) {
         return Err(rule_error(
             path,

@@ -286,6 +286,10 @@ pub struct Lenet {
     /// from `dropout`; their regularizer replaces those layers' weight decay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concrete: Option<LenetConcrete>,
+    /// An ensemble of this many LeNets, each from its own initialization and data order;
+    /// they predict by averaging their softmax outputs. Default 1.
+    #[serde(default = "one", skip_serializing_if = "Count::is_one")]
+    pub members: Count,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -144,6 +144,10 @@ impl Count {
     pub fn get(self) -> usize {
         self.0
     }
+
+    pub fn is_one(&self) -> bool {
+        self.0 == 1
+    }
 }
 
 /// An experiment name: it becomes a directory under results/, so only `[A-Za-z0-9_-]`.

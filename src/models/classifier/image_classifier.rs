@@ -36,7 +36,7 @@ impl ImageClassifier {
     /// A fresh network; `seed` decides its initial weights.
     pub fn new(plan: &ClassifierPlan, device: Device, seed: u64) -> Result<Self> {
         match plan {
-            ClassifierPlan::Lenet { dropout, placement, weight_decay, learned } => {
+            ClassifierPlan::Lenet { dropout, placement, weight_decay, learned, .. } => {
                 tch::manual_seed(seed as i64);
                 let vs = nn::VarStore::new(device);
                 let head = match learned {
