@@ -130,21 +130,25 @@ fn smoke_mnist_trains_above_chance_records_resumes_and_plots() {
         .stdout(predicate::str::contains("| smoke-mnist | lenet | MC, T = 20 | 500 |"));
 }
 
-#[test]
-fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
+/// Runs the spec `text` (written as bad.yaml in a fresh directory) and expects it refused
+/// with exit 2 before anything trains; the directory stays alive for further checks.
+fn run_refused(text: &str) -> (tempfile::TempDir, assert_cmd::assert::Assert) {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("bad.yaml");
-    std::fs::write(
-        &spec,
+    std::fs::write(&spec, text).unwrap();
+    let refused = common::mcdrop(dir.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().code(2);
+    (dir, refused)
+}
+
+#[test]
+fn a_rotated_digit_beyond_the_test_rows_is_refused_before_training() {
+    let (dir, refused) = run_refused(
         "name: bad\nseed: 1\ntask:\n  mnist: {train_rows: 100, test_rows: 50, rotated_digit: {image: 500}}\nmodel:\n  lenet: {}\n\
          training: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\nevaluation: {mc_samples: 2}\n",
-    )
-    .unwrap();
-    common::mcdrop(dir.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().code(2).stderr(
-        predicate::str::contains(
-            "task.mnist.rotated_digit.image: test image 500 was asked for but only 50 test images are used",
-        ),
     );
+    refused.stderr(predicate::str::contains(
+        "task.mnist.rotated_digit.image: test image 500 was asked for but only 50 test images are used",
+    ));
     assert!(!dir.path().join("results/bad/model.safetensors").exists(), "no training before the check");
 }
 
@@ -210,14 +214,12 @@ fn smoke_mnist_concrete_learns_its_rates_and_reports_them() {
     let spec = common::repo_file("experiments/smoke-mnist-concrete.yaml");
     common::mcdrop(dir.path()).args(["run", "--results-dir", "results"]).arg(&spec).assert().success();
     let out = dir.path().join("results/smoke-mnist-concrete/outcomes");
-    let training: mcdrop::results::outcome::TrainingRecord =
-        serde_json::from_str(&std::fs::read_to_string(out.join("training.json")).unwrap()).unwrap();
+    let training: mcdrop::results::outcome::TrainingRecord = common::read_json(&out.join("training.json"));
     let rates = training.learned_dropout.expect("concrete dropout records its rates");
     assert_eq!(rates.len(), 2);
     // Started at 0.1; the gradient moves them, and a sigmoid keeps them in (0, 1).
     assert!(rates.iter().all(|&p| p > 0.0 && p < 1.0 && (p - 0.1).abs() > 1e-3), "{rates:?}");
-    let eval: MnistEvaluation =
-        serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap()).unwrap();
+    let eval: MnistEvaluation = common::read_json(&out.join("evaluation.json"));
     assert!(eval.mc.scores.accuracy > 0.8, "{eval:?}");
     assert_eq!(eval.model.to_string(), "lenet-concrete");
     common::mcdrop(dir.path())
@@ -229,22 +231,12 @@ fn smoke_mnist_concrete_learns_its_rates_and_reports_them() {
 
 #[test]
 fn concrete_rates_with_dropout_in_the_convolutions_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("bad.yaml");
-    std::fs::write(
-        &spec,
+    let (_dir, refused) = run_refused(
         "name: bad\nseed: 1\ntask:\n  mnist: {train_rows: 100, test_rows: 50}\nmodel:\n  lenet:\n    placement: all\n    \
          concrete: {length_scale: 1.0}\ntraining: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\n\
          evaluation: {mc_samples: 2}\n",
-    )
-    .unwrap();
-    common::mcdrop(dir.path())
-        .args(["run", "--results-dir", "results"])
-        .arg(&spec)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("bad.yaml:8:5"))
-        .stderr(predicate::str::contains("use `placement: last`"));
+    );
+    refused.stderr(predicate::str::contains("bad.yaml:8:5")).stderr(predicate::str::contains("use `placement: last`"));
 }
 
 #[test]
@@ -319,15 +311,13 @@ fn an_ensemble_of_lenets_trains_each_member_and_its_first_is_the_single_lenet_of
         assert!(!same(&first, &weights(&ensemble.join(format!("model-{k}.safetensors")))), "member {k}: own seeds");
         assert!(ensemble.join(format!("outcomes/training-{k}.json")).is_file());
     }
-    let read = |f: &str| std::fs::read_to_string(ensemble.join("outcomes").join(f)).unwrap();
-    let eval: MnistEvaluation = serde_json::from_str(&read("evaluation.json")).unwrap();
+    let outcomes = ensemble.join("outcomes");
+    let eval: MnistEvaluation = common::read_json(&outcomes.join("evaluation.json"));
     assert_eq!(eval.model.to_string(), "lenet-ensemble-3");
-    let alone: MnistEvaluation =
-        serde_json::from_str(&std::fs::read_to_string(results.join("single/outcomes/evaluation.json")).unwrap())
-            .unwrap();
+    let alone: MnistEvaluation = common::read_json(&results.join("single/outcomes/evaluation.json"));
     assert_ne!(eval.standard.scores.nll, alone.standard.scores.nll, "the ensemble averages three networks");
     assert!(eval.standard.scores.accuracy > 0.8 && eval.mc.scores.accuracy > 0.8, "{eval:?}");
-    let rotated: RotatedDigitRecord = serde_json::from_str(&read("rotated-digit.json")).unwrap();
+    let rotated: RotatedDigitRecord = common::read_json(&outcomes.join("rotated-digit.json"));
     assert_eq!(rotated.softmax_output[0].len(), 21, "the 21 passes shared out, 7 per member");
 
     // A rerun loads all three and redoes nothing; the table names the ensemble.
@@ -348,19 +338,11 @@ fn an_ensemble_of_lenets_trains_each_member_and_its_first_is_the_single_lenet_of
 
 #[test]
 fn an_ensemble_with_fewer_passes_than_members_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("bad.yaml");
-    std::fs::write(
-        &spec,
+    let (_dir, refused) = run_refused(
         "name: bad\nseed: 1\ntask:\n  mnist: {train_rows: 100, test_rows: 50}\nmodel:\n  lenet:\n    members: 5\n\
          training: {epochs: 1, batch_size: 64, optimizer: {adam: {lr: 0.001}}}\nevaluation: {mc_samples: 4}\n",
-    )
-    .unwrap();
-    common::mcdrop(dir.path())
-        .args(["run", "--results-dir", "results"])
-        .arg(&spec)
-        .assert()
-        .code(2)
+    );
+    refused
         .stderr(predicate::str::contains("bad.yaml:7:5"))
         .stderr(predicate::str::contains("the 5 members share the 4 passes of evaluation.mc_samples"));
 }

@@ -162,15 +162,16 @@ fn trained_member(
         return Ok(clf);
     }
     let started = Instant::now();
-    if data.is_none() {
-        *data = Some(image_set(train, ctx.device)?);
-    }
+    let data = match data {
+        Some(images) => images,
+        None => data.insert(image_set(train, ctx.device)?),
+    };
     let options =
         ClassifierFit { epochs: plan.epochs, training: plan.training.clone(), seed: files.seed(ctx, "order") };
     let steps = options.steps(train.len());
     let progress = ctx.progress_bar(steps, &files.progress_label(model));
     let checkpoints = ctx.checkpoints(&files.checkpoint());
-    let losses = fit(&mut clf, data.as_ref().expect("set above"), &options, &progress, &checkpoints)?;
+    let losses = fit(&mut clf, data, &options, &progress, &checkpoints)?;
     progress.finish_and_clear();
     save_weights(clf.var_store(), &weights)?;
     let record = TrainingRecord {

@@ -97,7 +97,7 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
         }
         Experiment::Mnist(plan) => {
             let files = super::mnist::outcome_files(plan);
-            vec![outcome_line(store, "MNIST", &files.iter().map(String::as_str).collect::<Vec<_>>())?]
+            vec![outcome_line(store, "MNIST", &files)?]
         }
         Experiment::Co2(_) => vec![outcome_line(store, "CO2", &["co2.json"])?],
     };
@@ -127,10 +127,10 @@ pub fn unit_seconds(store: &ExperimentStore, r: &UnitRecord) -> Result<f64> {
 }
 
 /// MNIST and CO2 have no per-unit wall times to average: a missing outcome has no estimate.
-fn outcome_line(store: &ExperimentStore, what: &str, files: &[&str]) -> Result<SurveyLine> {
+fn outcome_line(store: &ExperimentStore, what: &str, files: &[impl AsRef<str>]) -> Result<SurveyLine> {
     let mut recorded = 0;
     for f in files {
-        if let Recorded::Valid(_) = store.inspect::<serde_json::Value>(&store.outcome_path(f))? {
+        if let Recorded::Valid(_) = store.inspect::<serde_json::Value>(&store.outcome_path(f.as_ref()))? {
             recorded += 1;
         }
     }

@@ -68,13 +68,19 @@ pub fn printed_number(stdout: &str, prefix: &str) -> f64 {
         .unwrap_or_else(|| panic!("no number after `{prefix}` in {stdout}"))
 }
 
+/// A JSON file parsed as `T`, panicking with its path when it is missing or does not parse.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// An experiment's records under `results`, as (`<set>/split-<k>.json`, record), sorted.
 pub fn unit_records(results: &Path, experiment: &str) -> Vec<(String, mcdrop::results::UnitRecord)> {
     let mut out = Vec::new();
     for set in std::fs::read_dir(results.join(experiment).join("records")).unwrap() {
         for file in std::fs::read_dir(set.unwrap().path()).unwrap() {
             let path = file.unwrap().path();
-            let record = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let record = read_json(&path);
             let set = path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
             out.push((format!("{set}/{}", path.file_name().unwrap().to_string_lossy()), record));
         }
