@@ -101,7 +101,8 @@ fn smoke_co2_records_finite_metrics_and_draws_the_panels() {
         .args(["table", "smoke-co2", "--results-dir", "results"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("| mc dropout (tanh) |"));
+        .stdout(predicate::str::contains("| mc dropout (tanh) |"))
+        .stdout(predicate::str::contains("Train-years RMSE (ppmv)"));
 }
 
 #[test]

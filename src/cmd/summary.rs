@@ -4,6 +4,7 @@
 
 use crate::cli::{Cli, SummaryArgs};
 use crate::data::uci::UciSet;
+use crate::report::co2_fit::training_fit;
 use crate::report::experiment::{load_experiment, Loaded};
 use crate::report::published;
 use crate::report::stat::{format_stat, verdict};
@@ -113,7 +114,8 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                         }
                         _ => "point prediction".to_string(),
                     };
-                    println!("   {:<24} held-out RMSE {:>6.2} ppmv, {extra}", m.name, m.heldout_rmse);
+                    let fit = training_fit(record, m).map_or(String::new(), |f| format!(", train years {:.2}", f.rmse));
+                    println!("   {:<24} held-out RMSE {:>6.2} ppmv{fit}, {extra}", m.name, m.heldout_rmse);
                 }
             }
         }

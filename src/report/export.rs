@@ -3,13 +3,15 @@
 //! columns of their own, and where the row came from (commit, spec hash, device, time).
 //!
 //! UCI splits give a row each; MNIST gives one row per prediction (standard, MC) on the test
-//! set and per rotation angle of the shift study; CO2 one row per predictor.
+//! set and per rotation angle of the shift study; CO2 one row per predictor (held-out scores and
+//! the fit to the training years).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
+use super::co2_fit::training_fit;
 use crate::error::Result;
 use crate::metrics::ClassificationScores;
 use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};
@@ -72,6 +74,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
                         row.insert("rmse".into(), json!(m.heldout_rmse));
                         row.insert("test_ll".into(), json!(m.heldout_ll));
                         row.insert("coverage95".into(), json!(m.heldout_coverage95));
+                        row.insert("train_years_rmse".into(), json!(training_fit(&record, m).map(|f| f.rmse)));
                         row.insert("wall_seconds".into(), json!(m.wall_seconds));
                         out.push(row);
                     }

@@ -1,12 +1,14 @@
 //! Reports built from records. An experiment's results are read by `experiment` and
 //! aggregated per data set by `aggregate`; `uci_table` (one experiment) and `compare` (the
-//! paper's Table 1 layout) build the UCI tables, `outcomes` the MNIST and CO2 ones, all as one
-//! table model that `render` writes as markdown, CSV or LaTeX. `stat` formats a mean and
+//! paper's Table 1 layout) build the UCI tables, `outcomes` the MNIST and CO2 ones (with
+//! `co2_fit`, the CO2 fit to the training years), all as one table model that `render` writes
+//! as markdown, CSV or LaTeX. `stat` formats a mean and
 //! standard error and judges it against `published` numbers; `figures` draws with plotters;
 //! `export` writes every record as a tidy row (CSV, JSON lines).
 
 pub mod aggregate;
 pub mod agreement;
+pub mod co2_fit;
 pub mod compare;
 pub mod experiment;
 pub mod export;

@@ -1,5 +1,6 @@
 //! Tables of the MNIST and CO2 experiments, from their outcome records.
 
+use super::co2_fit::{seasonal_rms, training_fit};
 use super::format::TableFormat;
 use super::render::Table;
 use crate::metrics::ClassificationScores;
@@ -85,25 +86,37 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
     Table::of_text(&title, &header, rows).render(format)
 }
 
-/// Held-out CO2 weeks: one row per model.
+/// Held-out CO2 weeks: one row per model, with its fit to the training years.
 pub fn co2_table(experiment: &str, record: &Co2Record, format: TableFormat, profile: &str) -> String {
-    let header = ["Model", "Held-out RMSE (ppmv)", "Held-out LL", "95% band coverage (%)", "Train + predict (s)"];
+    let header = [
+        "Model",
+        "Held-out RMSE (ppmv)",
+        "Held-out LL",
+        "95% band coverage (%)",
+        "Train-years RMSE (ppmv)",
+        "Train + predict (s)",
+    ];
+    let fits: Vec<_> = record.models.iter().map(|m| training_fit(record, m)).collect();
     let rows: Vec<Vec<String>> = record
         .models
         .iter()
-        .map(|m| {
+        .zip(&fits)
+        .map(|(m, fit)| {
             vec![
                 m.name.to_string(),
                 format!("{:.2}", m.heldout_rmse),
                 m.heldout_ll.map_or("-".into(), |v| format!("{v:.3}")),
                 m.heldout_coverage95.map_or("-".into(), |v| format!("{:.1}", 100.0 * v)),
+                fit.map_or("-".into(), |f| format!("{:.2}", f.rmse)),
                 format!("{:.1}", m.wall_seconds),
             ]
         })
         .collect();
     let held = record.observed_years.len() - record.n_train;
+    let points = fits.iter().flatten().map(|f| f.points).max().unwrap_or(0);
+    let seasonal = seasonal_rms(record).map_or("-".into(), |s| format!("{s:.2}"));
     let title = format!(
-        "CO2 extrapolation, experiment `{experiment}`{profile}: trained on {} weeks before {}, scored on the {held} weeks after (Gaussian predictive)",
+        "CO2 extrapolation, experiment `{experiment}`{profile}: trained on {} weeks before {}, scored on the {held} weeks after (Gaussian predictive); train-years RMSE at the {points} grid points before the cutoff against the weekly record there (a curve with the trend but no seasonal cycle scores about {seasonal}, the record's RMS about its centred 1-year mean)",
         record.n_train, record.cutoff
     );
     Table::of_text(&title, &header, rows).render(format)
