@@ -116,6 +116,31 @@ pub struct RunArgs {
     /// set costs about what a smaller one does; on a CPU smaller ones save records sooner.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub splits_per_program: Option<u64>,
+    /// UCI: train every grid point's retrain network beside the grid search (on a thread of its
+    /// own) and keep the one the validation picks. The critical path becomes the longer phase
+    /// instead of both; the extra training is the grid's size. auto: on for CUDA, off for CPU.
+    #[arg(long, value_enum, default_value_t = Speculation::Auto)]
+    pub speculative_retrain: Speculation,
+}
+
+/// Whether a UCI run retrains speculatively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Speculation {
+    /// On when the run's device is a GPU (launch-bound: idle time to fill), off on the CPU
+    /// (where it adds the grid's size in arithmetic).
+    Auto,
+    On,
+    Off,
+}
+
+impl Speculation {
+    pub fn enabled(self, device: tch::Device) -> bool {
+        match self {
+            Speculation::Auto => device != tch::Device::Cpu,
+            Speculation::On => true,
+            Speculation::Off => false,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

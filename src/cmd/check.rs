@@ -100,6 +100,8 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
         progress: false,
         checkpoint_every: CHECKPOINT_EVERY,
         shard: None,
+        // The baselines were made by sequential retrains.
+        speculative_retrain: false,
     };
     execute(spec, &store, data, device, options)?;
     let outcome = |file: &str| store.outcome_path(file);

@@ -48,6 +48,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         progress: std::io::stderr().is_terminal(),
         checkpoint_every: args.checkpoint_every,
         shard: args.shard.as_deref().map(crate::protocol::shard::parse).transpose()?,
+        speculative_retrain: args.speculative_retrain.enabled(device),
     };
     let started = std::time::Instant::now();
     let summary =

@@ -98,6 +98,8 @@ fn worker_args(cli: &Cli, args: &RunArgs, threads: usize) -> Vec<String> {
     if let Some(group) = args.splits_per_program {
         out.extend(["--splits-per-program".to_string(), group.to_string()]);
     }
+    let speculation = format!("{:?}", args.speculative_retrain).to_lowercase();
+    out.extend(["--speculative-retrain".to_string(), speculation]);
     out.extend(["--mc-budget".to_string(), args.mc_budget.to_string()]);
     out.extend(["--checkpoint-every".to_string(), format!("{}s", args.checkpoint_every.as_secs())]);
     out

@@ -109,8 +109,9 @@ pub struct Env<'a> {
     pub checkpoints: &'a dyn Checkpoints,
 }
 
-/// A model family the UCI protocol can run.
-pub trait RegressionFamily {
+/// A model family the UCI protocol can run. `Sync`: a speculative retrain trains on a thread
+/// of its own beside the grid search.
+pub trait RegressionFamily: Sync {
     /// Written into records as `model`.
     fn kind(&self) -> ModelKind;
     /// Hyper-parameter settings searched on validation rows (one setting: no search).
@@ -130,4 +131,18 @@ pub trait RegressionFamily {
     }
     /// Trains every member of `program` and scores it on its held-out rows, in member order.
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>>;
+    /// Trains every member of `program`, then scores only the members `keep` names once the
+    /// training is done (a speculative retrain: `keep` waits for the grid search's choice), in
+    /// `keep`'s order. A member's scores must not depend on which others are kept; families
+    /// whose scoring is costly train first and score only the kept members.
+    fn fit_and_score_kept(
+        &self,
+        program: &Program,
+        set: &UciSetPlan,
+        env: &Env,
+        keep: &mut dyn FnMut() -> Result<Vec<usize>>,
+    ) -> Result<Vec<Scores>> {
+        let all = self.fit_and_score(program, set, env)?;
+        Ok(keep()?.into_iter().map(|k| all[k].clone()).collect())
+    }
 }

@@ -28,6 +28,9 @@ pub struct ExecuteOptions {
     pub checkpoint_every: std::time::Duration,
     /// Only this shard's programs.
     pub shard: Option<super::shard::Shard>,
+    /// UCI: train every grid point's retrain network beside the grid search and keep the
+    /// chosen one (shorter critical path, the grid's size in extra training).
+    pub speculative_retrain: bool,
 }
 
 /// Checkpoints every five minutes: a killed run loses at most that much training.
@@ -59,6 +62,7 @@ pub fn execute(
         checkpoint_every: options.checkpoint_every,
         shard: options.shard,
         progress: options.progress,
+        speculative_retrain: options.speculative_retrain,
         run: run.clone(),
         written: Default::default(),
     };

@@ -40,6 +40,8 @@ pub struct RunContext<'a> {
     pub shard: Option<shard::Shard>,
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
+    /// Retrain every grid point's network beside the grid search (UCI).
+    pub speculative_retrain: bool,
     /// This run's entry in the manifest.
     pub run: crate::results::store::RunId,
     /// Units written so far, readable when the run fails half-way.

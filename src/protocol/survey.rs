@@ -118,12 +118,15 @@ fn line(what: &str, units: usize, costs: &[f64]) -> SurveyLine {
 
 /// A unit's share of its programs' recorded wall time: its share of the final program plus
 /// its grid points' share of the grid program (a program's time is roughly linear in members).
+/// A speculative retrain trained a network per grid point for the unit.
 pub fn unit_seconds(store: &ExperimentStore, r: &UnitRecord) -> Result<f64> {
+    let points = r.validation.len().max(1) as f64;
     let grid = match store.inspect::<GridRecord>(&store.grid_path(&r.dataset, r.split))? {
-        Recorded::Valid(g) => g.wall_seconds * r.validation.len() as f64 / g.program_members.max(1) as f64,
+        Recorded::Valid(g) => g.wall_seconds * points / g.program_members.max(1) as f64,
         _ => 0.0,
     };
-    Ok(r.wall_seconds / r.program_members.max(1) as f64 + grid)
+    let retrained = if r.speculative_retrain { points } else { 1.0 };
+    Ok(r.wall_seconds * retrained / r.program_members.max(1) as f64 + grid)
 }
 
 /// MNIST and CO2 have no per-unit wall times to average: a missing outcome has no estimate.

@@ -120,6 +120,9 @@ pub struct SplitRows {
     pub held_out: Vec<usize>,
 }
 
+/// A split's choice: the grid point the validation picked and every point's validation score.
+type Choice = (usize, Hyper, Vec<GridPoint>);
+
 /// Grid search (when the grid has more than one point) and retrain for a group of splits.
 fn run_group(
     ctx: &RunContext,
@@ -133,7 +136,7 @@ fn run_group(
     let points = family.grid(set_plan);
 
     // Grid phase: one record per split, reused when already there.
-    let mut chosen: Vec<(usize, Hyper, Vec<GridPoint>)> = Vec::new();
+    let mut chosen: Vec<Choice> = Vec::new();
     let mut pending = Vec::new();
     for &k in splits {
         if points.len() == 1 {
@@ -149,56 +152,176 @@ fn run_group(
             None => pending.push(k),
         }
     }
+    let mut written = 0;
     if !pending.is_empty() {
-        let rows = grid_rows(data, &pending, plan.validation_fraction);
-        let label = format!("{set} grid {}x{}", rows.len(), points.len());
-        let start = Instant::now();
-        let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.clone()).collect();
-        let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "grid", &rows));
-        let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "grid", &label, &checkpoints)?;
-        let wall = start.elapsed().as_secs_f64();
-        let members = rows.len() * points.len();
-        for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
-            let grid_points: Vec<GridPoint> = points
-                .iter()
-                .zip(split_scores)
-                .map(|(h, s)| GridPoint { hyper: hyper_map(h), rmse: s.rmse, ll: s.ll })
-                .collect();
-            let record = GridRecord {
-                experiment: ctx.spec.name.clone(),
-                dataset: set.folder().to_string(),
-                split: r.split,
-                n_fit: r.fit.len(),
-                n_validation: r.held_out.len(),
-                points: grid_points.clone(),
-                wall_seconds: wall,
-                program_members: members,
-                provenance: ctx.provenance.stamped(),
-            };
-            ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
-            chosen.push((r.split, best_point(&points, &grid_points, plan.selection_metric), grid_points));
+        if ctx.speculative_retrain {
+            written += search_and_retrain_at_once(ctx, plan, family, set_plan, data, &points, &pending)?;
+        } else {
+            chosen.extend(search_grid(ctx, plan, family, set_plan, data, &points, &pending)?);
         }
-        checkpoints.clear()?;
     }
-    chosen.sort_by_key(|c| c.0);
+    if !chosen.is_empty() {
+        chosen.sort_by_key(|c| c.0);
+        written += retrain(ctx, family, set_plan, data, points.len(), chosen)?;
+    }
+    Ok(written)
+}
 
-    // Retrain phase: one model per split on all its training rows, scored on its test rows.
-    let rows: Vec<SplitRows> = chosen
-        .iter()
-        .map(|(k, _, _)| SplitRows {
-            split: *k,
-            fit: data.splits[*k].train.clone(),
-            held_out: data.splits[*k].test.clone(),
-        })
-        .collect();
+/// Trains the grid of `pending` splits on their fit rows, scores it on their validation rows
+/// and saves a grid record per split. Returns each split's choice, in `pending`'s order.
+#[allow(clippy::too_many_arguments)]
+fn search_grid(
+    ctx: &RunContext,
+    plan: &UciPlan,
+    family: &dyn RegressionFamily,
+    set_plan: &UciSetPlan,
+    data: &UciData,
+    points: &[Hyper],
+    pending: &[usize],
+) -> Result<Vec<Choice>> {
+    let set = set_plan.set;
+    let rows = grid_rows(data, pending, plan.validation_fraction);
+    let label = format!("{set} grid {}x{}", rows.len(), points.len());
+    let start = Instant::now();
+    let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
+    let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "grid", &rows));
+    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "grid", &label, &checkpoints, None)?;
+    let wall = start.elapsed().as_secs_f64();
+    let members = rows.len() * points.len();
+    let mut chosen = Vec::new();
+    for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
+        let grid_points: Vec<GridPoint> = points
+            .iter()
+            .zip(split_scores)
+            .map(|(h, s)| GridPoint { hyper: hyper_map(h), rmse: s.rmse, ll: s.ll })
+            .collect();
+        let record = GridRecord {
+            experiment: ctx.spec.name.clone(),
+            dataset: set.folder().to_string(),
+            split: r.split,
+            n_fit: r.fit.len(),
+            n_validation: r.held_out.len(),
+            points: grid_points.clone(),
+            wall_seconds: wall,
+            program_members: members,
+            provenance: ctx.provenance.stamped(),
+        };
+        ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
+        chosen.push((r.split, best_point(points, &grid_points, plan.selection_metric), grid_points));
+    }
+    checkpoints.clear()?;
+    Ok(chosen)
+}
+
+/// Retrain phase: one model per split on all its training rows (the chosen setting), scored on
+/// its test rows.
+fn retrain(
+    ctx: &RunContext,
+    family: &dyn RegressionFamily,
+    set_plan: &UciSetPlan,
+    data: &UciData,
+    grid_size: usize,
+    chosen: Vec<Choice>,
+) -> Result<usize> {
+    let set = set_plan.set;
+    let splits: Vec<usize> = chosen.iter().map(|c| c.0).collect();
+    let rows = final_rows(data, &splits);
     let configs: Vec<Vec<Hyper>> = chosen.iter().map(|(_, best, _)| vec![best.clone()]).collect();
     // Without a grid (the GP) there was no search: the one fit is not a "retrain".
-    let phase = if points.len() == 1 { "fit" } else { "retrain" };
+    let phase = if grid_size == 1 { "fit" } else { "retrain" };
     let label = format!("{set} {phase} {}", rows.len());
     let start = Instant::now();
     let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "final", &rows));
-    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label, &checkpoints)?;
+    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label, &checkpoints, None)?;
     let wall = start.elapsed().as_secs_f64();
+    let made = Made { wall_seconds: wall, program_members: rows.len(), speculative: false };
+    write_units(ctx, family, set_plan, &rows, chosen, scores, made)?;
+    checkpoints.clear()?;
+    Ok(rows.len())
+}
+
+/// The speculative retrain (`--speculative-retrain`): while the grid searches on one thread,
+/// another trains the retrain network of every grid point on every split's whole training rows,
+/// and keeps the one the validation picks. The critical path is then the longer of the two
+/// phases instead of their sum, for the grid's size in extra training. Each member draws from
+/// its own stream seeded by its identity (set, split, phase, setting), so on the CPU the kept
+/// network is the one a sequential retrain trains.
+#[allow(clippy::too_many_arguments)]
+fn search_and_retrain_at_once(
+    ctx: &RunContext,
+    plan: &UciPlan,
+    family: &dyn RegressionFamily,
+    set_plan: &UciSetPlan,
+    data: &UciData,
+    points: &[Hyper],
+    pending: &[usize],
+) -> Result<usize> {
+    let set = set_plan.set;
+    let rows = final_rows(data, pending);
+    let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
+    let (choice_sent, choice) = std::sync::mpsc::channel::<Vec<usize>>();
+    let (searched, scores, wall) = std::thread::scope(|scope| {
+        let grid = scope.spawn(move || -> Result<Vec<Choice>> {
+            let chosen = search_grid(ctx, plan, family, set_plan, data, points, pending)?;
+            let kept = chosen
+                .iter()
+                .enumerate()
+                .map(|(i, (_, best, _))| {
+                    let at = points.iter().position(|h| hyper_map(h) == hyper_map(best)).unwrap_or(0);
+                    i * points.len() + at
+                })
+                .collect();
+            // The retrain thread only waits for this when its training succeeded.
+            let _ = choice_sent.send(kept);
+            Ok(chosen)
+        });
+        let label = format!("{set} speculative retrain {}x{}", rows.len(), points.len());
+        let start = Instant::now();
+        let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "speculative", &rows));
+        let mut keep =
+            || choice.recv().map_err(|_| Error::Report(format!("{set}: the grid search ended without a choice")));
+        let scores = train_and_score(
+            ctx,
+            family,
+            set_plan,
+            data,
+            &rows,
+            &configs,
+            "final",
+            &label,
+            &checkpoints,
+            Some(&mut keep),
+        )
+        .and_then(|s| checkpoints.clear().map(|_| s));
+        let wall = start.elapsed().as_secs_f64();
+        // The grid's own error says more than "ended without a choice".
+        let searched = grid.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (searched, scores, wall)
+    });
+    let (chosen, scores) = (searched?, scores?);
+    let made = Made { wall_seconds: wall, program_members: rows.len() * points.len(), speculative: true };
+    write_units(ctx, family, set_plan, &rows, chosen, scores, made)?;
+    Ok(rows.len())
+}
+
+/// How the program that trained a group of units ran.
+struct Made {
+    wall_seconds: f64,
+    program_members: usize,
+    speculative: bool,
+}
+
+/// Saves one unit record per split: its choice and its test scores.
+fn write_units(
+    ctx: &RunContext,
+    family: &dyn RegressionFamily,
+    set_plan: &UciSetPlan,
+    rows: &[SplitRows],
+    chosen: Vec<Choice>,
+    scores: Vec<Scores>,
+    made: Made,
+) -> Result<()> {
+    let set = set_plan.set;
     for ((r, (_, best, validation)), s) in rows.iter().zip(chosen).zip(scores) {
         let mut metrics = BTreeMap::from([("rmse".to_string(), s.rmse), ("test_ll".to_string(), s.ll)]);
         metrics.extend(s.extra.iter().cloned());
@@ -212,16 +335,24 @@ fn run_group(
             n_train: r.fit.len(),
             n_test: r.held_out.len(),
             validation,
-            wall_seconds: wall,
-            program_members: rows.len(),
+            wall_seconds: made.wall_seconds,
+            program_members: made.program_members,
+            speculative_retrain: made.speculative,
             provenance: ctx.provenance.stamped(),
         };
         ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
         ctx.count_written();
         tracing::info!("{set} split {}:{} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
     }
-    checkpoints.clear()?;
-    Ok(rows.len())
+    Ok(())
+}
+
+/// Rows of the final phase of `splits`: each whole training split to fit, its test rows to score.
+fn final_rows(data: &UciData, splits: &[usize]) -> Vec<SplitRows> {
+    splits
+        .iter()
+        .map(|&k| SplitRows { split: k, fit: data.splits[k].train.clone(), held_out: data.splits[k].test.clone() })
+        .collect()
 }
 
 /// `yacht-grid-0_1_2`: the checkpoint of one phase of one program.
@@ -254,7 +385,8 @@ fn best_point(grid: &[Hyper], scored: &[GridPoint], metric: SelectionMetric) -> 
 }
 
 /// Trains one member per (split, config) as one program and scores each on its held-out rows.
-/// Scores come back split-major, in the order of `configs`.
+/// Scores come back split-major, in the order of `configs`; with `keep`, only the members it
+/// names once the training is done, in its order.
 #[allow(clippy::too_many_arguments)]
 fn train_and_score(
     ctx: &RunContext,
@@ -266,6 +398,7 @@ fn train_and_score(
     phase: &str,
     label: &str,
     checkpoints: &FileCheckpoints,
+    keep: Option<&mut dyn FnMut() -> Result<Vec<usize>>>,
 ) -> Result<Vec<Scores>> {
     let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
     let steps = family.steps(program.n(), set_plan);
@@ -273,7 +406,10 @@ fn train_and_score(
     let started = std::time::Instant::now();
     let bar = ctx.progress_bar(steps, label);
     let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar, checkpoints };
-    let scores = family.fit_and_score(&program, set_plan, &env)?;
+    let scores = match keep {
+        Some(keep) => family.fit_and_score_kept(&program, set_plan, &env, keep)?,
+        None => family.fit_and_score(&program, set_plan, &env)?,
+    };
     bar.finish_and_clear();
     tracing::info!("{label}: trained and scored in {:.0} s", started.elapsed().as_secs_f64());
     Ok(scores)

@@ -85,6 +85,7 @@ mod tests {
             validation: vec![],
             wall_seconds: 0.0,
             program_members: 1,
+            speculative_retrain: false,
             provenance: Provenance::new("0", 0, "cpu"),
         }
     }

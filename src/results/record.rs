@@ -32,6 +32,10 @@ pub struct UnitRecord {
     pub wall_seconds: f64,
     /// Networks trained together in that program.
     pub program_members: usize,
+    /// Trained by a speculative retrain (every grid point's retrain network, beside the grid
+    /// search, the chosen one kept); absent in records of a sequential retrain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub speculative_retrain: bool,
     pub provenance: Provenance,
 }
 

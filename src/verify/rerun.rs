@@ -298,6 +298,7 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions) 
         progress: false,
         checkpoint_every: crate::protocol::execute::CHECKPOINT_EVERY,
         shard: None,
+        speculative_retrain: program.records.iter().any(|r| r.speculative_retrain),
     };
     // libtorch's CPU kernels round differently with other thread counts: rerun with the
     // records' own, which the provenance names (`cpu (2 threads)`).

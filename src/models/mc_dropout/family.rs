@@ -9,7 +9,7 @@ use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
-use crate::models::shared::member_mlp::mlp_widths;
+use crate::models::shared::member_mlp::{mlp_widths, MemberMlp};
 use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
 
 pub struct McDropoutFamily {
@@ -75,10 +75,32 @@ impl RegressionFamily for McDropoutFamily {
     }
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let mut everyone = || Ok((0..program.members.len()).collect());
+        self.fit_and_score_kept(program, set, env, &mut everyone)
+    }
+
+    /// MC evaluation is most of a retrain's cost on a device: only the kept networks are
+    /// evaluated, as a program of their own. On the CPU each (member, sample) draws from its own
+    /// stream, so their scores equal those of a program that trained only them.
+    fn fit_and_score_kept(
+        &self,
+        program: &Program,
+        set: &UciSetPlan,
+        env: &Env,
+        keep: &mut dyn FnMut() -> Result<Vec<usize>>,
+    ) -> Result<Vec<Scores>> {
         let options = self.fit_options(set, program.held_x.size()[2] as usize);
         let members = self.members(program);
-        let held_out = self.held_out(program);
         let net = fit(&program.stacked, &members, &options, env.progress, env.checkpoints)?;
+        let kept = keep()?;
+        let (net, members, held_out) = if kept.len() == members.len() && kept.iter().enumerate().all(|(i, &k)| i == k) {
+            (net, members, self.held_out(program))
+        } else {
+            let index: Vec<i64> = kept.iter().map(|&k| k as i64).collect();
+            let net = MemberMlp::from_params(net.params().select_members(&index)?, net.activation());
+            let members = kept.iter().map(|&k| members[k].clone()).collect();
+            (net, members, self.held_out(program).select_members(&kept)?)
+        };
         env.progress.phase(&format!("MC evaluation, T={}", self.mc_samples));
         let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;
         Ok(scores

@@ -37,6 +37,21 @@ impl HeldOut {
             tau,
         }
     }
+
+    /// The rows of `members` only, in that order.
+    pub fn select_members(&self, members: &[usize]) -> Result<Self> {
+        let index: Vec<i64> = members.iter().map(|&k| k as i64).collect();
+        let index = Tensor::from_slice(&index).f_to_device(self.x.device())?;
+        let pick = |v: &[f64]| -> Vec<f64> { members.iter().map(|&k| v[k]).collect() };
+        Ok(HeldOut {
+            x: self.x.f_index_select(0, &index)?,
+            y: members.iter().flat_map(|&k| self.y[k * self.n..(k + 1) * self.n].iter().copied()).collect(),
+            n: self.n,
+            y_mean: pick(&self.y_mean),
+            y_std: pick(&self.y_std),
+            tau: pick(&self.tau),
+        })
+    }
 }
 
 /// What T passes gave, with the targets and scaling to score anything else against.
