@@ -241,18 +241,29 @@ fn concrete_rates_with_dropout_in_the_convolutions_are_refused() {
 
 #[test]
 fn an_mnist_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterrupted_one() {
+    killed_and_resumed_equals_straight(&[]);
+}
+
+/// Caffe's solver (SGD, momentum, the `inv` rate policy): its velocities and step count are in
+/// the checkpoint, so a resumed training continues at the rate it stopped at.
+#[test]
+fn an_sgd_training_killed_mid_way_resumes_with_its_velocity_and_rate() {
+    killed_and_resumed_equals_straight(&[(
+        "adam: {lr: 0.001}",
+        "sgd: {lr: 0.01, momentum: 0.9, lr_policy: {inv: {gamma: 1.0e-4, power: 0.75}}}",
+    )]);
+}
+
+fn killed_and_resumed_equals_straight(optimizer: &[(&str, &str)]) {
     let work = tempfile::tempdir().unwrap();
-    let (spec, _) = common::spec_variant(
-        work.path(),
-        "experiments/smoke-mnist.yaml",
-        "ckpt.yaml",
-        &[
-            ("name: smoke-mnist", "name: mnist-ckpt"),
-            ("train_rows: 2000", "train_rows: 1500"),
-            ("test_rows: 500", "test_rows: 100"),
-            ("shift_angles: [0, 45, 90]", "shift_angles: [0]"),
-        ],
-    );
+    let mut edits = vec![
+        ("name: smoke-mnist", "name: mnist-ckpt"),
+        ("train_rows: 2000", "train_rows: 1500"),
+        ("test_rows: 500", "test_rows: 100"),
+        ("shift_angles: [0, 45, 90]", "shift_angles: [0]"),
+    ];
+    edits.extend_from_slice(optimizer);
+    let (spec, _) = common::spec_variant(work.path(), "experiments/smoke-mnist.yaml", "ckpt.yaml", &edits);
     let (straight, resumed) = (work.path().join("straight"), work.path().join("resumed"));
     common::mcdrop(work.path()).args(["run", "--results-dir"]).arg(&straight).arg(&spec).assert().success();
     common::kill_once_checkpointed(work.path(), &spec, &resumed, "mnist-ckpt");
@@ -274,6 +285,8 @@ fn an_mnist_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_un
         "resumed training must equal the uninterrupted one bit for bit"
     );
     assert!(!common::has_checkpoint(&resumed, "mnist-ckpt"), "a finished training leaves no checkpoint behind");
+    let accuracy = read(&straight, "evaluation.json")["standard"]["scores"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.5, "trained well above chance on 1500 images: {accuracy}");
 }
 
 #[test]

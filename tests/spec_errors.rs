@@ -30,6 +30,10 @@ const BROKEN: &[(&str, &str)] = &[
     ),
     ("zero-epochs", "zero-epochs.yaml:13:3: training.epochs: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
+    (
+        "sgd-outside-mnist",
+        "sgd-outside-mnist.yaml:16:5: training.optimizer.sgd: Caffe's SGD trains the MNIST classifiers only",
+    ),
 ];
 
 #[test]

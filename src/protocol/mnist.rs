@@ -166,8 +166,12 @@ fn trained_member(
         Some(images) => images,
         None => data.insert(image_set(train, ctx.device)?),
     };
-    let options =
-        ClassifierFit { epochs: plan.epochs, training: plan.training.clone(), seed: files.seed(ctx, "order") };
+    let options = ClassifierFit {
+        epochs: plan.epochs,
+        training: plan.training.clone(),
+        sgd: plan.sgd,
+        seed: files.seed(ctx, "order"),
+    };
     let steps = options.steps(train.len());
     let progress = ctx.progress_bar(steps, &files.progress_label(model));
     let checkpoints = ctx.checkpoints(&files.checkpoint());

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, Co2Task, ConcreteNoise, DropoutPlacement, Ensemble, EnsembleLoss, Gp, McDropout, Mfvi, MnistTask,
-    Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
+    Activation, Co2Task, ConcreteNoise, DropoutPlacement, Ensemble, EnsembleLoss, Gp, LrPolicy, McDropout, Mfvi,
+    MnistTask, Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
 };
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
@@ -46,6 +46,8 @@ pub struct MnistPlan {
     pub classifier: ClassifierPlan,
     pub epochs: usize,
     pub training: TrainingPlan,
+    /// `training.optimizer: sgd` (Caffe's solver) instead of Adam; `training.lr` is its base rate.
+    pub sgd: Option<SgdPlan>,
     pub mc_samples: usize,
     pub train_rows: Option<usize>,
     pub test_rows: Option<usize>,
@@ -233,6 +235,13 @@ impl WeightDecayRule {
     }
 }
 
+/// Caffe's SGD: momentum and the rate's schedule (the base rate is `TrainingPlan::lr`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdPlan {
+    pub momentum: f64,
+    pub lr_policy: LrPolicy,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingPlan {
     pub batch_size: usize,
@@ -267,7 +276,7 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
     }
     let network = || -> Result<(NetworkTraining, &Training)> {
         let (t, mc_samples) = network_sections(raw, path, text, "model")?;
-        Ok((NetworkTraining { training: training_plan(t), mc_samples }, t))
+        Ok((NetworkTraining { training: training_plan(t, path, text)?, mc_samples }, t))
     };
     let (model, hidden_units, needs_tau, default_epochs) = match &raw.model {
         Model::Lenet(_) => {
@@ -368,14 +377,34 @@ fn network_sections<'a>(raw: &'a RawSpec, path: &Path, text: &str, key: &str) ->
     }
 }
 
-fn training_plan(t: &Training) -> TrainingPlan {
-    let Optimizer::Adam(adam) = &t.optimizer;
-    TrainingPlan {
-        batch_size: t.batch_size.get(),
-        lr: adam.lr.get(),
-        beta1: adam.beta1.get(),
-        beta2: adam.beta2.get(),
-        eps: adam.eps.get(),
+/// The Adam plan of a training section; SGD is MNIST's only (`sgd_plan`), refused elsewhere.
+fn training_plan(t: &Training, path: &Path, text: &str) -> Result<TrainingPlan> {
+    match &t.optimizer {
+        Optimizer::Adam(adam) => Ok(TrainingPlan {
+            batch_size: t.batch_size.get(),
+            lr: adam.lr.get(),
+            beta1: adam.beta1.get(),
+            beta2: adam.beta2.get(),
+            eps: adam.eps.get(),
+        }),
+        Optimizer::Sgd(_) => Err(rule_error(
+            path,
+            text,
+            "sgd",
+            "training.optimizer.sgd: Caffe's SGD trains the MNIST classifiers only; this model trains with `adam: {lr: ...}`",
+        )),
+    }
+}
+
+/// MNIST's training: Adam, or SGD with its base rate in the plan's `lr` (Adam's moments unused).
+fn classifier_training(t: &Training, path: &Path, text: &str) -> Result<(TrainingPlan, Option<SgdPlan>)> {
+    match &t.optimizer {
+        Optimizer::Sgd(sgd) => {
+            let plan =
+                TrainingPlan { batch_size: t.batch_size.get(), lr: sgd.lr.get(), beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+            Ok((plan, Some(SgdPlan { momentum: sgd.momentum.get(), lr_policy: sgd.lr_policy })))
+        }
+        Optimizer::Adam(_) => Ok((training_plan(t, path, text)?, None)),
     }
 }
 
@@ -512,10 +541,12 @@ fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Resul
             "task.mnist.shift_angles: list at least one angle (0 is the unrotated test set)",
         ));
     }
+    let (training_plan, sgd) = classifier_training(training, path, text)?;
     Ok(MnistPlan {
         classifier,
         epochs: training.epochs.get(),
-        training: training_plan(training),
+        training: training_plan,
+        sgd,
         mc_samples,
         train_rows: task.train_rows.map(|c| c.get()),
         test_rows: task.test_rows.map(|c| c.get()),
@@ -567,7 +598,7 @@ fn co2_plan(raw: &RawSpec, task: &Co2Task, path: &Path, text: &str) -> Result<Co
         mlp,
         hidden_units: model.hidden_units.get(),
         epochs: training.epochs.get(),
-        training: training_plan(training),
+        training: training_plan(training, path, text)?,
         mc_samples,
     })
 }

@@ -9,7 +9,7 @@ pub mod values;
 
 pub use check::{
     ClassifierPlan, Co2Plan, ConcretePlan, EnsemblePlan, Experiment, GpPlan, LearnedDropout, MfviPlan, MlpPlan,
-    MnistPlan, ModelPlan, NetworkTraining, PbpPlan, RotatedDigitPlan, Spec, TrainingPlan, UciPlan, UciSetPlan,
+    MnistPlan, ModelPlan, NetworkTraining, PbpPlan, RotatedDigitPlan, SgdPlan, Spec, TrainingPlan, UciPlan, UciSetPlan,
     WeightDecayRule,
 };
 pub use load::{load, parse, to_yaml};

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{Count, DropoutRate, ExperimentName, NonNegative, OpenFraction, Positive};
+use super::values::{Count, DecayFactor, DropoutRate, ExperimentName, NonNegative, OpenFraction, Positive};
 use crate::data::uci::UciSet;
 use crate::device::DeviceChoice;
 
@@ -591,6 +591,43 @@ pub struct Training {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Optimizer {
     Adam(Adam),
+    /// Caffe's SGD with momentum (MNIST classifiers only).
+    Sgd(Sgd),
+}
+
+/// Caffe's update: v <- momentum v + rate(i) g; theta <- theta - v, with the rate of step i
+/// (counted from 0) set by `lr_policy`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sgd {
+    pub lr: Positive,
+    /// Default 0 (plain SGD).
+    #[serde(default)]
+    pub momentum: DecayFactor,
+    /// Default fixed.
+    #[serde(default, with = "yaml_serde::with::singleton_map")]
+    pub lr_policy: LrPolicy,
+}
+
+/// How the SGD rate changes with the step i (Caffe's `lr_policy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LrPolicy {
+    /// lr at every step.
+    #[default]
+    Fixed,
+    /// lr (1 + gamma i)^-power: Caffe's LeNet solver uses gamma 1e-4, power 0.75.
+    Inv { gamma: Positive, power: Positive },
+}
+
+impl LrPolicy {
+    /// The rate of step `step` (0 for the first) from the base rate `lr`.
+    pub fn rate(self, lr: f64, step: u64) -> f64 {
+        match self {
+            LrPolicy::Fixed => lr,
+            LrPolicy::Inv { gamma, power } => lr * (1.0 + gamma.get() * step as f64).powf(-power.get()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -90,6 +90,34 @@ impl NonNegative {
     }
 }
 
+/// A factor in [0, 1) by which a running average keeps its past (SGD momentum).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct DecayFactor(f64);
+
+impl TryFrom<f64> for DecayFactor {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        if (0.0..1.0).contains(&v) {
+            Ok(Self(v))
+        } else {
+            Err(format!("must be in [0, 1) (0: no momentum), got {v}"))
+        }
+    }
+}
+
+impl From<DecayFactor> for f64 {
+    fn from(v: DecayFactor) -> f64 {
+        v.0
+    }
+}
+
+impl DecayFactor {
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
 /// A fraction strictly inside (0, 1), e.g. the share of training rows held out for validation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "f64", into = "f64")]

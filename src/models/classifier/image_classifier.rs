@@ -21,8 +21,9 @@ use crate::models::shared::adam::TensorAdam;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::checkpoint::{fingerprint, Checkpoints, TrainingState};
 use crate::models::shared::member_mlp::mlp_widths;
+use crate::models::shared::sgd::TensorSgd;
 use crate::rng::{derive_seed, member_rng, shuffle};
-use crate::spec::{ClassifierPlan, TrainingPlan};
+use crate::spec::{ClassifierPlan, SgdPlan, TrainingPlan};
 
 /// A classifier with its parameters.
 // One per training run, never in a collection: boxing LeNet's variant would buy nothing.
@@ -152,6 +153,8 @@ pub struct ClassifierFit {
     pub epochs: usize,
     /// Optimiser and mini-batch size.
     pub training: TrainingPlan,
+    /// Caffe's SGD instead of Adam, from the base rate `training.lr`.
+    pub sgd: Option<SgdPlan>,
     /// Decides the data order and the masks or noise drawn by torch's generator.
     pub seed: u64,
 }
@@ -163,8 +166,51 @@ impl ClassifierFit {
     }
 }
 
-/// Trains `clf` with Adam for `options.epochs` passes in mini-batches; `progress` advances
-/// once per step. Returns the mean loss of each epoch.
+/// The optimiser a classifier trains with: Adam, or Caffe's SGD.
+enum Optimizer {
+    Adam(TensorAdam),
+    Sgd(TensorSgd),
+}
+
+impl Optimizer {
+    fn new(vs: &nn::VarStore, options: &ClassifierFit) -> Result<Self> {
+        Ok(match options.sgd {
+            Some(plan) => Self::Sgd(TensorSgd::new(vs, options.training.lr, plan)?),
+            None => Self::Adam(TensorAdam::new(vs, &options.training)?),
+        })
+    }
+
+    fn zero_grad(&mut self) {
+        match self {
+            Self::Adam(o) => o.zero_grad(),
+            Self::Sgd(o) => o.zero_grad(),
+        }
+    }
+
+    fn step(&mut self) -> Result<()> {
+        match self {
+            Self::Adam(o) => o.step(),
+            Self::Sgd(o) => o.step(),
+        }
+    }
+
+    fn state(&self) -> (Vec<(String, Tensor)>, i32) {
+        match self {
+            Self::Adam(o) => o.state(),
+            Self::Sgd(o) => o.state(),
+        }
+    }
+
+    fn restore<'a>(&mut self, find: impl Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
+        match self {
+            Self::Adam(o) => o.restore(find, steps),
+            Self::Sgd(o) => o.restore(find, steps),
+        }
+    }
+}
+
+/// Trains `clf` with Adam (or Caffe's SGD) for `options.epochs` passes in mini-batches;
+/// `progress` advances once per step. Returns the mean loss of each epoch.
 ///
 /// torch's generator (dropout masks, VI noise) is seeded afresh at the start of each epoch
 /// from the fit's seed, because its state cannot be saved: so a training resumed from a
@@ -177,9 +223,9 @@ pub fn fit(
     progress: &dyn Progress,
     checkpoints: &dyn Checkpoints,
 ) -> Result<Vec<f64>> {
-    let ClassifierFit { epochs, training, seed } = options;
+    let ClassifierFit { epochs, training, seed, .. } = options;
     let (epochs, seed) = (*epochs, *seed);
-    let mut optimizer = TensorAdam::new(clf.var_store(), training)?;
+    let mut optimizer = Optimizer::new(clf.var_store(), options)?;
     let n = data.labels.size()[0] as usize;
     let identity =
         fingerprint(&(options, n, clf.var_store().variables().keys().collect::<std::collections::BTreeSet<_>>()));
@@ -236,7 +282,7 @@ pub fn fit(
 }
 
 /// Copies a checkpoint's parameters and moments into a fresh classifier and optimiser.
-fn resume(clf: &mut ImageClassifier, optimizer: &mut TensorAdam, state: &TrainingState) -> Result<()> {
+fn resume(clf: &mut ImageClassifier, optimizer: &mut Optimizer, state: &TrainingState) -> Result<()> {
     let _guard = tch::no_grad_guard();
     for (name, mut theta) in clf.var_store().variables() {
         let saved = state.tensor(&name).ok_or_else(|| Error::Report(format!("checkpoint lacks parameter `{name}`")))?;

@@ -1,6 +1,6 @@
 //! What the member-batched network families share, each in one place: the batched MLP and its
 //! parameters (`member_mlp`), per-member mini-batches (`batches`), the activation forward and
-//! backward (`activation`), Adam (`adam`), chunked MC prediction (`mc_predictive`), and
+//! backward (`activation`), Adam (`adam`), Caffe's SGD (`sgd`), chunked MC prediction (`mc_predictive`), and
 //! tensors as host numbers (`host`).
 
 pub mod activation;
@@ -10,3 +10,4 @@ pub mod checkpoint;
 pub mod host;
 pub mod mc_predictive;
 pub mod member_mlp;
+pub mod sgd;
