@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use super::{load_uci_bench, peak_rss_mib};
 use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::UciSet;
+use crate::device::cuda_graph::eager_reason;
 use crate::error::Error;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
 use crate::models::shared::checkpoint::NoCheckpoints;
@@ -35,9 +36,26 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let net = mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent, &NoCheckpoints)?;
     let batched_s = start.elapsed().as_secs_f64();
     let batched = (members * args.epochs) as f64 / batched_s;
-    println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s)");
+    let launches = eager_reason(device).map_or("CUDA graph replay".to_string(), |why| format!("eager: {why}"));
+    println!("batched: {batched:.0} member-epochs/s ({members} members, {batched_s:.2} s; {launches})");
     if let Some(peak) = peak_rss_mib() {
         println!("peak memory after training (process RSS high-water mark): {peak:.0} MiB");
+    }
+    if eager_reason(device).is_none() {
+        // The same training with every kernel launched eagerly: the graph's speed-up and how
+        // far its parameters are from the eager ones.
+        crate::device::cuda_graph::set_enabled(false);
+        let start = Instant::now();
+        let eager_net = mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent, &NoCheckpoints);
+        let eager_s = start.elapsed().as_secs_f64();
+        crate::device::cuda_graph::set_enabled(true);
+        let eager_net = eager_net?;
+        let gap = f64::try_from((&net.params().flat - &eager_net.params().flat).abs().max())?;
+        println!(
+            "eager launches: {:.0} member-epochs/s ({eager_s:.2} s); CUDA graph replay / eager: {:.2}x; largest parameter difference {gap:.2e}",
+            (members * args.epochs) as f64 / eager_s,
+            eager_s / batched_s
+        );
     }
     let start = Instant::now();
     let (_, chunk) = mc_dropout::evaluate(&net, &dropout_members, &held_out, args.mc_samples, args.mc_budget, device)?;

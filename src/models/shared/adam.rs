@@ -29,6 +29,10 @@ pub struct FlatAdam {
     /// The gradient the trainer writes before each `step`.
     pub grad: ParamBuffer,
     steps: i32,
+    /// The step count as a device tensor (f64, 0-d), when the steps are replayed from a CUDA
+    /// graph: the bias corrections are then computed on the device, so the recorded update
+    /// stays right on every replay.
+    device_steps: Option<Tensor>,
     lr: f64,
     /// Each parameter's own learning rate (members of one program searching the rate), same
     /// layout as the parameters; `None`: `lr` for all.
@@ -45,6 +49,7 @@ impl FlatAdam {
             v: params.flat.f_zeros_like()?,
             grad: params.zeros_like()?,
             steps: 0,
+            device_steps: None,
             lr: plan.lr,
             member_lr: None,
             beta1: plan.beta1,
@@ -86,7 +91,45 @@ impl FlatAdam {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
-        moments.update(&params.flat, &self.grad.flat, &mut self.m, &mut self.v, self.lr, self.member_lr.as_ref())
+        match &mut self.device_steps {
+            Some(t) => moments.update_counted_on_device(
+                &params.flat,
+                &self.grad.flat,
+                &mut self.m,
+                &mut self.v,
+                t,
+                self.lr,
+                self.member_lr.as_ref(),
+            ),
+            None => moments.update(
+                &params.flat,
+                &self.grad.flat,
+                &mut self.m,
+                &mut self.v,
+                self.lr,
+                self.member_lr.as_ref(),
+            ),
+        }
+    }
+
+    /// From now on counts steps on the device too (for steps recorded into a CUDA graph), or,
+    /// with `false`, on the host only again.
+    pub fn count_on_device(&mut self, on: bool) -> Result<()> {
+        self.device_steps = match on {
+            true => Some(Tensor::from(self.steps as f64).f_to_device(self.m.device())?),
+            false => None,
+        };
+        Ok(())
+    }
+
+    /// Steps taken by replaying a graph, which the host did not see.
+    pub fn replayed(&mut self, steps: i32) {
+        self.steps += steps;
+    }
+
+    /// Steps recorded into a graph whose capture failed: they never ran.
+    pub fn discard_recorded(&mut self, steps: i32) {
+        self.steps -= steps;
     }
 }
 
@@ -120,6 +163,38 @@ impl Moments {
         let mut d = v.f_sqrt()?;
         let _ = d.f_mul_scalar_(scale / correction2.sqrt())?;
         let _ = d.f_add_scalar_(scale * self.eps)?;
+        if let Some(lr) = member_lr {
+            let _ = d.f_div_(lr)?;
+        }
+        let _ = theta.shallow_clone().f_addcdiv_(m, &d)?;
+        Ok(())
+    }
+
+    /// `update` with the step count read from the device tensor `t` (incremented here), so
+    /// that the same recorded kernels apply the right bias corrections on every replay.
+    #[allow(clippy::too_many_arguments)]
+    fn update_counted_on_device(
+        &self,
+        theta: &Tensor,
+        g: &Tensor,
+        m: &mut Tensor,
+        v: &mut Tensor,
+        t: &mut Tensor,
+        lr: f64,
+        member_lr: Option<&Tensor>,
+    ) -> Result<()> {
+        let _ = t.f_add_scalar_(1.0)?;
+        let _ = m.f_lerp_(g, 1.0 - self.beta1)?;
+        let _ = v.f_lerp_(&g.f_square()?, 1.0 - self.beta2)?;
+        // 1 - beta^t = 1 - exp(t ln beta), in f64 on the device.
+        let correction =
+            |beta: f64| -> Result<Tensor> { Ok(t.f_mul_scalar(beta.ln())?.f_exp()?.f_neg()?.f_add_scalar(1.0)?) };
+        let (correction1, correction2) = (correction(self.beta1)?, correction(self.beta2)?);
+        let scale = correction1.f_div_scalar(-lr)?;
+        let kind = v.kind();
+        let mut d = v.f_sqrt()?;
+        let _ = d.f_mul_(&scale.f_div(&correction2.f_sqrt()?)?.f_to_kind(kind)?)?;
+        let _ = d.f_add_(&scale.f_mul_scalar(self.eps)?.f_to_kind(kind)?)?;
         if let Some(lr) = member_lr {
             let _ = d.f_div_(lr)?;
         }
@@ -236,6 +311,34 @@ mod tests {
         assert!(err < 1e-5, "flat Adam drifted from libtorch's by {err}");
         let moved = f64::try_from((&ours.flat - &start).abs().max()).unwrap();
         assert!(moved > 0.1, "parameters barely moved ({moved}): the comparison would prove nothing");
+    }
+
+    /// The step count kept as a tensor (what a CUDA graph replays) gives the host count's
+    /// update to float tolerance, also when it starts mid-training (after a resume).
+    #[test]
+    fn counting_steps_on_the_device_gives_the_same_update() {
+        tch::manual_seed(8);
+        let plan = TrainingPlan { batch_size: 1, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+        let widths = [3usize, 4];
+        let n = ParamBuffer::len(2, &widths) as i64;
+        let start = Tensor::randn([n], (Kind::Float, Device::Cpu));
+        let grads: Vec<Tensor> = (0..25).map(|_| Tensor::randn([n], (Kind::Float, Device::Cpu))).collect();
+        let run = |switch_at: Option<usize>| {
+            let params = ParamBuffer::over(start.copy(), 2, &widths).unwrap();
+            let mut adam = FlatAdam::new(&params, &plan).unwrap();
+            for (i, g) in grads.iter().enumerate() {
+                if switch_at == Some(i) {
+                    adam.count_on_device(true).unwrap();
+                }
+                adam.grad.flat.shallow_clone().copy_(g);
+                adam.step(&params).unwrap();
+            }
+            params.flat
+        };
+        let (host, device) = (run(None), run(Some(10)));
+        let err = f64::try_from((&host - &device).abs().max()).unwrap();
+        assert!(err < 1e-6, "device-counted Adam drifted by {err}");
+        assert!(f64::try_from((&host - &start).abs().max()).unwrap() > 0.05);
     }
 
     /// TensorAdam makes libtorch's steps on a var store's tensors.

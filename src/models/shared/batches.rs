@@ -49,7 +49,13 @@ impl MemberBatches {
         if self.per_epoch {
             self.fill_index(0, self.n);
             let rows = Tensor::from_slice(&self.index).f_view([self.offsets.len() as i64, self.n as i64])?;
-            self.epoch_rows = Some(rows.f_to_device(self.device)?);
+            // Into the same device buffer every epoch: a CUDA graph reads it from there.
+            match &mut self.epoch_rows {
+                Some(buffer) => {
+                    buffer.f_copy_(&rows)?;
+                }
+                None => self.epoch_rows = Some(rows.f_to_device(self.device)?),
+            }
         }
         Ok(())
     }

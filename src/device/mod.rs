@@ -1,6 +1,9 @@
-//! The single place that turns a device choice into a `tch::Device`.
+//! The single place that turns a device choice into a `tch::Device` (and, in `cuda_graph`,
+//! records kernel launches to replay on it).
 //!
 //! Everything below receives the resolved device; nothing else asks whether CUDA exists.
+
+pub mod cuda_graph;
 
 use serde::{Deserialize, Serialize};
 use tch::Device;
