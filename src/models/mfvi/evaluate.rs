@@ -8,6 +8,7 @@ use super::train::BnnMember;
 use crate::error::Result;
 use crate::models::family::{Program, Scores};
 use crate::models::shared::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut};
+use crate::models::shared::member_mlp::seed_device_generator;
 use crate::rng::derive_seed;
 
 /// Each member's noise precision in original units (tau_standardized / std_y^2): learned by
@@ -35,6 +36,9 @@ pub fn evaluate(
     let widest = *net.widths().iter().max().expect("widths");
     let chunk = samples_per_chunk(budget, members.len(), held.n, widest, samples);
     let seeds: Vec<u64> = members.iter().map(|m| derive_seed(m.seed, &["predictive"])).collect();
+    if device != Device::Cpu {
+        seed_device_generator(seeds.iter().copied());
+    }
     let predictive = mc_predictive(held, &seeds, samples, chunk, device, |xr, rngs, _| {
         let rows = xr.size()[1];
         let noise = draw_noise(rngs, n as usize, net.layer_outputs(), device)?

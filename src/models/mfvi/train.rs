@@ -2,13 +2,14 @@
 //! own rows with Adam, the gradient by hand (`MemberBnn::elbo_gradient`) or, for the bench,
 //! by autograd.
 
-use tch::{nn::OptimizerConfig, Kind, Tensor};
+use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::bnn::{draw_noise, MemberBnn};
 use crate::error::Result;
 use crate::models::family::{Progress, StackedRows};
 use crate::models::shared::adam::libtorch_adam;
 use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::member_mlp::seed_device_generator;
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::TrainingPlan;
@@ -65,6 +66,9 @@ pub fn fit(
     let device = data.x.device();
     let n = data.n;
     let mut rngs: Vec<MemberRng> = members.iter().map(|m| member_rng(m.seed)).collect();
+    if device != Device::Cpu {
+        seed_device_generator(members.iter().map(|m| m.seed));
+    }
     let learned = members.iter().any(|m| m.tau.is_none());
     let log_tau_init: Vec<f64> = members.iter().map(|_| -2.0 * options.init_noise_std.ln()).collect();
     let net = MemberBnn::new(
