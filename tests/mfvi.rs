@@ -197,7 +197,10 @@ fn vi_bench_times_both_gradients_and_their_posteriors_agree() {
     {
         assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
-    let difference = common::printed_number(&stdout, "largest difference of the trained posterior means: ");
+    let difference = common::printed_number(
+        &stdout,
+        "largest difference of the trained posterior means, hand-written gradient vs autograd: ",
+    );
     // Same seeds, data order and noise: rounding only, over 5 epochs of Adam.
     assert!(difference < 1e-5, "{stdout}");
     // A spec of another model is an input error naming the spec.

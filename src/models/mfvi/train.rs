@@ -2,13 +2,15 @@
 //! own rows with Adam, the gradient by hand (`MemberBnn::elbo_gradient`) or, for the bench,
 //! by autograd.
 
-use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::bnn::{draw_noise, MemberBnn};
-use crate::error::Result;
+use crate::device::cuda_graph::eager_reason;
+use crate::error::{Error, Result};
 use crate::models::family::{Progress, StackedRows};
-use crate::models::shared::adam::libtorch_adam;
+use crate::models::shared::adam::{libtorch_adam, ReplayedSteps, TensorAdam};
 use crate::models::shared::batches::MemberBatches;
+use crate::models::shared::epoch_replay::EpochReplay;
 use crate::models::shared::member_mlp::seed_device_generator;
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
@@ -79,7 +81,13 @@ pub fn fit(
         learned.then_some(&log_tau_init[..]),
         &mut rngs,
     )?;
-    let mut optimizer = libtorch_adam(&options.training).build(&net.vs, options.training.lr)?;
+    // Where epochs replay from a CUDA graph, `TensorAdam` (libtorch's update with its step
+    // count on the device); elsewhere libtorch's own Adam, as the records were made.
+    let replayable = eager_reason(device).is_none() && options.gradient == ElboGradient::Hand;
+    let mut optimizer = match replayable {
+        true => BnnOptimizer::Replayable(TensorAdam::new(&net.vs, &options.training)?),
+        false => BnnOptimizer::Libtorch(libtorch_adam(&options.training).build(&net.vs, options.training.lr)?),
+    };
     let prior_std =
         Tensor::from_slice(&members.iter().map(|m| m.prior_std as f32).collect::<Vec<_>>()).f_to_device(device)?;
     let fixed_log_tau: Vec<f32> = members.iter().map(|m| m.tau.map_or(0.0, |t| t.ln()) as f32).collect();
@@ -88,21 +96,75 @@ pub fn fit(
     let log_tau = net.log_tau().map_or_else(|| fixed_log_tau.shallow_clone(), |t| t.shallow_clone());
     // Gradients by hand, written in place every step (no zero_grad: it would drop them).
     net.allocate_gradients()?;
-    for _ in 0..options.epochs {
+    let mut replay = EpochReplay::new(device, batches.starts().count(), 0);
+    for epoch in 0..options.epochs {
         batches.shuffle(&mut rngs)?;
-        for start in batches.starts() {
-            let (xb, yb, b) = batches.gather(data, start)?;
-            let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
-            match options.gradient {
-                ElboGradient::Hand => net.elbo_gradient(&xb, &yb, &noise, &log_tau, &prior_std, n)?,
-                ElboGradient::Autograd => {
-                    optimizer.zero_grad();
-                    net.negative_elbo(&xb, &yb, &noise, &log_tau, &prior_std, n)?.f_sum(Kind::Float)?.f_backward()?;
+        let mut step = |progress: &dyn Progress, optimizer: &mut BnnOptimizer| -> Result<()> {
+            for start in batches.starts() {
+                let (xb, yb, b) = batches.gather(data, start)?;
+                let noise = draw_noise(&mut rngs, b, net.layer_outputs(), device)?;
+                match options.gradient {
+                    ElboGradient::Hand => net.elbo_gradient(&xb, &yb, &noise, &log_tau, &prior_std, n)?,
+                    ElboGradient::Autograd => {
+                        optimizer.zero_grad();
+                        net.negative_elbo(&xb, &yb, &noise, &log_tau, &prior_std, n)?
+                            .f_sum(Kind::Float)?
+                            .f_backward()?;
+                    }
                 }
+                optimizer.step()?;
+                progress.advance(1);
             }
-            optimizer.step();
-            progress.advance(1);
-        }
+            Ok(())
+        };
+        replay.epoch(epoch, progress, &mut step, &mut optimizer)?;
     }
     Ok(net)
+}
+
+/// libtorch's Adam, or `TensorAdam` where a CUDA graph records the steps.
+enum BnnOptimizer {
+    Libtorch(nn::Optimizer),
+    Replayable(TensorAdam),
+}
+
+impl BnnOptimizer {
+    fn zero_grad(&mut self) {
+        match self {
+            Self::Libtorch(o) => o.zero_grad(),
+            Self::Replayable(o) => o.zero_grad(),
+        }
+    }
+
+    fn step(&mut self) -> Result<()> {
+        match self {
+            Self::Libtorch(o) => {
+                o.step();
+                Ok(())
+            }
+            Self::Replayable(o) => o.step(),
+        }
+    }
+}
+
+impl ReplayedSteps for BnnOptimizer {
+    fn count_on_device(&mut self, on: bool) -> Result<()> {
+        match self {
+            Self::Replayable(o) => o.count_on_device(on),
+            Self::Libtorch(_) if !on => Ok(()),
+            Self::Libtorch(_) => Err(Error::Device("libtorch's Adam keeps its step count on the host".into())),
+        }
+    }
+
+    fn replayed(&mut self, steps: i32) {
+        if let Self::Replayable(o) = self {
+            o.replayed(steps);
+        }
+    }
+
+    fn discard_recorded(&mut self, steps: i32) {
+        if let Self::Replayable(o) = self {
+            o.discard_recorded(steps);
+        }
+    }
 }

@@ -91,44 +91,64 @@ impl FlatAdam {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
+        let (theta, g, lr, member_lr) = (&params.flat, &self.grad.flat, self.lr, self.member_lr.as_ref());
         match &mut self.device_steps {
-            Some(t) => moments.update_counted_on_device(
-                &params.flat,
-                &self.grad.flat,
-                &mut self.m,
-                &mut self.v,
-                t,
-                self.lr,
-                self.member_lr.as_ref(),
-            ),
-            None => moments.update(
-                &params.flat,
-                &self.grad.flat,
-                &mut self.m,
-                &mut self.v,
-                self.lr,
-                self.member_lr.as_ref(),
-            ),
+            Some(t) => {
+                let _ = t.f_add_scalar_(1.0)?;
+                moments.update_counted_on_device(theta, g, &mut self.m, &mut self.v, t, lr, member_lr)
+            }
+            None => moments.update(theta, g, &mut self.m, &mut self.v, lr, member_lr),
         }
     }
+}
 
-    /// From now on counts steps on the device too (for steps recorded into a CUDA graph), or,
-    /// with `false`, on the host only again.
-    pub fn count_on_device(&mut self, on: bool) -> Result<()> {
-        self.device_steps = match on {
-            true => Some(Tensor::from(self.steps as f64).f_to_device(self.m.device())?),
-            false => None,
-        };
+/// An optimiser whose steps a CUDA graph can record: its step count can live on the device,
+/// and the host count is told about steps it did not see.
+pub trait ReplayedSteps {
+    /// From now on counts steps on the device too (for steps recorded into a graph), or, with
+    /// `false`, on the host only again.
+    fn count_on_device(&mut self, on: bool) -> Result<()>;
+    /// Steps taken by replaying a graph.
+    fn replayed(&mut self, steps: i32);
+    /// Steps recorded into a graph whose capture failed: they never ran.
+    fn discard_recorded(&mut self, steps: i32);
+}
+
+/// The device copy of a host step count, or none.
+fn device_count(on: bool, steps: i32, device: tch::Device) -> Result<Option<Tensor>> {
+    Ok(match on {
+        true => Some(Tensor::from(steps as f64).f_to_device(device)?),
+        false => None,
+    })
+}
+
+impl ReplayedSteps for FlatAdam {
+    fn count_on_device(&mut self, on: bool) -> Result<()> {
+        self.device_steps = device_count(on, self.steps, self.m.device())?;
         Ok(())
     }
 
-    /// Steps taken by replaying a graph, which the host did not see.
-    pub fn replayed(&mut self, steps: i32) {
+    fn replayed(&mut self, steps: i32) {
         self.steps += steps;
     }
 
-    /// Steps recorded into a graph whose capture failed: they never ran.
-    pub fn discard_recorded(&mut self, steps: i32) {
+    fn discard_recorded(&mut self, steps: i32) {
+        self.steps -= steps;
+    }
+}
+
+impl ReplayedSteps for TensorAdam {
+    fn count_on_device(&mut self, on: bool) -> Result<()> {
+        let device = self.slots.first().map_or(tch::Device::Cpu, |slot| slot.1.device());
+        self.device_steps = device_count(on, self.steps, device)?;
+        Ok(())
+    }
+
+    fn replayed(&mut self, steps: i32) {
+        self.steps += steps;
+    }
+
+    fn discard_recorded(&mut self, steps: i32) {
         self.steps -= steps;
     }
 }
@@ -170,7 +190,7 @@ impl Moments {
         Ok(())
     }
 
-    /// `update` with the step count read from the device tensor `t` (incremented here), so
+    /// `update` with the step count read from the device tensor `t` (this step included), so
     /// that the same recorded kernels apply the right bias corrections on every replay.
     #[allow(clippy::too_many_arguments)]
     fn update_counted_on_device(
@@ -179,11 +199,10 @@ impl Moments {
         g: &Tensor,
         m: &mut Tensor,
         v: &mut Tensor,
-        t: &mut Tensor,
+        t: &Tensor,
         lr: f64,
         member_lr: Option<&Tensor>,
     ) -> Result<()> {
-        let _ = t.f_add_scalar_(1.0)?;
         let _ = m.f_lerp_(g, 1.0 - self.beta1)?;
         let _ = v.f_lerp_(&g.f_square()?, 1.0 - self.beta2)?;
         // 1 - beta^t = 1 - exp(t ln beta), in f64 on the device.
@@ -210,6 +229,8 @@ pub struct TensorAdam {
     /// (parameter, m, v), in the var store's name order.
     slots: Vec<(String, Tensor, Tensor, Tensor)>,
     steps: i32,
+    /// As `FlatAdam`'s: the step count on the device while steps are recorded into a graph.
+    device_steps: Option<Tensor>,
     lr: f64,
     beta1: f64,
     beta2: f64,
@@ -225,7 +246,15 @@ impl TensorAdam {
             let (m, v) = (theta.f_zeros_like()?, theta.f_zeros_like()?);
             slots.push((name, theta, m, v));
         }
-        Ok(Self { slots, steps: 0, lr: plan.lr, beta1: plan.beta1, beta2: plan.beta2, eps: plan.eps })
+        Ok(Self {
+            slots,
+            steps: 0,
+            device_steps: None,
+            lr: plan.lr,
+            beta1: plan.beta1,
+            beta2: plan.beta2,
+            eps: plan.eps,
+        })
     }
 
     /// Clears every parameter's gradient before a backward pass.
@@ -240,10 +269,16 @@ impl TensorAdam {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
+        if let Some(t) = &mut self.device_steps {
+            let _ = t.f_add_scalar_(1.0)?;
+        }
         for (_, theta, m, v) in &mut self.slots {
             let g = theta.grad();
             if g.defined() {
-                moments.update(theta, &g, m, v, self.lr, None)?;
+                match &self.device_steps {
+                    Some(t) => moments.update_counted_on_device(theta, &g, m, v, t, self.lr, None)?,
+                    None => moments.update(theta, &g, m, v, self.lr, None)?,
+                }
             }
         }
         Ok(())
@@ -339,6 +374,34 @@ mod tests {
         let err = f64::try_from((&host - &device).abs().max()).unwrap();
         assert!(err < 1e-6, "device-counted Adam drifted by {err}");
         assert!(f64::try_from((&host - &start).abs().max()).unwrap() > 0.05);
+    }
+
+    /// The same for the var-store Adam the VI trainer replays: one count for all its tensors.
+    #[test]
+    fn tensor_adam_counting_on_the_device_gives_the_same_update() {
+        tch::manual_seed(9);
+        let plan = TrainingPlan { batch_size: 1, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+        let starts =
+            [Tensor::randn([5], (Kind::Float, Device::Cpu)), Tensor::randn([3, 2], (Kind::Float, Device::Cpu))];
+        let run = |switch_at: Option<usize>| {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let thetas: Vec<Tensor> =
+                starts.iter().enumerate().map(|(i, s)| vs.root().var_copy(&format!("p{i}"), s)).collect();
+            let mut adam = TensorAdam::new(&vs, &plan).unwrap();
+            for step in 0..25 {
+                if switch_at == Some(step) {
+                    adam.count_on_device(true).unwrap();
+                }
+                let loss = thetas.iter().map(|t| (t * t * (step as f64 + 1.0)).sum(Kind::Float)).sum::<Tensor>();
+                adam.zero_grad();
+                loss.backward();
+                adam.step().unwrap();
+            }
+            Tensor::cat(&thetas.iter().map(|t| t.detach().flatten(0, -1)).collect::<Vec<_>>(), 0)
+        };
+        let (host, device) = (run(None), run(Some(7)));
+        let err = f64::try_from((&host - &device).abs().max()).unwrap();
+        assert!(err < 1e-6, "device-counted TensorAdam drifted by {err}");
     }
 
     /// TensorAdam makes libtorch's steps on a var store's tensors.
