@@ -167,4 +167,11 @@ impl ReplayedSteps for BnnOptimizer {
             o.discard_recorded(steps);
         }
     }
+
+    fn steps_taken(&self) -> i32 {
+        match self {
+            Self::Replayable(o) => o.steps_taken(),
+            Self::Libtorch(_) => 0,
+        }
+    }
 }

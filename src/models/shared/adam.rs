@@ -112,6 +112,8 @@ pub trait ReplayedSteps {
     fn replayed(&mut self, steps: i32);
     /// Steps recorded into a graph whose capture failed: they never ran.
     fn discard_recorded(&mut self, steps: i32);
+    /// Steps the host has counted.
+    fn steps_taken(&self) -> i32;
 }
 
 /// The device copy of a host step count, or none.
@@ -135,6 +137,10 @@ impl ReplayedSteps for FlatAdam {
     fn discard_recorded(&mut self, steps: i32) {
         self.steps -= steps;
     }
+
+    fn steps_taken(&self) -> i32 {
+        self.steps
+    }
 }
 
 impl ReplayedSteps for TensorAdam {
@@ -150,6 +156,10 @@ impl ReplayedSteps for TensorAdam {
 
     fn discard_recorded(&mut self, steps: i32) {
         self.steps -= steps;
+    }
+
+    fn steps_taken(&self) -> i32 {
+        self.steps
     }
 }
 

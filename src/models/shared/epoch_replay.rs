@@ -57,6 +57,7 @@ impl EpochReplay {
             self.capture_at = None;
             return step(progress, adam);
         }
+        let before = adam.steps_taken();
         match CudaGraph::capture(|| step(&Silent, adam)) {
             Ok(graph) => {
                 graph.replay()?;
@@ -67,11 +68,59 @@ impl EpochReplay {
             }
             Err(e) => {
                 tracing::warn!("training with eager launches: the capture failed ({e})");
-                adam.discard_recorded(steps);
+                // Only what was recorded before the failure (nothing when capture never began).
+                adam.discard_recorded(adam.steps_taken() - before);
                 adam.count_on_device(false)?;
                 self.capture_at = None;
                 step(progress, adam)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::shared::adam::FlatAdam;
+    use crate::models::shared::member_mlp::ParamBuffer;
+    use crate::spec::TrainingPlan;
+    use tch::{Kind, Tensor};
+
+    impl EpochReplay {
+        /// Tries to capture at `epoch` whatever the device (a test of the fallback).
+        fn capturing_at(epoch: usize, steps: usize) -> Self {
+            Self { graph: None, capture_at: Some(epoch), steps }
+        }
+    }
+
+    /// Three epochs of four Adam steps on a quadratic: the parameters and the step count.
+    fn train(replay: &mut EpochReplay) -> (Tensor, i32) {
+        tch::manual_seed(3);
+        let plan = TrainingPlan { batch_size: 1, lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+        let widths = [3usize, 2];
+        let start = Tensor::randn([ParamBuffer::len(1, &widths) as i64], (Kind::Float, Device::Cpu));
+        let params = ParamBuffer::over(start, 1, &widths).unwrap();
+        let mut adam = FlatAdam::new(&params, &plan).unwrap();
+        for epoch in 0..3 {
+            let mut step = |_: &dyn Progress, adam: &mut FlatAdam| -> Result<()> {
+                for _ in 0..4 {
+                    adam.grad.flat.shallow_clone().f_copy_(&(params.flat.f_mul_scalar(2.0)?.f_add_scalar(1.0)?))?;
+                    adam.step(&params)?;
+                }
+                Ok(())
+            };
+            replay.epoch(epoch, &Silent, &mut step, &mut adam).unwrap();
+        }
+        (params.flat.copy(), adam.steps_taken())
+    }
+
+    /// Without a GPU the capture fails; the epoch then runs eagerly, and the step count (which
+    /// sets Adam's bias corrections) counts no step twice and loses none.
+    #[test]
+    fn a_failed_capture_falls_back_to_the_eager_epochs_result() {
+        let (eager, eager_steps) = train(&mut EpochReplay::new(Device::Cpu, 4, 0));
+        let (fallback, fallback_steps) = train(&mut EpochReplay::capturing_at(1, 4));
+        assert_eq!((eager_steps, fallback_steps), (12, 12));
+        assert!(eager.equal(&fallback), "the fallback epochs trained differently");
     }
 }
