@@ -57,7 +57,9 @@ int mcdrop_cuda_graph_capture_begin(void* handle, char* error, size_t length) {
     c10::cuda::device_synchronize();
     g->caller = caller;
     c10::cuda::setCurrentCUDAStream(side);
-    g->graph.capture_begin();
+    // Thread-local mode: a speculative retrain trains on two threads at once, and the other
+    // thread's allocations must not invalidate this capture (nor its own capture this one).
+    g->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
     return 0;
   } catch (const std::exception& e) {
     restore_caller(g);
