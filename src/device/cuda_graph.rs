@@ -21,6 +21,14 @@ pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
 }
 
+/// Runs `work` with capture off (a bench's eager baseline), then restores the setting.
+pub fn eagerly<T>(work: impl FnOnce() -> T) -> T {
+    let before = ENABLED.swap(false, Ordering::Relaxed);
+    let result = work();
+    ENABLED.store(before, Ordering::Relaxed);
+    result
+}
+
 /// Why a training on `device` launches its steps one by one instead of replaying a graph;
 /// `None` when it may capture.
 pub fn eager_reason(device: Device) -> Option<&'static str> {
@@ -161,9 +169,7 @@ mod tests {
 
     #[test]
     fn turning_graphs_off_is_a_reason_on_a_gpu() {
-        set_enabled(false);
-        let reason = eager_reason(Device::Cuda(0));
-        set_enabled(true);
+        let reason = eagerly(|| eager_reason(Device::Cuda(0)));
         assert!(reason.is_some());
         if cfg!(mcdrop_cuda_graph) {
             assert_eq!(reason, Some("--cuda-graphs off"));

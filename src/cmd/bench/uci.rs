@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use super::{load_uci_bench, peak_rss_mib};
 use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::UciSet;
-use crate::device::cuda_graph::eager_reason;
+use crate::device::cuda_graph::{eager_reason, eagerly};
 use crate::error::Error;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
 use crate::models::shared::checkpoint::NoCheckpoints;
@@ -44,12 +44,10 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     if eager_reason(device).is_none() {
         // The same training with every kernel launched eagerly: the graph's speed-up and how
         // far its parameters are from the eager ones.
-        crate::device::cuda_graph::set_enabled(false);
         let start = Instant::now();
-        let eager_net = mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent, &NoCheckpoints);
+        let eager_net =
+            eagerly(|| mc_dropout::fit(&program.stacked, &dropout_members, &options, &Silent, &NoCheckpoints))?;
         let eager_s = start.elapsed().as_secs_f64();
-        crate::device::cuda_graph::set_enabled(true);
-        let eager_net = eager_net?;
         let gap = f64::try_from((&net.params().flat - &eager_net.params().flat).abs().max())?;
         println!(
             "eager launches: {:.0} member-epochs/s ({eager_s:.2} s); CUDA graph replay / eager: {:.2}x; largest parameter difference {gap:.2e}",

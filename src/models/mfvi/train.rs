@@ -156,15 +156,9 @@ impl ReplayedSteps for BnnOptimizer {
         }
     }
 
-    fn replayed(&mut self, steps: i32) {
+    fn add_steps(&mut self, steps: i32) {
         if let Self::Replayable(o) = self {
-            o.replayed(steps);
-        }
-    }
-
-    fn discard_recorded(&mut self, steps: i32) {
-        if let Self::Replayable(o) = self {
-            o.discard_recorded(steps);
+            o.add_steps(steps);
         }
     }
 

@@ -108,10 +108,9 @@ pub trait ReplayedSteps {
     /// From now on counts steps on the device too (for steps recorded into a graph), or, with
     /// `false`, on the host only again.
     fn count_on_device(&mut self, on: bool) -> Result<()>;
-    /// Steps taken by replaying a graph.
-    fn replayed(&mut self, steps: i32);
-    /// Steps recorded into a graph whose capture failed: they never ran.
-    fn discard_recorded(&mut self, steps: i32);
+    /// Corrects the host count by `steps` it did not see run: positive for a graph's replay,
+    /// negative for steps recorded into a capture that failed (they never ran).
+    fn add_steps(&mut self, steps: i32);
     /// Steps the host has counted.
     fn steps_taken(&self) -> i32;
 }
@@ -130,12 +129,8 @@ impl ReplayedSteps for FlatAdam {
         Ok(())
     }
 
-    fn replayed(&mut self, steps: i32) {
+    fn add_steps(&mut self, steps: i32) {
         self.steps += steps;
-    }
-
-    fn discard_recorded(&mut self, steps: i32) {
-        self.steps -= steps;
     }
 
     fn steps_taken(&self) -> i32 {
@@ -150,12 +145,8 @@ impl ReplayedSteps for TensorAdam {
         Ok(())
     }
 
-    fn replayed(&mut self, steps: i32) {
+    fn add_steps(&mut self, steps: i32) {
         self.steps += steps;
-    }
-
-    fn discard_recorded(&mut self, steps: i32) {
-        self.steps -= steps;
     }
 
     fn steps_taken(&self) -> i32 {

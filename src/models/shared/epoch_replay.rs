@@ -45,7 +45,7 @@ impl EpochReplay {
         let steps = self.steps as i32;
         if let Some(graph) = &self.graph {
             graph.replay()?;
-            adam.replayed(steps);
+            adam.add_steps(steps);
             progress.advance(self.steps as u64);
             return Ok(());
         }
@@ -69,7 +69,7 @@ impl EpochReplay {
             Err(e) => {
                 tracing::warn!("training with eager launches: the capture failed ({e})");
                 // Only what was recorded before the failure (nothing when capture never began).
-                adam.discard_recorded(adam.steps_taken() - before);
+                adam.add_steps(before - adam.steps_taken());
                 adam.count_on_device(false)?;
                 self.capture_at = None;
                 step(progress, adam)
