@@ -11,7 +11,8 @@ use crate::report::TableFormat;
 #[derive(Debug, Parser)]
 #[command(name = "mcdrop", version, about)]
 pub struct Cli {
-    /// Where data sets are looked for first (then $MCDROP_DATA, ./data, ../shared/data).
+    /// The data directory, and then the only place data sets are looked for (without it:
+    /// $MCDROP_DATA alone when set, else ./data then ../shared/data).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
@@ -29,6 +30,12 @@ pub struct Cli {
     /// launch instead of about 30 a step); `off` launches every kernel eagerly.
     #[arg(long, global = true, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
     pub cuda_graphs: String,
+
+    /// `pinned` holds libtorch, oneDNN, MKL and glibc to their AVX2 code paths, so any x86-64
+    /// machine with AVX2 computes the same bits; `native` lets each pick this CPU's widest
+    /// kernels (faster on AVX-512, reproducible only on the same kind of CPU).
+    #[arg(long, global = true, value_enum, default_value = "pinned")]
+    pub numerics: crate::numerics::Numerics,
 
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -68,8 +75,9 @@ pub enum Command {
     /// Print the table of an experiment's records (mean +- standard error per data set)
     /// beside the published numbers.
     Table(TableArgs),
-    /// Rerun small specs and compare their metrics with the recorded baselines; exit 1 when
-    /// one drifted beyond its tolerance.
+    /// Rerun the small specs with three fresh seeds and test each metric's median against its
+    /// baseline (at most 5 % false alarms over the whole suite); exit 1 when one moved beyond
+    /// seed noise.
     Check(CheckArgs),
     /// Every record of experiments as one tidy row (experiment, model, set, split,
     /// hyper-parameters, metrics, commit), for polars or pandas.
@@ -348,7 +356,12 @@ pub struct CheckArgs {
     /// Rewrite the baselines from fresh runs instead of checking.
     #[arg(long)]
     pub update: bool,
-    /// With --update: seeds run to measure each metric's seed-to-seed spread.
-    #[arg(long, default_value_t = 5)]
+    /// With --update: groups of three seeds run to measure each metric's median's mean and
+    /// seed-to-seed spread.
+    #[arg(long, default_value_t = 10)]
     pub seeds: usize,
+    /// Shift every spec's seeds by K: runs the baseline never saw, as another machine or a
+    /// harmless code change would give (the false-alarm measurement runs K = 1..20).
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub seed_offset: u64,
 }

@@ -22,9 +22,10 @@ pub enum Error {
     #[error("{}: {message}", path.display())]
     DataInvalid { path: PathBuf, message: String },
 
-    /// File-system failure, with the path it happened on.
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    /// File-system failure, with the path it happened on. The I/O error is part of the message,
+    /// not a `source`: `{:#}` prints a chain, and a source would repeat its text.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
 
     /// A results directory that cannot be used as asked (made by another spec, corrupt record...).
     #[error("{}: {message}", path.display())]
@@ -53,11 +54,11 @@ pub enum Error {
 
     /// A failure inside libtorch (shape mismatch, out of memory...).
     #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
+    Torch(tch::TchError),
 
     /// A failure inside polars while aggregating records.
     #[error("polars: {0}")]
-    Polars(#[from] polars::prelude::PolarsError),
+    Polars(polars::prelude::PolarsError),
 
     /// A figure that could not be drawn or written.
     #[error("drawing {}: {message}", path.display())]
@@ -95,6 +96,38 @@ impl Error {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { path, source }
+        move |error| Error::Io { path, error }
+    }
+}
+
+// Conversions by hand rather than `#[from]`, which would also make the wrapped error the
+// `source` and print its text twice in `{:#}`.
+impl From<tch::TchError> for Error {
+    fn from(e: tch::TchError) -> Self {
+        Error::Torch(e)
+    }
+}
+
+impl From<polars::prelude::PolarsError> for Error {
+    fn from(e: polars::prelude::PolarsError) -> Self {
+        Error::Polars(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_error_is_printed_once() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let text = full.to_string();
+        let err = anyhow::Error::from(Error::io("/results/x.json")(full)).context("writing a record");
+        let shown = format!("{err:#}");
+        assert_eq!(shown.matches(&text).count(), 1, "{shown}");
+        assert!(shown.starts_with("writing a record: /results/x.json: "), "{shown}");
+        let torch = anyhow::Error::from(Error::from(tch::TchError::Kind("bad kind".into())));
+        let shown = format!("{torch:#}");
+        assert!(shown.starts_with("libtorch: ") && shown.matches("bad kind").count() == 1, "{shown}");
     }
 }

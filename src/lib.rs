@@ -11,6 +11,8 @@ pub mod error;
 pub mod logging;
 pub mod metrics;
 pub mod models;
+pub mod mutation;
+pub mod numerics;
 pub mod protocol;
 pub mod report;
 pub mod results;

@@ -79,6 +79,7 @@ pub struct DropStream<'a> {
 
 impl<'a> DropStream<'a> {
     pub fn new(rng: &'a mut MemberRng, p: f64) -> Self {
+        let p = if crate::mutation::active(crate::mutation::Mutation::DropoutTwiceP) { (2.0 * p).min(1.0) } else { p };
         let mut stream = Self {
             rng,
             p,

@@ -20,6 +20,11 @@ fn a_job_array_and_its_follow_up_give_the_records_of_one_process() {
     let script = common::repo_file("scripts/slurm-local");
     let state = std::env::temp_dir().join("mcdrop-slurm");
     let was_running = state.join("pids").exists();
+    if !was_running {
+        // Another local cluster's leftovers must not stop a fresh start (CLUSTER NAME MISMATCH).
+        std::fs::create_dir_all(state.join("state")).unwrap();
+        std::fs::write(state.join("state/clustername"), "someone-elses-cluster\n").unwrap();
+    }
     let start = Command::new(&script).arg("start").output().unwrap();
     if !start.status.success() {
         let why = String::from_utf8_lossy(&start.stderr).trim().to_string();
@@ -72,5 +77,21 @@ fn a_job_array_and_its_follow_up_give_the_records_of_one_process() {
     assert!(logs("finish.log").contains("Summary of 1 experiment(s)"), "{}", logs("finish.log"));
     if !was_running {
         assert!(Command::new(&script).arg("stop").status().unwrap().success());
+        a_failed_start_stops_what_it_started(&script);
     }
+}
+
+/// With slurmctld's port taken, `start` fails (exit 3) and leaves no munged of its own running.
+fn a_failed_start_stops_what_it_started(script: &std::path::Path) {
+    let Ok(_port) = std::net::TcpListener::bind("0.0.0.0:6817") else {
+        println!("port 6817 is in use; the failed-start case is not tried");
+        return;
+    };
+    let out = Command::new(script).arg("start").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let pid = std::fs::read_to_string("/run/munge/mcdrop-munged.pid").unwrap_or_default();
+    let pid = pid.trim();
+    assert!(!pid.is_empty(), "munged was started");
+    let alive = Command::new("kill").args(["-0", pid]).status().unwrap().success();
+    assert!(!alive, "munged {pid} still runs after the failed start: {}", String::from_utf8_lossy(&out.stderr));
 }

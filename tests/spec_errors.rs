@@ -29,6 +29,8 @@ const BROKEN: &[(&str, &str)] = &[
         "vi-grid-without-tau.yaml:6:7: task.uci.sets.yacht.tau: this model searches tau; list at least one value",
     ),
     ("zero-epochs", "zero-epochs.yaml:13:3: training.epochs: must be at least 1, got 0"),
+    // The mark of a failed check sits on the map's first key (epochs): the field is found.
+    ("zero-batch-size", "zero-batch-size.yaml:14:3: training.batch_size: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
     (
         "sgd-outside-mnist",

@@ -25,7 +25,7 @@ impl FileCheckpoints {
     /// Removes the checkpoint once what it would resume is recorded.
     pub fn clear(&self) -> Result<()> {
         match std::fs::remove_file(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io { path: self.path.clone(), source: e }),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io { path: self.path.clone(), error: e }),
             _ => Ok(()),
         }
     }
@@ -36,7 +36,7 @@ impl Checkpoints for FileCheckpoints {
         match std::fs::read(&self.path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Io { path: self.path.clone(), source: e }),
+            Err(e) => Err(Error::Io { path: self.path.clone(), error: e }),
         }
     }
 

@@ -91,6 +91,16 @@ pub fn selected_splits(selection: &Splits, available: usize) -> Vec<usize> {
 /// The split indices selected by the spec and the command line, checked against the data.
 fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result<Vec<usize>> {
     let available = data.splits.len();
+    if let Splits::First(n) = selection {
+        if n.get() > available {
+            return Err(Error::Setting {
+                location: ctx.spec.source.display().to_string(),
+                field: "task.uci.splits.first".into(),
+                value: n.get().to_string(),
+                message: format!("{} has {available} splits; ask for at most {available}, or `splits: all`", data.set),
+            });
+        }
+    }
     let mut splits = selected_splits(selection, available);
     if let Some(&bad) = splits.iter().find(|&&k| k >= available) {
         return Err(Error::DataInvalid {

@@ -18,6 +18,18 @@ pub struct Provenance {
     pub mcdrop: String,
     /// RFC 3339 UTC time the record was written.
     pub written_at: String,
+    /// `pinned-avx2` or `native` (`mcdrop --numerics`); absent in records made before
+    /// 2026-12-03, which computed natively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerics: Option<String>,
+    /// The CPU's model name and the vector-ISA flags that decide which kernels run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_flags: Option<Vec<String>>,
+    /// libtorch's intra-op CPU threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
 }
 
 /// PyTorch version libtorch came from (read from the wheel at build time).
@@ -33,6 +45,21 @@ impl Provenance {
             torch: TORCH_VERSION.to_string(),
             mcdrop: env!("CARGO_PKG_VERSION").to_string(),
             written_at: now(),
+            numerics: Some(crate::numerics::active().to_string()),
+            cpu: Some(crate::numerics::cpu_model()),
+            cpu_flags: Some(crate::numerics::cpu_isa_flags()),
+            threads: Some(tch::get_num_threads().max(1) as usize),
+        }
+    }
+
+    /// `<cpu> [<flags>], <numerics> numerics`, or what an older record lacks.
+    pub fn machine(&self) -> String {
+        match (&self.cpu, &self.numerics) {
+            (Some(cpu), Some(numerics)) => {
+                let widest = self.cpu_flags.as_deref().unwrap_or_default().iter().any(|f| f.starts_with("avx512"));
+                format!("{cpu} ({}), {numerics} numerics", if widest { "AVX-512" } else { "AVX2" })
+            }
+            _ => "machine not recorded (before 2026-12-03: native numerics)".to_string(),
         }
     }
 

@@ -264,7 +264,7 @@ impl ExperimentStore {
                 .filter(|p| p.extension().is_some_and(|e| e == "json"))
                 .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::Io { path: dir, source: e }),
+            Err(e) => return Err(Error::Io { path: dir, error: e }),
         };
         paths.sort();
         let mut out = Vec::new();
@@ -304,7 +304,7 @@ impl ExperimentStore {
                 Err(e) => Recorded::Unreadable(e.to_string()),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Recorded::Absent),
-            Err(e) => Err(Error::Io { path: path.to_path_buf(), source: e }),
+            Err(e) => Err(Error::Io { path: path.to_path_buf(), error: e }),
         }
     }
 
@@ -361,7 +361,7 @@ impl ExperimentStore {
         let sets = match std::fs::read_dir(&root) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(Error::Io { path: root, source: e }),
+            Err(e) => return Err(Error::Io { path: root, error: e }),
         };
         for set in sets {
             let set = set.map_err(Error::io(&root))?.path();

@@ -17,7 +17,10 @@ pub fn load(path: &Path) -> Result<Spec> {
 
 /// Parses and checks spec text; `path` is only used to name the file in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Spec> {
-    let raw: RawSpec = yaml_serde::from_str(text).map_err(|e| located(path, text, &e))?;
+    // serde_path_to_error keeps the full path of the field that failed: yaml_serde's own mark
+    // sits on the first key of the enclosing map when a value's check fails inside serde.
+    let raw: RawSpec = serde_path_to_error::deserialize(yaml_serde::Deserializer::from_str(text))
+        .map_err(|e| located(path, text, e.inner(), &e.path().to_string()))?;
     check(raw, path, text)
 }
 
@@ -26,7 +29,7 @@ pub fn to_yaml(raw: &RawSpec) -> String {
     yaml_serde::to_string(raw).expect("a parsed spec always serializes")
 }
 
-fn located(path: &Path, text: &str, e: &yaml_serde::Error) -> Error {
+fn located(path: &Path, text: &str, e: &yaml_serde::Error, field: &str) -> Error {
     let mut message = e.to_string();
     let Some(loc) = e.location() else {
         return Error::Spec { location: path.display().to_string(), message };
@@ -35,8 +38,39 @@ fn located(path: &Path, text: &str, e: &yaml_serde::Error) -> Error {
     if let Some(i) = message.rfind(" at line ") {
         message.truncate(i);
     }
-    let message = name_the_field(message, text.lines().nth(loc.line().saturating_sub(1)), loc.column());
-    Error::Spec { location: format!("{}:{}:{}", path.display(), loc.line(), loc.column()), message }
+    let (line, column) = sibling_key(text, loc.line(), loc.column(), field).unwrap_or((loc.line(), loc.column()));
+    let message = name_the_field(message, text.lines().nth(line.saturating_sub(1)), column);
+    Error::Spec { location: format!("{}:{line}:{column}", path.display()), message }
+}
+
+/// Where the failing field's own key is when the mark sits on another key of the same block
+/// map (the map's first): the line and column of the key `field` ends with, searched among
+/// the keys at the mark's indentation from the mark on. `None` when the mark is already on it
+/// or the key is not found there (flow maps, sequences).
+fn sibling_key(text: &str, line: usize, column: usize, field: &str) -> Option<(usize, usize)> {
+    let want = field.rsplit('.').next()?;
+    if want.is_empty() || want.contains('[') {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let key_of = |l: &str| l.trim_start().split(':').next().unwrap_or("").trim().to_string();
+    let indent_of = |l: &str| l.len() - l.trim_start().len();
+    let first = lines.get(line.checked_sub(1)?)?;
+    if indent_of(first) + 1 != column || key_of(first) == want {
+        return None;
+    }
+    for (i, l) in lines.iter().enumerate().skip(line) {
+        if l.trim().is_empty() || l.trim_start().starts_with('#') {
+            continue;
+        }
+        if indent_of(l) < indent_of(first) {
+            return None;
+        }
+        if indent_of(l) == indent_of(first) && key_of(l) == want {
+            return Some((i + 1, column));
+        }
+    }
+    None
 }
 
 /// The checks in `values` run inside serde, where the reported path is the enclosing map's

@@ -18,6 +18,14 @@ pub fn markdown(report: &VerifyReport) -> String {
         report.verdict().as_str(),
         report.units.len()
     );
+    if !report.machine.is_empty() {
+        out.push_str(&format!("- rerun on: {}\n", report.machine));
+    }
+    let machines: std::collections::BTreeSet<&str> =
+        report.units.iter().map(|u| u.record_machine.as_str()).filter(|m| !m.is_empty()).collect();
+    for machine in machines {
+        out.push_str(&format!("- records made on: {machine}\n"));
+    }
     let commits: std::collections::BTreeSet<&str> = report.units.iter().map(|u| u.record_commit.as_str()).collect();
     for commit in commits {
         let same = same_commit(commit, &report.head_commit);
@@ -37,6 +45,7 @@ pub fn markdown(report: &VerifyReport) -> String {
         Column::plain("Committed"),
         Column::plain("Rerun"),
         Column::plain("Tolerance"),
+        Column::plain("From"),
         Column::plain("Verdict"),
     ];
     let mut rows = Vec::new();
@@ -61,6 +70,7 @@ pub fn markdown(report: &VerifyReport) -> String {
                     format!("{:.6}", m.committed),
                     format!("{:.6}", m.rerun),
                     format!("{:.6}", m.tolerance),
+                    tolerance_source(u, m),
                     verdict,
                 ]
                 .map(Cell::Text)
@@ -77,10 +87,22 @@ pub fn markdown(report: &VerifyReport) -> String {
         out.push_str(&format!("\nSkipped: {s}.\n"));
     }
     out.push_str(
-        "\nRule: `identical` is the same f64; `consistent` is within two standard deviations of that metric across \
-         the set's other committed splits (an upper bound of the seed-to-seed spread); else `inconsistent`.\n",
+        "\nRule: `identical` is the same f64; `consistent` is within 2 sqrt(2) seed-to-seed deviations of the unit \
+         (two standard deviations of the difference of two seeds' results), the deviation estimated by rerunning the \
+         program with a second seed (From: `seed N`); where the budget had no room for that, within two standard \
+         deviations of the metric across the set's other committed splits (From: `splits`, a much wider bound); \
+         else `inconsistent`.\n",
     );
     out
+}
+
+/// Where a metric's tolerance came from: `-` when identical needs none.
+fn tolerance_source(u: &super::rerun::UnitCheck, m: &super::rerun::MetricCheck) -> String {
+    match (m.verdict, m.seed_spread, u.second_seed) {
+        (super::verdict::Verdict::Identical, _, _) => "-".into(),
+        (_, Some(_), Some(seed)) => format!("seed {seed}"),
+        _ => "splits".into(),
+    }
 }
 
 /// Whether a record's commit is the binary's (a `-dirty` build never is).

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use super::sample::{fit_budget, order, program_seconds, Candidate};
-use super::verdict::{judge, spread, tolerance, Verdict};
+use super::verdict::{judge, seed_spread, seed_tolerance, spread, tolerance, Verdict};
 use crate::data::uci::UciSet;
 use crate::data::DataDirs;
 use crate::error::{Error, Result};
@@ -39,6 +39,11 @@ pub struct MetricCheck {
     pub committed: f64,
     pub rerun: f64,
     pub tolerance: f64,
+    /// The unit's seed-to-seed deviation the tolerance came from, estimated by the program's
+    /// rerun with a second seed; absent when every metric was identical, or when the budget
+    /// had no room for the second seed and the tolerance came from the other splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_spread: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -50,6 +55,12 @@ pub struct UnitCheck {
     pub split: usize,
     /// The commit the committed record says it came from.
     pub record_commit: String,
+    /// CPU and numerics the record was made with (`Provenance::machine`).
+    #[serde(default)]
+    pub record_machine: String,
+    /// The seed of the program's second rerun, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_seed: Option<u64>,
     /// Whether the record was made from another version of the spec than the saved one.
     pub spec_changed: bool,
     /// The splits rerun together with it (its recorded final program).
@@ -75,6 +86,9 @@ pub struct VerifyReport {
     /// The commit this binary was built from.
     pub head_commit: String,
     pub device: String,
+    /// This machine's CPU and numerics mode (`Provenance::machine`).
+    #[serde(default)]
+    pub machine: String,
     pub budget_seconds: f64,
     pub experiments: Vec<String>,
     pub units: Vec<UnitCheck>,
@@ -258,18 +272,36 @@ pub fn run(
         }
         progress(i, total, &c.label());
         let began = Instant::now();
-        let reruns = rerun_program(&program, data, options)?;
-        let seconds = began.elapsed().as_secs_f64();
+        let seed = program.spec.seed;
+        let reruns = rerun_program(&program, data, options, seed)?;
+        let mut seconds = began.elapsed().as_secs_f64();
         recorded += c.recorded_seconds;
         measured += seconds;
+        // Not bit for bit: the tolerance needs the unit's seed-to-seed spread, from a second seed.
+        let identical = program.records.iter().zip(&reruns).all(|(r, n)| same_metrics(r, n));
+        let factor = measured / recorded.max(f64::MIN_POSITIVE);
+        let room = options.units.is_some()
+            || started.elapsed().as_secs_f64() + c.recorded_seconds * factor <= plan.budget_seconds;
+        let second = if !identical && room {
+            progress(i, total, &format!("{} (second seed, for the seed-to-seed spread)", c.label()));
+            let began = Instant::now();
+            let second = rerun_program(&program, data, options, seed.wrapping_add(1))?;
+            let took = began.elapsed().as_secs_f64();
+            (recorded, measured, seconds) = (recorded + c.recorded_seconds, measured + took, seconds + took);
+            Some((seed.wrapping_add(1), second))
+        } else {
+            None
+        };
+        let spreads = second.as_ref().map(|(s, second)| (*s, program_spreads(&reruns, second)));
         for (record, rerun) in program.records.iter().zip(&reruns) {
-            units.push(check(&program, record, rerun, &plan.values, seconds));
+            units.push(check(&program, record, rerun, &plan.values, seconds, spreads.as_ref()));
         }
     }
     Ok(VerifyReport {
         started: started_at,
         head_commit: env!("MCDROP_GIT_COMMIT").to_string(),
         device: crate::device::describe(options.device),
+        machine: crate::results::Provenance::new("", 0, "").machine(),
         budget_seconds: plan.budget_seconds,
         experiments: experiments.to_vec(),
         units,
@@ -281,9 +313,11 @@ pub fn run(
 
 /// Trains and tests one program from scratch in a scratch results directory: its splits, as
 /// one program, from the saved spec. Returns the new records in the program's split order.
-fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions) -> Result<Vec<UnitRecord>> {
+fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, seed: u64) -> Result<Vec<UnitRecord>> {
     let scratch = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
     let mut spec = (*program.spec).clone();
+    spec.seed = seed;
+    spec.raw.seed = seed;
     let store = ExperimentStore::new(scratch.path(), &spec.name);
     let c = &program.candidate;
     let set: UciSet = c.dataset.parse().map_err(|e: String| Error::Results { path: store.dir().into(), message: e })?;
@@ -328,25 +362,58 @@ fn recorded_threads(records: &[UnitRecord]) -> Option<i32> {
     records.iter().all(|r| parse(&r.provenance.device) == Some(first)).then_some(first)
 }
 
-fn check(program: &Committed, record: &UnitRecord, rerun: &UnitRecord, values: &Values, seconds: f64) -> UnitCheck {
+/// Whether two records of a unit hold the same metrics, bit for bit.
+fn same_metrics(a: &UnitRecord, b: &UnitRecord) -> bool {
+    a.metrics.len() == b.metrics.len()
+        && a.metrics.iter().all(|(m, v)| b.metrics.get(m).is_some_and(|w| w.to_bits() == v.to_bits()))
+}
+
+/// Per metric, the seed-to-seed deviation estimated from two seeds' reruns of a program's units.
+fn program_spreads(first: &[UnitRecord], second: &[UnitRecord]) -> BTreeMap<String, f64> {
+    let mut differences: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (a, b) in first.iter().zip(second) {
+        for (metric, v) in &a.metrics {
+            if let Some(w) = b.metrics.get(metric) {
+                differences.entry(metric.clone()).or_default().push(w - v);
+            }
+        }
+    }
+    differences.into_iter().filter_map(|(m, d)| seed_spread(&d).map(|s| (m, s))).collect()
+}
+
+fn check(
+    program: &Committed,
+    record: &UnitRecord,
+    rerun: &UnitRecord,
+    values: &Values,
+    seconds: f64,
+    second: Option<&(u64, BTreeMap<String, f64>)>,
+) -> UnitCheck {
     let c = &program.candidate;
     let metrics: Vec<MetricCheck> = record
         .metrics
         .iter()
         .map(|(metric, &committed)| {
             let key = (c.experiment.clone(), c.dataset.clone(), metric.clone());
-            // The spread of the other splits: a record judged must not widen its own tolerance.
-            let others: Vec<f64> = values
-                .get(&key)
-                .map(|v| v.iter().filter(|(k, _)| *k != record.split).map(|(_, v)| *v).collect())
-                .unwrap_or_default();
-            let tolerance = tolerance(spread(&others));
+            let seed_sd = second.and_then(|(_, spreads)| spreads.get(metric).copied());
+            let tolerance = match seed_sd {
+                Some(sd) => seed_tolerance(sd),
+                None => {
+                    // The spread of the other splits: a record judged must not widen its own tolerance.
+                    let others: Vec<f64> = values
+                        .get(&key)
+                        .map(|v| v.iter().filter(|(k, _)| *k != record.split).map(|(_, v)| *v).collect())
+                        .unwrap_or_default();
+                    tolerance(spread(&others))
+                }
+            };
             let rerun_value = rerun.metrics.get(metric).copied().unwrap_or(f64::NAN);
             MetricCheck {
                 metric: metric.clone(),
                 committed,
                 rerun: rerun_value,
                 tolerance,
+                seed_spread: seed_sd,
                 verdict: judge(committed, rerun_value, tolerance),
             }
         })
@@ -357,6 +424,8 @@ fn check(program: &Committed, record: &UnitRecord, rerun: &UnitRecord, values: &
         dataset: c.dataset.clone(),
         split: record.split,
         record_commit: record.provenance.git_commit.clone(),
+        record_machine: record.provenance.machine(),
+        second_seed: second.map(|(s, _)| *s),
         spec_changed: record.provenance.spec_sha256 != program.spec.sha256,
         program: c.splits.clone(),
         same_grid_grouping: program.same_grid_grouping,

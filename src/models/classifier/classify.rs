@@ -32,7 +32,12 @@ pub fn predictive_probabilities(
     while start < n {
         let len = (chunk as i64).min(n - start);
         let x = images.f_narrow(0, start, len)?;
-        let probs = clf.sample_logits(&x, samples)?.f_softmax(-1, Kind::Float)?.f_mean_dim(0, false, Kind::Float)?;
+        let logits = clf.sample_logits(&x, samples)?;
+        let probs = if crate::mutation::active(crate::mutation::Mutation::MnistLogitAveraging) {
+            logits.f_mean_dim(0, false, Kind::Float)?.f_softmax(-1, Kind::Float)?
+        } else {
+            logits.f_softmax(-1, Kind::Float)?.f_mean_dim(0, false, Kind::Float)?
+        };
         mc.extend(Vec::<f32>::try_from(&probs.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?);
         let probs = clf.standard_logits(&x)?.f_softmax(-1, Kind::Float)?;
         standard.extend(Vec::<f32>::try_from(&probs.f_flatten(0, -1)?.f_to_device(Device::Cpu)?)?);

@@ -111,9 +111,9 @@ impl LeNet {
     pub fn features(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let drop = train && self.placement == DropoutPlacement::All;
         let h = self.conv1.forward(x).f_max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)?; // [n, 20, 12, 12]
-        let h = h.f_dropout(self.dropout, drop)?;
+        let h = fixed_dropout(&h, self.dropout, drop)?;
         let h = self.conv2.forward(&h).f_max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)?; // [n, 50, 4, 4]
-        let h = h.f_dropout(self.dropout, drop)?;
+        let h = fixed_dropout(&h, self.dropout, drop)?;
         Ok(h.f_flatten(1, -1)?) // [n, 800]
     }
 
@@ -129,7 +129,7 @@ impl LeNet {
     /// mask, or the learned rate's relaxed one (uniforms from torch's generator).
     fn drop(&self, x: &Tensor, layer: i64, train: bool) -> Result<Tensor> {
         match &self.concrete {
-            None => Ok(x.f_dropout(self.dropout, train)?),
+            None => fixed_dropout(x, self.dropout, train),
             Some(_) if !train => Ok(x.shallow_clone()),
             Some(c) => {
                 let p = c.p_logits.f_sigmoid()?.f_narrow(0, layer, 1)?;
@@ -167,4 +167,16 @@ impl Classifier for LeNet {
         }
         Ok(Tensor::f_stack(&out, 0)?) // [T, n, 10]
     }
+}
+
+/// Dropout at rate `p` when `train` (torch's own kernel); the check's mutation test draws the
+/// mask at 2p instead, keeping the 1 / (1 - p) scale.
+fn fixed_dropout(x: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    if train && crate::mutation::active(crate::mutation::Mutation::DropoutTwiceP) {
+        let keep = (1.0 - 2.0 * p).max(0.0);
+        let mut mask = x.f_empty_like()?;
+        let _ = mask.f_bernoulli_float_(keep)?;
+        return Ok(x.f_mul(&mask)?.f_div_scalar(1.0 - p)?);
+    }
+    Ok(x.f_dropout(p, train)?)
 }

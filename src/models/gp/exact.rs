@@ -10,7 +10,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::kernel::{cholesky_with_jitter, noise_variance, se_ard, GpParams};
+use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
 use super::optimize::{float64_store, linear_surrogate, minimize_restarts, restart_params};
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -95,7 +95,7 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &GpParams, noise_floo
     let var = prior_var
         .f_sub(&v.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?)?
         .f_clamp_min(0.0)?
-        .f_add(&noise_variance(p, noise_floor)?.f_unsqueeze(1)?)?;
+        .f_add(&predictive_noise(noise_variance(p, noise_floor)?)?.f_unsqueeze(1)?)?;
     Ok((mean, var))
 }
 

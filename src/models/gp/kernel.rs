@@ -72,3 +72,12 @@ pub fn cholesky_with_jitter(k: &Tensor) -> Result<Tensor> {
 pub fn noise_variance(p: &GpParams, noise_floor: f64) -> Result<Tensor> {
     Ok(p.log_noise_std.f_mul_scalar(2.0)?.f_exp()?.f_add_scalar(noise_floor)?)
 }
+
+/// The noise variance a prediction adds to the latent variance (doubled under the check's
+/// `GpNoiseDoubled` mutation).
+pub fn predictive_noise(noise_variance: Tensor) -> Result<Tensor> {
+    if crate::mutation::active(crate::mutation::Mutation::GpNoiseDoubled) {
+        return Ok(noise_variance.f_mul_scalar(2.0)?);
+    }
+    Ok(noise_variance)
+}

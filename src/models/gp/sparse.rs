@@ -23,7 +23,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::kernel::{cholesky_with_jitter, noise_variance, se_ard, GpParams};
+use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
 use super::optimize::{float64_store, linear_surrogate, minimize_restarts, restart_params};
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -248,7 +248,11 @@ pub fn predict(
     let mean = t2.f_transpose(1, 2)?.f_bmm(&f.c)?.f_squeeze_dim(-1)?;
     let col = |t: &Tensor| t.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double);
     let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?.f_unsqueeze(1)?;
-    let var = signal_var.f_sub(&col(&t1)?)?.f_add(&col(&t2)?)?.f_clamp_min(0.0)?.f_add(&f.noise_var.f_unsqueeze(1)?)?;
+    let var = signal_var
+        .f_sub(&col(&t1)?)?
+        .f_add(&col(&t2)?)?
+        .f_clamp_min(0.0)?
+        .f_add(&predictive_noise(f.noise_var.shallow_clone())?.f_unsqueeze(1)?)?;
     Ok((mean, var))
 }
 

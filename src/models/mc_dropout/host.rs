@@ -11,6 +11,7 @@
 //! not depend on how members or samples are grouped. The streams are consumed row by row
 //! here, so the host and device paths see different (equally distributed) masks.
 
+use crate::mutation::{active, Mutation};
 use rayon::prelude::*;
 use tch::{Device, Kind};
 
@@ -39,15 +40,18 @@ struct RowStats {
     sum: Vec<f64>,
     lse_max: Vec<f64>,
     lse_sum: Vec<f64>,
+    /// Sum of squared predictions: only the `TauLeftOut` mutation's score reads it.
+    sum_sq: Vec<f64>,
 }
 
 impl RowStats {
     fn new(n: usize) -> Self {
-        Self { sum: vec![0.0; n], lse_max: vec![f64::NEG_INFINITY; n], lse_sum: vec![0.0; n] }
+        Self { sum: vec![0.0; n], sum_sq: vec![0.0; n], lse_max: vec![f64::NEG_INFINITY; n], lse_sum: vec![0.0; n] }
     }
 
     fn push(&mut self, row: usize, prediction: f64, log_kernel: f64) {
         self.sum[row] += prediction;
+        self.sum_sq[row] += prediction * prediction;
         let (m, s) = (&mut self.lse_max[row], &mut self.lse_sum[row]);
         if log_kernel > *m {
             *s = *s * (*m - log_kernel).exp() + 1.0;
@@ -60,6 +64,7 @@ impl RowStats {
     fn merge(mut self, other: RowStats) -> RowStats {
         for i in 0..self.sum.len() {
             self.sum[i] += other.sum[i];
+            self.sum_sq[i] += other.sum_sq[i];
             let m = self.lse_max[i].max(other.lse_max[i]);
             if m == f64::NEG_INFINITY {
                 continue;
@@ -114,7 +119,8 @@ pub fn evaluate_on_host(
         });
     }
     let t = samples as f64;
-    let constant = -t.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let half_log_2pi = if active(Mutation::LlWithoutConstant) { 0.0 } else { 0.5 * (2.0 * std::f64::consts::PI).ln() };
+    let constant = -t.ln() - half_log_2pi;
     Ok(per_member
         .into_iter()
         .enumerate()
@@ -128,8 +134,19 @@ pub fn evaluate_on_host(
                 })
                 .collect();
             let mc_mean: Vec<f64> = stats.sum.iter().map(|s| s / t).collect();
-            let ll = (0..n).map(|r| stats.lse_max[r] + stats.lse_sum[r].ln() + constant).sum::<f64>() / n as f64
-                + 0.5 * held_out.tau[k].ln();
+            let ll = if active(Mutation::TauLeftOut) {
+                // The mutation: N(y | mean, the samples' variance), 1 / tau left out.
+                (0..n)
+                    .map(|r| {
+                        let var = (stats.sum_sq[r] / t - mc_mean[r] * mc_mean[r]).max(1e-12);
+                        -0.5 * var.ln() - half_log_2pi - 0.5 * (y[r] - mc_mean[r]).powi(2) / var
+                    })
+                    .sum::<f64>()
+                    / n as f64
+            } else {
+                (0..n).map(|r| stats.lse_max[r] + stats.lse_sum[r].ln() + constant).sum::<f64>() / n as f64
+                    + 0.5 * held_out.tau[k].ln()
+            };
             RegressionScores {
                 rmse_mc: crate::metrics::rmse(y, &mc_mean),
                 rmse_standard: crate::metrics::rmse(y, &standard),

@@ -7,6 +7,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
 use crate::models::family::Program;
+use crate::mutation::{active, Mutation};
 use crate::rng::{member_rng, MemberRng};
 
 /// Held-out rows for every member, with what is needed to score in original units.
@@ -147,6 +148,9 @@ struct McAccumulator {
     sum: Tensor,
     lse: Tensor,
     count: usize,
+    /// Sum of squared samples and the targets [K, n], kept only for the `TauLeftOut`
+    /// mutation's moment-matched score.
+    sum_sq: Option<(Tensor, Tensor)>,
 }
 
 impl McAccumulator {
@@ -156,6 +160,12 @@ impl McAccumulator {
             sum: Tensor::f_zeros([k, n], (Kind::Double, device))?,
             lse: Tensor::f_full([k, n], f64::NEG_INFINITY, (Kind::Double, device))?,
             count: 0,
+            sum_sq: if active(Mutation::TauLeftOut) {
+                let zeros = Tensor::f_zeros([k, n], (Kind::Double, device))?;
+                Some((zeros.shallow_clone(), zeros))
+            } else {
+                None
+            },
         })
     }
 
@@ -163,6 +173,10 @@ impl McAccumulator {
     /// pred: [K, t, n] samples in original units; y: [K, 1, n]; tau: [K, 1, 1].
     pub fn push(&mut self, pred: &Tensor, y: &Tensor, tau: &Tensor) -> Result<()> {
         self.sum = self.sum.f_add(&pred.f_sum_dim_intlist(1i64, false, Kind::Double)?)?;
+        if let Some((sq, _)) = &self.sum_sq {
+            let sq = sq.f_add(&pred.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?)?;
+            self.sum_sq = Some((sq, y.f_squeeze_dim(1)?));
+        }
         let log_kernel = pred.f_sub(y)?.f_square()?.f_mul(tau)?.f_mul_scalar(-0.5)?;
         self.lse = self.lse.f_logaddexp(&log_kernel.f_logsumexp(1i64, false)?)?;
         self.count += pred.size()[1] as usize;
@@ -173,7 +187,16 @@ impl McAccumulator {
     pub fn finish(self, tau: &Tensor) -> Result<(Tensor, Tensor)> {
         let t = self.count as f64;
         let mean = self.sum.f_div_scalar(t)?;
-        let constant = -t.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let half_log_2pi =
+            if active(Mutation::LlWithoutConstant) { 0.0 } else { 0.5 * (2.0 * std::f64::consts::PI).ln() };
+        if let Some((sq, y)) = &self.sum_sq {
+            // The mutation: N(y | mean, the samples' variance), 1 / tau left out.
+            let var = sq.f_div_scalar(t)?.f_sub(&mean.f_square()?)?.f_clamp_min(1e-12)?;
+            let misfit = mean.f_sub(y)?.f_square()?.f_div(&var)?.f_mul_scalar(0.5)?;
+            let ll = var.f_log()?.f_mul_scalar(-0.5)?.f_sub_scalar(half_log_2pi)?.f_sub(&misfit)?;
+            return Ok((mean, ll));
+        }
+        let constant = -t.ln() - half_log_2pi;
         let ll = self.lse.f_add_scalar(constant)?.f_add(&tau.f_log()?.f_mul_scalar(0.5)?)?;
         Ok((mean, ll))
     }
