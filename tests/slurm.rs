@@ -89,9 +89,12 @@ fn a_failed_start_stops_what_it_started(script: &std::path::Path) {
     };
     let out = Command::new(script).arg("start").output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
-    let pid = std::fs::read_to_string("/run/munge/mcdrop-munged.pid").unwrap_or_default();
-    let pid = pid.trim();
-    assert!(!pid.is_empty(), "munged was started");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("slurmctld exited"), "{stderr}");
+    let pid = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("slurm-local: stopped munged (")?.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("munged was not stopped: {stderr}"));
     let alive = Command::new("kill").args(["-0", pid]).status().unwrap().success();
-    assert!(!alive, "munged {pid} still runs after the failed start: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(!alive, "munged {pid} still runs after the failed start: {stderr}");
 }
