@@ -198,7 +198,7 @@ fn record_baseline(spec: &Spec, path: &Path, data: &DataDirs, seeds: usize) -> a
         tolerance_rule: TOLERANCE_RULE.into(),
         metrics: metrics_from_seeds(&per_seed, SEEDS_PER_CHECK),
         seeds_per_check: SEEDS_PER_CHECK,
-        machine: provenance.machine(),
+        machine: crate::results::provenance::this_machine(),
         threads: provenance.threads.unwrap_or(1),
         git_commit: provenance.git_commit,
         written_at: provenance.written_at,

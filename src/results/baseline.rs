@@ -162,15 +162,9 @@ pub fn metrics_from_seeds(per_seed: &[BTreeMap<(String, String), f64>], per_grou
             } else {
                 0.0
             };
-            let mut sorted = raw.clone();
+            let mut sorted = raw;
             sorted.sort_by(f64::total_cmp);
-            let step = sorted.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).fold(0.0, |a: f64, d| {
-                if a == 0.0 {
-                    d
-                } else {
-                    a.min(d)
-                }
-            });
+            let step = sorted.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).reduce(f64::min).unwrap_or(0.0);
             BaselineMetric {
                 dataset: dataset.clone(),
                 metric: metric.clone(),
@@ -300,18 +294,21 @@ mod tests {
         assert!(threshold(20, 80) < q80, "more seeds, a sharper test");
     }
 
+    fn metric(dataset: &str, name: &str, mean: f64, seed_spread: f64) -> BaselineMetric {
+        BaselineMetric {
+            dataset: dataset.into(),
+            metric: name.into(),
+            mean,
+            seed_spread,
+            step: 0.0,
+            min: mean - 2.0 * seed_spread,
+            max: mean + 2.0 * seed_spread,
+        }
+    }
+
     #[test]
     fn compare_flags_a_move_beyond_the_threshold_and_missing_metrics() {
-        let m = BaselineMetric {
-            dataset: "yacht".into(),
-            metric: "rmse".into(),
-            mean: 1.0,
-            seed_spread: 0.1,
-            step: 0.0,
-            min: 0.8,
-            max: 1.2,
-        };
-        let b = baseline(vec![m], 10);
+        let b = baseline(vec![metric("yacht", "rmse", 1.0, 0.1)], 10);
         let q = threshold(10, 1);
         let predictive = 0.1 * 1.1f64.sqrt();
         let at = |x: f64| compare(&b, &BTreeMap::from([(key("yacht", "rmse"), x)]), q)[0].clone();
@@ -325,16 +322,7 @@ mod tests {
 
     #[test]
     fn a_metric_without_seed_spread_allows_only_float_drift() {
-        let m = BaselineMetric {
-            dataset: "gp".into(),
-            metric: "heldout_rmse".into(),
-            mean: 18.0,
-            seed_spread: 0.0,
-            step: 0.0,
-            min: 18.0,
-            max: 18.0,
-        };
-        let b = baseline(vec![m], 10);
+        let b = baseline(vec![metric("gp", "heldout_rmse", 18.0, 0.0)], 10);
         let q = threshold(10, 1);
         let at = |x: f64| compare(&b, &BTreeMap::from([(key("gp", "heldout_rmse"), x)]), q)[0].pass;
         assert!(at(18.0 + 1e-9));

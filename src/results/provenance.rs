@@ -52,21 +52,30 @@ impl Provenance {
         }
     }
 
-    /// `<cpu> [<flags>], <numerics> numerics`, or what an older record lacks.
-    pub fn machine(&self) -> String {
-        match (&self.cpu, &self.numerics) {
-            (Some(cpu), Some(numerics)) => {
-                let widest = self.cpu_flags.as_deref().unwrap_or_default().iter().any(|f| f.starts_with("avx512"));
-                format!("{cpu} ({}), {numerics} numerics", if widest { "AVX-512" } else { "AVX2" })
-            }
-            _ => "machine not recorded (before 2026-12-03: native numerics)".to_string(),
-        }
-    }
-
     /// A copy stamped with the current time.
     pub fn stamped(&self) -> Self {
         Self { written_at: now(), ..self.clone() }
     }
+
+    /// `<cpu> (AVX2|AVX-512), <numerics> numerics`, or what an older record lacks.
+    pub fn machine(&self) -> String {
+        match (&self.cpu, &self.numerics) {
+            (Some(cpu), Some(numerics)) => {
+                describe_machine(cpu, self.cpu_flags.as_deref().unwrap_or_default(), numerics)
+            }
+            _ => "machine not recorded (before 2026-12-03: native numerics)".to_string(),
+        }
+    }
+}
+
+/// What `Provenance::machine` says of the machine this process runs on.
+pub fn this_machine() -> String {
+    describe_machine(&crate::numerics::cpu_model(), &crate::numerics::cpu_isa_flags(), crate::numerics::active())
+}
+
+fn describe_machine(cpu: &str, flags: &[String], numerics: &str) -> String {
+    let widest = if flags.iter().any(|f| f.starts_with("avx512")) { "AVX-512" } else { "AVX2" };
+    format!("{cpu} ({widest}), {numerics} numerics")
 }
 
 pub fn now() -> String {

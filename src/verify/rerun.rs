@@ -262,11 +262,15 @@ pub fn run(
     let mut units = Vec::new();
     let mut not_run = Vec::new();
     let total = plan.programs.len();
+    // Whether a rerun of `cost` recorded seconds, scaled by the reruns' measured / recorded
+    // time so far, still fits the budget (always, for units asked for by name).
+    let fits = |cost: f64, recorded: f64, measured: f64| {
+        let factor = if recorded > 0.0 { measured / recorded } else { 1.0 };
+        options.units.is_some() || started.elapsed().as_secs_f64() + cost * factor <= plan.budget_seconds
+    };
     for (i, program) in plan.programs.into_iter().enumerate() {
         let c = &program.candidate;
-        let factor = if recorded > 0.0 { measured / recorded } else { 1.0 };
-        let elapsed = started.elapsed().as_secs_f64();
-        if options.units.is_none() && elapsed + c.recorded_seconds * factor > plan.budget_seconds {
+        if !fits(c.recorded_seconds, recorded, measured) {
             not_run.push(c.label());
             continue;
         }
@@ -279,10 +283,7 @@ pub fn run(
         measured += seconds;
         // Not bit for bit: the tolerance needs the unit's seed-to-seed spread, from a second seed.
         let identical = program.records.iter().zip(&reruns).all(|(r, n)| same_metrics(r, n));
-        let factor = measured / recorded.max(f64::MIN_POSITIVE);
-        let room = options.units.is_some()
-            || started.elapsed().as_secs_f64() + c.recorded_seconds * factor <= plan.budget_seconds;
-        let second = if !identical && room {
+        let second = if !identical && fits(c.recorded_seconds, recorded, measured) {
             progress(i, total, &format!("{} (second seed, for the seed-to-seed spread)", c.label()));
             let began = Instant::now();
             let second = rerun_program(&program, data, options, seed.wrapping_add(1))?;
@@ -301,7 +302,7 @@ pub fn run(
         started: started_at,
         head_commit: env!("MCDROP_GIT_COMMIT").to_string(),
         device: crate::device::describe(options.device),
-        machine: crate::results::Provenance::new("", 0, "").machine(),
+        machine: crate::results::provenance::this_machine(),
         budget_seconds: plan.budget_seconds,
         experiments: experiments.to_vec(),
         units,
