@@ -357,9 +357,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub update: bool,
     /// With --update: groups of three seeds run to measure each metric's median's mean and
-    /// seed-to-seed spread.
-    #[arg(long, default_value_t = 10)]
-    pub seeds: usize,
+    /// seed-to-seed spread [default: as many as the committed baseline has, else 10].
+    #[arg(long, value_name = "GROUPS")]
+    pub seeds: Option<usize>,
     /// Shift every spec's seeds by K: runs the baseline never saw, as another machine or a
     /// harmless code change would give (the false-alarm measurement runs K = 1..20).
     #[arg(long, value_name = "K", default_value_t = 0)]

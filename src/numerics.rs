@@ -8,7 +8,7 @@
 //! (`ONEDNN_MAX_CPU_ISA`), MKL (`MKL_CBWR` conditional numerical reproducibility, strict, and
 //! `MKL_ENABLE_INSTRUCTIONS`), and glibc's CPU dispatch of its own functions
 //! (`GLIBC_TUNABLES=glibc.cpu.hwcaps=...`). The dynamic loader reads glibc's tunables before
-//! `main`, so the binary re-executes itself once with the variables set. README, "Numerics",
+//! `main`, so the binary re-executes itself once with the variables set. docs/verifying.md, "Numerics",
 //! says which of them changed results when measured.
 
 use std::ffi::OsString;

@@ -3,7 +3,7 @@
 //! how to make a missing one. And the pinned numerics it relies on: a default run computes
 //! the bits a run on an AVX2-only CPU (emulated by the libraries' own variables) computes.
 
-mod common;
+use crate::common;
 
 use predicates::prelude::*;
 

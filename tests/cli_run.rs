@@ -1,7 +1,7 @@
 //! End-to-end runs of the binary: the smoke spec trains, records and tables; a rerun resumes;
 //! a run killed with SIGKILL loses nothing that was written.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! CO2: the GP on a tiny 1-D set against a hand computation, a malformed data file through
 //! the CLI, and smoke-co2 end to end (finite metrics, table, figure files).
 
-mod common;
+use crate::common;
 
 use mcdrop::models::gp::{predict, GpParams};
 use mcdrop::results::outcome::Co2Record;

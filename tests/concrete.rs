@@ -3,7 +3,7 @@
 //! against the regularizer, and smoke-concrete through the CLI (with `mcdrop cost` against the
 //! grid-searched smoke spec) with each of the three noise modes.
 
-mod common;
+use crate::common;
 
 use mcdrop::models::concrete_dropout::{fit, ConcreteNet, ConcreteOptions};
 use mcdrop::models::{Silent, StackedRows};

@@ -1,7 +1,7 @@
 //! Deep ensembles: the FGSM step against finite differences, batched == alone, smoke-ensemble
 //! and the variants through the CLI, and the paper's protocol on yacht against their Table 1.
 
-mod common;
+use crate::common;
 
 use mcdrop::models::ensemble::network::{torch_default_mlp, Head};
 use mcdrop::models::ensemble::train::{loss_and_adversary, summed_loss};

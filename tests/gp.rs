@@ -1,7 +1,7 @@
 //! The exact GP: marginal likelihood and predictive against numpy (tests/golden/gp_tiny.py),
 //! autograd against finite differences, jitter and its error, and smoke-gp through the CLI.
 
-mod common;
+use crate::common;
 
 use mcdrop::models::gp::{
     cholesky_with_jitter, negative_log_marginal_likelihood, nlml_with_gradient, predict, GpParams,

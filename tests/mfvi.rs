@@ -2,7 +2,7 @@
 //! a narrow posterior behaves like the deterministic network, batching changes nothing, and
 //! the smoke spec runs end to end through the CLI.
 
-mod common;
+use crate::common;
 
 use mcdrop::models::mfvi::{draw_noise, fit, BnnMember, BnnOptions, MemberBnn};
 use mcdrop::models::{Silent, StackedRows};

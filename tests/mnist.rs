@@ -2,7 +2,7 @@
 //! (trains above chance, records every unit, resumes, draws its figures), and the concrete
 //! dropout LeNet (its penalty by hand, its learned rates through the CLI).
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! function, smoke-pbp through the CLI, and the paper's protocol on yacht reaching the
 //! published PBP column.
 
-mod common;
+use crate::common;
 
 use mcdrop::models::pbp::{fit, HostRows, PbpMember, PbpOptions};
 use mcdrop::models::Silent;
@@ -62,7 +62,7 @@ fn smoke_pbp_runs_end_to_end() {
     let work = tempfile::tempdir().unwrap();
     let results = common::run_experiment(work.path(), &common::repo_file("experiments/smoke-pbp.yaml"), &[]);
     let records = common::unit_records(&results, "smoke-pbp");
-    assert_eq!(records.len(), 4);
+    assert_eq!(records.len(), 20);
     for (path, r) in &records {
         assert_eq!(r.model.to_string(), "pbp", "{path}");
         assert!(r.hyper.is_empty() && r.validation.is_empty(), "{path}: PBP searches nothing");

@@ -1,6 +1,6 @@
 //! `mcdrop plan`: units recorded and to train per set, with an estimate from recorded times.
 
-mod common;
+use crate::common;
 
 #[test]
 fn the_plan_counts_recorded_units_and_estimates_the_rest() {

@@ -1,7 +1,7 @@
 //! `--shard I/N` and `--jobs N`: shards partition a spec's programs, and the records of a
 //! sharded run (or of local workers) equal those of one process, field by field.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! of one process. Under CI (CI=true) Slurm must start; elsewhere, where it cannot be installed
 //! or started (not root, no apt-get), the test says so in one line and is skipped.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

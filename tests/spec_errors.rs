@@ -1,7 +1,7 @@
 //! Every kind of broken spec is reported as `file:line:column: field.path: message`, with
 //! exit code 2, by `mcdrop validate` (fixtures in tests/specs/).
 
-mod common;
+use crate::common;
 
 use predicates::prelude::*;
 

@@ -3,7 +3,7 @@
 //! retrain trains, so the records agree with a sequential run's, and `verify` reruns them
 //! the way they were made.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The UCI loader on the mirror and on broken copies of it.
 
-mod common;
+use crate::common;
 
 use mcdrop::data::uci::{UciData, UciSet};
 use mcdrop::data::DataDirs;

@@ -1,7 +1,7 @@
 //! `mcdrop verify`: a rerun program reproduces its records, a record perturbed beyond the
 //! rule fails the verification, and the plan for the committed records fits its budget.
 
-mod common;
+use crate::common;
 
 #[test]
 fn a_rerun_matches_its_records_bit_for_bit_and_a_perturbed_record_fails() {

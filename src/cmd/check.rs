@@ -19,6 +19,9 @@ use crate::results::outcome::{Co2Record, MnistEvaluation};
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::{Experiment, Spec};
 
+/// Seed groups of a new baseline when `--seeds` does not say.
+const DEFAULT_GROUPS: usize = 10;
+
 pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     let specs = if args.specs.is_empty() { default_specs()? } else { args.specs.clone() };
     let data = DataDirs::new(cli.data_dir.as_deref())?;
@@ -73,11 +76,7 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
 /// How many metrics the baselines in `dir` hold together (files that do not parse count 0).
 fn suite_metrics(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-        .filter_map(|text| serde_json::from_str::<Baseline>(&text).ok())
-        .map(|b| b.metrics.len())
-        .sum()
+    entries.filter_map(|e| parse_baseline(&e.ok()?.path())).map(|b| b.metrics.len()).sum()
 }
 
 fn read_baseline(dir: &Path, spec: &Spec, path: &Path) -> anyhow::Result<Baseline> {
@@ -114,8 +113,9 @@ fn update(specs: &[PathBuf], data: &DataDirs, args: &CheckArgs) -> anyhow::Resul
     println!("{:<20} {:<22} {:<24} {:>12} {:>10}  seeds", "spec", "dataset", "metric", "mean", "sd");
     for path in specs {
         let spec = crate::spec::load(path)?;
-        let baseline = record_baseline(&spec, path, data, args.seeds)?;
         let baseline_path = args.baselines.join(format!("{}.json", spec.name));
+        let groups = args.seeds.unwrap_or_else(|| committed_groups(&baseline_path));
+        let baseline = record_baseline(&spec, path, data, groups)?;
         crate::results::atomic::write_json_atomic(&baseline_path, &baseline)?;
         for m in &baseline.metrics {
             println!(
@@ -130,6 +130,17 @@ fn update(specs: &[PathBuf], data: &DataDirs, args: &CheckArgs) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// How many seed groups the committed baseline at `path` was made from: a spec whose metrics
+/// need more groups to pin their spread keeps them across `--update`s.
+fn committed_groups(path: &Path) -> usize {
+    parse_baseline(path).map(|b| b.groups()).unwrap_or(DEFAULT_GROUPS)
+}
+
+/// The baseline at `path`, or None where it is missing or of another format.
+fn parse_baseline(path: &Path) -> Option<Baseline> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
 /// The spec with another root seed (everything else, the hash included, as it was).

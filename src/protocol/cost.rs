@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use super::splits::{fit_rows, selected_splits};
 use super::survey::unit_seconds;
-use super::uci::{fit_rows, selected_splits};
 use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
 use crate::error::Result;

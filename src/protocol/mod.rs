@@ -6,8 +6,10 @@ pub mod co2;
 pub mod cost;
 pub mod execute;
 pub mod mnist;
+pub mod program;
 pub mod progress;
 pub mod shard;
+pub mod splits;
 pub mod survey;
 pub mod uci;
 

@@ -71,13 +71,13 @@ pub fn uci_programs(
             continue;
         }
         let uci = UciData::find_and_load(set_plan.set, data)?;
-        let mut splits = super::uci::selected_splits(&plan.splits, uci.splits.len());
+        let mut splits = super::splits::selected_splits(&plan.splits, uci.splits.len());
         if let Some(keep) = keep {
             splits.retain(|k| keep.contains(k));
         }
         let (points, networks) = (family.grid(set_plan).len(), family.grid_networks(set_plan));
         let n_train = uci.splits.first().map_or(0, |s| s.train.len());
-        let n_fit = super::uci::fit_rows(n_train, plan.validation_fraction);
+        let n_fit = super::splits::fit_rows(n_train, plan.validation_fraction);
         let phase = |members: usize, n: usize| members as f64 * family.training_work(n, set_plan);
         for program in set_programs(plan, &splits) {
             let k = program.len();

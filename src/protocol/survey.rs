@@ -5,7 +5,7 @@
 //! model (members x rows x steps), so a partly run spec has a whole estimate.
 
 use super::shard::uci_programs;
-use super::uci::selected_splits;
+use super::splits::selected_splits;
 use crate::data::uci::UciData;
 use crate::data::DataDirs;
 use crate::error::Result;

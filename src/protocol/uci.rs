@@ -14,17 +14,15 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use tch::Tensor;
-
 use super::checkpoint::FileCheckpoints;
+use super::program::{build_program, Phase};
 use super::shard::{programs_of, set_programs, uci_programs, ScheduledProgram};
+use super::splits::{final_rows, grid_rows, selected_splits, SplitRows};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
-use crate::data::Standardizer;
 use crate::error::{Error, Result};
-use crate::models::{regression_family, Env, Hyper, Program, ProgramMember, RegressionFamily, Scores, StackedRows};
+use crate::models::{regression_family, Env, Hyper, RegressionFamily, Scores};
 use crate::results::{GridPoint, GridRecord, UnitRecord};
-use crate::rng::derive_seed;
 use crate::spec::raw::{SelectionMetric, Splits};
 use crate::spec::{UciPlan, UciSetPlan};
 
@@ -72,20 +70,13 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         for program in &programs {
             let left: Vec<usize> = program.iter().copied().filter(|k| todo.contains(k)).collect();
             if !left.is_empty() {
-                summary.units_written += run_group(ctx, plan, family.as_ref(), set_plan, &data, &left)?;
+                let set_run =
+                    SetRun { ctx, plan, family: family.as_ref(), set_plan, data: &data, points: family.grid(set_plan) };
+                summary.units_written += set_run.run_group(&left)?;
             }
         }
     }
     Ok(summary)
-}
-
-/// The split indices a spec's `splits:` selects from a set of `available` splits.
-pub fn selected_splits(selection: &Splits, available: usize) -> Vec<usize> {
-    match selection {
-        Splits::All => (0..available).collect(),
-        Splits::First(n) => (0..n.get().min(available)).collect(),
-        Splits::List(list) => list.clone(),
-    }
 }
 
 /// The split indices selected by the spec and the command line, checked against the data.
@@ -123,195 +114,218 @@ fn describe(hyper: &Hyper) -> String {
     hyper.iter().map(|(n, v)| format!(" {n}={v}")).collect()
 }
 
-/// Rows one model trains on and the rows it is scored on, both from one split.
-pub struct SplitRows {
-    pub split: usize,
-    pub fit: Vec<usize>,
-    pub held_out: Vec<usize>,
-}
-
 /// A split's choice: the grid point the validation picked and every point's validation score.
-type Choice = (usize, Hyper, Vec<GridPoint>);
+struct Choice {
+    split: usize,
+    best: Hyper,
+    validation: Vec<GridPoint>,
+}
 
-/// Grid search (when the grid has more than one point) and retrain for a group of splits.
-fn run_group(
-    ctx: &RunContext,
-    plan: &UciPlan,
-    family: &dyn RegressionFamily,
-    set_plan: &UciSetPlan,
-    data: &UciData,
-    splits: &[usize],
-) -> Result<usize> {
-    let set = set_plan.set;
-    let points = family.grid(set_plan);
+/// One UCI set's run: what every phase of its programs needs, so that each phase is a method.
+struct SetRun<'a> {
+    ctx: &'a RunContext<'a>,
+    plan: &'a UciPlan,
+    family: &'a dyn RegressionFamily,
+    set_plan: &'a UciSetPlan,
+    data: &'a UciData,
+    /// The family's grid for this set (one point: no search).
+    points: Vec<Hyper>,
+}
 
-    // Grid phase: one record per split, reused when already there.
-    let mut chosen: Vec<Choice> = Vec::new();
-    let mut pending = Vec::new();
-    for &k in splits {
-        if points.len() == 1 {
-            chosen.push((k, points[0].clone(), Vec::new()));
-            continue;
-        }
-        let belongs = |g: &GridRecord| g.experiment == ctx.spec.name && g.dataset == set.folder() && g.split == k;
-        match ctx.recorded_unit(&ctx.store.grid_path(set.folder(), k), belongs)? {
-            Some(record) => {
-                let best = best_point(&points, &record.points, plan.selection_metric);
-                chosen.push((k, best, record.points));
+impl SetRun<'_> {
+    /// Grid search (when the grid has more than one point) and retrain for a group of splits.
+    fn run_group(&self, splits: &[usize]) -> Result<usize> {
+        let (ctx, set) = (self.ctx, self.set_plan.set);
+        // Grid phase: one record per split, reused when already there.
+        let mut chosen: Vec<Choice> = Vec::new();
+        let mut pending = Vec::new();
+        for &k in splits {
+            if self.points.len() == 1 {
+                chosen.push(Choice { split: k, best: self.points[0].clone(), validation: Vec::new() });
+                continue;
             }
-            None => pending.push(k),
+            let belongs = |g: &GridRecord| g.experiment == ctx.spec.name && g.dataset == set.folder() && g.split == k;
+            match ctx.recorded_unit(&ctx.store.grid_path(set.folder(), k), belongs)? {
+                Some(record) => {
+                    let best = best_point(&self.points, &record.points, self.plan.selection_metric);
+                    chosen.push(Choice { split: k, best, validation: record.points });
+                }
+                None => pending.push(k),
+            }
         }
-    }
-    let mut written = 0;
-    if !pending.is_empty() {
-        if ctx.speculative_retrain {
-            written += search_and_retrain_at_once(ctx, plan, family, set_plan, data, &points, &pending)?;
-        } else {
-            chosen.extend(search_grid(ctx, plan, family, set_plan, data, &points, &pending)?);
+        let mut written = 0;
+        if !pending.is_empty() {
+            if ctx.speculative_retrain {
+                written += self.search_and_retrain_at_once(&pending)?;
+            } else {
+                chosen.extend(self.search_grid(&pending)?);
+            }
         }
+        if !chosen.is_empty() {
+            chosen.sort_by_key(|c| c.split);
+            written += self.retrain(chosen)?;
+        }
+        Ok(written)
     }
-    if !chosen.is_empty() {
-        chosen.sort_by_key(|c| c.0);
-        written += retrain(ctx, family, set_plan, data, points.len(), chosen)?;
-    }
-    Ok(written)
-}
 
-/// Trains the grid of `pending` splits on their fit rows, scores it on their validation rows
-/// and saves a grid record per split. Returns each split's choice, in `pending`'s order.
-#[allow(clippy::too_many_arguments)]
-fn search_grid(
-    ctx: &RunContext,
-    plan: &UciPlan,
-    family: &dyn RegressionFamily,
-    set_plan: &UciSetPlan,
-    data: &UciData,
-    points: &[Hyper],
-    pending: &[usize],
-) -> Result<Vec<Choice>> {
-    let set = set_plan.set;
-    let rows = grid_rows(data, pending, plan.validation_fraction);
-    let label = format!("{set} grid {}x{}", rows.len(), points.len());
-    let start = Instant::now();
-    let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
-    let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "grid", &rows));
-    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "grid", &label, &checkpoints, None)?;
-    let wall = start.elapsed().as_secs_f64();
-    let members = rows.len() * points.len();
-    let mut chosen = Vec::new();
-    for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
-        let grid_points: Vec<GridPoint> = points
-            .iter()
-            .zip(split_scores)
-            .map(|(h, s)| GridPoint { hyper: hyper_map(h), rmse: s.rmse, ll: s.ll })
-            .collect();
-        let record = GridRecord {
-            experiment: ctx.spec.name.clone(),
-            dataset: set.folder().to_string(),
-            split: r.split,
-            n_fit: r.fit.len(),
-            n_validation: r.held_out.len(),
-            points: grid_points.clone(),
-            wall_seconds: wall,
-            program_members: members,
-            provenance: ctx.provenance.stamped(),
-        };
-        ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
-        chosen.push((r.split, best_point(points, &grid_points, plan.selection_metric), grid_points));
-    }
-    checkpoints.clear()?;
-    Ok(chosen)
-}
-
-/// Retrain phase: one model per split on all its training rows (the chosen setting), scored on
-/// its test rows.
-fn retrain(
-    ctx: &RunContext,
-    family: &dyn RegressionFamily,
-    set_plan: &UciSetPlan,
-    data: &UciData,
-    grid_size: usize,
-    chosen: Vec<Choice>,
-) -> Result<usize> {
-    let set = set_plan.set;
-    let splits: Vec<usize> = chosen.iter().map(|c| c.0).collect();
-    let rows = final_rows(data, &splits);
-    let configs: Vec<Vec<Hyper>> = chosen.iter().map(|(_, best, _)| vec![best.clone()]).collect();
-    // Without a grid (the GP) there was no search: the one fit is not a "retrain".
-    let phase = if grid_size == 1 { "fit" } else { "retrain" };
-    let label = format!("{set} {phase} {}", rows.len());
-    let start = Instant::now();
-    let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "final", &rows));
-    let scores = train_and_score(ctx, family, set_plan, data, &rows, &configs, "final", &label, &checkpoints, None)?;
-    let wall = start.elapsed().as_secs_f64();
-    let made = Made { wall_seconds: wall, program_members: rows.len(), speculative: false };
-    write_units(ctx, family, set_plan, &rows, chosen, scores, made)?;
-    checkpoints.clear()?;
-    Ok(rows.len())
-}
-
-/// The speculative retrain (`--speculative-retrain`): while the grid searches on one thread,
-/// another trains the retrain network of every grid point on every split's whole training rows,
-/// and keeps the one the validation picks. The critical path is then the longer of the two
-/// phases instead of their sum, for the grid's size in extra training. Each member draws from
-/// its own stream seeded by its identity (set, split, phase, setting), so on the CPU the kept
-/// network is the one a sequential retrain trains.
-#[allow(clippy::too_many_arguments)]
-fn search_and_retrain_at_once(
-    ctx: &RunContext,
-    plan: &UciPlan,
-    family: &dyn RegressionFamily,
-    set_plan: &UciSetPlan,
-    data: &UciData,
-    points: &[Hyper],
-    pending: &[usize],
-) -> Result<usize> {
-    let set = set_plan.set;
-    let rows = final_rows(data, pending);
-    let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
-    let (choice_sent, choice) = std::sync::mpsc::channel::<Vec<usize>>();
-    let (searched, scores, wall) = std::thread::scope(|scope| {
-        let grid = scope.spawn(move || -> Result<Vec<Choice>> {
-            let chosen = search_grid(ctx, plan, family, set_plan, data, points, pending)?;
-            let kept = chosen
-                .iter()
-                .enumerate()
-                .map(|(i, (_, best, _))| {
-                    let at = points.iter().position(|h| hyper_map(h) == hyper_map(best)).unwrap_or(0);
-                    i * points.len() + at
-                })
-                .collect();
-            // The retrain thread only waits for this when its training succeeded.
-            let _ = choice_sent.send(kept);
-            Ok(chosen)
-        });
-        let label = format!("{set} speculative retrain {}x{}", rows.len(), points.len());
+    /// Trains the grid of `pending` splits on their fit rows, scores it on their validation
+    /// rows and saves a grid record per split. Returns each split's choice, in `pending`'s order.
+    fn search_grid(&self, pending: &[usize]) -> Result<Vec<Choice>> {
+        let (ctx, set, points) = (self.ctx, self.set_plan.set, &self.points);
+        let rows = grid_rows(self.data, pending, self.plan.validation_fraction);
+        let label = format!("{set} grid {}x{}", rows.len(), points.len());
         let start = Instant::now();
-        let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "speculative", &rows));
-        let mut keep =
-            || choice.recv().map_err(|_| Error::Report(format!("{set}: the grid search ended without a choice")));
-        let scores = train_and_score(
-            ctx,
-            family,
-            set_plan,
-            data,
-            &rows,
-            &configs,
-            "final",
-            &label,
-            &checkpoints,
-            Some(&mut keep),
-        )
-        .and_then(|s| checkpoints.clear().map(|_| s));
+        let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
+        let checkpoints = ctx.checkpoints(&checkpoint_name(set.folder(), "grid", &rows));
+        let scores = self.train_and_score(&rows, &configs, Phase::Grid, &label, &checkpoints, None)?;
         let wall = start.elapsed().as_secs_f64();
-        // The grid's own error says more than "ended without a choice".
-        let searched = grid.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (searched, scores, wall)
-    });
-    let (chosen, scores) = (searched?, scores?);
-    let made = Made { wall_seconds: wall, program_members: rows.len() * points.len(), speculative: true };
-    write_units(ctx, family, set_plan, &rows, chosen, scores, made)?;
-    Ok(rows.len())
+        let members = rows.len() * points.len();
+        let mut chosen = Vec::new();
+        for (r, split_scores) in rows.iter().zip(scores.chunks(points.len())) {
+            let validation: Vec<GridPoint> = points
+                .iter()
+                .zip(split_scores)
+                .map(|(h, s)| GridPoint { hyper: hyper_map(h), rmse: s.rmse, ll: s.ll })
+                .collect();
+            let record = GridRecord {
+                experiment: ctx.spec.name.clone(),
+                dataset: set.folder().to_string(),
+                split: r.split,
+                n_fit: r.fit.len(),
+                n_validation: r.held_out.len(),
+                points: validation.clone(),
+                wall_seconds: wall,
+                program_members: members,
+                provenance: ctx.provenance.stamped(),
+            };
+            ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
+            let best = best_point(points, &validation, self.plan.selection_metric);
+            chosen.push(Choice { split: r.split, best, validation });
+        }
+        checkpoints.clear()?;
+        Ok(chosen)
+    }
+
+    /// Retrain phase: one model per split on all its training rows (the chosen setting),
+    /// scored on its test rows.
+    fn retrain(&self, chosen: Vec<Choice>) -> Result<usize> {
+        let set = self.set_plan.set;
+        let splits: Vec<usize> = chosen.iter().map(|c| c.split).collect();
+        let rows = final_rows(self.data, &splits);
+        let configs: Vec<Vec<Hyper>> = chosen.iter().map(|c| vec![c.best.clone()]).collect();
+        // Without a grid (the GP) there was no search: the one fit is not a "retrain".
+        let phase = if self.points.len() == 1 { "fit" } else { "retrain" };
+        let label = format!("{set} {phase} {}", rows.len());
+        let start = Instant::now();
+        let checkpoints = self.ctx.checkpoints(&checkpoint_name(set.folder(), "final", &rows));
+        let scores = self.train_and_score(&rows, &configs, Phase::Final, &label, &checkpoints, None)?;
+        let wall = start.elapsed().as_secs_f64();
+        let made = Made { wall_seconds: wall, program_members: rows.len(), speculative: false };
+        self.write_units(&rows, chosen, scores, made)?;
+        checkpoints.clear()?;
+        Ok(rows.len())
+    }
+
+    /// The speculative retrain (`--speculative-retrain`): while the grid searches on one
+    /// thread, another trains the retrain network of every grid point on every split's whole
+    /// training rows, and keeps the one the validation picks. The critical path is then the
+    /// longer of the two phases instead of their sum, for the grid's size in extra training.
+    /// Each member draws from its own stream seeded by its identity (set, split, phase,
+    /// setting), so on the CPU the kept network is the one a sequential retrain trains.
+    fn search_and_retrain_at_once(&self, pending: &[usize]) -> Result<usize> {
+        let (set, points) = (self.set_plan.set, &self.points);
+        let rows = final_rows(self.data, pending);
+        let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
+        let (choice_sent, choice) = std::sync::mpsc::channel::<Vec<usize>>();
+        let (searched, scores, wall) = std::thread::scope(|scope| {
+            let grid = scope.spawn(move || -> Result<Vec<Choice>> {
+                let chosen = self.search_grid(pending)?;
+                let kept = chosen
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let at = points.iter().position(|h| hyper_map(h) == hyper_map(&c.best)).unwrap_or(0);
+                        i * points.len() + at
+                    })
+                    .collect();
+                // The retrain thread only waits for this when its training succeeded.
+                let _ = choice_sent.send(kept);
+                Ok(chosen)
+            });
+            let label = format!("{set} speculative retrain {}x{}", rows.len(), points.len());
+            let start = Instant::now();
+            let checkpoints = self.ctx.checkpoints(&checkpoint_name(set.folder(), "speculative", &rows));
+            let mut keep =
+                || choice.recv().map_err(|_| Error::Report(format!("{set}: the grid search ended without a choice")));
+            let scores = self
+                .train_and_score(&rows, &configs, Phase::Final, &label, &checkpoints, Some(&mut keep))
+                .and_then(|s| checkpoints.clear().map(|_| s));
+            let wall = start.elapsed().as_secs_f64();
+            // The grid's own error says more than "ended without a choice".
+            let searched = grid.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (searched, scores, wall)
+        });
+        let (chosen, scores) = (searched?, scores?);
+        let made = Made { wall_seconds: wall, program_members: rows.len() * points.len(), speculative: true };
+        self.write_units(&rows, chosen, scores, made)?;
+        Ok(rows.len())
+    }
+
+    /// Saves one unit record per split: its choice and its test scores.
+    fn write_units(&self, rows: &[SplitRows], chosen: Vec<Choice>, scores: Vec<Scores>, made: Made) -> Result<()> {
+        let (ctx, set) = (self.ctx, self.set_plan.set);
+        for ((r, choice), s) in rows.iter().zip(chosen).zip(scores) {
+            let mut metrics = BTreeMap::from([("rmse".to_string(), s.rmse), ("test_ll".to_string(), s.ll)]);
+            metrics.extend(s.extra.iter().cloned());
+            let record = UnitRecord {
+                experiment: ctx.spec.name.clone(),
+                dataset: set.folder().to_string(),
+                split: r.split,
+                model: self.family.kind(),
+                hyper: hyper_map(&choice.best),
+                metrics,
+                n_train: r.fit.len(),
+                n_test: r.held_out.len(),
+                validation: choice.validation,
+                wall_seconds: made.wall_seconds,
+                program_members: made.program_members,
+                speculative_retrain: made.speculative,
+                provenance: ctx.provenance.stamped(),
+            };
+            ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
+            ctx.count_written();
+            tracing::info!("{set} split {}:{} rmse={:.4} test_ll={:.4}", r.split, describe(&choice.best), s.rmse, s.ll);
+        }
+        Ok(())
+    }
+
+    /// Trains one member per (split, config) as one program and scores each on its held-out
+    /// rows. Scores come back split-major, in the order of `configs`; with `keep`, only the
+    /// members it names once the training is done, in its order.
+    fn train_and_score(
+        &self,
+        rows: &[SplitRows],
+        configs: &[Vec<Hyper>],
+        phase: Phase,
+        label: &str,
+        checkpoints: &FileCheckpoints,
+        keep: Option<&mut dyn FnMut() -> Result<Vec<usize>>>,
+    ) -> Result<Vec<Scores>> {
+        let ctx = self.ctx;
+        let program = build_program(ctx.spec.seed, self.set_plan, self.data, rows, configs, phase, ctx.device)?;
+        let steps = self.family.steps(program.n(), self.set_plan);
+        tracing::info!("{label}: {} members, {steps} steps of {} rows", program.members.len(), program.n());
+        let started = Instant::now();
+        let bar = ctx.progress_bar(steps, label);
+        let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar, checkpoints };
+        let scores = match keep {
+            Some(keep) => self.family.fit_and_score_kept(&program, self.set_plan, &env, keep)?,
+            None => self.family.fit_and_score(&program, self.set_plan, &env)?,
+        };
+        bar.finish_and_clear();
+        tracing::info!("{label}: trained and scored in {:.0} s", started.elapsed().as_secs_f64());
+        Ok(scores)
+    }
 }
 
 /// How the program that trained a group of units ran.
@@ -321,60 +335,10 @@ struct Made {
     speculative: bool,
 }
 
-/// Saves one unit record per split: its choice and its test scores.
-fn write_units(
-    ctx: &RunContext,
-    family: &dyn RegressionFamily,
-    set_plan: &UciSetPlan,
-    rows: &[SplitRows],
-    chosen: Vec<Choice>,
-    scores: Vec<Scores>,
-    made: Made,
-) -> Result<()> {
-    let set = set_plan.set;
-    for ((r, (_, best, validation)), s) in rows.iter().zip(chosen).zip(scores) {
-        let mut metrics = BTreeMap::from([("rmse".to_string(), s.rmse), ("test_ll".to_string(), s.ll)]);
-        metrics.extend(s.extra.iter().cloned());
-        let record = UnitRecord {
-            experiment: ctx.spec.name.clone(),
-            dataset: set.folder().to_string(),
-            split: r.split,
-            model: family.kind(),
-            hyper: hyper_map(&best),
-            metrics,
-            n_train: r.fit.len(),
-            n_test: r.held_out.len(),
-            validation,
-            wall_seconds: made.wall_seconds,
-            program_members: made.program_members,
-            speculative_retrain: made.speculative,
-            provenance: ctx.provenance.stamped(),
-        };
-        ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
-        ctx.count_written();
-        tracing::info!("{set} split {}:{} rmse={:.4} test_ll={:.4}", r.split, describe(&best), s.rmse, s.ll);
-    }
-    Ok(())
-}
-
-/// Rows of the final phase of `splits`: each whole training split to fit, its test rows to score.
-fn final_rows(data: &UciData, splits: &[usize]) -> Vec<SplitRows> {
-    splits
-        .iter()
-        .map(|&k| SplitRows { split: k, fit: data.splits[k].train.clone(), held_out: data.splits[k].test.clone() })
-        .collect()
-}
-
-/// `yacht-grid-0_1_2`: the checkpoint of one phase of one program.
-fn checkpoint_name(set: &str, phase: &str, rows: &[SplitRows]) -> String {
+/// `yacht-grid-0_1_2`: the checkpoint of one stage (grid, final, speculative) of one program.
+fn checkpoint_name(set: &str, stage: &str, rows: &[SplitRows]) -> String {
     let splits: Vec<String> = rows.iter().map(|r| r.split.to_string()).collect();
-    format!("{set}-{phase}-{}", splits.join("_"))
-}
-
-/// Training rows kept for fitting when `fraction` is held out: floor((1 - f) n), as the
-/// reference code's `int(0.8 * N)` (the epsilon keeps 0.8 * 455 = 364 from flooring to 363).
-pub(crate) fn fit_rows(n: usize, fraction: f64) -> usize {
-    ((1.0 - fraction) * n as f64 + 1e-9).floor() as usize
+    format!("{set}-{stage}-{}", splits.join("_"))
 }
 
 /// The grid point with the best validation score (first one on ties), as the grid's `Hyper`.
@@ -394,123 +358,9 @@ fn best_point(grid: &[Hyper], scored: &[GridPoint], metric: SelectionMetric) -> 
         .unwrap_or_else(|| best.hyper.clone().into_iter().collect())
 }
 
-/// Trains one member per (split, config) as one program and scores each on its held-out rows.
-/// Scores come back split-major, in the order of `configs`; with `keep`, only the members it
-/// names once the training is done, in its order.
-#[allow(clippy::too_many_arguments)]
-fn train_and_score(
-    ctx: &RunContext,
-    family: &dyn RegressionFamily,
-    set_plan: &UciSetPlan,
-    data: &UciData,
-    rows: &[SplitRows],
-    configs: &[Vec<Hyper>],
-    phase: &str,
-    label: &str,
-    checkpoints: &FileCheckpoints,
-    keep: Option<&mut dyn FnMut() -> Result<Vec<usize>>>,
-) -> Result<Vec<Scores>> {
-    let program = build_program(ctx.spec.seed, set_plan, data, rows, configs, phase, ctx.device)?;
-    let steps = family.steps(program.n(), set_plan);
-    tracing::info!("{label}: {} members, {steps} steps of {} rows", program.members.len(), program.n());
-    let started = std::time::Instant::now();
-    let bar = ctx.progress_bar(steps, label);
-    let env = Env { device: ctx.device, mc_budget: ctx.mc_budget, progress: &bar, checkpoints };
-    let scores = match keep {
-        Some(keep) => family.fit_and_score_kept(&program, set_plan, &env, keep)?,
-        None => family.fit_and_score(&program, set_plan, &env)?,
-    };
-    bar.finish_and_clear();
-    tracing::info!("{label}: trained and scored in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(scores)
-}
-
-/// Rows of the grid phase of `splits`: the first (1 - fraction) of each training split to fit,
-/// the rest to validate.
-pub fn grid_rows(data: &UciData, splits: &[usize], fraction: f64) -> Vec<SplitRows> {
-    splits
-        .iter()
-        .map(|&k| {
-            let train = &data.splits[k].train;
-            let n_fit = fit_rows(train.len(), fraction);
-            SplitRows { split: k, fit: train[..n_fit].to_vec(), held_out: train[n_fit..].to_vec() }
-        })
-        .collect()
-}
-
-/// Standardizes each split with its own fit rows and lays out one member per (split, config):
-/// member seeds derive from the root seed, set, split, phase and hyper-parameter values.
-#[allow(clippy::too_many_arguments)]
-pub fn build_program(
-    seed: u64,
-    set_plan: &UciSetPlan,
-    data: &UciData,
-    rows: &[SplitRows],
-    configs: &[Vec<Hyper>],
-    phase: &str,
-    device: tch::Device,
-) -> Result<Program> {
-    let n = rows[0].fit.len();
-    let n_held = rows[0].held_out.len();
-    // Every split of a set has the same size, which lets members share one program.
-    if let Some(r) = rows.iter().find(|r| r.fit.len() != n || r.held_out.len() != n_held) {
-        return Err(Error::DataInvalid {
-            path: data.dir.clone(),
-            message: format!(
-                "split {} has a different size from split {}; splits must be equal-sized to batch",
-                r.split, rows[0].split
-            ),
-        });
-    }
-    let mut fit_x = Vec::new();
-    let mut fit_y = Vec::new();
-    let mut members = Vec::new();
-    let mut held_x = Vec::new();
-    let mut held_y = Vec::new();
-    for (i, (r, split_configs)) in rows.iter().zip(configs).enumerate() {
-        let x = data.x.select_rows(&r.fit);
-        let y: Vec<f64> = r.fit.iter().map(|&j| data.y[j]).collect();
-        let sx = Standardizer::fit(&x);
-        let sy = Standardizer::fit_vector(&y);
-        fit_x.extend(sx.transform(&x).values.iter().map(|&v| v as f32));
-        fit_y.extend(sy.transform_vector(&y).iter().map(|&v| v as f32));
-        let hx = sx.transform(&data.x.select_rows(&r.held_out));
-        let hy: Vec<f64> = r.held_out.iter().map(|&j| data.y[j]).collect();
-        for hyper in split_configs {
-            let mut labels = vec![set_plan.set.folder().to_string(), r.split.to_string(), phase.to_string()];
-            labels.extend(hyper.iter().map(|(_, v)| v.to_string()));
-            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
-            members.push(ProgramMember {
-                seed: derive_seed(seed, &labels),
-                row_offset: i * n,
-                hyper: hyper.clone(),
-                y_mean: sy.mean[0],
-                y_std: sy.std[0],
-            });
-            held_x.extend(hx.values.iter().map(|&v| v as f32));
-            held_y.extend_from_slice(&hy);
-        }
-    }
-    let d = data.x.cols as i64;
-    let stacked = StackedRows {
-        x: Tensor::from_slice(&fit_x).f_view([(rows.len() * n) as i64, d])?.f_to_device(device)?,
-        y: Tensor::from_slice(&fit_y).f_to_device(device)?,
-        n,
-    };
-    let held_x = Tensor::from_slice(&held_x).f_view([members.len() as i64, n_held as i64, d])?.f_to_device(device)?;
-    Ok(Program { stacked, members, held_x, held_y, n_held })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fit_rows_matches_the_reference_int_of_0_8_n() {
-        for n in [455usize, 927, 691, 7373, 10741, 8611, 41157, 1439, 277] {
-            assert_eq!(fit_rows(n, 0.2), (0.8 * n as f64) as usize, "n = {n}");
-        }
-    }
 
     #[test]
     fn best_point_prefers_highest_ll_and_first_on_ties() {

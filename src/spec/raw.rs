@@ -3,7 +3,7 @@
 //! Enums are externally tagged (`model: {mc_dropout: {...}}`) because internally tagged ones
 //! lose error locations. Every struct denies unknown fields so a typo is an error, not a
 //! silently ignored key. Fields holding such enums go through yaml_serde's `singleton_map`,
-//! which reads the `{variant: value}` form (plain yaml_serde wants `!variant` tags). Defaults are documented on the field and in the README's reference.
+//! which reads the `{variant: value}` form (plain yaml_serde wants `!variant` tags). Defaults are documented on the field and in docs/specs.md, "Spec reference".
 
 use std::collections::BTreeMap;
 

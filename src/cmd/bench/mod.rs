@@ -10,7 +10,8 @@ use crate::data::uci::{UciData, UciSet};
 use crate::data::DataDirs;
 use crate::error::Error;
 use crate::models::{Program, RegressionFamily};
-use crate::protocol::uci::{build_program, grid_rows};
+use crate::protocol::program::{build_program, Phase};
+use crate::protocol::splits::grid_rows;
 use crate::spec::{Experiment, UciPlan, UciSetPlan};
 
 pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
@@ -66,7 +67,7 @@ impl UciBench {
         let points = family.grid(&self.set_plan);
         let rows = grid_rows(&self.data, &splits, self.plan.validation_fraction);
         let configs: Vec<_> = rows.iter().map(|_| points.clone()).collect();
-        let program = build_program(self.seed, &self.set_plan, &self.data, &rows, &configs, "grid", self.device)?;
+        let program = build_program(self.seed, &self.set_plan, &self.data, &rows, &configs, Phase::Grid, self.device)?;
         println!(
             "{name}: set={} members={} ({} splits x {} grid points) epochs={epochs} rows/member={} widths={widths:?} device={}",
             self.set_plan.set,

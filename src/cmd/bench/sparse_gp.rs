@@ -13,7 +13,8 @@ use crate::models::gp::optimize::float64_store;
 use crate::models::gp::sparse::{
     bound_and_gradient, initial_params, negative_bound, rows_per_chunk, BoundGradient, SparseParams,
 };
-use crate::protocol::uci::{build_program, SplitRows};
+use crate::protocol::program::{build_program, Phase};
+use crate::protocol::splits::final_rows;
 use crate::spec::ModelPlan;
 
 pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
@@ -28,11 +29,10 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let set = set_plan.set;
     // A program as the protocol builds it: its splits' whole training rows.
     let group = args.splits.or(plan.splits_per_program).unwrap_or(data.splits.len());
-    let rows: Vec<SplitRows> = (0..group.min(data.splits.len()))
-        .map(|k| SplitRows { split: k, fit: data.splits[k].train.clone(), held_out: data.splits[k].test.clone() })
-        .collect();
+    let splits: Vec<usize> = (0..group.min(data.splits.len())).collect();
+    let rows = final_rows(&data, &splits);
     let configs: Vec<_> = rows.iter().map(|_| vec![Vec::new()]).collect();
-    let program = build_program(seed, &set_plan, &data, &rows, &configs, "final", device)?;
+    let program = build_program(seed, &set_plan, &data, &rows, &configs, Phase::Final, device)?;
     let (s, n, d) = (program.members.len() as i64, program.n() as i64, program.held_x.size()[2]);
     let x = program.stacked.x.f_view([s, n, d])?.f_to_kind(Kind::Double)?;
     let y = program.stacked.y.f_view([s, n])?.f_to_kind(Kind::Double)?;
