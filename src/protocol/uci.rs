@@ -67,11 +67,11 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         }
         // Programs are the spec's groups of splits, whichever of their splits are left, so a
         // sharded run trains exactly the programs one process would.
+        let set_run =
+            SetRun { ctx, plan, family: family.as_ref(), set_plan, data: &data, points: family.grid(set_plan) };
         for program in &programs {
             let left: Vec<usize> = program.iter().copied().filter(|k| todo.contains(k)).collect();
             if !left.is_empty() {
-                let set_run =
-                    SetRun { ctx, plan, family: family.as_ref(), set_plan, data: &data, points: family.grid(set_plan) };
                 summary.units_written += set_run.run_group(&left)?;
             }
         }
