@@ -20,5 +20,6 @@ pub mod rng;
 pub mod runtime;
 pub mod spec;
 pub mod verify;
+pub mod world;
 
 pub use error::{Error, Result};

@@ -32,6 +32,13 @@ const BROKEN: &[(&str, &str)] = &[
     // The mark of a failed check sits on the map's first key (epochs): the field is found.
     ("zero-batch-size", "zero-batch-size.yaml:14:3: training.batch_size: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
+    ("rl-duplicate-policy", "rl-duplicate-policy.yaml:9:5: model.deep_q.policies: thompson is listed twice"),
+    ("rl-burnin-too-long", "rl-burnin-too-long.yaml:7:5: task.rl.burnin_ticks: 1000 leaves no ticks after burn-in"),
+    (
+        "rl-bad-placement",
+        "rl-bad-placement.yaml:8:35: model.deep_q.thompson_dropout.placement: unknown variant `before_output`",
+    ),
+    ("rl-with-mc-dropout", "rl-with-mc-dropout.yaml:5:1: model: the rl task trains `deep_q` agents"),
     (
         "sgd-outside-mnist",
         "sgd-outside-mnist.yaml:16:5: training.optimizer.sgd: Caffe's SGD trains the MNIST classifiers only",

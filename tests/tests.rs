@@ -14,6 +14,7 @@ mod mfvi;
 mod mnist;
 mod pbp;
 mod plan;
+mod rl;
 mod shards;
 mod slurm;
 mod spec_errors;

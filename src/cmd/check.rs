@@ -12,10 +12,10 @@ use crate::data::DataDirs;
 use crate::error::Error;
 use crate::protocol::execute::{execute, ExecuteOptions, CHECKPOINT_EVERY};
 use crate::results::baseline::{
-    co2_means, compare, means, medians, metrics_from_seeds, mnist_means, threshold, Baseline, BASELINE_SEED_OFFSET,
-    CHECK_SEED_STRIDE, FAMILYWISE_ALPHA, SEEDS_PER_CHECK, TOLERANCE_RULE,
+    co2_means, compare, means, medians, metrics_from_seeds, mnist_means, rl_means, threshold, Baseline,
+    BASELINE_SEED_OFFSET, CHECK_SEED_STRIDE, FAMILYWISE_ALPHA, SEEDS_PER_CHECK, TOLERANCE_RULE,
 };
-use crate::results::outcome::{Co2Record, MnistEvaluation};
+use crate::results::outcome::{Co2Record, MnistEvaluation, RlRecord};
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::{Experiment, Spec};
 
@@ -189,6 +189,9 @@ fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, S
             .unwrap_or_default(),
         Experiment::Co2(_) => {
             store.read_json::<Co2Record>(&outcome("co2.json"))?.map(|r| co2_means(&r)).unwrap_or_default()
+        }
+        Experiment::Rl(_) => {
+            store.read_json::<RlRecord>(&outcome("rl.json"))?.map(|r| rl_means(&r)).unwrap_or_default()
         }
     })
 }

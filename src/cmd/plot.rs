@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::report::experiment::{load_experiment, Loaded};
 use crate::report::figures::co2::Co2Panels;
 use crate::report::figures::mnist::{ReliabilityFigure, RotatedDigitFigure, ShiftFigure};
+use crate::report::figures::rl::RlFigure;
 use crate::report::figures::save;
 use crate::report::figures::uci::UciFigure;
 use crate::report::Metric;
@@ -29,6 +30,9 @@ pub fn plot(cli: &Cli, args: &PlotArgs) -> anyhow::Result<()> {
         let caption = experiment.caption();
         match &experiment.data {
             Loaded::Uci(summaries) => uci.push((experiment, summaries)),
+            Loaded::Rl(record) => {
+                written.extend(save(&RlFigure { record, caption }, &dir.join("rl-reward"))?);
+            }
             Loaded::Co2(record) => {
                 written.extend(save(&Co2Panels::all(record, caption.clone()), &dir.join("co2-panels"))?);
                 written.extend(save(&Co2Panels::mc_only(record, caption), &dir.join("co2-relu-vs-tanh"))?);

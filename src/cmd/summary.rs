@@ -7,6 +7,7 @@ use crate::data::uci::UciSet;
 use crate::report::co2_fit::training_fit;
 use crate::report::experiment::{load_experiment, Loaded};
 use crate::report::published;
+use crate::report::rl::{batches, batches_to_threshold, quantile, runs_of, Comparison};
 use crate::report::stat::{format_stat, verdict};
 use crate::results::ExperimentStore;
 
@@ -104,6 +105,27 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                         s.standard.entropy,
                         s.mc.entropy
                     );
+                }
+            }
+            Loaded::Rl(record) => {
+                for policy in ["thompson", "epsilon_greedy"] {
+                    let runs = runs_of(record, policy);
+                    if runs.is_empty() {
+                        continue;
+                    }
+                    let b: Vec<f64> = runs.iter().map(|r| batches_to_threshold(r)).collect();
+                    let reached = runs.iter().filter(|r| r.first_above_threshold_batch.is_some()).count();
+                    let final_mean = runs.iter().map(|r| r.final_average_reward).sum::<f64>() / runs.len() as f64;
+                    let cap = (runs[0].ticks / runs[0].batch_ticks + 1) as f64;
+                    println!(
+                        "   {policy:<15} {} seeds, {reached} above reward {} (median batch {}), final average reward {final_mean:.3}",
+                        runs.len(),
+                        runs[0].reward_threshold,
+                        batches(quantile(&b, 0.5), cap)
+                    );
+                }
+                if let Some(c) = Comparison::of(record) {
+                    println!("   {}", c.sentence());
                 }
             }
             Loaded::Co2(record) => {

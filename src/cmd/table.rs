@@ -2,7 +2,7 @@
 //!
 //! UCI experiments: one experiment gives its detailed table, several the paper's Table 1
 //! layout. MNIST experiments: the test-set table and the rotation-shift table. CO2: the
-//! held-out table. Kinds are not mixed in one call.
+//! held-out table. RL: batches to the reward threshold per policy, with the verdict. Kinds are not mixed in one call.
 
 use crate::cli::{Cli, TableArgs};
 use crate::error::Error;
@@ -10,6 +10,7 @@ use crate::report::aggregate::SetSummary;
 use crate::report::compare::comparison_table;
 use crate::report::experiment::{load_experiment, Loaded, LoadedExperiment};
 use crate::report::outcomes::{co2_table, mnist_table, shift_table};
+use crate::report::rl::rl_table;
 use crate::report::uci_table::uci_table;
 use crate::report::Metric;
 use crate::results::atomic::write_atomic;
@@ -33,6 +34,7 @@ pub fn table(cli: &Cli, args: &TableArgs) -> anyhow::Result<()> {
             .iter()
             .filter_map(|e| match &e.data {
                 Loaded::Co2(record) => Some(co2_table(&e.name, record, args.format, &e.profile_note())),
+                Loaded::Rl(record) => Some(rl_table(&e.name, record, args.format, &e.profile_note())),
                 _ => None,
             })
             .collect::<Vec<_>>()
@@ -50,6 +52,7 @@ fn kind(data: &Loaded) -> &'static str {
         Loaded::Uci(_) => "uci",
         Loaded::Mnist { .. } => "mnist",
         Loaded::Co2(_) => "co2",
+        Loaded::Rl(_) => "rl",
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod classifier;
 pub mod concrete_dropout;
+pub mod deep_q;
 pub mod ensemble;
 pub mod family;
 pub mod gp;

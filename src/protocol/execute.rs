@@ -70,6 +70,7 @@ pub fn execute(
         Experiment::UciRegression(plan) => super::uci::run(&ctx, plan),
         Experiment::Mnist(plan) => super::mnist::run(&ctx, plan),
         Experiment::Co2(plan) => super::co2::run(&ctx, plan),
+        Experiment::Rl(plan) => super::rl::run(&ctx, plan),
     };
     let written = ctx.written.load(std::sync::atomic::Ordering::SeqCst);
     match result {

@@ -8,6 +8,8 @@ pub mod execute;
 pub mod mnist;
 pub mod program;
 pub mod progress;
+pub mod rl;
+pub mod rl_program;
 pub mod shard;
 pub mod splits;
 pub mod survey;

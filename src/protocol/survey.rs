@@ -10,6 +10,7 @@ use crate::data::uci::UciData;
 use crate::data::DataDirs;
 use crate::error::Result;
 use crate::models::regression_family;
+use crate::results::outcome::RlRun;
 use crate::results::store::Recorded;
 use crate::results::{ExperimentStore, GridRecord, UnitRecord};
 use crate::spec::{Experiment, Spec};
@@ -100,6 +101,21 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
             vec![outcome_line(store, "MNIST", &files)?]
         }
         Experiment::Co2(_) => vec![outcome_line(store, "CO2", &["co2.json"])?],
+        Experiment::Rl(plan) => plan
+            .policies
+            .iter()
+            .map(|policy| {
+                let mut costs = Vec::new();
+                for seed in 0..plan.seeds {
+                    if let Recorded::Valid(r) = store.inspect::<RlRun>(&super::rl::run_path(store, *policy, seed))? {
+                        if r.experiment == spec.name {
+                            costs.push(r.program_wall_seconds / r.program_runs.max(1) as f64);
+                        }
+                    }
+                }
+                Ok(line(&format!("RL {}", policy.name()), plan.seeds, &costs))
+            })
+            .collect::<Result<_>>()?,
     };
     Ok(Survey { experiment: spec.name.clone(), lines })
 }

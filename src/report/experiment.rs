@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::aggregate::{summarize, SetSummary};
 use crate::error::{Error, Result};
-use crate::results::outcome::{Co2Record, MnistEvaluation, RotatedDigitRecord, ShiftStudy, TrainingRecord};
+use crate::results::outcome::{Co2Record, MnistEvaluation, RlRecord, RotatedDigitRecord, ShiftStudy, TrainingRecord};
 use crate::results::ExperimentStore;
 use crate::spec::{Experiment, Spec};
 
@@ -22,6 +22,7 @@ pub enum Loaded {
         learned_dropout: Option<Vec<f64>>,
     },
     Co2(Co2Record),
+    Rl(RlRecord),
 }
 
 pub struct LoadedExperiment {
@@ -84,6 +85,13 @@ pub fn load_experiment(results_dir: &Path, name: &str) -> Result<LoadedExperimen
                 Error::Usage(format!("experiment `{name}` has no outcomes/co2.json yet: run it first"))
             })?;
             (Loaded::Co2(record), 1)
+        }
+        Experiment::Rl(_) => {
+            let record = store.read_json::<RlRecord>(&outcome("rl.json"))?.ok_or_else(|| {
+                Error::Usage(format!("experiment `{name}` has no outcomes/rl.json yet: run it first"))
+            })?;
+            let runs = record.runs.len();
+            (Loaded::Rl(record), runs)
         }
     };
     Ok(LoadedExperiment { name: name.to_string(), spec, records, data })

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use super::co2_fit::training_fit;
 use crate::error::Result;
 use crate::metrics::ClassificationScores;
-use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};
+use crate::results::outcome::{Co2Record, MnistEvaluation, RlRecord, ShiftStudy};
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::Experiment;
 
@@ -76,6 +76,32 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
                         row.insert("coverage95".into(), json!(m.heldout_coverage95));
                         row.insert("train_years_rmse".into(), json!(training_fit(&record, m).map(|f| f.rmse)));
                         row.insert("wall_seconds".into(), json!(m.wall_seconds));
+                        out.push(row);
+                    }
+                }
+            }
+            Experiment::Rl(_) => {
+                if let Some(record) = store.read_json::<RlRecord>(&store.outcome_path("rl.json"))? {
+                    for run in &record.runs {
+                        // One row per run: the seed stands where a UCI row has its split.
+                        let mut row =
+                            base(name, &format!("deep_q {}", run.policy), "rl", Some(run.seed), &run.provenance);
+                        row.insert("policy".into(), json!(run.policy));
+                        row.insert("dropout".into(), json!(run.dropout));
+                        row.insert("first_above_threshold_batch".into(), json!(run.first_above_threshold_batch));
+                        row.insert("first_above_threshold_tick".into(), json!(run.first_above_threshold_tick));
+                        row.insert("reward_threshold".into(), json!(run.reward_threshold));
+                        row.insert("final_average_reward".into(), json!(run.final_average_reward));
+                        row.insert("total_reward".into(), json!(run.total_reward));
+                        row.insert("food_eaten".into(), json!(run.food_eaten));
+                        row.insert("poison_eaten".into(), json!(run.poison_eaten));
+                        row.insert("ticks".into(), json!(run.ticks));
+                        row.insert("burnin_ticks".into(), json!(run.burnin_ticks));
+                        row.insert("batch_ticks".into(), json!(run.batch_ticks));
+                        row.insert(
+                            "wall_seconds".into(),
+                            json!(run.program_wall_seconds / run.program_runs.max(1) as f64),
+                        );
                         out.push(row);
                     }
                 }

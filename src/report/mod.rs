@@ -17,6 +17,7 @@ pub mod format;
 pub mod outcomes;
 pub mod published;
 pub mod render;
+pub mod rl;
 pub mod stat;
 pub mod uci_table;
 

@@ -127,6 +127,24 @@ pub fn co2_means(r: &super::outcome::Co2Record) -> BTreeMap<(String, String), f6
     out
 }
 
+/// (policy, metric) for the rl experiment, each a mean over seeds: the curve's last point
+/// (`final_reward`) and its mean after burn-in (`reward_after_burnin`, the area under the
+/// learning curve, which moves with how fast a policy learns).
+pub fn rl_means(r: &super::outcome::RlRecord) -> BTreeMap<(String, String), f64> {
+    let mut sums: BTreeMap<(String, String), (f64, usize)> = BTreeMap::new();
+    for run in &r.runs {
+        let burnin_points = run.burnin_ticks / run.batch_ticks;
+        let after = &run.curve[burnin_points.min(run.curve.len())..];
+        let mean_after = after.iter().sum::<f64>() / after.len().max(1) as f64;
+        for (metric, value) in [("final_reward", run.final_average_reward), ("reward_after_burnin", mean_after)] {
+            let slot = sums.entry((run.policy.clone(), metric.to_string())).or_insert((0.0, 0));
+            slot.0 += value;
+            slot.1 += 1;
+        }
+    }
+    sums.into_iter().map(|(key, (sum, n))| (key, sum / n as f64)).collect()
+}
+
 /// Median of `values` (the mean of the middle two for an even count).
 pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();

@@ -121,3 +121,58 @@ pub struct Co2Model {
     pub heldout_coverage95: Option<f64>,
     pub wall_seconds: f64,
 }
+
+/// `outcomes/rl/<policy>-<seed>.json`: one deep-Q agent's life in the rldemo world.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RlRun {
+    pub experiment: String,
+    /// `thompson` or `epsilon_greedy`.
+    pub policy: String,
+    pub seed: usize,
+    /// Thompson sampling's dropout: `every_layer p=0.1` (the paper) or
+    /// `after_first_hidden p=0.2` (the demo); `none` for epsilon-greedy.
+    pub dropout: String,
+    pub ticks: usize,
+    pub burnin_ticks: usize,
+    pub batch_ticks: usize,
+    pub reward_window: usize,
+    pub reward_threshold: f64,
+    /// Mean reward of the last `reward_window` ticks after each batch: point b is at tick
+    /// (b + 1) x batch_ticks.
+    pub curve: Vec<f64>,
+    /// The first tick (a multiple of batch_ticks) whose point exceeds the threshold.
+    pub first_above_threshold_tick: Option<usize>,
+    /// The same in batches (the paper's x axis, counted from tick 0).
+    pub first_above_threshold_batch: Option<usize>,
+    /// The curve's last point.
+    pub final_average_reward: f64,
+    /// Total reward collected over the run, and the food and poison eaten.
+    pub total_reward: f64,
+    pub food_eaten: usize,
+    pub poison_eaten: usize,
+    /// Wall time of the program this run was batched in, and how many runs shared it.
+    pub program_wall_seconds: f64,
+    /// Where the program's time went.
+    pub program_times: TimeSplit,
+    pub program_runs: usize,
+    pub provenance: Provenance,
+}
+
+/// Where a program's time went: the rooms (eyes, moves, items), the agents' action passes,
+/// their learning (replay gathering, masks, the TD step), seconds each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimeSplit {
+    pub world: f64,
+    pub act: f64,
+    pub learn: f64,
+}
+
+/// `outcomes/rl.json`: every run, once all are done (what tables and figures read).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RlRecord {
+    pub experiment: String,
+    pub runs: Vec<RlRun>,
+    pub provenance: Provenance,
+}

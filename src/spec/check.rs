@@ -37,6 +37,7 @@ pub enum Experiment {
     UciRegression(UciPlan),
     Mnist(MnistPlan),
     Co2(Co2Plan),
+    Rl(super::rl::RlPlan),
 }
 
 /// MNIST: train one classifier, evaluate it (standard and MC), rotate a digit, rotate the
@@ -257,6 +258,7 @@ pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
         Task::Uci(task) => Experiment::UciRegression(uci_plan(&raw, task, path, text)?),
         Task::Mnist(task) => Experiment::Mnist(mnist_plan(&raw, task, path, text)?),
         Task::Co2(task) => Experiment::Co2(co2_plan(&raw, task, path, text)?),
+        Task::Rl(task) => Experiment::Rl(super::rl::rl_plan(&raw, task, path, text)?),
     };
     Ok(Spec {
         name: raw.name.as_str().to_string(),
@@ -285,6 +287,14 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
                 text,
                 "lenet",
                 "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci",
+            ))
+        }
+        Model::DeepQ(_) => {
+            return Err(rule_error(
+                path,
+                text,
+                "deep_q",
+                "model.deep_q: deep-Q agents act in a world; use them with `task: {rl: ...}`, not uci",
             ))
         }
         Model::McDropout(model) => {
@@ -723,7 +733,7 @@ fn first_duplicate(values: &[f64]) -> Option<f64> {
 }
 
 /// An error for a rule that spans fields; the line is that of the first `key:` in the text.
-fn rule_error(path: &Path, text: &str, key: &str, message: &str) -> Error {
+pub(super) fn rule_error(path: &Path, text: &str, key: &str, message: &str) -> Error {
     let needle = format!("{key}:");
     let location = text
         .lines()

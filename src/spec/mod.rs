@@ -5,6 +5,7 @@
 pub mod check;
 pub mod load;
 pub mod raw;
+pub mod rl;
 pub mod values;
 
 pub use check::{
@@ -13,3 +14,4 @@ pub use check::{
     WeightDecayRule,
 };
 pub use load::{load, parse, to_yaml};
+pub use rl::RlPlan;

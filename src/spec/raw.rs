@@ -83,6 +83,56 @@ pub enum Task {
     Mnist(MnistTask),
     /// Mauna Loa CO2: train up to a cutoff year, extrapolate past it.
     Co2(Co2Task),
+    /// Section 5.4: deep-Q agents in ConvNetJS's rldemo world, exploring by Thompson sampling
+    /// with dropout or epsilon-greedy.
+    Rl(RlTask),
+}
+
+/// The reinforcement-learning experiment: how long each agent lives, over how many seeds,
+/// and how its reward curve is read. docs/rl.md explains each default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RlTask {
+    /// Runs per policy; seed k's room starts the same for every policy. Default 10.
+    #[serde(default = "ten")]
+    pub seeds: Count,
+    /// World ticks each agent lives. Default 200000 (the demo's learning_steps_total).
+    #[serde(default = "rl_ticks")]
+    pub ticks: Count,
+    /// Ticks of random actions before the policy acts: epsilon-greedy's epsilon is 1 through
+    /// them, Thompson sampling acts at random until its memory holds this many experiences.
+    /// Default 12500, the paper's 25 batches; the demo uses 3000.
+    #[serde(default = "rl_burnin")]
+    pub burnin_ticks: Count,
+    /// Ticks per "batch", the x unit of the paper's figure and one point of the curve.
+    /// Default 500 (the demo's plot cadence).
+    #[serde(default = "five_hundred")]
+    pub batch_ticks: Count,
+    /// Rewards averaged into each point of the curve. Default 1000 (the demo's window).
+    #[serde(default = "thousand")]
+    pub reward_window: Count,
+    /// Average reward a run must exceed to count as having learned. Default 1 (the paper's).
+    #[serde(default = "one_reward")]
+    pub reward_threshold: Positive,
+}
+
+fn ten() -> Count {
+    Count::try_from(10).expect("valid")
+}
+fn rl_ticks() -> Count {
+    Count::try_from(200_000).expect("valid")
+}
+fn rl_burnin() -> Count {
+    Count::try_from(12_500).expect("valid")
+}
+fn five_hundred() -> Count {
+    Count::try_from(500).expect("valid")
+}
+fn thousand() -> Count {
+    Count::try_from(1000).expect("valid")
+}
+fn one_reward() -> Positive {
+    Positive::try_from(1.0).expect("valid")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -267,6 +317,123 @@ pub enum Model {
     ConcreteDropout(ConcreteDropout),
     /// The paper's LeNet convnet with dropout (MNIST).
     Lenet(Lenet),
+    /// Deep-Q agents with experience replay (ConvNetJS's deepqlearn), one per seed and policy.
+    DeepQ(DeepQ),
+}
+
+/// The deep-Q agent: the demo's network and trainer, and the policies compared. Every default
+/// is the demo's Brain option (rldemo.html, yaringal/DropoutUncertaintyDemos rl_demo.html).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeepQ {
+    /// Policies run, each on every seed. Default [thompson, epsilon_greedy].
+    #[serde(default = "rl_policies")]
+    pub policies: Vec<RlPolicy>,
+    /// Hidden ReLU layers' widths. Default [50, 50].
+    #[serde(default = "fifty_fifty")]
+    pub hidden_units: Vec<Count>,
+    /// Where Thompson sampling's dropout sits and at what rate. Default the paper's: 0.1
+    /// before every weight layer.
+    #[serde(default)]
+    pub thompson_dropout: ThompsonDropout,
+    /// Discount of the TD target. Default 0.7.
+    #[serde(default = "rl_gamma")]
+    pub gamma: OpenFraction,
+    /// SGD learning rate (no momentum). Default 0.001.
+    #[serde(default = "rl_lr")]
+    pub lr: Positive,
+    /// Experiences replayed per tick, one SGD step of their mean gradient. Default 64.
+    #[serde(default = "sixty_four")]
+    pub batch_size: Count,
+    /// L2 decay on the weights, averaged over the batch as ConvNetJS does. Default 0.01.
+    #[serde(default = "rl_l2")]
+    pub l2_decay: NonNegative,
+    /// Experiences kept; when full, a random one is replaced. Default 30000.
+    #[serde(default = "rl_replay")]
+    pub replay_size: Count,
+    /// Learning starts once more than this many experiences are held. Default 1000.
+    #[serde(default = "thousand")]
+    pub learn_after: Count,
+    /// Epsilon-greedy's floor. Default 0.05.
+    #[serde(default = "rl_epsilon_min")]
+    pub epsilon_min: OpenFraction,
+    /// Learning steps over which epsilon falls from 1 (after burn-in) to its floor's line:
+    /// the demo's learning_steps_total. Default 200000.
+    #[serde(default = "rl_ticks")]
+    pub epsilon_ticks: Count,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RlPolicy {
+    /// The argmax of one pass of the dropout network, masks drawn for each action.
+    Thompson,
+    /// A random action with probability epsilon, else the argmax of the deterministic network.
+    EpsilonGreedy,
+}
+
+impl RlPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            RlPolicy::Thompson => "thompson",
+            RlPolicy::EpsilonGreedy => "epsilon_greedy",
+        }
+    }
+}
+
+/// Thompson sampling's dropout layers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThompsonDropout {
+    /// `every_layer` (the paper: before every weight layer, inputs included) or
+    /// `after_first_hidden` (the authors' demo: one layer after the first hidden one).
+    #[serde(default)]
+    pub placement: RlDropoutPlacement,
+    /// Drop probability. Default 0.1 (the paper; the demo uses 0.2).
+    #[serde(default = "tenth")]
+    pub rate: DropoutRate,
+}
+
+impl Default for ThompsonDropout {
+    fn default() -> Self {
+        Self { placement: RlDropoutPlacement::EveryLayer, rate: tenth() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RlDropoutPlacement {
+    #[default]
+    EveryLayer,
+    AfterFirstHidden,
+}
+
+fn rl_policies() -> Vec<RlPolicy> {
+    vec![RlPolicy::Thompson, RlPolicy::EpsilonGreedy]
+}
+fn fifty_fifty() -> Vec<Count> {
+    vec![Count::try_from(50).expect("valid"); 2]
+}
+fn rl_gamma() -> OpenFraction {
+    OpenFraction::try_from(0.7).expect("valid")
+}
+fn rl_lr() -> Positive {
+    Positive::try_from(0.001).expect("valid")
+}
+fn sixty_four() -> Count {
+    Count::try_from(64).expect("valid")
+}
+fn rl_l2() -> NonNegative {
+    NonNegative::try_from(0.01).expect("valid")
+}
+fn rl_replay() -> Count {
+    Count::try_from(30_000).expect("valid")
+}
+fn rl_epsilon_min() -> OpenFraction {
+    OpenFraction::try_from(0.05).expect("valid")
+}
+fn tenth() -> DropoutRate {
+    DropoutRate::try_from(0.1).expect("valid")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

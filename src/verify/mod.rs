@@ -1,10 +1,11 @@
 //! `mcdrop verify`: rerun committed units from scratch and judge them against their records,
 //! so a reader can trust that the committed numbers are what the code computes. `sample`
 //! chooses the units (a budget's worth, across sets), `rerun` trains them in a scratch
-//! directory, `verdict` states the rule, `report` writes it down.
+//! directory, `rl` reruns seeds of the rl experiment, `verdict` states the rule, `report` writes it down.
 
 pub mod report;
 pub mod rerun;
+pub mod rl;
 pub mod sample;
 pub mod verdict;
 

@@ -120,6 +120,8 @@ type Values = BTreeMap<(String, String, String), Vec<(usize, f64)>>;
 /// The plan: programs to rerun (in order) and the committed experiments' split spreads.
 pub struct Plan {
     programs: Vec<Committed>,
+    /// Committed rl experiments: their runs are rerun after the UCI programs, budget allowing.
+    rl: Vec<super::rl::RlCommitted>,
     /// (experiment, set, metric) -> (split, committed value) of every committed split.
     values: Values,
     pub skipped: Vec<String>,
@@ -129,27 +131,38 @@ pub struct Plan {
 impl Plan {
     /// `experiment set:splits (recorded cost N s)` per program, for the plan a run prints first.
     pub fn lines(&self) -> Vec<String> {
+        let rl = self.rl.iter().flat_map(|e| {
+            e.sample()
+                .into_iter()
+                .map(|r| format!("{} (recorded cost at most {:.0} s)", e.label(r), r.program_wall_seconds))
+        });
         self.programs
             .iter()
             .map(|p| format!("{} (recorded cost {:.0} s)", p.candidate.label(), p.candidate.recorded_seconds))
+            .chain(rl)
             .collect()
     }
 
     pub fn len(&self) -> usize {
-        self.programs.len()
+        self.programs.len() + self.rl_runs().count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.programs.is_empty()
+        self.len() == 0
     }
 
     /// Units the plan reruns.
     pub fn units(&self) -> usize {
-        self.programs.iter().map(|p| p.records.len()).sum()
+        self.programs.iter().map(|p| p.records.len()).sum::<usize>() + self.rl_runs().count()
     }
 
     pub fn estimated_seconds(&self) -> f64 {
-        self.programs.iter().map(|p| p.candidate.recorded_seconds).sum()
+        self.programs.iter().map(|p| p.candidate.recorded_seconds).sum::<f64>()
+            + self.rl_runs().map(super::rl::RlCommitted::cost).sum::<f64>()
+    }
+
+    fn rl_runs(&self) -> impl Iterator<Item = &crate::results::outcome::RlRun> {
+        self.rl.iter().flat_map(|e| e.sample())
     }
 }
 
@@ -195,12 +208,17 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
     let mut committed = Vec::new();
     let mut values = Values::new();
     let mut skipped = Vec::new();
+    let mut rl = Vec::new();
     for name in experiments {
         let store = ExperimentStore::new(results_dir, name);
         let spec = std::sync::Arc::new(store.saved_spec()?);
+        if let Some(committed_rl) = super::rl::RlCommitted::read(&store, name, &spec)? {
+            rl.push(committed_rl);
+            continue;
+        }
         if !matches!(spec.experiment, Experiment::UciRegression(_)) {
             skipped.push(format!(
-                "{name}: verify reruns UCI programs; `mcdrop check` reruns the MNIST and CO2 smoke specs"
+                "{name}: verify reruns UCI programs and rl runs; `mcdrop check` reruns the MNIST and CO2 smoke specs"
             ));
             continue;
         }
@@ -243,7 +261,7 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
                 .collect()
         }
     };
-    Ok(Plan { programs, values, skipped, budget_seconds: options.budget_seconds })
+    Ok(Plan { programs, rl, values, skipped, budget_seconds: options.budget_seconds })
 }
 
 /// Reruns the plan's programs; `progress(i, n, what)` is told before each one. Programs whose
@@ -261,7 +279,7 @@ pub fn run(
     let (mut recorded, mut measured) = (0.0, 0.0);
     let mut units = Vec::new();
     let mut not_run = Vec::new();
-    let total = plan.programs.len();
+    let total = plan.len();
     // Whether a rerun of `cost` recorded seconds, scaled by the reruns' measured / recorded
     // time so far, still fits the budget (always, for units asked for by name).
     let fits = |cost: f64, recorded: f64, measured: f64| {
@@ -296,6 +314,19 @@ pub fn run(
         let spreads = second.as_ref().map(|(s, second)| (*s, program_spreads(&reruns, second)));
         for (record, rerun) in program.records.iter().zip(&reruns) {
             units.push(check(&program, record, rerun, &plan.values, seconds, spreads.as_ref()));
+        }
+    }
+    for experiment in &plan.rl {
+        for run in experiment.sample() {
+            let cost = super::rl::RlCommitted::cost(run);
+            if !fits(cost, recorded, measured) {
+                not_run.push(experiment.label(run));
+                continue;
+            }
+            progress(units.len(), total, &experiment.label(run));
+            let unit = experiment.rerun(run, options.device)?;
+            (recorded, measured) = (recorded + cost, measured + unit.seconds);
+            units.push(unit);
         }
     }
     Ok(VerifyReport {

@@ -10,6 +10,7 @@
 
 use std::io::Cursor;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
@@ -70,8 +71,30 @@ pub fn fingerprint(parts: &impl std::fmt::Debug) -> String {
     crate::spec::check::hex(&Sha256::digest(format!("{parts:?}").as_bytes()))
 }
 
+/// `[u64 header length][JSON header][tensors in libtorch's multi-tensor format]`: the byte
+/// form of every checkpoint, whatever its header holds.
+pub fn encode(header: &impl Serialize, tensors: &[(String, Tensor)]) -> Result<Vec<u8>> {
+    let header = serde_json::to_vec(header).map_err(|e| Error::Report(format!("checkpoint header: {e}")))?;
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&header);
+    let host: Vec<(String, Tensor)> =
+        tensors.iter().map(|(n, t)| Ok((n.clone(), t.f_to_device(Device::Cpu)?))).collect::<Result<_>>()?;
+    let mut stream = Cursor::new(Vec::new());
+    Tensor::save_multi_to_stream(&host, &mut stream)?;
+    out.extend_from_slice(&stream.into_inner());
+    Ok(out)
+}
+
+/// The header and tensors `encode` wrote, the tensors on `device`; `None` when the bytes are
+/// not a whole checkpoint (a corrupt one is started over, not trusted).
+pub fn decode<H: DeserializeOwned>(bytes: &[u8], device: Device) -> Option<(H, Vec<(String, Tensor)>)> {
+    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+    let header: H = serde_json::from_slice(bytes.get(8..8 + len)?).ok()?;
+    let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(bytes.get(8 + len..)?), device).ok()?;
+    Some((header, tensors))
+}
+
 impl TrainingState {
-    /// `[u64 header length][JSON header][tensors in libtorch's multi-tensor format]`.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let header = Header {
             fingerprint: self.fingerprint.clone(),
@@ -80,23 +103,12 @@ impl TrainingState {
             rngs: self.rngs.clone(),
             orders: self.orders.clone(),
         };
-        let header = serde_json::to_vec(&header).map_err(|e| Error::Report(format!("checkpoint header: {e}")))?;
-        let mut out = (header.len() as u64).to_le_bytes().to_vec();
-        out.extend_from_slice(&header);
-        let host: Vec<(String, Tensor)> =
-            self.tensors.iter().map(|(n, t)| Ok((n.clone(), t.f_to_device(Device::Cpu)?))).collect::<Result<_>>()?;
-        let mut tensors = Cursor::new(Vec::new());
-        Tensor::save_multi_to_stream(&host, &mut tensors)?;
-        out.extend_from_slice(&tensors.into_inner());
-        Ok(out)
+        encode(&header, &self.tensors)
     }
 
-    /// The state in `bytes`, its tensors on `device`; `None` when the bytes are not a whole
-    /// checkpoint (a corrupt one is started over, not trusted).
+    /// The state in `bytes`, its tensors on `device` (see `decode`).
     pub fn from_bytes(bytes: &[u8], device: Device) -> Option<TrainingState> {
-        let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
-        let header: Header = serde_json::from_slice(bytes.get(8..8 + len)?).ok()?;
-        let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(bytes.get(8 + len..)?), device).ok()?;
+        let (header, tensors): (Header, _) = decode(bytes, device)?;
         Some(TrainingState {
             fingerprint: header.fingerprint,
             epochs_done: header.epochs_done,

@@ -6,6 +6,7 @@
 
 pub mod co2;
 pub mod mnist;
+pub mod rl;
 pub mod uci;
 
 use std::path::{Path, PathBuf};
