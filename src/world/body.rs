@@ -88,11 +88,11 @@ impl Body {
         let (rot1, rot2) = ACTIONS[action];
         let p = self.position;
         let v = Vec2::new(0.0, AGENT_RADIUS / 2.0).rotate(self.angle + std::f64::consts::FRAC_PI_2);
-        let (w1p, w2p) = (p.add(v), p.sub(v));
-        let vv = p.sub(w2p).rotate(-rot1);
-        let vv2 = p.sub(w1p).rotate(rot2);
-        let np = w2p.add(vv).scale(0.5);
-        let np2 = w1p.add(vv2).scale(0.5);
+        let (w1p, w2p) = (p.plus(v), p.minus(v));
+        let vv = p.minus(w2p).rotate(-rot1);
+        let vv2 = p.minus(w1p).rotate(rot2);
+        let np = w2p.plus(vv).scale(0.5);
+        let np2 = w1p.plus(vv2).scale(0.5);
         let mut angle = self.angle - rot1;
         if angle < 0.0 {
             angle += 2.0 * std::f64::consts::PI;
@@ -101,7 +101,7 @@ impl Body {
         if angle > 2.0 * std::f64::consts::PI {
             angle -= 2.0 * std::f64::consts::PI;
         }
-        (np.add(np2), angle)
+        (np.plus(np2), angle)
     }
 }
 
@@ -130,7 +130,7 @@ mod tests {
             let (a, h) = (1.0f64, 2.5);
             let expect =
                 Vec2::new(h * ((a - left).cos() - (a + right).cos()), h * ((a + right).sin() - (a - left).sin()));
-            assert!((p.sub(START).sub(expect)).length() < 1e-12, "action {action}: {p:?}");
+            assert!((p.minus(START).minus(expect)).length() < 1e-12, "action {action}: {p:?}");
         }
     }
 

@@ -19,11 +19,11 @@ impl Vec2 {
         Self { x, y }
     }
 
-    pub fn add(self, v: Vec2) -> Vec2 {
+    pub fn plus(self, v: Vec2) -> Vec2 {
         Vec2::new(self.x + v.x, self.y + v.y)
     }
 
-    pub fn sub(self, v: Vec2) -> Vec2 {
+    pub fn minus(self, v: Vec2) -> Vec2 {
         Vec2::new(self.x - v.x, self.y - v.y)
     }
 
@@ -36,7 +36,7 @@ impl Vec2 {
     }
 
     pub fn dist_from(self, v: Vec2) -> f64 {
-        self.sub(v).length()
+        self.minus(v).length()
     }
 
     /// Rotation by `a` radians, clockwise on the canvas (the demo's `rotate`).
@@ -63,7 +63,7 @@ pub fn segment_hit(p1: Vec2, p2: Vec2, p3: Vec2, p4: Vec2) -> Option<Hit> {
     }
     let ua = ((p4.x - p3.x) * (p1.y - p3.y) - (p4.y - p3.y) * (p1.x - p3.x)) / denom;
     let ub = ((p2.x - p1.x) * (p1.y - p3.y) - (p2.y - p1.y) * (p1.x - p3.x)) / denom;
-    (ua > 0.0 && ua < 1.0 && ub > 0.0 && ub < 1.0).then(|| Hit { ua, point: p1.add(p2.sub(p1).scale(ua)) })
+    (ua > 0.0 && ua < 1.0 && ub > 0.0 && ub < 1.0).then(|| Hit { ua, point: p1.plus(p2.minus(p1).scale(ua)) })
 }
 
 /// Segment p1-p2 against the circle of `radius` around `centre` (`line_point_intersect`): a
@@ -77,7 +77,7 @@ pub fn item_hit(p1: Vec2, p2: Vec2, centre: Vec2, radius: f64) -> Option<Hit> {
     if d > radius {
         return None;
     }
-    let point = centre.add(normal.scale(d / normal.length()));
+    let point = centre.plus(normal.scale(d / normal.length()));
     let ua = if (p2.x - p1.x).abs() > (p2.y - p1.y).abs() {
         (point.x - p1.x) / (p2.x - p1.x)
     } else {

@@ -153,13 +153,13 @@ impl World {
                 removed[i] = true;
             }
             // The draw happens only when the first two conditions hold (JS short-circuits).
-            if item.age > 5000 && self.clock % 100 == 0 && uniform(&mut self.rng) < 0.1 {
+            if item.age > 5000 && self.clock.is_multiple_of(100) && uniform(&mut self.rng) < 0.1 {
                 removed[i] = true;
             }
         }
         let mut kept = removed.iter().map(|r| !r);
         self.items.retain(|_| kept.next().unwrap_or(true));
-        if self.items.len() < ITEMS && self.clock % 10 == 0 && uniform(&mut self.rng) < 0.25 {
+        if self.items.len() < ITEMS && self.clock.is_multiple_of(10) && uniform(&mut self.rng) < 0.25 {
             let item = random_item(&mut self.rng);
             self.items.push(item);
         }

@@ -147,9 +147,9 @@ impl Agents {
     /// Each agent's reward for its last action (deepqlearn.js `backward`): store the previous
     /// tick's experience, then one SGD step on `batch_size` replayed experiences.
     pub fn learn(&mut self, rewards: &[f64]) -> Result<()> {
-        for b in 0..self.len() {
+        for (b, &reward) in rewards.iter().enumerate() {
             let w = &mut self.windows[b];
-            w.rewards = [w.rewards[1], rewards[b]];
+            w.rewards = [w.rewards[1], reward];
             w.age += 1;
             if w.forward_passes > 2 {
                 self.replays[b].push(&w.net_inputs[0], w.actions[0], w.rewards[0], &w.net_inputs[1], &mut self.rngs[b]);

@@ -234,13 +234,13 @@ mod tests {
     #[test]
     fn the_td_gradient_is_autograds_and_flows_only_through_kept_units() {
         let mut net = nets(1);
-        let n = 5;
+        let n: i64 = 5;
         let states = Tensor::randn([1, n, 4], (Kind::Float, Device::Cpu));
         let actions = Tensor::from_slice(&[0i64, 1, 1, 0, 1]).view([1, n, 1]);
         let targets = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.0, 1.5]).view([1, n, 1]);
         // Input unit 1 dropped in every row; hidden unit 2 of the first layer dropped too.
-        let m0 = Tensor::from_slice(&[1.0f32, 0.0, 1.0, 1.0]).view([1, 1, 4]).repeat([1, n as i64, 1]);
-        let m1 = Tensor::from_slice(&[1.0f32, 1.0, 0.0]).view([1, 1, 3]).repeat([1, n as i64, 1]);
+        let m0 = Tensor::from_slice(&[1.0f32, 0.0, 1.0, 1.0]).view([1, 1, 4]).repeat([1, n, 1]);
+        let m1 = Tensor::from_slice(&[1.0f32, 1.0, 0.0]).view([1, 1, 3]).repeat([1, n, 1]);
         let masks = vec![Some(m0), Some(m1), None];
         let l2 = 0.01;
         net.td_gradient(&states, &actions, &targets, &masks, l2).unwrap();
@@ -249,8 +249,8 @@ mod tests {
         let leaf = net.params().flat.detach().copy().set_requires_grad(true);
         let view = ParamBuffer::over(leaf.shallow_clone(), 1, &WIDTHS).unwrap();
         let mut h = states.shallow_clone();
-        for l in 0..3 {
-            if let Some(m) = &masks[l] {
+        for (l, mask) in masks.iter().enumerate() {
+            if let Some(m) = mask {
                 h = &h * m;
             }
             h = view.biases[l].baddbmm(&h, &view.weights[l], 1.0, 1.0);

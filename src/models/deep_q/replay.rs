@@ -31,7 +31,7 @@ impl Replay {
     pub fn from_parts(capacity: usize, width: usize, parts: ReplayParts) -> Option<Self> {
         let n = parts.actions.len();
         let whole = parts.states.len() == n * width && parts.next_states.len() == n * width && parts.rewards.len() == n;
-        (whole && n <= capacity).then(|| Self {
+        (whole && n <= capacity).then_some(Self {
             capacity,
             width,
             states: parts.states,
