@@ -212,6 +212,9 @@ pub struct BenchArgs {
     /// `uci`, the spec's `run.splits_per_program` for `sparse-gp` and `vi`.
     #[arg(long)]
     pub splits: Option<usize>,
+    /// `rl`: world ticks timed per program (burn-in shortened to a quarter of them).
+    #[arg(long, default_value_t = 4000)]
+    pub ticks: usize,
     /// Optimiser steps timed per method (`sparse-gp`).
     #[arg(long, default_value_t = 2)]
     pub iterations: usize,
@@ -245,6 +248,9 @@ pub enum BenchTarget {
     /// The mean-field VI trainer on one set's grid program, hand-written gradient against
     /// autograd (use a VI spec).
     Vi,
+    /// The rl experiment's programs: ticks per second with every seed batched against one
+    /// seed at a time, where the time goes, and the full spec's time (use an rl spec).
+    Rl,
 }
 
 #[derive(Debug, clap::Args)]

@@ -71,6 +71,14 @@ fn smoke_rl_records_every_run_and_draws_the_table_and_figure() {
         .assert()
         .success()
         .stdout(predicate::str::contains("thompson").and(predicate::str::contains("paired seeds")));
+    // verify reruns single seeds alone: the same bits as the batched program's.
+    common::mcdrop(dir.path())
+        .args(["verify", "--results-dir", "results", "smoke-rl", "--budget", "20s"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| smoke-rl | rl thompson | 0 | final_average_reward |"))
+        .stdout(predicate::str::contains("inconsistent").not())
+        .stdout(predicate::str::contains("consistent |").not());
     // A rerun finds every unit recorded.
     common::mcdrop(dir.path())
         .args(["run", "--results-dir", "results"])
