@@ -98,7 +98,9 @@ fn results_without_provenance(dir: &std::path::Path) -> Vec<(String, serde_json:
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(map) => {
-                map.retain(|k, _| k != "provenance" && !k.contains("seconds") && k != "written_at");
+                map.retain(|k, _| {
+                    k != "provenance" && !k.contains("seconds") && k != "written_at" && k != "program_times"
+                });
                 map.values_mut().for_each(strip);
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
