@@ -316,6 +316,7 @@ pub fn run(
             units.push(check(&program, record, rerun, &plan.values, seconds, spreads.as_ref()));
         }
     }
+    let mut index = total - plan.rl.iter().map(|e| e.runs.len()).sum::<usize>();
     for experiment in &plan.rl {
         for run in experiment.sample() {
             let cost = super::rl::RlCommitted::cost(run);
@@ -323,7 +324,8 @@ pub fn run(
                 not_run.push(experiment.label(run));
                 continue;
             }
-            progress(units.len(), total, &experiment.label(run));
+            progress(index, total, &experiment.label(run));
+            index += 1;
             let unit = experiment.rerun(run, options.device)?;
             (recorded, measured) = (recorded + cost, measured + unit.seconds);
             units.push(unit);
