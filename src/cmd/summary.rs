@@ -116,7 +116,7 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
                     let b: Vec<f64> = runs.iter().map(|r| batches_to_threshold(r)).collect();
                     let reached = runs.iter().filter(|r| r.first_above_threshold_batch.is_some()).count();
                     let final_mean = runs.iter().map(|r| r.final_average_reward).sum::<f64>() / runs.len() as f64;
-                    let cap = (runs[0].ticks / runs[0].batch_ticks + 1) as f64;
+                    let cap = runs[0].batch_past_end() as f64;
                     println!(
                         "   {policy:<15} {} seeds, {reached} above reward {} (median batch {}), final average reward {final_mean:.3}",
                         runs.len(),

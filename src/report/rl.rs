@@ -20,7 +20,7 @@ const BOOTSTRAP_SEED: u64 = 54;
 /// Batches to the threshold, a run that never got there counted as one batch past its end
 /// (so it ranks after every run that did; medians and quartiles say `>` for such values).
 pub fn batches_to_threshold(run: &RlRun) -> f64 {
-    run.first_above_threshold_batch.map_or((run.ticks / run.batch_ticks + 1) as f64, |b| b as f64)
+    run.first_above_threshold_batch.unwrap_or(run.batch_past_end()) as f64
 }
 
 /// One policy's runs, by seed.
@@ -171,8 +171,8 @@ pub fn rl_table(experiment: &str, record: &RlRecord, format: TableFormat, profil
     for policy in ["thompson", "epsilon_greedy"] {
         let runs = runs_of(record, policy);
         let Some(first) = runs.first() else { continue };
-        let cap = (first.ticks / first.batch_ticks + 1) as f64;
-        let burnin = (first.burnin_ticks / first.batch_ticks) as f64;
+        let cap = first.batch_past_end() as f64;
+        let burnin = first.burnin_points() as f64;
         burnin_note = format!(
             "a batch is {} ticks, burn-in {} batches, threshold {}, {} ticks per run",
             first.batch_ticks, burnin, first.reward_threshold, first.ticks

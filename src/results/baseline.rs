@@ -133,10 +133,9 @@ pub fn co2_means(r: &super::outcome::Co2Record) -> BTreeMap<(String, String), f6
 pub fn rl_means(r: &super::outcome::RlRecord) -> BTreeMap<(String, String), f64> {
     let mut sums: BTreeMap<(String, String), (f64, usize)> = BTreeMap::new();
     for run in &r.runs {
-        let burnin_points = run.burnin_ticks / run.batch_ticks;
-        let after = &run.curve[burnin_points.min(run.curve.len())..];
-        let mean_after = after.iter().sum::<f64>() / after.len().max(1) as f64;
-        for (metric, value) in [("final_reward", run.final_average_reward), ("reward_after_burnin", mean_after)] {
+        for (metric, value) in
+            [("final_reward", run.final_average_reward), ("reward_after_burnin", run.reward_after_burnin())]
+        {
             let slot = sums.entry((run.policy.clone(), metric.to_string())).or_insert((0.0, 0));
             slot.0 += value;
             slot.1 += 1;

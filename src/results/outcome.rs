@@ -168,6 +168,24 @@ pub struct TimeSplit {
     pub learn: f64,
 }
 
+impl RlRun {
+    /// Curve points taken during burn-in (not drawn, not counted after burn-in).
+    pub fn burnin_points(&self) -> usize {
+        (self.burnin_ticks / self.batch_ticks).min(self.curve.len())
+    }
+
+    /// One batch past the run's last: where a run that never crossed the threshold ranks.
+    pub fn batch_past_end(&self) -> usize {
+        self.ticks / self.batch_ticks + 1
+    }
+
+    /// The mean of the curve after burn-in (the area under the learning curve).
+    pub fn reward_after_burnin(&self) -> f64 {
+        let after = &self.curve[self.burnin_points()..];
+        after.iter().sum::<f64>() / after.len().max(1) as f64
+    }
+}
+
 /// `outcomes/rl.json`: every run, once all are done (what tables and figures read).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

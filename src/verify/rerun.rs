@@ -368,16 +368,8 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, 
         shard: None,
         speculative_retrain: program.records.iter().any(|r| r.speculative_retrain),
     };
-    // libtorch's CPU kernels round differently with other thread counts: rerun with the
-    // records' own, which the provenance names (`cpu (2 threads)`).
     let threads = recorded_threads(&program.records);
-    let before = tch::get_num_threads();
-    if let (Device::Cpu, Some(n)) = (options.device, threads) {
-        tch::set_num_threads(n);
-    }
-    let result = execute(&spec, &store, data, options.device, run);
-    tch::set_num_threads(before);
-    result?;
+    with_threads(options.device, threads, || execute(&spec, &store, data, options.device, run))?;
     c.splits
         .iter()
         .map(|&k| {
@@ -389,11 +381,28 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, 
         .collect()
 }
 
+/// The CPU thread count a record's provenance device names (`cpu (2 threads)`).
+pub(super) fn threads_of(device: &str) -> Option<i32> {
+    device.strip_prefix("cpu (")?.strip_suffix(" threads)")?.parse::<i32>().ok()
+}
+
+/// `rerun()` on `threads` CPU threads when given and on the CPU, the count restored after:
+/// libtorch's CPU kernels round differently with other thread counts, so a rerun takes the
+/// records' own.
+pub(super) fn with_threads<T>(device: Device, threads: Option<i32>, rerun: impl FnOnce() -> T) -> T {
+    let before = tch::get_num_threads();
+    if let (Device::Cpu, Some(n)) = (device, threads) {
+        tch::set_num_threads(n);
+    }
+    let result = rerun();
+    tch::set_num_threads(before);
+    result
+}
+
 /// The CPU thread count the records of a program were made with, if they say and agree.
 fn recorded_threads(records: &[UnitRecord]) -> Option<i32> {
-    let parse = |device: &str| device.strip_prefix("cpu (")?.strip_suffix(" threads)")?.parse::<i32>().ok();
-    let first = parse(&records.first()?.provenance.device)?;
-    records.iter().all(|r| parse(&r.provenance.device) == Some(first)).then_some(first)
+    let first = threads_of(&records.first()?.provenance.device)?;
+    records.iter().all(|r| threads_of(&r.provenance.device) == Some(first)).then_some(first)
 }
 
 /// Whether two records of a unit hold the same metrics, bit for bit.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tch::Device;
 
-use super::rerun::{MetricCheck, UnitCheck};
+use super::rerun::{threads_of, with_threads, MetricCheck, UnitCheck};
 use super::verdict::{judge, spread, tolerance, Verdict};
 use crate::error::{Error, Result};
 use crate::models::shared::checkpoint::NoCheckpoints;
@@ -72,16 +72,11 @@ impl RlCommitted {
                 })
             }
         };
-        let threads = run.provenance.device.strip_prefix("cpu (").and_then(|d| d.strip_suffix(" threads)"));
-        let before = tch::get_num_threads();
-        if let (Device::Cpu, Some(n)) = (device, threads.and_then(|t| t.parse::<i32>().ok())) {
-            tch::set_num_threads(n);
-        }
         let began = std::time::Instant::now();
         let progress = indicatif::ProgressBar::hidden();
-        let result = run_program(&self.plan, policy, self.spec.seed, &[run.seed], device, &NoCheckpoints, &progress);
-        tch::set_num_threads(before);
-        let (outcomes, _, times) = result?;
+        let (outcomes, _, times) = with_threads(device, threads_of(&run.provenance.device), || {
+            run_program(&self.plan, policy, self.spec.seed, &[run.seed], device, &NoCheckpoints, &progress)
+        })?;
         let seconds = began.elapsed().as_secs_f64();
         let program = ProgramInfo { seconds, times, runs: 1, provenance: run.provenance.clone() };
         let rerun = scores(&record(&self.experiment, &self.plan, policy, outcomes[0].clone(), &program));
@@ -131,11 +126,9 @@ impl RlCommitted {
 /// The scores verify compares: final reward, mean reward after burn-in, batches to the
 /// threshold (NaN for never), total reward.
 pub fn scores(run: &RlRun) -> Vec<(&'static str, f64)> {
-    let burnin = (run.burnin_ticks / run.batch_ticks).min(run.curve.len());
-    let after = &run.curve[burnin..];
     vec![
         ("final_average_reward", run.final_average_reward),
-        ("reward_after_burnin", after.iter().sum::<f64>() / after.len().max(1) as f64),
+        ("reward_after_burnin", run.reward_after_burnin()),
         ("first_above_threshold_batch", run.first_above_threshold_batch.map_or(f64::NAN, |b| b as f64)),
         ("total_reward", run.total_reward),
     ]

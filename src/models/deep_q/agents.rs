@@ -191,16 +191,17 @@ impl Agents {
     /// Inverted-dropout masks for `rows` rows of every agent that `draws` names (ones for the
     /// others, drawing nothing), `None` for layers without dropout.
     fn masks(&mut self, rows: usize, draws: &[bool]) -> Result<Vec<Option<Tensor>>> {
-        let widths = self.settings.widths();
-        let rates = self.settings.dropout.clone();
-        rates
+        let Self { settings, rngs, device, net, .. } = self;
+        settings
+            .dropout
             .iter()
-            .zip(&widths)
+            // Each rate's layer takes the width before it (zip stops at the last weight layer).
+            .zip(net.params().widths())
             .map(|(&p, &width)| {
                 if p == 0.0 {
                     return Ok(None);
                 }
-                let mask = per_stream_tensor(&mut self.rngs, rows, width, self.device, |b, rng, out| {
+                let mask = per_stream_tensor(rngs, rows, width, *device, |b, rng, out| {
                     if draws[b] {
                         fill_dropout_mask(rng, p, out)
                     } else {

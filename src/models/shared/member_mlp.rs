@@ -53,6 +53,11 @@ impl ParamBuffer {
         Ok(Self { flat, members, widths: widths.to_vec(), weights, biases })
     }
 
+    /// Layer widths, input to output.
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+
     /// A zero buffer with the same layout.
     pub fn zeros_like(&self) -> Result<Self> {
         Self::over(self.flat.f_zeros_like()?, self.members, &self.widths)
@@ -100,7 +105,7 @@ impl MemberMlp {
 
     /// Layer widths, input to output.
     pub fn widths(&self) -> &[usize] {
-        &self.params.widths
+        self.params.widths()
     }
 
     pub fn activation(&self) -> Activation {

@@ -18,7 +18,7 @@ pub struct RlFigure<'a> {
 fn bands(record: &RlRecord, policy: &str) -> Vec<(f64, f64, f64, f64)> {
     let runs = runs_of(record, policy);
     let Some(first) = runs.first() else { return Vec::new() };
-    let burnin = first.burnin_ticks / first.batch_ticks;
+    let burnin = first.burnin_points();
     let points = runs.iter().map(|r| r.curve.len()).min().unwrap_or(0);
     (burnin..points)
         .map(|i| {
