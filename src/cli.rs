@@ -87,6 +87,10 @@ pub enum Command {
     /// What ran, wall time per experiment, where the outputs are, and a verdict per published
     /// number (within 2 standard errors, better, worse).
     Summary(SummaryArgs),
+    /// Write one self-contained HTML page (results/report/index.html): every table beside the
+    /// published numbers with each verdict marked, every figure, provenance, verification
+    /// and what is left to train.
+    Report(ReportArgs),
     /// Rerun committed units from scratch and judge each metric against its record
     /// (identical, consistent, inconsistent); exit 1 when one is inconsistent.
     Verify(VerifyArgs),
@@ -183,6 +187,20 @@ pub struct PlotArgs {
     /// Folder of the figures that combine experiments (default: <results-dir>/figures).
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Experiment name(s) (folders under the results directory) [default: every folder there
+    /// with a saved spec].
+    pub experiments: Vec<String>,
+    /// The page to write [default: <results-dir>/report/index.html].
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Where the repository's specs are: each experiment's spec of the same name (here or in
+    /// quick/) says what is left to train, and specs without results are listed as not run.
+    #[arg(long, value_name = "DIR", default_value = "experiments")]
+    pub specs: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -370,4 +388,8 @@ pub struct CheckArgs {
     /// harmless code change would give (the false-alarm measurement runs K = 1..20).
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub seed_offset: u64,
+    /// Keep each rerun's results under DIR/<experiment>/seed-<seed>/ instead of a scratch
+    /// directory that is removed (to look at what the check computed, or compare it).
+    #[arg(long, value_name = "DIR")]
+    pub keep_results: Option<PathBuf>,
 }

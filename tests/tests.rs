@@ -14,6 +14,7 @@ mod mfvi;
 mod mnist;
 mod pbp;
 mod plan;
+mod report;
 mod rl;
 mod shards;
 mod slurm;

@@ -45,7 +45,11 @@ pub fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     for (spec, baseline) in &checks {
         let q = threshold(baseline.groups(), metrics);
         let runs = (0..baseline.seeds_per_check as u64)
-            .map(|j| run_means(&with_seed(spec, spec.seed + args.seed_offset + j * CHECK_SEED_STRIDE), &data))
+            .map(|j| {
+                let seed = spec.seed + args.seed_offset + j * CHECK_SEED_STRIDE;
+                let kept = args.keep_results.as_ref().map(|dir| dir.join(&spec.name).join(format!("seed-{seed}")));
+                run_means(&with_seed(spec, seed), &data, kept.as_deref())
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let now = medians(&runs);
         for (row, m) in compare(baseline, &now, q).iter().zip(&baseline.metrics) {
@@ -163,10 +167,19 @@ fn default_specs() -> anyhow::Result<Vec<PathBuf>> {
     Ok(specs)
 }
 
-/// Runs `spec` in a scratch results directory and returns its per-(dataset, metric) means.
-fn run_means(spec: &Spec, data: &DataDirs) -> anyhow::Result<BTreeMap<(String, String), f64>> {
+/// Runs `spec` in `keep` (which must not hold results yet), else in a scratch results
+/// directory, and returns its per-(dataset, metric) means.
+fn run_means(spec: &Spec, data: &DataDirs, keep: Option<&Path>) -> anyhow::Result<BTreeMap<(String, String), f64>> {
     let scratch = tempfile::tempdir().context("creating a scratch results directory")?;
-    let store = ExperimentStore::new(scratch.path(), &spec.name);
+    let results_dir = match keep {
+        Some(dir) if dir.join(&spec.name).exists() => bail!(
+            "{} already holds results: --keep-results wants a directory of its own, so that nothing is resumed",
+            dir.join(&spec.name).display()
+        ),
+        Some(dir) => dir,
+        None => scratch.path(),
+    };
+    let store = ExperimentStore::new(results_dir, &spec.name);
     let device = crate::device::resolve(spec.device)?;
     let options = ExecuteOptions {
         force: false,
@@ -201,7 +214,7 @@ fn record_baseline(spec: &Spec, path: &Path, data: &DataDirs, seeds: usize) -> a
     let seeds: Vec<u64> = (0..groups * SEEDS_PER_CHECK as u64).map(|i| spec.seed + BASELINE_SEED_OFFSET + i).collect();
     let mut per_seed = Vec::new();
     for &seed in &seeds {
-        per_seed.push(run_means(&with_seed(spec, seed), data)?);
+        per_seed.push(run_means(&with_seed(spec, seed), data, None)?);
     }
     let provenance = Provenance::new(&spec.sha256, spec.seed, "");
     Ok(Baseline {

@@ -9,6 +9,7 @@ pub mod export;
 pub mod list;
 pub mod plan;
 pub mod plot;
+pub mod report;
 pub mod run;
 pub mod slurm;
 pub mod summary;
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Plot(args) => plot::plot(&cli, args),
         Command::Slurm(args) => slurm::slurm(&cli, args),
         Command::Summary(args) => summary::summary(&cli, args),
+        Command::Report(args) => report::report(&cli, args),
         Command::Verify(args) => verify::verify(&cli, args),
     }
 }

@@ -6,6 +6,7 @@ use crate::cli::{Cli, SummaryArgs};
 use crate::data::uci::UciSet;
 use crate::report::co2_fit::training_fit;
 use crate::report::experiment::{load_experiment, Loaded};
+use crate::report::format::duration;
 use crate::report::published;
 use crate::report::rl::{batches, batches_to_threshold, quantile, runs_of, Comparison};
 use crate::report::stat::{format_stat, verdict};
@@ -31,14 +32,14 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         let store = ExperimentStore::new(&cli.results_dir, name);
         let shards = manifest.as_ref().map(shard_progress).unwrap_or_default();
         let (runs, total, last) = manifest.map_or((0, 0.0, None), |m| {
-            let walls: Vec<f64> = m.runs.iter().map(|r| wall_seconds(&r.started, r.ended.as_deref())).collect();
+            let walls: Vec<f64> = m.runs.iter().map(|r| r.wall_seconds()).collect();
             let last = m.runs.last().map(|r| {
                 let outcome = if r.ended.is_none() {
                     format!("{} (started {})", r.status(), r.started)
                 } else {
                     r.outcome.clone()
                 };
-                (outcome, wall_seconds(&r.started, r.ended.as_deref()), r.provenance.device.clone())
+                (outcome, r.wall_seconds(), r.provenance.device.clone())
             });
             (m.runs.len(), walls.iter().sum::<f64>(), last)
         });
@@ -167,23 +168,4 @@ fn shard_progress(manifest: &crate::results::store::Manifest) -> Vec<String> {
         .iter()
         .map(|(shard, r)| format!("shard {shard}: {}, {} unit(s) written", r.status(), r.units_written))
         .collect()
-}
-
-fn wall_seconds(started: &str, ended: Option<&str>) -> f64 {
-    let parse = |t: &str| humantime::parse_rfc3339(t).ok();
-    match (parse(started), ended.and_then(parse)) {
-        (Some(a), Some(b)) => b.duration_since(a).map_or(0.0, |d| d.as_secs_f64()),
-        // Still running, or killed: no end time to count.
-        _ => 0.0,
-    }
-}
-
-fn duration(seconds: f64) -> String {
-    if seconds >= 3600.0 {
-        format!("{:.1} h", seconds / 3600.0)
-    } else if seconds >= 60.0 {
-        format!("{:.1} min", seconds / 60.0)
-    } else {
-        format!("{seconds:.1} s")
-    }
 }

@@ -4,9 +4,9 @@
 
 use super::aggregate::SetSummary;
 use super::format::Metric;
-use super::published::{paper, PaperRow};
+use super::published::{self, paper, PaperRow};
 use super::render::{Cell, Column, Table};
-use super::stat::Stat;
+use super::stat::{verdict, Stat, Verdict};
 use crate::data::uci::UciSet;
 
 /// One (RMSE, LL) pair of the paper's columns.
@@ -30,7 +30,11 @@ pub fn comparison_table(ours: &[(String, Vec<SetSummary>)], metric: Metric, titl
             let name = set.map(|s| s.display_name().to_string()).unwrap_or_else(|| dataset.clone());
             let of = |sums: &[SetSummary]| sums.iter().find(|s| &s.dataset == dataset).cloned();
             let mut cells = vec![Cell::text(name)];
-            cells.extend(ours.iter().map(|(_, sums)| Cell::stat(of(sums).map(|s| pick((s.rmse, s.ll))), false)));
+            cells.extend(ours.iter().map(|(_, sums)| {
+                let summary = of(sums);
+                let mark = summary.as_ref().zip(set).and_then(|(s, set)| held_to_verdict(s, set, metric));
+                Cell::stat(summary.map(|s| pick((s.rmse, s.ll))), false).marked(mark)
+            }));
             let published = set.and_then(paper);
             let columns: [PaperColumn; 3] =
                 [|p| (p.vi_rmse, p.vi_ll), |p| (p.pbp_rmse, p.pbp_ll), |p| (p.dropout_rmse, p.dropout_ll)];
@@ -43,6 +47,16 @@ pub fn comparison_table(ours: &[(String, Vec<SetSummary>)], metric: Metric, titl
         })
         .collect();
     Table { title: title.to_string(), columns, rows }
+}
+
+/// The verdict of our `metric` on `set` against the published column its family is held to.
+fn held_to_verdict(summary: &SetSummary, set: UciSet, metric: Metric) -> Option<Verdict> {
+    let (_, held_to) = summary.model.published_columns();
+    let (rmse, ll) = published::column(set, held_to)?;
+    Some(match metric {
+        Metric::Rmse => verdict(summary.rmse, rmse, true),
+        Metric::Ll => verdict(summary.ll, ll, false),
+    })
 }
 
 /// Marks every statistic whose mean is the row's best (the first best, and its ties) bold.

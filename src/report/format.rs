@@ -6,6 +6,8 @@ pub enum TableFormat {
     Markdown,
     Csv,
     Latex,
+    /// A `<table>` fragment with verdict marks, as the HTML report shows it.
+    Html,
 }
 
 /// Which metric a comparison table or figure shows.
@@ -22,5 +24,16 @@ impl Metric {
             Metric::Rmse => a < b,
             Metric::Ll => a > b,
         }
+    }
+}
+
+/// A wall time as a person reads it: `12.3 s`, `4.5 min`, `2.1 h`.
+pub fn duration(seconds: f64) -> String {
+    if seconds >= 3600.0 {
+        format!("{:.1} h", seconds / 3600.0)
+    } else if seconds >= 60.0 {
+        format!("{:.1} min", seconds / 60.0)
+    } else {
+        format!("{seconds:.1} s")
     }
 }

@@ -14,11 +14,13 @@ pub mod experiment;
 pub mod export;
 pub mod figures;
 pub mod format;
+pub mod html;
 pub mod outcomes;
 pub mod published;
 pub mod render;
 pub mod rl;
 pub mod stat;
+pub mod tables;
 pub mod uci_table;
 
 pub use format::{Metric, TableFormat};

@@ -1,7 +1,6 @@
 //! Tables of the MNIST and CO2 experiments, from their outcome records.
 
 use super::co2_fit::{seasonal_rms, training_fit};
-use super::format::TableFormat;
 use super::render::Table;
 use crate::metrics::ClassificationScores;
 use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};
@@ -21,7 +20,7 @@ fn score_cells(s: &ClassificationScores) -> Vec<String> {
 }
 
 /// Test-set scores: one row per (experiment, prediction), standard and MC.
-pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableFormat, profile: &str) -> String {
+pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], profile: &str) -> Table {
     let header =
         ["Experiment", "Model", "Prediction", "Test images", "Accuracy (%)", "NLL", "Brier", "ECE (%)", "Mean entropy"];
     let mut rows = Vec::new();
@@ -41,11 +40,11 @@ pub fn mnist_table(evaluations: &[(String, MnistEvaluation)], format: TableForma
         "MNIST test set{profile}: standard vs MC prediction (ECE over {} equal-width confidence bins)",
         bins.join("/")
     );
-    Table::of_text(&title, &header, rows).render(format)
+    Table::of_text(&title, &header, rows)
 }
 
 /// The rotated test set: one row per angle, accuracy / NLL / ECE / entropy per prediction.
-pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profile: &str) -> String {
+pub fn shift_table(studies: &[(String, ShiftStudy)], profile: &str) -> Table {
     let mut header: Vec<String> = vec!["Rotation (deg)".into()];
     for (experiment, _) in studies {
         for method in ["std", "MC"] {
@@ -83,11 +82,11 @@ pub fn shift_table(studies: &[(String, ShiftStudy)], format: TableFormat, profil
     let title =
         format!("MNIST test images rotated by each angle{profile} ({}): standard vs MC prediction", sizes.join("; "));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    Table::of_text(&title, &header, rows).render(format)
+    Table::of_text(&title, &header, rows)
 }
 
 /// Held-out CO2 weeks: one row per model, with its fit to the training years.
-pub fn co2_table(experiment: &str, record: &Co2Record, format: TableFormat, profile: &str) -> String {
+pub fn co2_table(experiment: &str, record: &Co2Record, profile: &str) -> Table {
     let header = [
         "Model",
         "Held-out RMSE (ppmv)",
@@ -119,5 +118,5 @@ pub fn co2_table(experiment: &str, record: &Co2Record, format: TableFormat, prof
         "CO2 extrapolation, experiment `{experiment}`{profile}: trained on {} weeks before {}, scored on the {held} weeks after (Gaussian predictive); train-years RMSE at the {points} grid points before the cutoff against the weekly record there (a curve with the trend but no seasonal cycle scores about {seasonal}, the record's RMS about its centred 1-year mean)",
         record.n_train, record.cutoff
     );
-    Table::of_text(&title, &header, rows).render(format)
+    Table::of_text(&title, &header, rows)
 }

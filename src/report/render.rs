@@ -1,12 +1,13 @@
 //! The one table model of every report (title, typed columns, rows of typed cells) and the one
-//! renderer that writes it as markdown, CSV or LaTeX, with one quoting rule for CSV.
+//! renderer that writes it as markdown, CSV, LaTeX or an HTML fragment, with one quoting rule
+//! for CSV.
 //!
 //! A statistic cell is `mean ± standard error`: in markdown and LaTeX one formatted cell, in
 //! CSV two full-precision fields `<name>_mean,<name>_se`, so analysis code reads the numbers
 //! and not their rounding.
 
 use super::format::TableFormat;
-use super::stat::{format_stat, Stat};
+use super::stat::{format_stat, Stat, Verdict};
 
 /// One column: its header, its CSV name, and whether it holds statistics.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +47,14 @@ fn slug(label: &str) -> String {
 pub enum Cell {
     Text(String),
     /// A mean and standard error; published numbers keep the two decimals they were printed
-    /// with; `bold` marks the best of a row.
+    /// with; `bold` marks the best of a row; `mark` is our number's verdict against the
+    /// published one it is held to (shown by the HTML page; the text formats carry it in a
+    /// verdict column of their own where they have one).
     Stat {
         stat: Stat,
         published: bool,
         bold: bool,
+        mark: Option<Verdict>,
     },
     /// No value: `-` in markdown and LaTeX, empty in CSV.
     Missing,
@@ -63,7 +67,16 @@ impl Cell {
 
     /// Ours (`published = false`) or a published number, or `Missing`.
     pub fn stat(stat: Option<Stat>, published: bool) -> Cell {
-        stat.map_or(Cell::Missing, |stat| Cell::Stat { stat, published, bold: false })
+        stat.map_or(Cell::Missing, |stat| Cell::Stat { stat, published, bold: false, mark: None })
+    }
+
+    /// This cell with `verdict` as its mark (statistics only; other cells are returned as
+    /// they are).
+    pub fn marked(self, verdict: Option<Verdict>) -> Cell {
+        match self {
+            Cell::Stat { stat, published, bold, .. } => Cell::Stat { stat, published, bold, mark: verdict },
+            other => other,
+        }
     }
 }
 
@@ -92,7 +105,44 @@ impl Table {
             TableFormat::Markdown => self.markdown(),
             TableFormat::Latex => self.latex(),
             TableFormat::Csv => self.csv(),
+            TableFormat::Html => self.html(),
         }
+    }
+
+    /// A `<table>` with the title as its caption. A statistic cell carries its class
+    /// (`published`, `best`) and our numbers their verdict's symbol (`VERDICT_SYMBOLS`), so
+    /// the marks read without colour.
+    fn html(&self) -> String {
+        let mut out = format!("<table>\n<caption>{}</caption>\n<thead><tr>", escape_html(&self.title));
+        for c in &self.columns {
+            out.push_str(&format!("<th scope=\"col\">{}</th>", escape_html(&c.label)));
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for (i, cell) in row.iter().enumerate() {
+                let (tag, end) = if i == 0 { ("<th scope=\"row\"", "</th>") } else { ("<td", "</td>") };
+                match cell {
+                    Cell::Text(t) => out.push_str(&format!("{tag}>{}{end}", escape_html(t))),
+                    Cell::Missing => out.push_str(&format!("{tag} class=\"missing\">-{end}")),
+                    Cell::Stat { stat, published, bold, mark } => {
+                        let mut classes = vec!["stat"];
+                        classes.extend(published.then_some("published"));
+                        classes.extend(bold.then_some("best"));
+                        let text = escape_html(&format_stat(*stat, " ± ", *published));
+                        let text = if *bold { format!("<strong>{text}</strong>") } else { text };
+                        let symbol = mark.map_or(String::new(), |v| {
+                            classes.push(verdict_class(v));
+                            format!(" <span class=\"mark\" title=\"{}\">{}</span>", v.as_str(), verdict_symbol(v))
+                        });
+                        out.push_str(&format!("{tag} class=\"{}\">{text}{symbol}{end}", classes.join(" ")));
+                    }
+                }
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+        out
     }
 
     fn markdown(&self) -> String {
@@ -154,9 +204,45 @@ fn display(cell: &Cell, plus_minus: &str, bold: fn(&str) -> String) -> String {
     match cell {
         Cell::Text(t) => t.clone(),
         Cell::Missing => "-".into(),
-        Cell::Stat { stat, published, bold: true } => bold(&format_stat(*stat, plus_minus, *published)),
-        Cell::Stat { stat, published, bold: false } => format_stat(*stat, plus_minus, *published),
+        Cell::Stat { stat, published, bold: true, .. } => bold(&format_stat(*stat, plus_minus, *published)),
+        Cell::Stat { stat, published, bold: false, .. } => format_stat(*stat, plus_minus, *published),
     }
+}
+
+/// The symbol of a verdict in an HTML table, and what each means (the report's legend).
+pub const VERDICT_SYMBOLS: [(Verdict, &str, &str); 3] = [
+    (Verdict::Within, "\u{2248}", "within 2 SE of the published number it is held to"),
+    (Verdict::Better, "\u{25B2}", "better than the published number by more than 2 SE"),
+    (Verdict::Worse, "\u{25BC}", "worse than the published number by more than 2 SE"),
+];
+
+pub fn verdict_symbol(v: Verdict) -> &'static str {
+    VERDICT_SYMBOLS.iter().find(|(w, _, _)| *w == v).map_or("?", |(_, s, _)| s)
+}
+
+/// The CSS class of a marked cell: `v-within`, `v-better`, `v-worse`.
+pub fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Within => "v-within",
+        Verdict::Better => "v-better",
+        Verdict::Worse => "v-worse",
+    }
+}
+
+/// Text made safe inside HTML elements and double-quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Fields joined by commas; a field holding a comma or a quote is quoted, quotes doubled.
@@ -180,7 +266,7 @@ mod tests {
             rows: vec![
                 vec![
                     Cell::text("Boston"),
-                    Cell::Stat { stat: (2.5, 0.1), published: false, bold: true },
+                    Cell::Stat { stat: (2.5, 0.1), published: false, bold: true, mark: None },
                     Cell::text("a, b"),
                 ],
                 vec![Cell::text("Yacht"), Cell::Missing, Cell::text("say \"hi\"")],

@@ -4,7 +4,6 @@
 //! sooner than epsilon-greedy, judged over paired seeds (a seed's two runs share their room
 //! and first weights) by a sign test and a bootstrap interval of the median difference.
 
-use super::format::TableFormat;
 use super::render::Table;
 use crate::results::outcome::{RlRecord, RlRun};
 use crate::rng::{below, member_rng};
@@ -154,7 +153,7 @@ pub fn batches(value: f64, cap: f64) -> String {
 }
 
 /// One row per policy, the comparison in the title.
-pub fn rl_table(experiment: &str, record: &RlRecord, format: TableFormat, profile: &str) -> String {
+pub fn rl_table(experiment: &str, record: &RlRecord, profile: &str) -> Table {
     let header = [
         "Policy",
         "Dropout",
@@ -212,7 +211,7 @@ pub fn rl_table(experiment: &str, record: &RlRecord, format: TableFormat, profil
     let title = format!(
         "RL with Thompson sampling vs epsilon-greedy, experiment `{experiment}`{profile} ({burnin_note}); batches counted from tick 0, as the paper's figure does. {comparison}"
     );
-    Table::of_text(&title, &header, rows).render(format)
+    Table::of_text(&title, &header, rows)
 }
 
 #[cfg(test)]

@@ -37,17 +37,41 @@ pub fn format_stat(stat: Stat, plus_minus: &str, published: bool) -> String {
     format!("{:.d$}{plus_minus}{:.d$}", stat.0, stat.1)
 }
 
+/// How a mean compares with the published one it is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Within,
+    Better,
+    Worse,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Within => "within 2 SE",
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a mean compares with a published one: within two standard errors of the difference
 /// (sqrt(se_a^2 + se_b^2)) of some value the published number rounds from (it is known only
 /// to +- `PUBLISHED_ROUNDING`), or better / worse beyond that.
-pub fn verdict(ours: Stat, published: Stat, lower_is_better: bool) -> &'static str {
+pub fn verdict(ours: Stat, published: Stat, lower_is_better: bool) -> Verdict {
     let diff = ours.0 - published.0;
     if diff.abs() - PUBLISHED_ROUNDING <= 2.0 * (ours.1 * ours.1 + published.1 * published.1).sqrt() {
-        "within 2 SE"
+        Verdict::Within
     } else if (diff < 0.0) == lower_is_better {
-        "better"
+        Verdict::Better
     } else {
-        "worse"
+        Verdict::Worse
     }
 }
 
@@ -57,14 +81,14 @@ mod tests {
 
     #[test]
     fn verdicts_use_two_standard_errors_of_the_difference() {
-        assert_eq!(verdict((2.9, 0.1), (3.0, 0.1), true), "within 2 SE");
-        assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), true), "better");
-        assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), false), "worse");
-        assert_eq!(verdict((-1.0, 0.01), (-1.5, 0.01), false), "better");
+        assert_eq!(verdict((2.9, 0.1), (3.0, 0.1), true).as_str(), "within 2 SE");
+        assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), true).as_str(), "better");
+        assert_eq!(verdict((2.5, 0.1), (3.0, 0.1), false).as_str(), "worse");
+        assert_eq!(verdict((-1.0, 0.01), (-1.5, 0.01), false).as_str(), "better");
         // A published 0.00 +- 0.00 is anything under 0.005: naval's 0.00062 +- 0.00003 matches.
-        assert_eq!(verdict((0.00062, 0.00003), (0.00, 0.00), true), "within 2 SE");
-        assert_eq!(verdict((4.4533, 0.0015), (4.45, 0.00), false), "within 2 SE");
-        assert_eq!(verdict((0.0062, 0.0003), (0.00, 0.00), true), "worse");
+        assert_eq!(verdict((0.00062, 0.00003), (0.00, 0.00), true).as_str(), "within 2 SE");
+        assert_eq!(verdict((4.4533, 0.0015), (4.45, 0.00), false).as_str(), "within 2 SE");
+        assert_eq!(verdict((0.0062, 0.0003), (0.00, 0.00), true).as_str(), "worse");
     }
 
     #[test]

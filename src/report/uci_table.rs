@@ -43,17 +43,18 @@ pub fn uci_table(summaries: &[SetSummary], title: &str) -> Table {
             let judged = target.map_or(Cell::Missing, |(rmse, ll)| {
                 Cell::text(format!("{}, {}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false)))
             });
+            let marks = target.map(|(rmse, ll)| (verdict(s.rmse, rmse, true), verdict(s.ll, ll, false)));
             let mut row = vec![
                 Cell::text(name),
                 Cell::text(s.splits.to_string()),
-                Cell::stat(Some(s.rmse), false),
+                Cell::stat(Some(s.rmse), false).marked(marks.map(|m| m.0)),
                 Cell::stat(pa.map(|p| p.0), true),
                 Cell::stat(pb.map(|p| p.0), true),
             ];
             if secondary_rmse.is_some() {
                 row.push(Cell::stat(s.secondary, false));
             }
-            row.push(Cell::stat(Some(s.ll), false));
+            row.push(Cell::stat(Some(s.ll), false).marked(marks.map(|m| m.1)));
             if secondary_ll.is_some() {
                 row.push(Cell::stat(s.secondary, false));
             }

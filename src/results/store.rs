@@ -104,6 +104,15 @@ impl RunEntry {
         }
     }
 
+    /// Seconds from start to end; 0 for a run still going or killed (no end to count).
+    pub fn wall_seconds(&self) -> f64 {
+        let parse = |t: &str| humantime::parse_rfc3339(t).ok();
+        match (parse(&self.started), self.ended.as_deref().and_then(parse)) {
+            (Some(a), Some(b)) => b.duration_since(a).map_or(0.0, |d| d.as_secs_f64()),
+            _ => 0.0,
+        }
+    }
+
     /// Still `running`, but its process is known to be gone: the run was killed.
     fn process_gone(&self) -> bool {
         self.outcome == "running" && self.process.as_ref().is_some_and(|p| !p.may_be_alive())

@@ -4,6 +4,7 @@
 //! the first figure) through plotters' `ab_glyph` feature, so a bare machine with no system
 //! fonts draws the same figures. Files are written to a temporary name and renamed.
 
+pub mod all;
 pub mod co2;
 pub mod mnist;
 pub mod rl;
@@ -69,6 +70,38 @@ pub fn save(figure: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// `figure` drawn as an SVG document in memory (the HTML report inlines it).
+pub fn svg(figure: &impl Figure) -> Result<String> {
+    register_font();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, figure.size()).into_drawing_area();
+        figure
+            .draw(&root)
+            .and_then(|_| root.present().map_err(text))
+            .map_err(|message| Error::Drawing { path: PathBuf::from("(in memory, for the report)"), message })?;
+    }
+    Ok(out)
+}
+
+/// `figure` drawn as a PNG in memory (for figures of so many marks that their SVG is large).
+pub fn png(figure: &impl Figure) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
+    register_font();
+    let (width, height) = figure.size();
+    let failed = |message: String| Error::Drawing { path: PathBuf::from("(in memory, for the report)"), message };
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        figure.draw(&root).and_then(|_| root.present().map_err(text)).map_err(failed)?;
+    }
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&rgb, width, height, image::ColorType::Rgb8)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(out)
 }
 
 /// Colours used for the same model across figures.
