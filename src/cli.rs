@@ -65,6 +65,9 @@ pub enum Command {
         /// Spec files.
         #[arg(required = true)]
         specs: Vec<PathBuf>,
+        /// Overrides applied to each spec, as `run --set` takes them.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// List the experiments under experiments/ and the data sets found, with where.
     List {
@@ -102,6 +105,11 @@ pub enum Command {
 pub struct RunArgs {
     /// The spec file.
     pub spec: PathBuf,
+    /// Change a setting of the spec without editing it: PATH=VALUE, e.g. training.epochs=10,
+    /// model.mc_dropout.hidden_units=100, name=my-variant (repeatable; checked like the file,
+    /// and saved with the results and in the spec's identity).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// Overrides the spec's device.
     #[arg(long)]
     pub device: Option<DeviceChoice>,
@@ -308,6 +316,11 @@ pub struct CompareArgs {
 pub struct SlurmArgs {
     /// The spec file.
     pub spec: PathBuf,
+    /// Change a setting of the spec without editing it: PATH=VALUE, e.g. training.epochs=10,
+    /// model.mc_dropout.hidden_units=100, name=my-variant (repeatable; checked like the file,
+    /// and saved with the results and in the spec's identity).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// Array tasks, one shard each.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub tasks: u64,
@@ -344,6 +357,11 @@ pub struct PlanArgs {
     /// Spec files.
     #[arg(required = true)]
     pub specs: Vec<PathBuf>,
+    /// Change a setting of the spec without editing it: PATH=VALUE, e.g. training.epochs=10,
+    /// model.mc_dropout.hidden_units=100, name=my-variant (repeatable; checked like the file,
+    /// and saved with the results and in the spec's identity).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// Also print how `--shard I/N` splits each UCI spec's programs into N shards.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub shards: Option<u64>,

@@ -464,3 +464,60 @@ fn a_training_killed_mid_way_resumes_from_its_checkpoint_and_equals_an_uninterru
     assert_eq!(a.validation, b.validation);
     assert!(!common::has_checkpoint(&resumed, "ckpt-test"), "a finished program leaves no checkpoint behind");
 }
+
+/// `--set`: a variant of a spec from the command line, checked like the file (an error names
+/// the override), saved with its results and in its identity; under its own `name` it leaves
+/// the original's results alone, and a changed override of the same name is refused.
+#[test]
+fn overrides_from_the_command_line_are_checked_saved_and_named() {
+    let work = tempfile::tempdir().unwrap();
+    let spec = common::repo_file("experiments/smoke-uci.yaml");
+    for (set, says) in [
+        ("training.epochs=0", "with --set training.epochs=0: training.epochs: must be at least 1"),
+        ("model.mc_dropout.hiden_units=3", "unknown field `hiden_units`"),
+        ("seed.x=1", "--set seed.x=1: `seed` is a value, not a section"),
+        ("training", "--set training: expected PATH=VALUE"),
+    ] {
+        common::mcdrop(work.path())
+            .args(["validate"])
+            .arg(&spec)
+            .args(["--set", set])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    let identity = |sets: &[&str]| {
+        let mut cmd = common::mcdrop(work.path());
+        cmd.arg("validate").arg(&spec);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.split("sha256 ").nth(1).unwrap().trim_end_matches([')', '\n']).to_string()
+    };
+    let variant = ["training.epochs=7", "name=smoke-uci-short"];
+    assert_ne!(identity(&variant), identity(&[]));
+    assert_eq!(identity(&variant), identity(&["name=smoke-uci-short", "training.epochs=7"]));
+
+    let run = |sets: &[&str]| {
+        let mut cmd = common::mcdrop(work.path());
+        cmd.arg("run").arg(&spec).args(["--only", "yacht", "--splits", "0..1"]);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        cmd.assert()
+    };
+    run(&variant).success();
+    let saved = std::fs::read_to_string(work.path().join("results/smoke-uci-short/spec.yaml")).unwrap();
+    assert!(saved.contains("epochs: 7") && saved.contains("name: smoke-uci-short"), "{saved}");
+    assert!(!work.path().join("results/smoke-uci").exists(), "the original's results were touched");
+    let record: serde_json::Value =
+        common::read_json(&work.path().join("results/smoke-uci-short/records/yacht/split-0.json"));
+    assert!(identity(&variant).starts_with(&record["provenance"]["spec_sha256"].as_str().unwrap()[..12]));
+    // The same name with another value: a changed setting, refused as the file's would be.
+    run(&["training.epochs=8", "name=smoke-uci-short"])
+        .code(1)
+        .stderr(predicate::str::contains("holds results of a different version of spec `smoke-uci-short`"));
+}

@@ -27,7 +27,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(&cli, args),
         Command::Plan(args) => plan::plan(&cli, args),
         Command::Cost(args) => cost::cost(&cli, args),
-        Command::Validate { specs } => validate::validate(specs),
+        Command::Validate { specs, set } => validate::validate(specs, set),
         Command::List { experiments } => list::list(&cli, experiments),
         Command::Table(args) => table::table(&cli, args),
         Command::Bench(args) => bench::bench(&cli, args),

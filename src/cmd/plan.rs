@@ -13,7 +13,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     let data = DataDirs::new(cli.data_dir.as_deref())?;
     let mut total: Option<f64> = Some(0.0);
     for path in &args.specs {
-        let spec = crate::spec::load(path)?;
+        let spec = crate::spec::load_with(path, &args.set)?;
         let store = ExperimentStore::new(&cli.results_dir, &spec.name);
         let s = survey(&spec, &store, &data)?;
         let estimate = match (s.to_train(), s.estimated_seconds()) {

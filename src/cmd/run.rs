@@ -14,7 +14,7 @@ use crate::results::ExperimentStore;
 use crate::spec::Experiment;
 
 pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
-    let mut spec = crate::spec::load(&args.spec)?;
+    let mut spec = crate::spec::load_with(&args.spec, &args.set)?;
     if let Some(group) = args.splits_per_program {
         let Experiment::UciRegression(plan) = &mut spec.experiment else {
             return Err(Error::Usage(format!(

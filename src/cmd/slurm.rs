@@ -13,14 +13,21 @@ use crate::results::atomic::write_atomic;
 use crate::spec::Experiment;
 
 pub fn slurm(cli: &Cli, args: &SlurmArgs) -> anyhow::Result<()> {
-    let spec = crate::spec::load(&args.spec)?;
+    let spec = crate::spec::load_with(&args.spec, &args.set)?;
     let absolute = |p: &Path| -> anyhow::Result<PathBuf> {
         Ok(if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir()?.join(p) })
     };
     let results = absolute(&cli.results_dir)?;
-    let spec_path = absolute(&args.spec)?;
     let exe = std::env::current_exe().context("finding the mcdrop executable")?;
     let dir = results.join(&spec.name).join("slurm");
+    // With overrides, the tasks run the resolved spec, so that each sees the same settings.
+    let spec_path = if args.set.is_empty() {
+        absolute(&args.spec)?
+    } else {
+        let resolved = dir.join("spec.yaml");
+        crate::results::atomic::write_atomic(&resolved, crate::spec::to_yaml(&spec.raw).as_bytes())?;
+        resolved
+    };
     let tasks = args.tasks as usize;
     let mut global = format!("{} --results-dir {}", quote(&exe), quote(&results));
     if let Some(data) = &cli.data_dir {

@@ -84,6 +84,9 @@ fn worker_args(cli: &Cli, args: &RunArgs, threads: usize) -> Vec<String> {
     out.extend(["--cuda-graphs".to_string(), cli.cuda_graphs.clone()]);
     out.extend(std::iter::repeat_n("-v".to_string(), cli.verbose as usize));
     out.extend(["run".to_string(), args.spec.display().to_string()]);
+    for set in &args.set {
+        out.extend(["--set".to_string(), set.clone()]);
+    }
     if let Some(device) = args.device {
         out.extend(["--device".to_string(), format!("{device:?}").to_lowercase()]);
     }

@@ -1,4 +1,5 @@
-//! Reads a spec file and reports parse errors as `file:line:column: field.path: message`.
+//! Reads a spec file and reports parse errors as `file:line:column: field.path: message`;
+//! applies `--set PATH=VALUE` overrides from the command line.
 //!
 //! Uses `yaml_serde`, the maintained continuation of the archived serde_yaml (same API), which
 //! keeps the location and field path in its errors.
@@ -13,6 +14,68 @@ use crate::error::{Error, Result};
 pub fn load(path: &Path) -> Result<Spec> {
     let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
     parse(&text, path)
+}
+
+/// Reads the spec at `path`, then applies `overrides` (`PATH=VALUE`, VALUE in YAML: `10`,
+/// `relu`, `[0, 1]`) in order, and checks the result as a whole. The file must stand on its
+/// own first, so that its own errors keep their lines; an error the overrides cause names
+/// them. The overrides become part of the spec (its saved form and identity), `name` too.
+pub fn load_with(path: &Path, overrides: &[String]) -> Result<Spec> {
+    let spec = load(path)?;
+    if overrides.is_empty() {
+        return Ok(spec);
+    }
+    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let mut document: yaml_serde::Value = yaml_serde::from_str(&text)
+        .map_err(|e| Error::Spec { location: path.display().to_string(), message: e.to_string() })?;
+    for text in overrides {
+        apply(&mut document, text)?;
+    }
+    let changed = yaml_serde::to_string(&document).expect("a YAML value always serializes");
+    parse(&changed, path).map_err(|e| match e {
+        Error::Spec { message, .. } => {
+            let field = message.split_once(": ").map_or("", |(f, _)| f);
+            let blamed: Vec<&str> = overrides
+                .iter()
+                .map(String::as_str)
+                .filter(|o| {
+                    let key = o.split_once('=').map_or(*o, |(k, _)| k).trim();
+                    field.starts_with(key) || key.starts_with(field) && !field.is_empty()
+                })
+                .collect();
+            let which = if blamed.is_empty() { overrides.iter().map(String::as_str).collect() } else { blamed };
+            Error::Spec { location: format!("{} with --set {}", path.display(), which.join(" --set ")), message }
+        }
+        other => other,
+    })
+}
+
+/// One `PATH=VALUE` applied to the YAML document: sections on the way that are absent are
+/// added; whether the field exists and the value fits is for the spec's own checks.
+fn apply(document: &mut yaml_serde::Value, text: &str) -> Result<()> {
+    let bad = |message: String| Error::Spec { location: format!("--set {text}"), message };
+    let (path, value) = text.split_once('=').ok_or_else(|| {
+        bad("expected PATH=VALUE, e.g. training.epochs=10 or model.mc_dropout.hidden_units=100".into())
+    })?;
+    let keys: Vec<&str> = path.trim().split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(bad(format!("`{path}` is not a field path: keys joined by dots, e.g. training.epochs")));
+    }
+    let value: yaml_serde::Value =
+        yaml_serde::from_str(value).map_err(|e| bad(format!("the value `{value}` is not YAML: {e}")))?;
+    let mut node = document;
+    for (depth, key) in keys.iter().enumerate() {
+        let yaml_serde::Value::Mapping(map) = node else {
+            return Err(bad(format!("`{}` is a value, not a section with fields", keys[..depth].join("."))));
+        };
+        let key = yaml_serde::Value::String((*key).to_string());
+        if depth + 1 == keys.len() {
+            map.insert(key, value);
+            return Ok(());
+        }
+        node = map.entry(key).or_insert_with(|| yaml_serde::Value::Mapping(Default::default()));
+    }
+    unreachable!("a path has at least one key")
 }
 
 /// Parses and checks spec text; `path` is only used to name the file in errors.

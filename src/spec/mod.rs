@@ -13,5 +13,5 @@ pub use check::{
     MnistPlan, ModelPlan, NetworkTraining, PbpPlan, RotatedDigitPlan, SgdPlan, Spec, TrainingPlan, UciPlan, UciSetPlan,
     WeightDecayRule,
 };
-pub use load::{load, parse, to_yaml};
+pub use load::{load, load_with, parse, to_yaml};
 pub use rl::RlPlan;
