@@ -28,8 +28,8 @@ pub struct Cli {
 
     /// On a GPU, record each epoch of an MC dropout training as a CUDA graph and replay it (one
     /// launch instead of about 30 a step); `off` launches every kernel eagerly.
-    #[arg(long, global = true, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
-    pub cuda_graphs: String,
+    #[arg(long, global = true, value_enum, default_value = "on")]
+    pub cuda_graphs: Switch,
 
     /// `pinned` holds libtorch, oneDNN, MKL and glibc to their AVX2 code paths, so any x86-64
     /// machine with AVX2 computes the same bits; `native` lets each pick this CPU's widest
@@ -146,6 +146,27 @@ pub struct RunArgs {
     /// instead of both; the extra training is the grid's size. auto: on for CUDA, off for CPU.
     #[arg(long, value_enum, default_value_t = Speculation::Auto)]
     pub speculative_retrain: Speculation,
+}
+
+/// A lever that is on or off (`--cuda-graphs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
+
+    /// The word the command line takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Switch::On => "on",
+            Switch::Off => "off",
+        }
+    }
 }
 
 /// Whether a UCI run retrains speculatively.

@@ -2,6 +2,7 @@
 //! mean over splits against `results/baselines/<experiment>.json` (`results::baseline` has the
 //! statistics). `--update` rewrites the baselines from runs with `--seeds` fresh seeds.
 
+use crate::results::outcome::OutcomeFile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -193,18 +194,17 @@ fn run_means(spec: &Spec, data: &DataDirs, keep: Option<&Path>) -> anyhow::Resul
         speculative_retrain: false,
     };
     execute(spec, &store, data, device, options)?;
-    let outcome = |file: &str| store.outcome_path(file);
     Ok(match &spec.experiment {
         Experiment::UciRegression(_) => means(&store.records()?),
         Experiment::Mnist(_) => store
-            .read_json::<MnistEvaluation>(&outcome("evaluation.json"))?
+            .read_json::<MnistEvaluation>(&store.outcome(OutcomeFile::MnistEvaluation))?
             .map(|e| mnist_means(&e))
             .unwrap_or_default(),
         Experiment::Co2(_) => {
-            store.read_json::<Co2Record>(&outcome("co2.json"))?.map(|r| co2_means(&r)).unwrap_or_default()
+            store.read_json::<Co2Record>(&store.outcome(OutcomeFile::Co2))?.map(|r| co2_means(&r)).unwrap_or_default()
         }
         Experiment::Rl(_) => {
-            store.read_json::<RlRecord>(&outcome("rl.json"))?.map(|r| rl_means(&r)).unwrap_or_default()
+            store.read_json::<RlRecord>(&store.outcome(OutcomeFile::Rl))?.map(|r| rl_means(&r)).unwrap_or_default()
         }
     })
 }

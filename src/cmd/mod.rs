@@ -22,7 +22,7 @@ use crate::cli::{Cli, Command};
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     crate::runtime::set_cpu_threads(cli.threads).map_err(crate::Error::Usage)?;
-    crate::device::cuda_graph::set_enabled(cli.cuda_graphs == "on");
+    crate::device::cuda_graph::set_enabled(cli.cuda_graphs.is_on());
     match &cli.command {
         Command::Run(args) => run::run(&cli, args),
         Command::Plan(args) => plan::plan(&cli, args),

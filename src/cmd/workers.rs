@@ -81,7 +81,7 @@ fn worker_args(cli: &Cli, args: &RunArgs, threads: usize) -> Vec<String> {
         out.extend(["--data-dir".to_string(), dir.display().to_string()]);
     }
     out.extend(["--threads".to_string(), threads.to_string()]);
-    out.extend(["--cuda-graphs".to_string(), cli.cuda_graphs.clone()]);
+    out.extend(["--cuda-graphs".to_string(), cli.cuda_graphs.as_str().to_string()]);
     out.extend(std::iter::repeat_n("-v".to_string(), cli.verbose as usize));
     out.extend(["run".to_string(), args.spec.display().to_string()]);
     for set in &args.set {

@@ -11,6 +11,7 @@
 //! Units: each network and the GP under `outcomes/co2-parts/`, then `outcomes/co2.json`,
 //! written once every model is done (what tables and figures read).
 
+use crate::results::outcome::OutcomeFile;
 use std::time::Instant;
 
 use tch::{Device, Kind, Tensor};
@@ -33,7 +34,7 @@ pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
     if !super::shard::runs_whole(ctx.shard) {
         return Ok(RunSummary::default());
     }
-    let path = ctx.store.outcome_path("co2.json");
+    let path = ctx.store.outcome(OutcomeFile::Co2);
     if ctx.recorded::<Co2Record>(&path)?.is_some() {
         tracing::info!("co2: already recorded, skipped");
         return Ok(RunSummary { units_written: 0, units_skipped: 1 });

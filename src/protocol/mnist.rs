@@ -7,6 +7,7 @@
 //! Each step is a unit with its own file (weights, then one JSON per step; the shift study
 //! also one per angle), written atomically; a rerun redoes only the missing ones.
 
+use crate::results::outcome::OutcomeFile;
 use std::path::Path;
 use std::time::Instant;
 
@@ -71,13 +72,13 @@ pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
         &ensemble
     };
 
-    unit(ctx, &mut summary, &ctx.store.outcome_path("evaluation.json"), || {
+    unit(ctx, &mut summary, &ctx.store.outcome(OutcomeFile::MnistEvaluation), || {
         evaluate_test(ctx, plan, clf, &test, model)
     })?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("rotated-digit.json"), || {
+    unit(ctx, &mut summary, &ctx.store.outcome(OutcomeFile::RotatedDigit), || {
         rotated_digit(ctx, plan, clf, &test, digit)
     })?;
-    unit(ctx, &mut summary, &ctx.store.outcome_path("shift.json"), || shift_study(ctx, plan, clf, &test, model))?;
+    unit(ctx, &mut summary, &ctx.store.outcome(OutcomeFile::Shift), || shift_study(ctx, plan, clf, &test, model))?;
     Ok(summary)
 }
 
@@ -134,7 +135,9 @@ impl MemberFiles {
 pub fn outcome_files(plan: &MnistPlan) -> Vec<String> {
     let members = plan.classifier.members();
     let mut files: Vec<String> = (0..members).map(|k| MemberFiles::of(k, members).training()).collect();
-    files.extend(["evaluation.json", "rotated-digit.json", "shift.json"].map(String::from));
+    files.extend(
+        [OutcomeFile::MnistEvaluation, OutcomeFile::RotatedDigit, OutcomeFile::Shift].map(|f| f.name().to_string()),
+    );
     files
 }
 

@@ -10,6 +10,7 @@
 use super::rl_program::{dropout_label, run_program, RunOutcome, TimeSplit};
 use super::{RunContext, RunSummary};
 use crate::error::Result;
+use crate::results::outcome::OutcomeFile;
 use crate::results::outcome::{RlRecord, RlRun};
 use crate::results::ExperimentStore;
 use crate::spec::raw::RlPolicy;
@@ -19,7 +20,7 @@ pub fn run(ctx: &RunContext, plan: &RlPlan) -> Result<RunSummary> {
     if !super::shard::runs_whole(ctx.shard) {
         return Ok(RunSummary::default());
     }
-    let path = ctx.store.outcome_path("rl.json");
+    let path = ctx.store.outcome(OutcomeFile::Rl);
     if ctx.recorded::<RlRecord>(&path)?.is_some() {
         tracing::info!("rl: already recorded, skipped");
         return Ok(RunSummary { units_written: 0, units_skipped: 1 });

@@ -10,6 +10,7 @@ use crate::data::uci::UciData;
 use crate::data::DataDirs;
 use crate::error::Result;
 use crate::models::regression_family;
+use crate::results::outcome::OutcomeFile;
 use crate::results::outcome::RlRun;
 use crate::results::store::Recorded;
 use crate::results::{ExperimentStore, GridRecord, UnitRecord};
@@ -100,7 +101,7 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
             let files = super::mnist::outcome_files(plan);
             vec![outcome_line(store, "MNIST", &files)?]
         }
-        Experiment::Co2(_) => vec![outcome_line(store, "CO2", &["co2.json"])?],
+        Experiment::Co2(_) => vec![outcome_line(store, "CO2", &[OutcomeFile::Co2.name()])?],
         Experiment::Rl(plan) => plan
             .policies
             .iter()

@@ -1,6 +1,7 @@
 //! Reading an experiment's results for `table`, `plot` and `summary`: its saved spec (which
 //! says what kind of experiment it is and under which profile it ran) and its records.
 
+use crate::results::outcome::OutcomeFile;
 use std::path::Path;
 
 use super::aggregate::{summarize, SetSummary};
@@ -61,7 +62,6 @@ impl LoadedExperiment {
 pub fn load_experiment(results_dir: &Path, name: &str) -> Result<LoadedExperiment> {
     let store = ExperimentStore::new(results_dir, name);
     let spec = store.saved_spec()?;
-    let outcome = |file: &str| store.outcome_path(file);
     let (data, records) = match &spec.experiment {
         Experiment::UciRegression(_) => {
             let records = store.records()?;
@@ -72,22 +72,23 @@ pub fn load_experiment(results_dir: &Path, name: &str) -> Result<LoadedExperimen
             (Loaded::Uci(summaries), records.len())
         }
         Experiment::Mnist(_) => {
-            let evaluation = store.read_json::<MnistEvaluation>(&outcome("evaluation.json"))?;
-            let rotated = store.read_json::<RotatedDigitRecord>(&outcome("rotated-digit.json"))?;
-            let shift = store.read_json::<ShiftStudy>(&outcome("shift.json"))?;
-            let learned_dropout =
-                store.read_json::<TrainingRecord>(&outcome("training.json"))?.and_then(|t| t.learned_dropout);
+            let evaluation = store.read_json::<MnistEvaluation>(&store.outcome(OutcomeFile::MnistEvaluation))?;
+            let rotated = store.read_json::<RotatedDigitRecord>(&store.outcome(OutcomeFile::RotatedDigit))?;
+            let shift = store.read_json::<ShiftStudy>(&store.outcome(OutcomeFile::Shift))?;
+            let learned_dropout = store
+                .read_json::<TrainingRecord>(&store.outcome(OutcomeFile::Training))?
+                .and_then(|t| t.learned_dropout);
             let n = [evaluation.is_some(), rotated.is_some(), shift.is_some()].iter().filter(|b| **b).count();
             (Loaded::Mnist { evaluation, rotated, shift, learned_dropout }, n)
         }
         Experiment::Co2(_) => {
-            let record = store.read_json::<Co2Record>(&outcome("co2.json"))?.ok_or_else(|| {
+            let record = store.read_json::<Co2Record>(&store.outcome(OutcomeFile::Co2))?.ok_or_else(|| {
                 Error::Usage(format!("experiment `{name}` has no outcomes/co2.json yet: run it first"))
             })?;
             (Loaded::Co2(record), 1)
         }
         Experiment::Rl(_) => {
-            let record = store.read_json::<RlRecord>(&outcome("rl.json"))?.ok_or_else(|| {
+            let record = store.read_json::<RlRecord>(&store.outcome(OutcomeFile::Rl))?.ok_or_else(|| {
                 Error::Usage(format!("experiment `{name}` has no outcomes/rl.json yet: run it first"))
             })?;
             let runs = record.runs.len();

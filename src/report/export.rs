@@ -6,6 +6,7 @@
 //! set and per rotation angle of the shift study; CO2 one row per predictor (held-out scores and
 //! the fit to the training years).
 
+use crate::results::outcome::OutcomeFile;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -43,7 +44,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
                 }
             }
             Experiment::Mnist(_) => {
-                if let Some(e) = store.read_json::<MnistEvaluation>(&store.outcome_path("evaluation.json"))? {
+                if let Some(e) = store.read_json::<MnistEvaluation>(&store.outcome(OutcomeFile::MnistEvaluation))? {
                     for (prediction, s) in [("standard", &e.standard.scores), ("mc", &e.mc.scores)] {
                         let mut row = base(name, &e.model.to_string(), "mnist", None, &e.provenance);
                         row.insert("prediction".into(), json!(prediction));
@@ -53,7 +54,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
                         out.push(row);
                     }
                 }
-                if let Some(study) = store.read_json::<ShiftStudy>(&store.outcome_path("shift.json"))? {
+                if let Some(study) = store.read_json::<ShiftStudy>(&store.outcome(OutcomeFile::Shift))? {
                     for angle in &study.angles {
                         for (prediction, s) in [("standard", &angle.standard), ("mc", &angle.mc)] {
                             let mut row =
@@ -68,7 +69,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
                 }
             }
             Experiment::Co2(_) => {
-                if let Some(record) = store.read_json::<Co2Record>(&store.outcome_path("co2.json"))? {
+                if let Some(record) = store.read_json::<Co2Record>(&store.outcome(OutcomeFile::Co2))? {
                     for m in &record.models {
                         let mut row = base(name, &m.name.to_string(), "co2", None, &record.provenance);
                         row.insert("rmse".into(), json!(m.heldout_rmse));
@@ -81,7 +82,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
                 }
             }
             Experiment::Rl(_) => {
-                if let Some(record) = store.read_json::<RlRecord>(&store.outcome_path("rl.json"))? {
+                if let Some(record) = store.read_json::<RlRecord>(&store.outcome(OutcomeFile::Rl))? {
                     for run in &record.runs {
                         // One row per run: the seed stands where a UCI row has its split.
                         let mut row =

@@ -8,6 +8,31 @@ use super::Provenance;
 use crate::metrics::{ClassificationScores, ReliabilityBin};
 use crate::models::{Co2Predictor, ModelKind};
 
+/// The outcome files records are read from, by what they hold (`ExperimentStore::outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeFile {
+    MnistEvaluation,
+    RotatedDigit,
+    Shift,
+    /// A single classifier's training record (an ensemble's members have one each).
+    Training,
+    Co2,
+    Rl,
+}
+
+impl OutcomeFile {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeFile::MnistEvaluation => "evaluation.json",
+            OutcomeFile::RotatedDigit => "rotated-digit.json",
+            OutcomeFile::Shift => "shift.json",
+            OutcomeFile::Training => "training.json",
+            OutcomeFile::Co2 => "co2.json",
+            OutcomeFile::Rl => "rl.json",
+        }
+    }
+}
+
 /// `outcomes/training.json`: how the saved weights (`model.safetensors`) were trained.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

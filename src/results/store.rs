@@ -142,6 +142,11 @@ impl ExperimentStore {
         self.dir.join("outcomes").join(name)
     }
 
+    /// The path of one of the outcome files records are read from.
+    pub fn outcome(&self, file: crate::results::outcome::OutcomeFile) -> PathBuf {
+        self.outcome_path(file.name())
+    }
+
     /// Claims the directory for `spec` and saves the spec its records come from.
     ///
     /// A UCI spec may extend the one saved here: sets and splits may be added (or left out)

@@ -5,6 +5,7 @@
 //! The tolerance of a score that is not identical is two standard deviations of that score
 //! over the policy's other committed seeds.
 
+use crate::results::outcome::OutcomeFile;
 use std::sync::Arc;
 
 use tch::Device;
@@ -32,8 +33,8 @@ impl RlCommitted {
     /// The experiment's record, if it is an rl one and has its `outcomes/rl.json`.
     pub fn read(store: &ExperimentStore, name: &str, spec: &Arc<Spec>) -> Result<Option<RlCommitted>> {
         let Experiment::Rl(plan) = &spec.experiment else { return Ok(None) };
-        let record = store.read_json::<RlRecord>(&store.outcome_path("rl.json"))?.ok_or_else(|| Error::Results {
-            path: store.outcome_path("rl.json"),
+        let record = store.read_json::<RlRecord>(&store.outcome(OutcomeFile::Rl))?.ok_or_else(|| Error::Results {
+            path: store.outcome(OutcomeFile::Rl),
             message: format!("experiment `{name}` has no rl.json yet: run it first"),
         })?;
         Ok(Some(RlCommitted {
