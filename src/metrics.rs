@@ -7,6 +7,19 @@
 
 use std::f64::consts::PI;
 
+/// The names of the metrics a UCI record holds, one spelling for the families that write them
+/// and the reports that read them.
+pub mod keys {
+    pub const RMSE: &str = "rmse";
+    pub const TEST_LL: &str = "test_ll";
+    /// MC dropout: the deterministic network's (dropout off, weights scaled).
+    pub const RMSE_STANDARD: &str = "rmse_standard";
+    /// VI: the network of the posterior means.
+    pub const RMSE_POSTERIOR_MEAN_NET: &str = "rmse_posterior_mean_net";
+    /// Deep ensembles: the moment-matched Gaussian's.
+    pub const TEST_LL_GAUSSIAN: &str = "test_ll_gaussian";
+}
+
 /// Root mean squared error.
 pub fn rmse(y: &[f64], prediction: &[f64]) -> f64 {
     assert_eq!(y.len(), prediction.len(), "rmse needs paired values");

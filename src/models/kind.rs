@@ -111,17 +111,17 @@ impl ModelKind {
     pub fn secondary_metric(self) -> Option<SecondaryMetric> {
         match self {
             ModelKind::McDropout => Some(SecondaryMetric {
-                key: "rmse_standard",
+                key: crate::metrics::keys::RMSE_STANDARD,
                 label: "Std. dropout RMSE (ours)",
                 is_log_likelihood: false,
             }),
             ModelKind::Mfvi => Some(SecondaryMetric {
-                key: "rmse_posterior_mean_net",
+                key: crate::metrics::keys::RMSE_POSTERIOR_MEAN_NET,
                 label: "Mean-net RMSE (ours)",
                 is_log_likelihood: false,
             }),
             ModelKind::Ensemble => Some(SecondaryMetric {
-                key: "test_ll_gaussian",
+                key: crate::metrics::keys::TEST_LL_GAUSSIAN,
                 label: "Gaussian-approx. LL (ours)",
                 is_log_likelihood: true,
             }),

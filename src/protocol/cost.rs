@@ -45,7 +45,7 @@ pub fn set_costs(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Resul
     let Experiment::UciRegression(plan) = &spec.experiment else { return Ok(None) };
     let family = regression_family(plan);
     let kind = family.kind();
-    let scores = ["rmse", "test_ll"];
+    let scores = [crate::metrics::keys::RMSE, crate::metrics::keys::TEST_LL];
     let secondary = kind.secondary_metric().map(|m| m.key);
     let mut out = Vec::new();
     for set_plan in &plan.sets {

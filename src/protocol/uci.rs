@@ -11,6 +11,7 @@
 //! program. Grid scores are saved per split before the retrain, and each split's final record
 //! as soon as its program ends, so an interrupted run loses at most one program.
 
+use crate::metrics::keys;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -275,7 +276,7 @@ impl SetRun<'_> {
     fn write_units(&self, rows: &[SplitRows], chosen: Vec<Choice>, scores: Vec<Scores>, made: Made) -> Result<()> {
         let (ctx, set) = (self.ctx, self.set_plan.set);
         for ((r, choice), s) in rows.iter().zip(chosen).zip(scores) {
-            let mut metrics = BTreeMap::from([("rmse".to_string(), s.rmse), ("test_ll".to_string(), s.ll)]);
+            let mut metrics = BTreeMap::from([(keys::RMSE.to_string(), s.rmse), (keys::TEST_LL.to_string(), s.ll)]);
             metrics.extend(s.extra.iter().cloned());
             let record = UnitRecord {
                 experiment: ctx.spec.name.clone(),

@@ -1,6 +1,7 @@
 //! Per data set, mean and standard error over splits of an experiment's records, aggregated
 //! with polars: what every UCI table, figure and summary starts from.
 
+use crate::metrics::keys;
 use polars::prelude::*;
 
 use super::stat::Stat;
@@ -38,9 +39,9 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
     let secondary = model.secondary_metric().map(|m| m.key).unwrap_or("");
     let frame = df!(
         "dataset" => records.iter().map(|r| r.dataset.clone()).collect::<Vec<_>>(),
-        "rmse" => metric("rmse"),
-        "test_ll" => metric("test_ll"),
-        "rmse_standard" => metric(secondary),
+        "rmse" => metric(keys::RMSE),
+        "test_ll" => metric(keys::TEST_LL),
+        "secondary" => metric(secondary),
     )?;
     let stat = |name: &str| {
         [
@@ -52,13 +53,8 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
         .lazy()
         .group_by([col("dataset")])
         .agg(
-            [
-                vec![len().alias("splits")],
-                stat("rmse").to_vec(),
-                stat("test_ll").to_vec(),
-                stat("rmse_standard").to_vec(),
-            ]
-            .concat(),
+            [vec![len().alias("splits")], stat("rmse").to_vec(), stat("test_ll").to_vec(), stat("secondary").to_vec()]
+                .concat(),
         )
         .sort(["dataset"], SortMultipleOptions::default())
         .collect()?;
@@ -74,7 +70,7 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
     let splits = numbers("splits")?;
     let (rmse_m, rmse_s) = (numbers("rmse_mean")?, numbers("rmse_se")?);
     let (ll_m, ll_s) = (numbers("test_ll_mean")?, numbers("test_ll_se")?);
-    let (std_m, std_s) = (numbers("rmse_standard_mean")?, numbers("rmse_standard_se")?);
+    let (std_m, std_s) = (numbers("secondary_mean")?, numbers("secondary_se")?);
     let mut out: Vec<SetSummary> = (0..datasets.len())
         .map(|i| SetSummary {
             dataset: datasets[i].clone(),

@@ -107,7 +107,11 @@ impl RegressionFamily for EnsembleFamily {
                 });
                 let floor = options.variance_floor * scale * scale;
                 let s = mixture_scores(&program.held_y[k * n..(k + 1) * n], &means, vars.as_deref(), floor);
-                Scores { rmse: s.rmse, ll: s.ll, extra: vec![("test_ll_gaussian".to_string(), s.ll_gaussian)] }
+                Scores {
+                    rmse: s.rmse,
+                    ll: s.ll,
+                    extra: vec![(crate::metrics::keys::TEST_LL_GAUSSIAN.to_string(), s.ll_gaussian)],
+                }
             })
             .collect())
     }

@@ -105,7 +105,11 @@ impl RegressionFamily for McDropoutFamily {
         let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;
         Ok(scores
             .into_iter()
-            .map(|s| Scores { rmse: s.rmse_mc, ll: s.ll, extra: vec![("rmse_standard".to_string(), s.rmse_standard)] })
+            .map(|s| Scores {
+                rmse: s.rmse_mc,
+                ll: s.ll,
+                extra: vec![(crate::metrics::keys::RMSE_STANDARD.to_string(), s.rmse_standard)],
+            })
             .collect())
     }
 }

@@ -57,7 +57,10 @@ pub fn evaluate(
         .map(|(((rmse, rmse_means), ll), tau)| Scores {
             rmse,
             ll,
-            extra: vec![("rmse_posterior_mean_net".to_string(), rmse_means), ("noise_tau".to_string(), *tau)],
+            extra: vec![
+                (crate::metrics::keys::RMSE_POSTERIOR_MEAN_NET.to_string(), rmse_means),
+                ("noise_tau".to_string(), *tau),
+            ],
         })
         .collect())
 }
