@@ -171,14 +171,17 @@ fn default_specs() -> anyhow::Result<Vec<PathBuf>> {
 /// Runs `spec` in `keep` (which must not hold results yet), else in a scratch results
 /// directory, and returns its per-(dataset, metric) means.
 fn run_means(spec: &Spec, data: &DataDirs, keep: Option<&Path>) -> anyhow::Result<BTreeMap<(String, String), f64>> {
-    let scratch = tempfile::tempdir().context("creating a scratch results directory")?;
+    let scratch;
     let results_dir = match keep {
         Some(dir) if dir.join(&spec.name).exists() => bail!(
             "{} already holds results: --keep-results wants a directory of its own, so that nothing is resumed",
             dir.join(&spec.name).display()
         ),
         Some(dir) => dir,
-        None => scratch.path(),
+        None => {
+            scratch = tempfile::tempdir().context("creating a scratch results directory")?;
+            scratch.path()
+        }
     };
     let store = ExperimentStore::new(results_dir, &spec.name);
     let device = crate::device::resolve(spec.device)?;

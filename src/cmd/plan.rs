@@ -3,7 +3,7 @@
 use crate::cli::{Cli, PlanArgs};
 use crate::data::DataDirs;
 use crate::models::regression_family;
-use crate::protocol::progress::whole_minutes;
+use crate::protocol::progress::whole_minutes_of as duration;
 use crate::protocol::shard::{programs_of, splits_label, uci_programs, Shard};
 use crate::protocol::survey::survey;
 use crate::results::ExperimentStore;
@@ -16,11 +16,7 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
         let spec = crate::spec::load_with(path, &args.set)?;
         let store = ExperimentStore::new(&cli.results_dir, &spec.name);
         let s = survey(&spec, &store, &data)?;
-        let estimate = match (s.to_train(), s.estimated_seconds()) {
-            (0, _) => "nothing to train".to_string(),
-            (_, Some(sec)) => format!("about {} on this machine", duration(sec)),
-            (_, None) => "time unknown: no recorded unit of this spec to estimate from".to_string(),
-        };
+        let estimate = s.estimate();
         total = match (total, s.estimated_seconds()) {
             (Some(t), Some(e)) => Some(t + e),
             _ if s.to_train() == 0 => total,
@@ -64,8 +60,4 @@ fn print_shards(plan: &UciPlan, data: &DataDirs, count: usize) -> anyhow::Result
         );
     }
     Ok(())
-}
-
-fn duration(seconds: f64) -> String {
-    whole_minutes(std::time::Duration::from_secs(seconds.round() as u64))
 }

@@ -56,11 +56,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<()> {
                 spec: path.display().to_string(),
                 recorded: s.recorded(),
                 to_train: s.to_train(),
-                estimate: match (s.to_train(), s.estimated_seconds()) {
-                    (0, _) => "nothing to train".into(),
-                    (_, Some(sec)) => format!("about {}", duration(sec)),
-                    (_, None) => "unknown: no recorded unit to estimate from".into(),
-                },
+                estimate: s.estimate(),
             });
         }
         experiments.push(ExperimentSection {
@@ -155,17 +151,7 @@ fn provenance(results_dir: &Path, e: &LoadedExperiment) -> anyhow::Result<Vec<(S
     let store = ExperimentStore::new(results_dir, &e.name);
     let mut out = vec![("Spec".to_string(), format!("{} (sha256 {})", e.spec.source.display(), &e.spec.sha256[..12]))];
     if let Some(m) = store.manifest()? {
-        let distinct = |f: &dyn Fn(&crate::results::store::RunEntry) -> String| {
-            let mut seen: Vec<(String, usize)> = Vec::new();
-            for r in &m.runs {
-                let v = f(r);
-                match seen.iter_mut().find(|(s, _)| *s == v) {
-                    Some((_, n)) => *n += 1,
-                    None => seen.push((v, 1)),
-                }
-            }
-            seen.iter().map(|(v, n)| format!("{v} ({n} run(s))")).collect::<Vec<_>>().join("; ")
-        };
+        let distinct = |f: &dyn Fn(&crate::results::store::RunEntry) -> String| tally(m.runs.iter().map(f), " run(s)");
         let wall: f64 = m.runs.iter().map(|r| r.wall_seconds()).sum();
         out.push(("Runs".into(), format!("{}, {} of wall time in all that ended", m.runs.len(), duration(wall))));
         out.push(("Run commits".into(), distinct(&|r| short(&r.provenance.git_commit))));
@@ -180,18 +166,23 @@ fn provenance(results_dir: &Path, e: &LoadedExperiment) -> anyhow::Result<Vec<(S
         }
     }
     if matches!(e.data, Loaded::Uci(_)) {
-        let mut commits: Vec<(String, usize)> = Vec::new();
-        for r in store.records()? {
-            let c = short(&r.provenance.git_commit);
-            match commits.iter_mut().find(|(s, _)| *s == c) {
-                Some((_, n)) => *n += 1,
-                None => commits.push((c, 1)),
-            }
-        }
-        let text: Vec<String> = commits.iter().map(|(c, n)| format!("{c} ({n})")).collect();
-        out.push(("Records by commit".into(), text.join("; ")));
+        let commits = store.records()?.iter().map(|r| short(&r.provenance.git_commit)).collect::<Vec<_>>();
+        out.push(("Records by commit".into(), tally(commits.into_iter(), "")));
     }
     Ok(out)
+}
+
+/// Each distinct value with how often it came, in order of first appearance:
+/// `a (3<unit>); b (1<unit>)`.
+fn tally(values: impl Iterator<Item = String>, unit: &str) -> String {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for v in values {
+        match seen.iter_mut().find(|(s, _)| *s == v) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((v, 1)),
+        }
+    }
+    seen.iter().map(|(v, n)| format!("{v} ({n}{unit})")).collect::<Vec<_>>().join("; ")
 }
 
 fn short(commit: &str) -> String {

@@ -45,6 +45,11 @@ pub fn whole_minutes(d: std::time::Duration) -> String {
     humantime::format_duration(std::time::Duration::from_secs(seconds)).to_string()
 }
 
+/// `whole_minutes` of an estimate in seconds.
+pub fn whole_minutes_of(seconds: f64) -> String {
+    whole_minutes(std::time::Duration::from_secs(seconds.round() as u64))
+}
+
 /// A progress bar of `steps`. Without a terminal it is hidden, and its position goes to
 /// the log (and run.log) every few minutes instead: a background run otherwise says
 /// nothing for the hour a large program can take.

@@ -49,6 +49,16 @@ impl Survey {
     pub fn estimated_seconds(&self) -> Option<f64> {
         self.lines.iter().filter(|l| l.to_train > 0).map(|l| l.estimated_seconds).sum()
     }
+
+    /// What is left, in words: `nothing to train`, `about 1 h 12 min on this machine`, or why
+    /// there is no estimate.
+    pub fn estimate(&self) -> String {
+        match (self.to_train(), self.estimated_seconds()) {
+            (0, _) => "nothing to train".to_string(),
+            (_, Some(sec)) => format!("about {} on this machine", crate::protocol::progress::whole_minutes_of(sec)),
+            (_, None) => "time unknown: no recorded unit of this spec to estimate from".to_string(),
+        }
+    }
 }
 
 /// Surveys `spec` against the results in `store`.

@@ -21,11 +21,11 @@ pub fn load(path: &Path) -> Result<Spec> {
 /// own first, so that its own errors keep their lines; an error the overrides cause names
 /// them. The overrides become part of the spec (its saved form and identity), `name` too.
 pub fn load_with(path: &Path, overrides: &[String]) -> Result<Spec> {
-    let spec = load(path)?;
+    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let spec = parse(&text, path)?;
     if overrides.is_empty() {
         return Ok(spec);
     }
-    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
     let mut document: yaml_serde::Value = yaml_serde::from_str(&text)
         .map_err(|e| Error::Spec { location: path.display().to_string(), message: e.to_string() })?;
     for text in overrides {

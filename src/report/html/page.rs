@@ -170,7 +170,7 @@ fn verification(content: &ReportContent) -> String {
 
 fn plan(content: &ReportContent) -> String {
     let mut out = "<section id=\"plan\">\n<h2>What make reproduce would still train</h2>\n".to_string();
-    out.push_str("<table class=\"plan\">\n<thead><tr><th scope=\"col\">Spec</th><th scope=\"col\">Units recorded</th><th scope=\"col\">Units to train</th><th scope=\"col\">Estimate on this machine</th></tr></thead>\n<tbody>\n");
+    out.push_str("<table class=\"plan\">\n<thead><tr><th scope=\"col\">Spec</th><th scope=\"col\">Units recorded</th><th scope=\"col\">Units to train</th><th scope=\"col\">Estimate</th></tr></thead>\n<tbody>\n");
     for l in &content.plan {
         out.push_str(&format!(
             "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
