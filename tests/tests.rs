@@ -20,5 +20,6 @@ mod shards;
 mod slurm;
 mod spec_errors;
 mod speculative;
+mod table;
 mod uci_loader;
 mod verify;

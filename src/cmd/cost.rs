@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::cli::{Cli, CostArgs};
-use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::data::SetName;
 use crate::error::Error;
 use crate::protocol::cost::{set_costs, SetCost, Spread};
 use crate::results::ExperimentStore;
@@ -29,8 +29,8 @@ pub fn cost(cli: &Cli, args: &CostArgs) -> anyhow::Result<()> {
 /// The markdown table (see the module header).
 fn render(name: &str, ours: &[SetCost], against: Option<&(String, Vec<SetCost>)>) -> String {
     let keys: BTreeSet<&String> = ours.iter().flat_map(|c| c.learned.keys()).collect();
-    let theirs: BTreeMap<UciSet, &SetCost> =
-        against.map(|(_, c)| c.iter().map(|c| (c.set, c)).collect()).unwrap_or_default();
+    let theirs: BTreeMap<&SetName, &SetCost> =
+        against.map(|(_, c)| c.iter().map(|c| (&c.set, c)).collect()).unwrap_or_default();
     let vs = against.map_or(String::new(), |(other, _)| format!(", {name} : {other}"));
     let mut header = vec!["Data set".to_string(), "Splits".to_string()];
     header.extend(keys.iter().map(|k| format!("{k}, mean (min-max)")));

@@ -6,7 +6,6 @@ use std::ops::Range;
 use anyhow::Context;
 
 use crate::cli::{Cli, RunArgs};
-use crate::data::uci::UciSet;
 use crate::data::DataDirs;
 use crate::error::Error;
 use crate::protocol::execute::{execute, ExecuteOptions};
@@ -32,11 +31,17 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         return super::workers::run_workers(cli, args, &spec.name, jobs as usize);
     }
     let device = crate::device::resolve(args.device.unwrap_or(spec.device))?;
-    let only = args
-        .only
-        .iter()
-        .map(|s| s.parse::<UciSet>().map_err(|e| Error::Usage(format!("--only: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let only = match &spec.experiment {
+        Experiment::UciRegression(plan) => plan.resolve_only(&args.only)?,
+        _ if !args.only.is_empty() => {
+            return Err(Error::Usage(format!(
+                "--only: {} is not a regression spec (task.uci or task.table)",
+                args.spec.display()
+            ))
+            .into())
+        }
+        _ => Vec::new(),
+    };
     let splits = args.splits.as_deref().map(parse_range).transpose()?.map(|r| r.collect());
     let store = ExperimentStore::new(&cli.results_dir, &spec.name);
     let data = DataDirs::new(cli.data_dir.as_deref())?;

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use crate::cli::{Cli, VerifyArgs};
 use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::data::SetName;
 use crate::device::DeviceChoice;
 use crate::error::Error;
 use crate::results::atomic::write_atomic;
@@ -65,12 +66,12 @@ pub fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
 }
 
 /// `yacht:0,boston:3` (and repeated flags) -> units.
-fn parse_units(specs: &[String]) -> Result<Vec<(UciSet, usize)>, Error> {
+fn parse_units(specs: &[String]) -> Result<Vec<(SetName, usize)>, Error> {
     let mut out = Vec::new();
     for item in specs.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         let bad = || Error::Usage(format!("--units: expected SET:SPLIT (e.g. yacht:0), got {item:?}"));
         let (set, split) = item.rsplit_once(':').ok_or_else(bad)?;
-        let set = set.parse::<UciSet>().map_err(|e| Error::Usage(format!("--units: {e}")))?;
+        let set = set.parse::<UciSet>().map_or_else(|_| SetName::named(set), SetName::uci);
         out.push((set, split.parse::<usize>().map_err(|_| bad())?));
     }
     Ok(out)

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::locate::DataDirs;
+use super::set_name::SetName;
 use super::standardize::Matrix;
 use crate::error::{Error, Result};
 
@@ -112,10 +113,10 @@ pub struct Split {
     pub test: Vec<usize>,
 }
 
-/// A loaded, checked UCI set.
+/// A loaded, checked regression set: a UCI set, or a table in the same shape (`data::table`).
 #[derive(Debug, Clone)]
 pub struct UciData {
-    pub set: UciSet,
+    pub set: SetName,
     pub dir: PathBuf,
     /// Feature columns of every row.
     pub x: Matrix,
@@ -158,9 +159,8 @@ impl UciData {
             .collect();
         let x = Matrix { rows: n_rows, cols: features.len(), values: x_values };
         let y = (0..n_rows).map(|i| table.values[i * table.cols + target]).collect();
-        let n_splits = read_split_count(dir)?;
-        let splits = (0..n_splits).map(|k| read_split(dir, k, n_rows)).collect::<Result<Vec<_>>>()?;
-        Ok(Self { set, dir: dir.to_path_buf(), x, y, splits })
+        let splits = read_split_folder(dir, n_rows)?;
+        Ok(Self { set: SetName::uci(set), dir: dir.to_path_buf(), x, y, splits })
     }
 }
 
@@ -224,6 +224,12 @@ fn parse_index(field: &str) -> Option<usize> {
     }
     let v: f64 = field.parse().ok()?;
     (v >= 0.0 && v.fract() == 0.0 && v < usize::MAX as f64).then_some(v as usize)
+}
+
+/// Every split of a folder in the UCI layout, checked against a table of `n_rows` rows.
+pub fn read_split_folder(dir: &Path, n_rows: usize) -> Result<Vec<Split>> {
+    let n_splits = read_split_count(dir)?;
+    (0..n_splits).map(|k| read_split(dir, k, n_rows)).collect()
 }
 
 fn read_split_count(dir: &Path) -> Result<usize> {

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use super::splits::{fit_rows, selected_splits};
 use super::survey::unit_seconds;
-use crate::data::uci::{UciData, UciSet};
-use crate::data::DataDirs;
+use crate::data::{DataDirs, SetName};
 use crate::error::Result;
 use crate::models::regression_family;
 use crate::results::store::Recorded;
@@ -29,7 +28,7 @@ pub struct Spread {
 /// One set of a spec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetCost {
-    pub set: UciSet,
+    pub set: SetName,
     pub splits_recorded: usize,
     /// Grid networks x their steps + the final network's steps, for one split.
     pub member_steps_per_split: u64,
@@ -49,7 +48,7 @@ pub fn set_costs(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Resul
     let secondary = kind.secondary_metric().map(|m| m.key);
     let mut out = Vec::new();
     for set_plan in &plan.sets {
-        let uci = UciData::find_and_load(set_plan.set, data)?;
+        let uci = set_plan.source.load(data)?;
         let n_train = uci.splits.first().map_or(0, |s| s.train.len());
         let (points, networks) = (family.grid(set_plan).len(), family.grid_networks(set_plan) as u64);
         let fit = fit_rows(n_train, plan.validation_fraction);
@@ -81,7 +80,7 @@ pub fn set_costs(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Resul
             })
             .collect();
         out.push(SetCost {
-            set: set_plan.set,
+            set: set_plan.set.clone(),
             splits_recorded: seconds.len(),
             member_steps_per_split,
             seconds_per_split: (!seconds.is_empty()).then(|| seconds.iter().sum::<f64>() / seconds.len() as f64),

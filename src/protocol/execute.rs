@@ -5,8 +5,8 @@
 use tch::Device;
 
 use super::{RunContext, RunSummary};
-use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::data::SetName;
 use crate::error::Result;
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::{Experiment, Spec};
@@ -16,8 +16,8 @@ use crate::spec::{Experiment, Spec};
 pub struct ExecuteOptions {
     /// Redo units that already have records.
     pub force: bool,
-    /// Only these UCI sets (empty: all of the spec's).
-    pub only: Vec<UciSet>,
+    /// Only these regression sets (empty: all of the spec's).
+    pub only: Vec<SetName>,
     /// Only these split indices.
     pub splits: Option<Vec<usize>>,
     /// Largest activation tensor (elements) one MC chunk may create.

@@ -17,8 +17,8 @@ pub mod uci;
 
 use tch::Device;
 
-use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::data::SetName;
 use crate::results::store::Recorded;
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::Spec;
@@ -32,8 +32,8 @@ pub struct RunContext<'a> {
     pub provenance: Provenance,
     /// Redo units that already have records.
     pub force: bool,
-    /// Restrict to these UCI sets (empty: all of the spec's).
-    pub only: Vec<UciSet>,
+    /// Restrict to these regression sets (empty: all of the spec's).
+    pub only: Vec<SetName>,
     /// Restrict to split indices in this range.
     pub splits: Option<Vec<usize>>,
     /// Largest activation tensor (elements) one MC chunk may create.

@@ -6,8 +6,7 @@
 
 use std::str::FromStr;
 
-use crate::data::uci::{UciData, UciSet};
-use crate::data::DataDirs;
+use crate::data::{DataDirs, SetName};
 use crate::error::{Error, Result};
 use crate::models::RegressionFamily;
 use crate::spec::UciPlan;
@@ -37,7 +36,7 @@ impl FromStr for Shard {
 /// One program of a UCI spec: a set's group of splits (grid search and retrain).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduledProgram {
-    pub set: UciSet,
+    pub set: SetName,
     pub splits: Vec<usize>,
     /// Estimated cost, members x `RegressionFamily::training_work`, over its grid and final phases.
     pub cost: f64,
@@ -62,7 +61,7 @@ pub fn uci_programs(
     plan: &UciPlan,
     family: &dyn RegressionFamily,
     data: &DataDirs,
-    only: &[UciSet],
+    only: &[SetName],
     keep: Option<&[usize]>,
 ) -> Result<Vec<ScheduledProgram>> {
     let mut out = Vec::new();
@@ -70,7 +69,7 @@ pub fn uci_programs(
         if !only.is_empty() && !only.contains(&set_plan.set) {
             continue;
         }
-        let uci = UciData::find_and_load(set_plan.set, data)?;
+        let uci = set_plan.source.load(data)?;
         let mut splits = super::splits::selected_splits(&plan.splits, uci.splits.len());
         if let Some(keep) = keep {
             splits.retain(|k| keep.contains(k));
@@ -82,7 +81,7 @@ pub fn uci_programs(
         for program in set_programs(plan, &splits) {
             let k = program.len();
             let grid = if points > 1 { phase(k * networks, n_fit) } else { 0.0 };
-            out.push(ScheduledProgram { set: set_plan.set, splits: program, cost: grid + phase(k, n_train) });
+            out.push(ScheduledProgram { set: set_plan.set.clone(), splits: program, cost: grid + phase(k, n_train) });
         }
     }
     Ok(out)
@@ -122,8 +121,10 @@ pub fn parse(text: &str) -> Result<Shard> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::uci::UciSet;
 
     fn p(set: UciSet, k: usize, cost: f64) -> ScheduledProgram {
+        let set = SetName::uci(set);
         ScheduledProgram { set, splits: vec![k], cost }
     }
 

@@ -6,8 +6,7 @@
 
 use super::shard::uci_programs;
 use super::splits::selected_splits;
-use crate::data::uci::UciData;
-use crate::data::DataDirs;
+use crate::data::{DataDirs, SetName};
 use crate::error::Result;
 use crate::models::regression_family;
 use crate::results::outcome::OutcomeFile;
@@ -69,17 +68,17 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
             // (recorded seconds, their cost) over sets with records; each set's cost per split.
             let family = regression_family(plan);
             let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;
-            let cost_per_split = |set| {
+            let cost_per_split = |set: &SetName| {
                 let (cost, splits) = programs
                     .iter()
-                    .filter(|p| p.set == set)
+                    .filter(|p| &p.set == set)
                     .fold((0.0, 0usize), |(c, n), p| (c + p.cost, n + p.splits.len()));
                 cost / splits.max(1) as f64
             };
             let (mut seconds_seen, mut cost_seen) = (0.0, 0.0);
             for set_plan in &plan.sets {
                 let folder = set_plan.set.folder();
-                let available = UciData::find_and_load(set_plan.set, data)?.splits.len();
+                let available = set_plan.source.load(data)?.splits.len();
                 let splits = selected_splits(&plan.splits, available);
                 let mut costs = Vec::new();
                 for &k in &splits {
@@ -90,8 +89,8 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
                     }
                 }
                 seconds_seen += costs.iter().sum::<f64>();
-                cost_seen += costs.len() as f64 * cost_per_split(set_plan.set);
-                lines.push((set_plan.set, line(set_plan.set.display_name(), splits.len(), &costs)));
+                cost_seen += costs.len() as f64 * cost_per_split(&set_plan.set);
+                lines.push((set_plan.set.clone(), line(set_plan.set.display_name(), splits.len(), &costs)));
             }
             let rate = (cost_seen > 0.0).then(|| seconds_seen / cost_seen);
             lines
@@ -99,7 +98,7 @@ pub fn survey(spec: &Spec, store: &ExperimentStore, data: &DataDirs) -> Result<S
                 .map(|(set, mut l)| {
                     if l.recorded == 0 && l.to_train > 0 {
                         if let Some(rate) = rate {
-                            l.estimated_seconds = Some(rate * cost_per_split(set) * l.to_train as f64);
+                            l.estimated_seconds = Some(rate * cost_per_split(&set) * l.to_train as f64);
                             l.extrapolated = true;
                         }
                     }

@@ -45,8 +45,11 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         if !ctx.only.is_empty() && !ctx.only.contains(&set_plan.set) {
             continue;
         }
-        let data = UciData::find_and_load(set_plan.set, ctx.data)?;
-        let splits = select_splits(&plan.splits, ctx, &data)?;
+        let data = set_plan.source.load(ctx.data)?;
+        if set_plan.source.draws_splits() {
+            ctx.store.write_splits(set_plan.set.folder(), &data.splits)?;
+        }
+        let splits = select_splits(plan, ctx, &data)?;
         let programs: Vec<Vec<usize>> = set_programs(plan, &splits)
             .into_iter()
             .filter(|p| mine.as_ref().is_none_or(|m| m.iter().any(|q| q.set == set_plan.set && &q.splits == p)))
@@ -81,15 +84,16 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
 }
 
 /// The split indices selected by the spec and the command line, checked against the data.
-fn select_splits(selection: &Splits, ctx: &RunContext, data: &UciData) -> Result<Vec<usize>> {
+fn select_splits(plan: &UciPlan, ctx: &RunContext, data: &UciData) -> Result<Vec<usize>> {
+    let selection = &plan.splits;
     let available = data.splits.len();
     if let Splits::First(n) = selection {
         if n.get() > available {
             return Err(Error::Setting {
                 location: ctx.spec.source.display().to_string(),
-                field: "task.uci.splits.first".into(),
+                field: format!("{}.first", plan.splits_field),
                 value: n.get().to_string(),
-                message: format!("{} has {available} splits; ask for at most {available}, or `splits: all`", data.set),
+                message: format!("{} has {available} splits; ask for at most {available}, or `all`", data.set),
             });
         }
     }
@@ -136,7 +140,7 @@ struct SetRun<'a> {
 impl SetRun<'_> {
     /// Grid search (when the grid has more than one point) and retrain for a group of splits.
     fn run_group(&self, splits: &[usize]) -> Result<usize> {
-        let (ctx, set) = (self.ctx, self.set_plan.set);
+        let (ctx, set) = (self.ctx, &self.set_plan.set);
         // Grid phase: one record per split, reused when already there.
         let mut chosen: Vec<Choice> = Vec::new();
         let mut pending = Vec::new();
@@ -172,7 +176,7 @@ impl SetRun<'_> {
     /// Trains the grid of `pending` splits on their fit rows, scores it on their validation
     /// rows and saves a grid record per split. Returns each split's choice, in `pending`'s order.
     fn search_grid(&self, pending: &[usize]) -> Result<Vec<Choice>> {
-        let (ctx, set, points) = (self.ctx, self.set_plan.set, &self.points);
+        let (ctx, set, points) = (self.ctx, &self.set_plan.set, &self.points);
         let rows = grid_rows(self.data, pending, self.plan.validation_fraction);
         let label = format!("{set} grid {}x{}", rows.len(), points.len());
         let start = Instant::now();
@@ -210,7 +214,7 @@ impl SetRun<'_> {
     /// Retrain phase: one model per split on all its training rows (the chosen setting),
     /// scored on its test rows.
     fn retrain(&self, chosen: Vec<Choice>) -> Result<usize> {
-        let set = self.set_plan.set;
+        let set = &self.set_plan.set;
         let splits: Vec<usize> = chosen.iter().map(|c| c.split).collect();
         let rows = final_rows(self.data, &splits);
         let configs: Vec<Vec<Hyper>> = chosen.iter().map(|c| vec![c.best.clone()]).collect();
@@ -234,7 +238,7 @@ impl SetRun<'_> {
     /// Each member draws from its own stream seeded by its identity (set, split, phase,
     /// setting), so on the CPU the kept network is the one a sequential retrain trains.
     fn search_and_retrain_at_once(&self, pending: &[usize]) -> Result<usize> {
-        let (set, points) = (self.set_plan.set, &self.points);
+        let (set, points) = (&self.set_plan.set, &self.points);
         let rows = final_rows(self.data, pending);
         let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.to_vec()).collect();
         let (choice_sent, choice) = std::sync::mpsc::channel::<Vec<usize>>();
@@ -274,7 +278,7 @@ impl SetRun<'_> {
 
     /// Saves one unit record per split: its choice and its test scores.
     fn write_units(&self, rows: &[SplitRows], chosen: Vec<Choice>, scores: Vec<Scores>, made: Made) -> Result<()> {
-        let (ctx, set) = (self.ctx, self.set_plan.set);
+        let (ctx, set) = (self.ctx, &self.set_plan.set);
         for ((r, choice), s) in rows.iter().zip(chosen).zip(scores) {
             let mut metrics = BTreeMap::from([(keys::RMSE.to_string(), s.rmse), (keys::TEST_LL.to_string(), s.ll)]);
             metrics.extend(s.extra.iter().cloned());

@@ -352,6 +352,19 @@ impl ExperimentStore {
         write_json_atomic(path, value)
     }
 
+    /// Saves the splits a run drew for `set` as `splits/<set>/index_{train,test}_k.txt` (the
+    /// UCI layout, which `splits: {index_files: ...}` reads back), for use outside mcdrop.
+    pub fn write_splits(&self, set: &str, splits: &[crate::data::uci::Split]) -> Result<()> {
+        let dir = self.dir.join("splits").join(set);
+        std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+        let lines = |rows: &[usize]| rows.iter().map(|r| format!("{r}\n")).collect::<String>();
+        for (k, split) in splits.iter().enumerate() {
+            write_atomic(&dir.join(format!("index_train_{k}.txt")), lines(&split.train).as_bytes())?;
+            write_atomic(&dir.join(format!("index_test_{k}.txt")), lines(&split.test).as_bytes())?;
+        }
+        write_atomic(&dir.join("n_splits.txt"), format!("{}\n", splits.len()).as_bytes())
+    }
+
     /// Every final record, sorted by data set and split; an unreadable one is an error naming
     /// its file (tables must not silently drop a split).
     pub fn records(&self) -> Result<Vec<UnitRecord>> {

@@ -8,9 +8,13 @@ use sha2::{Digest, Sha256};
 
 use super::raw::{
     Activation, Co2Task, ConcreteNoise, DropoutPlacement, Ensemble, EnsembleLoss, Gp, LrPolicy, McDropout, Mfvi,
-    MnistTask, Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, Task, Training, UciTask, WeightDecay,
+    MnistTask, Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, TableTask, Task, Training, UciTask,
+    WeightDecay,
 };
+use super::values::{Count, Positive};
+use crate::data::regression::RegressionSource;
 use crate::data::uci::UciSet;
+use crate::data::SetName;
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
 
@@ -122,16 +126,44 @@ pub struct Co2Plan {
 pub struct UciPlan {
     pub sets: Vec<UciSetPlan>,
     pub splits: Splits,
+    /// The spec field `splits` comes from, for errors.
+    pub splits_field: &'static str,
     pub model: ModelPlan,
     pub validation_fraction: f64,
     pub selection_metric: SelectionMetric,
     pub splits_per_program: Option<usize>,
 }
 
+impl UciPlan {
+    /// The spec's set that `name` names: its folder name, or a UCI set's table name.
+    pub fn set_named(&self, name: &str) -> Option<&SetName> {
+        let uci = name.parse::<UciSet>().ok();
+        self.sets.iter().map(|p| &p.set).find(|s| s.folder() == name || (uci.is_some() && s.uci_set() == uci))
+    }
+
+    /// `--only` values resolved to the spec's sets, or an error listing them.
+    pub fn resolve_only(&self, names: &[String]) -> Result<Vec<SetName>> {
+        names
+            .iter()
+            .map(|name| {
+                self.set_named(name).cloned().ok_or_else(|| {
+                    let sets: Vec<&str> = self.sets.iter().map(|p| p.set.folder()).collect();
+                    Error::Usage(format!(
+                        "--only: `{name}` is not a set of this spec; its sets are {}",
+                        sets.join(", ")
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
 /// One data set's settings after overrides.
 #[derive(Debug, Clone)]
 pub struct UciSetPlan {
-    pub set: UciSet,
+    pub set: SetName,
+    /// Where its rows come from (`load` reads them).
+    pub source: RegressionSource,
     pub hidden_units: usize,
     pub epochs: usize,
     pub taus: Vec<f64>,
@@ -252,10 +284,14 @@ pub struct TrainingPlan {
     pub eps: f64,
 }
 
-pub(super) fn check(raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
+pub(super) fn check(mut raw: RawSpec, path: &Path, text: &str) -> Result<Spec> {
+    if let Task::Table(task) = &mut raw.task {
+        super::table::record_hashes(task, path, text)?;
+    }
     let sha256 = identity_hash(&raw);
     let experiment = match &raw.task {
         Task::Uci(task) => Experiment::UciRegression(uci_plan(&raw, task, path, text)?),
+        Task::Table(task) => Experiment::UciRegression(super::table::table_plan(&raw, task, path, text)?),
         Task::Mnist(task) => Experiment::Mnist(mnist_plan(&raw, task, path, text)?),
         Task::Co2(task) => Experiment::Co2(co2_plan(&raw, task, path, text)?),
         Task::Rl(task) => Experiment::Rl(super::rl::rl_plan(&raw, task, path, text)?),
@@ -276,17 +312,69 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
     if task.sets.is_empty() {
         return Err(rule_error(path, text, "sets", "task.uci.sets: list at least one data set"));
     }
+    let model = regression_model(raw, "uci", path, text)?;
+    let mut sets = Vec::new();
+    for (set, settings) in &task.sets {
+        let field = format!("task.uci.sets.{}", set.folder());
+        let grid = SetGrid { tau: &settings.tau, hidden_units: settings.hidden_units, epochs: settings.epochs };
+        sets.push(set_plan(&model, RegressionSource::Uci(*set), grid, (&field, set.folder()), path, text)?);
+    }
+    if let Splits::List(list) = &task.splits {
+        if list.is_empty() {
+            return Err(rule_error(path, text, "splits", "task.uci.splits.list: list at least one split index"));
+        }
+    }
+    Ok(model.into_plan(raw, sets, task.splits.clone(), "task.uci.splits"))
+}
+
+/// The model of a regression task (`uci` or `table`) and what its sets inherit from it.
+pub(super) struct RegressionModel {
+    plan: ModelPlan,
+    hidden_units: Option<Count>,
+    needs_tau: bool,
+    default_epochs: Option<Count>,
+}
+
+impl RegressionModel {
+    pub(super) fn into_plan(
+        self,
+        raw: &RawSpec,
+        sets: Vec<UciSetPlan>,
+        splits: Splits,
+        splits_field: &'static str,
+    ) -> UciPlan {
+        UciPlan {
+            sets,
+            splits,
+            splits_field,
+            model: self.plan,
+            validation_fraction: raw.selection.validation_fraction.get(),
+            selection_metric: raw.selection.metric,
+            splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
+        }
+    }
+}
+
+/// A set's own settings: its tau grid and, where they differ from the model's, width and epochs.
+pub(super) struct SetGrid<'a> {
+    pub tau: &'a [Positive],
+    pub hidden_units: Option<Count>,
+    pub epochs: Option<Count>,
+}
+
+/// The model plan of a regression task; `task` (`uci`, `table`) names it in errors.
+pub(super) fn regression_model(raw: &RawSpec, task: &str, path: &Path, text: &str) -> Result<RegressionModel> {
     let network = || -> Result<(NetworkTraining, &Training)> {
         let (t, mc_samples) = network_sections(raw, path, text, "model")?;
         Ok((NetworkTraining { training: training_plan(t, path, text)?, mc_samples }, t))
     };
-    let (model, hidden_units, needs_tau, default_epochs) = match &raw.model {
+    let (plan, hidden_units, needs_tau, default_epochs) = match &raw.model {
         Model::Lenet(_) => {
             return Err(rule_error(
                 path,
                 text,
                 "lenet",
-                "model.lenet: LeNet takes images; use it with `task: {mnist: ...}`, not uci",
+                &format!("model.lenet: LeNet takes images; use it with `task: {{mnist: ...}}`, not {task}"),
             ))
         }
         Model::DeepQ(_) => {
@@ -294,7 +382,7 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
                 path,
                 text,
                 "deep_q",
-                "model.deep_q: deep-Q agents act in a world; use them with `task: {rl: ...}`, not uci",
+                &format!("model.deep_q: deep-Q agents act in a world; use them with `task: {{rl: ...}}`, not {task}"),
             ))
         }
         Model::McDropout(model) => {
@@ -330,44 +418,37 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
             (ModelPlan::Ensemble(ensemble_plan(e, path, text)?), Some(e.hidden_units), false, Some(e.epochs))
         }
     };
-    let mut sets = Vec::new();
-    for (set, settings) in &task.sets {
-        let taus: Vec<f64> = settings.tau.iter().map(|t| t.get()).collect();
-        if needs_tau && taus.is_empty() {
-            return Err(rule_error(
-                path,
-                text,
-                set.folder(),
-                &format!("task.uci.sets.{}.tau: this model searches tau; list at least one value", set.folder()),
-            ));
-        }
-        if let Some(dup) = first_duplicate(&taus) {
-            return Err(rule_error(
-                path,
-                text,
-                set.folder(),
-                &format!("task.uci.sets.{}.tau: {dup} is listed twice; list each value once", set.folder()),
-            ));
-        }
-        sets.push(UciSetPlan {
-            set: *set,
-            hidden_units: settings.hidden_units.or(hidden_units).map_or(0, |c| c.get()),
-            epochs: settings.epochs.or(default_epochs).map_or(0, |c| c.get()),
-            taus,
-        });
+    Ok(RegressionModel { plan, hidden_units, needs_tau, default_epochs })
+}
+
+/// One set's plan: its grid checked against what the model searches, overrides applied.
+/// `(field, key)`: the spec field of its settings and the YAML key errors point at.
+pub(super) fn set_plan(
+    model: &RegressionModel,
+    source: RegressionSource,
+    grid: SetGrid,
+    (field, key): (&str, &str),
+    path: &Path,
+    text: &str,
+) -> Result<UciSetPlan> {
+    let taus: Vec<f64> = grid.tau.iter().map(|t| t.get()).collect();
+    if model.needs_tau && taus.is_empty() {
+        return Err(rule_error(
+            path,
+            text,
+            key,
+            &format!("{field}.tau: this model searches tau; list at least one value"),
+        ));
     }
-    if let Splits::List(list) = &task.splits {
-        if list.is_empty() {
-            return Err(rule_error(path, text, "splits", "task.uci.splits.list: list at least one split index"));
-        }
+    if let Some(dup) = first_duplicate(&taus) {
+        return Err(rule_error(path, text, key, &format!("{field}.tau: {dup} is listed twice; list each value once")));
     }
-    Ok(UciPlan {
-        sets,
-        splits: task.splits.clone(),
-        model,
-        validation_fraction: raw.selection.validation_fraction.get(),
-        selection_metric: raw.selection.metric,
-        splits_per_program: raw.run.splits_per_program.map(|c| c.get()),
+    Ok(UciSetPlan {
+        set: source.name(),
+        source,
+        hidden_units: grid.hidden_units.or(model.hidden_units).map_or(0, |c| c.get()),
+        epochs: grid.epochs.or(model.default_epochs).map_or(0, |c| c.get()),
+        taus,
     })
 }
 
@@ -698,6 +779,9 @@ pub fn extend(saved: &RawSpec, new: &RawSpec) -> std::result::Result<RawSpec, St
     if identity_hash(saved) == identity_hash(new) {
         return Ok(new.clone());
     }
+    if let (Task::Table(before), Task::Table(after)) = (&saved.task, &new.task) {
+        return extend_table(saved, before, new, after);
+    }
     let (Task::Uci(before), Task::Uci(after)) = (&saved.task, &new.task) else {
         return Err("the fields that decide its results changed".into());
     };
@@ -716,6 +800,40 @@ pub fn extend(saved: &RawSpec, new: &RawSpec) -> std::result::Result<RawSpec, St
         }
     }
     Ok(merged)
+}
+
+/// A table spec may run other splits of the same data; any other change is named.
+fn extend_table(
+    saved: &RawSpec,
+    before: &TableTask,
+    new: &RawSpec,
+    after: &TableTask,
+) -> std::result::Result<RawSpec, String> {
+    for (field, was, now) in
+        [("sha256", &before.sha256, &after.sha256), ("splits_sha256", &before.splits_sha256, &after.splits_sha256)]
+    {
+        if was != now {
+            let short =
+                |h: &Option<String>| h.as_deref().map_or("none".to_string(), |h| h[..h.len().min(12)].to_string());
+            return Err(format!(
+                "the table's content changed (task.table.{field} {} here, {} now)",
+                short(was),
+                short(now)
+            ));
+        }
+    }
+    let without_splits = |raw: &RawSpec| {
+        let mut identity = identity_fields(raw);
+        if let Task::Table(task) = &mut identity.task {
+            task.run_splits = Splits::default();
+        }
+        super::load::to_yaml(&identity)
+    };
+    if without_splits(saved) == without_splits(new) {
+        Ok(new.clone())
+    } else {
+        Err("the fields that decide its results changed".into())
+    }
 }
 
 /// The identity of what every set of a UCI spec shares (its sets and splits left out).

@@ -6,6 +6,7 @@ pub mod check;
 pub mod load;
 pub mod raw;
 pub mod rl;
+pub mod table;
 pub mod values;
 
 pub use check::{

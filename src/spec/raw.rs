@@ -79,6 +79,8 @@ impl Profile {
 pub enum Task {
     /// UCI regression on the fixed train/test splits.
     Uci(UciTask),
+    /// A researcher's own table (CSV or Parquet), run by the UCI protocol.
+    Table(TableTask),
     /// MNIST classification: standard vs MC evaluation, the rotated digit, rotation shift.
     Mnist(MnistTask),
     /// Mauna Loa CO2: train up to a cutoff year, extrapolate past it.
@@ -266,6 +268,98 @@ pub struct UciTask {
     /// Which splits of each set to run. Default all.
     #[serde(default, with = "yaml_serde::with::singleton_map")]
     pub splits: Splits,
+}
+
+/// A table of one's own, run by the UCI protocol (grid search on a validation part of each
+/// training split, retrain, test). docs/own-data.md walks through one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableTask {
+    /// The set's name in records, tables and `results/<experiment>/<name>/`. Default the
+    /// file's name without its extension. A UCI set's name (`yacht`) puts the paper's numbers
+    /// for that set beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The file, relative to the directory mcdrop runs in: `.csv` (a header row naming the
+    /// columns, comma-separated) or `.parquet`.
+    pub path: std::path::PathBuf,
+    /// The column to predict.
+    pub target: String,
+    /// The input columns. Default every column but the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// How the train/test splits are made.
+    #[serde(with = "yaml_serde::with::singleton_map")]
+    pub splits: TableSplits,
+    /// `refuse` (default: an empty cell is an error naming it) or `drop_rows`.
+    #[serde(default)]
+    pub missing: MissingCells,
+    /// Which of the splits to run. Default all.
+    #[serde(default, with = "yaml_serde::with::singleton_map")]
+    pub run_splits: Splits,
+    /// Model precision tau values searched (original target units); required by the models
+    /// that search tau, as in `task.uci.sets`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tau: Vec<Positive>,
+    /// Overrides the model's hidden_units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_units: Option<Count>,
+    /// Overrides training.epochs (PBP, ensembles: the model's epochs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<Count>,
+    /// SHA-256 of the file. Filled in when the spec is read, so the spec's hash (and every
+    /// record's provenance) covers the data; when given, a run on a changed file is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// SHA-256 of the index files of `splits: {index_files: ...}`, filled in the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splits_sha256: Option<String>,
+}
+
+/// A table's train/test splits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TableSplits {
+    /// Random permutations, as the reference code drew the UCI splits.
+    Random(RandomSplits),
+    /// A folder of `index_train_k.txt` / `index_test_k.txt` (0-based data rows, one a line),
+    /// relative to the directory mcdrop runs in.
+    IndexFiles(std::path::PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomSplits {
+    /// Number of splits. Default 20 (the paper's, for all sets but protein).
+    #[serde(default = "twenty")]
+    pub count: Count,
+    /// Share of the rows each split tests on. Default 0.1 (the paper's).
+    #[serde(default = "tenth_fraction")]
+    pub test_fraction: OpenFraction,
+    /// Seed of the permutations (not the spec's seed, so the splits stay put when it changes).
+    /// Default 1.
+    #[serde(default = "one_seed")]
+    pub seed: u64,
+}
+
+fn twenty() -> Count {
+    Count::try_from(20).expect("valid")
+}
+fn tenth_fraction() -> OpenFraction {
+    OpenFraction::try_from(0.1).expect("valid")
+}
+fn one_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingCells {
+    /// An empty cell is an error that names its line and column.
+    #[default]
+    Refuse,
+    /// Rows with an empty cell in a used column are left out.
+    DropRows,
 }
 
 /// Per-set settings: the reference code's tau grid, and where it differs, width and epochs.

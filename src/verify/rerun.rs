@@ -14,8 +14,8 @@ use tch::Device;
 
 use super::sample::{fit_budget, order, program_seconds, Candidate};
 use super::verdict::{judge, seed_spread, seed_tolerance, spread, tolerance, Verdict};
-use crate::data::uci::UciSet;
 use crate::data::DataDirs;
+use crate::data::SetName;
 use crate::error::{Error, Result};
 use crate::protocol::execute::{execute, ExecuteOptions};
 use crate::results::{ExperimentStore, GridRecord, UnitRecord};
@@ -27,7 +27,7 @@ pub struct VerifyOptions {
     /// Seconds the reruns may take together (ignored with `units`).
     pub budget_seconds: f64,
     /// The programs holding these (set, split) units, instead of a sample.
-    pub units: Option<Vec<(UciSet, usize)>>,
+    pub units: Option<Vec<(SetName, usize)>>,
     pub device: Device,
     pub mc_budget: usize,
 }
@@ -354,7 +354,7 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, 
     spec.raw.seed = seed;
     let store = ExperimentStore::new(scratch.path(), &spec.name);
     let c = &program.candidate;
-    let set: UciSet = c.dataset.parse().map_err(|e: String| Error::Results { path: store.dir().into(), message: e })?;
+    let set = SetName::named(&c.dataset);
     if let Experiment::UciRegression(plan) = &mut spec.experiment {
         plan.splits_per_program = Some(c.splits.len());
     }

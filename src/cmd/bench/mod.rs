@@ -7,7 +7,7 @@ mod uci;
 mod vi;
 
 use crate::cli::{BenchArgs, BenchTarget, Cli};
-use crate::data::uci::{UciData, UciSet};
+use crate::data::uci::UciData;
 use crate::data::DataDirs;
 use crate::error::Error;
 use crate::models::{Program, RegressionFamily};
@@ -34,7 +34,6 @@ struct UciBench {
 }
 
 fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<UciBench> {
-    let set: UciSet = args.set.parse().map_err(Error::Usage)?;
     let spec = crate::spec::load(&args.spec)?;
     let Experiment::UciRegression(plan) = spec.experiment else {
         return Err(Error::Usage(format!(
@@ -43,14 +42,12 @@ fn load_uci_bench(cli: &Cli, args: &BenchArgs, command: &str) -> anyhow::Result<
         ))
         .into());
     };
-    let set_plan = plan
-        .sets
-        .iter()
-        .find(|s| s.set == set)
-        .cloned()
-        .ok_or_else(|| Error::Usage(format!("{} has no settings for {set}", args.spec.display())))?;
+    let set = plan
+        .set_named(&args.set)
+        .ok_or_else(|| Error::Usage(format!("{} has no settings for {}", args.spec.display(), args.set)))?;
+    let set_plan = plan.sets.iter().find(|s| &s.set == set).cloned().expect("set_named names one of the sets");
     let device = crate::device::resolve(args.device)?;
-    let data = UciData::find_and_load(set, &DataDirs::new(cli.data_dir.as_deref())?)?;
+    let data = set_plan.source.load(&DataDirs::new(cli.data_dir.as_deref())?)?;
     Ok(UciBench { seed: spec.seed, plan, set_plan, data, device })
 }
 

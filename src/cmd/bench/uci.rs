@@ -23,7 +23,13 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
             Error::Usage(format!("bench uci times MC dropout; {} trains another model", args.spec.display())).into()
         );
     };
-    let (set, device, data) = (bench.set_plan.set, bench.device, &bench.data);
+    let Some(set) = bench.set_plan.set.uci_set() else {
+        bail!(
+            "bench uci sets the PyTorch peer beside mcdrop, and the peer reads the UCI sets only; {} is a table",
+            bench.set_plan.set
+        );
+    };
+    let (device, data) = (bench.device, &bench.data);
     let family = McDropoutFamily { mlp: mlp.clone(), training: net.training.clone(), mc_samples: args.mc_samples };
     let options = FitOptions { epochs: args.epochs, ..family.fit_options(&bench.set_plan, data.x.cols) };
     let splits = args.splits.unwrap_or(20).min(data.splits.len());

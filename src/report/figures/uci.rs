@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{font, padded_range, text, DrawResult, Figure, TickedAxis, PALETTE};
-use crate::data::uci::UciSet;
+use crate::data::SetName;
 use crate::report::aggregate::SetSummary;
 use crate::report::format::Metric;
 use crate::report::published::{paper, Stat};
@@ -18,15 +18,17 @@ pub struct UciFigure<'a> {
 }
 
 impl UciFigure<'_> {
-    fn sets(&self) -> Vec<UciSet> {
-        UciSet::ALL
-            .into_iter()
-            .filter(|s| self.ours.iter().any(|(_, sums)| sums.iter().any(|x| x.dataset == s.folder())))
-            .collect()
+    /// The sets with records: the UCI sets in the paper's order, then tables by name.
+    fn sets(&self) -> Vec<SetName> {
+        let mut sets: Vec<SetName> =
+            self.ours.iter().flat_map(|(_, sums)| sums.iter().map(|s| SetName::named(&s.dataset))).collect();
+        sets.sort_by_key(|s| (s.uci_set().map_or(usize::MAX, |u| u as usize), s.folder().to_string()));
+        sets.dedup();
+        sets
     }
 
     /// Every slot of a panel, the same in every panel: (label, stat if known, ours?).
-    fn marks(&self, set: UciSet) -> Vec<(String, Option<Stat>, bool)> {
+    fn marks(&self, set: &SetName) -> Vec<(String, Option<Stat>, bool)> {
         let mut marks = Vec::new();
         for (label, sums) in &self.ours {
             let stat = sums.iter().find(|s| s.dataset == set.folder()).map(|s| {
@@ -38,7 +40,7 @@ impl UciFigure<'_> {
             });
             marks.push((label.clone(), stat, true));
         }
-        let p = paper(set);
+        let p = set.uci_set().and_then(paper);
         let cols: [(&str, Option<Stat>); 3] = if self.metric == Metric::Rmse {
             [
                 ("paper VI", p.map(|p| p.vi_rmse)),
@@ -73,7 +75,7 @@ impl Figure for UciFigure<'_> {
         } else {
             "test log-likelihood (higher is better)"
         };
-        for (area, &set) in areas.iter().zip(&sets) {
+        for (area, set) in areas.iter().zip(&sets) {
             let marks = self.marks(set);
             let y = TickedAxis::round(
                 padded_range(marks.iter().filter_map(|(_, s, _)| *s).flat_map(|(m, se)| [m - se, m + se]), 0.1),
@@ -120,7 +122,7 @@ impl Figure for UciFigure<'_> {
         }
         // Legend: the order of marks in every panel.
         let labels: Vec<String> =
-            sets.first().map(|&s| self.marks(s).into_iter().map(|(l, _, _)| l).collect()).unwrap_or_default();
+            sets.first().map(|s| self.marks(s).into_iter().map(|(l, _, _)| l).collect()).unwrap_or_default();
         let numbered: Vec<String> = labels.iter().enumerate().map(|(i, l)| format!("{}: {l}", i + 1)).collect();
         // Two lines of marks, so a table of many experiments stays inside the figure.
         let (first, second) = numbered.split_at(numbered.len().div_ceil(2));
