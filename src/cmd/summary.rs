@@ -3,7 +3,7 @@
 //! at the end.
 
 use crate::cli::{Cli, SummaryArgs};
-use crate::data::uci::UciSet;
+use crate::data::SetName;
 use crate::report::co2_fit::training_fit;
 use crate::report::experiment::{load_experiment, Loaded};
 use crate::report::format::duration;
@@ -57,9 +57,10 @@ pub fn summary(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<()> {
         match &experiment.data {
             Loaded::Uci(summaries) => {
                 for s in summaries {
-                    let Ok(set) = s.dataset.parse::<UciSet>() else { continue };
+                    let set = SetName::named(&s.dataset);
                     let (_, held_to) = s.model.published_columns();
-                    let (label, target) = (held_to.label(), published::column(set, held_to));
+                    let target = set.uci_set().and_then(|u| published::column(u, held_to));
+                    let label = held_to.label();
                     let judged = target.map_or("no published number".to_string(), |(rmse, ll)| {
                         format!("RMSE {} / LL {} vs {label}", verdict(s.rmse, rmse, true), verdict(s.ll, ll, false))
                     });

@@ -20,9 +20,9 @@ impl RegressionSource {
         }
     }
 
-    /// Whether its splits are drawn by mcdrop (a table's random splits), not read from files.
-    pub fn draws_splits(&self) -> bool {
-        matches!(self, RegressionSource::Table(t) if matches!(t.splits, super::table::SplitSource::Random { .. }))
+    /// A researcher's table, whose splits the results keep (the UCI sets' are in the mirror).
+    pub fn is_table(&self) -> bool {
+        matches!(self, RegressionSource::Table(_))
     }
 
     /// Reads and checks the set: a UCI set found through `dirs`, a table from its own path.

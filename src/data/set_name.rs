@@ -40,6 +40,24 @@ impl SetName {
     }
 }
 
+impl From<&str> for SetName {
+    fn from(name: &str) -> Self {
+        Self::named(name)
+    }
+}
+
+impl PartialEq<str> for SetName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SetName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 impl fmt::Display for SetName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -10,11 +10,49 @@ use tch::{Device, Tensor};
 
 use super::kind::ModelKind;
 use super::shared::checkpoint::Checkpoints;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::spec::UciSetPlan;
 
-/// Named hyper-parameter values in a fixed order (the order seeds are derived in).
-pub type Hyper = Vec<(String, f64)>;
+/// A hyper-parameter a family's grid searches, by the name records give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HyperName {
+    /// Dropout probability p (MC dropout).
+    Dropout,
+    /// Model precision tau, original target units.
+    Tau,
+    /// Prior standard deviation of the weights (VI).
+    PriorScale,
+    /// Adam's learning rate (deep ensembles).
+    Lr,
+}
+
+impl HyperName {
+    pub const ALL: [HyperName; 4] = [HyperName::Dropout, HyperName::Tau, HyperName::PriorScale, HyperName::Lr];
+
+    /// The key in records' `hyper` maps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HyperName::Dropout => "dropout",
+            HyperName::Tau => "tau",
+            HyperName::PriorScale => "prior_scale",
+            HyperName::Lr => "lr",
+        }
+    }
+
+    /// The name of a records' key; `None` for one no family writes.
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.as_str() == key)
+    }
+}
+
+impl std::fmt::Display for HyperName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Hyper-parameter values in a fixed order (the order seeds are derived in).
+pub type Hyper = Vec<(HyperName, f64)>;
 
 /// One network (or GP) of a program.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,13 +68,15 @@ pub struct ProgramMember {
 }
 
 impl ProgramMember {
-    /// The value of hyper-parameter `name`; families only ask for names their grid has.
-    pub fn get(&self, name: &str) -> f64 {
-        self.hyper
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| *v)
-            .unwrap_or_else(|| panic!("grid point without `{name}`"))
+    /// The value of hyper-parameter `name`; an error (a family asking for a name its own grid
+    /// lacks) rather than a panic.
+    pub fn get(&self, name: HyperName) -> Result<f64> {
+        self.hyper.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
+            Error::Report(format!(
+                "internal: a grid point without `{name}` (it has {:?}); please report this",
+                self.hyper
+            ))
+        })
     }
 }
 

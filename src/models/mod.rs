@@ -20,6 +20,8 @@ pub mod pbp;
 pub mod registry;
 pub mod shared;
 
-pub use family::{Env, Hyper, Program, ProgramMember, Progress, RegressionFamily, Scores, Silent, StackedRows};
+pub use family::{
+    Env, Hyper, HyperName, Program, ProgramMember, Progress, RegressionFamily, Scores, Silent, StackedRows,
+};
 pub use kind::{Co2Predictor, ModelKind, PublishedColumn, SecondaryMetric};
 pub use registry::regression_family;

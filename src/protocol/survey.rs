@@ -147,7 +147,7 @@ fn line(what: &str, units: usize, costs: &[f64]) -> SurveyLine {
 /// A speculative retrain trained a network per grid point for the unit.
 pub fn unit_seconds(store: &ExperimentStore, r: &UnitRecord) -> Result<f64> {
     let points = r.validation.len().max(1) as f64;
-    let grid = match store.inspect::<GridRecord>(&store.grid_path(&r.dataset, r.split))? {
+    let grid = match store.inspect::<GridRecord>(&store.grid_path(r.dataset.folder(), r.split))? {
         Recorded::Valid(g) => g.wall_seconds * points / g.program_members.max(1) as f64,
         _ => 0.0,
     };

@@ -22,7 +22,7 @@ use super::splits::{final_rows, grid_rows, selected_splits, SplitRows};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
 use crate::error::{Error, Result};
-use crate::models::{regression_family, Env, Hyper, RegressionFamily, Scores};
+use crate::models::{regression_family, Env, Hyper, HyperName, RegressionFamily, Scores};
 use crate::results::{GridPoint, GridRecord, UnitRecord};
 use crate::spec::raw::{SelectionMetric, Splits};
 use crate::spec::{UciPlan, UciSetPlan};
@@ -46,7 +46,7 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
             continue;
         }
         let data = set_plan.source.load(ctx.data)?;
-        if set_plan.source.draws_splits() {
+        if set_plan.source.is_table() {
             ctx.store.write_splits(set_plan.set.folder(), &data.splits)?;
         }
         let splits = select_splits(plan, ctx, &data)?;
@@ -111,7 +111,7 @@ fn select_splits(plan: &UciPlan, ctx: &RunContext, data: &UciData) -> Result<Vec
 }
 
 fn hyper_map(hyper: &Hyper) -> BTreeMap<String, f64> {
-    hyper.iter().cloned().collect()
+    hyper.iter().map(|(n, v)| (n.as_str().to_string(), *v)).collect()
 }
 
 /// ` p=0.1 tau=0.5` (empty for a model without a grid).
@@ -194,7 +194,7 @@ impl SetRun<'_> {
                 .collect();
             let record = GridRecord {
                 experiment: ctx.spec.name.clone(),
-                dataset: set.folder().to_string(),
+                dataset: set.clone(),
                 split: r.split,
                 n_fit: r.fit.len(),
                 n_validation: r.held_out.len(),
@@ -284,7 +284,7 @@ impl SetRun<'_> {
             metrics.extend(s.extra.iter().cloned());
             let record = UnitRecord {
                 experiment: ctx.spec.name.clone(),
-                dataset: set.folder().to_string(),
+                dataset: set.clone(),
                 split: r.split,
                 model: self.family.kind(),
                 hyper: hyper_map(&choice.best),
@@ -360,7 +360,7 @@ fn best_point(grid: &[Hyper], scored: &[GridPoint], metric: SelectionMetric) -> 
     grid.iter()
         .find(|h| hyper_map(h) == best.hyper)
         .cloned()
-        .unwrap_or_else(|| best.hyper.clone().into_iter().collect())
+        .unwrap_or_else(|| best.hyper.iter().filter_map(|(k, v)| Some((HyperName::parse(k)?, *v))).collect())
 }
 
 #[cfg(test)]
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn best_point_prefers_highest_ll_and_first_on_ties() {
-        let h = |p: f64| vec![("dropout".to_string(), p), ("tau".to_string(), 1.0)];
+        let h = |p: f64| vec![(HyperName::Dropout, p), (HyperName::Tau, 1.0)];
         let grid = vec![h(0.1), h(0.2), h(0.3)];
         let g = |p: f64, ll: f64, rmse: f64| GridPoint { hyper: hyper_map(&h(p)), rmse, ll };
         let scored = vec![g(0.1, -2.0, 3.0), g(0.2, -1.0, 4.0), g(0.3, -1.0, 2.0)];

@@ -38,7 +38,7 @@ pub fn summarize(records: &[UnitRecord]) -> Result<Vec<SetSummary>> {
     let metric = |name: &str| -> Vec<Option<f64>> { records.iter().map(|r| r.metrics.get(name).copied()).collect() };
     let secondary = model.secondary_metric().map(|m| m.key).unwrap_or("");
     let frame = df!(
-        "dataset" => records.iter().map(|r| r.dataset.clone()).collect::<Vec<_>>(),
+        "dataset" => records.iter().map(|r| r.dataset.folder()).collect::<Vec<_>>(),
         "rmse" => metric(keys::RMSE),
         "test_ll" => metric(keys::TEST_LL),
         "secondary" => metric(secondary),

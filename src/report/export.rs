@@ -30,7 +30,7 @@ pub fn rows(results_dir: &Path, experiments: &[String]) -> Result<Vec<Row>> {
         match store.saved_spec()?.experiment {
             Experiment::UciRegression(_) => {
                 for r in store.records()? {
-                    let mut row = base(name, &r.model.to_string(), &r.dataset, Some(r.split), &r.provenance);
+                    let mut row = base(name, &r.model.to_string(), r.dataset.folder(), Some(r.split), &r.provenance);
                     for (k, v) in &r.hyper {
                         row.insert(format!("hyper_{k}"), json!(v));
                     }

@@ -91,7 +91,7 @@ pub fn means(records: &[UnitRecord]) -> BTreeMap<(String, String), f64> {
     let mut sums: BTreeMap<(String, String), (f64, usize)> = BTreeMap::new();
     for r in records {
         for (metric, value) in r.metrics.iter().filter(|(m, _)| !UNCHECKED_METRICS.contains(&m.as_str())) {
-            let entry = sums.entry((r.dataset.clone(), metric.clone())).or_insert((0.0, 0));
+            let entry = sums.entry((r.dataset.to_string(), metric.clone())).or_insert((0.0, 0));
             entry.0 += value;
             entry.1 += 1;
         }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Provenance;
+use crate::data::SetName;
 use crate::models::ModelKind;
 
 /// The final record of one split.
@@ -16,7 +17,8 @@ use crate::models::ModelKind;
 #[serde(deny_unknown_fields)]
 pub struct UnitRecord {
     pub experiment: String,
-    pub dataset: String,
+    /// The set's folder name (a UCI set's, or a table's own).
+    pub dataset: SetName,
     pub split: usize,
     pub model: ModelKind,
     /// Chosen hyper-parameters (e.g. dropout, tau).
@@ -53,7 +55,7 @@ pub struct GridPoint {
 #[serde(deny_unknown_fields)]
 pub struct GridRecord {
     pub experiment: String,
-    pub dataset: String,
+    pub dataset: SetName,
     pub split: usize,
     pub n_fit: usize,
     pub n_validation: usize,

@@ -352,8 +352,9 @@ impl ExperimentStore {
         write_json_atomic(path, value)
     }
 
-    /// Saves the splits a run drew for `set` as `splits/<set>/index_{train,test}_k.txt` (the
-    /// UCI layout, which `splits: {index_files: ...}` reads back), for use outside mcdrop.
+    /// Saves the splits a table's run used as `splits/<set>/index_{train,test}_k.txt` (the UCI
+    /// layout, which `splits: {index_files: ...}` reads back), so the rows of every record can
+    /// be found, and used outside mcdrop, without the spec's split source.
     pub fn write_splits(&self, set: &str, splits: &[crate::data::uci::Split]) -> Result<()> {
         let dir = self.dir.join("splits").join(set);
         std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;

@@ -115,7 +115,7 @@ struct Committed {
     spec: std::sync::Arc<Spec>,
 }
 
-type Values = BTreeMap<(String, String, String), Vec<(usize, f64)>>;
+type Values = BTreeMap<(String, SetName, String), Vec<(usize, f64)>>;
 
 /// The plan: programs to rerun (in order) and the committed experiments' split spreads.
 pub struct Plan {
@@ -169,7 +169,7 @@ impl Plan {
 /// The committed programs of one experiment: records grouped by (set, program wall time,
 /// program size, commit), with their grid programs' share of the cost.
 fn programs(store: &ExperimentStore, name: &str, spec: &std::sync::Arc<Spec>) -> Result<Vec<Committed>> {
-    let mut groups: BTreeMap<(String, u64, usize, String), Vec<UnitRecord>> = BTreeMap::new();
+    let mut groups: BTreeMap<(SetName, u64, usize, String), Vec<UnitRecord>> = BTreeMap::new();
     for r in store.records()? {
         let key = (r.dataset.clone(), r.wall_seconds.to_bits(), r.program_members, r.provenance.git_commit.clone());
         groups.entry(key).or_default().push(r);
@@ -181,7 +181,7 @@ fn programs(store: &ExperimentStore, name: &str, spec: &std::sync::Arc<Spec>) ->
         let mut grids: BTreeMap<u64, (f64, usize, usize, Vec<usize>)> = BTreeMap::new();
         let points = records[0].validation.len();
         for r in &records {
-            if let Some(g) = store.read_json::<GridRecord>(&store.grid_path(&dataset, r.split))? {
+            if let Some(g) = store.read_json::<GridRecord>(&store.grid_path(dataset.folder(), r.split))? {
                 let entry =
                     grids.entry(g.wall_seconds.to_bits()).or_insert((g.wall_seconds, g.program_members, 0, vec![]));
                 entry.2 += points;
@@ -354,7 +354,7 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, 
     spec.raw.seed = seed;
     let store = ExperimentStore::new(scratch.path(), &spec.name);
     let c = &program.candidate;
-    let set = SetName::named(&c.dataset);
+    let set = c.dataset.clone();
     if let Experiment::UciRegression(plan) = &mut spec.experiment {
         plan.splits_per_program = Some(c.splits.len());
     }
@@ -373,7 +373,7 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, 
     c.splits
         .iter()
         .map(|&k| {
-            store.read_json::<UnitRecord>(&store.unit_path(&c.dataset, k))?.ok_or_else(|| Error::Results {
+            store.read_json::<UnitRecord>(&store.unit_path(c.dataset.folder(), k))?.ok_or_else(|| Error::Results {
                 path: store.dir().to_path_buf(),
                 message: format!("the rerun of {}:{k} wrote no record", c.dataset),
             })
@@ -464,7 +464,7 @@ fn check(
     let verdict = metrics.iter().map(|m| m.verdict).max().unwrap_or(Verdict::Identical);
     UnitCheck {
         experiment: c.experiment.clone(),
-        dataset: c.dataset.clone(),
+        dataset: c.dataset.to_string(),
         split: record.split,
         record_commit: record.provenance.git_commit.clone(),
         record_machine: record.provenance.machine(),

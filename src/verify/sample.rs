@@ -4,6 +4,7 @@
 //! a member's numbers agree with a one-at-a-time run only to rounding, which training
 //! amplifies, so reproducing a record bit for bit takes the program it was trained in.
 
+use crate::data::SetName;
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
@@ -12,7 +13,7 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub experiment: String,
-    pub dataset: String,
+    pub dataset: SetName,
     /// The splits of its final program, ascending.
     pub splits: Vec<usize>,
     /// Seconds on the machine that made the records.
@@ -44,7 +45,7 @@ fn rank(c: &Candidate) -> [u8; 32] {
 /// each group a round (each group's units in a fixed pseudo-random order), a round's units
 /// cheapest first, so any budget covers as many sets of as many experiments as it can.
 pub fn order(candidates: Vec<Candidate>) -> Vec<Candidate> {
-    let mut groups: BTreeMap<(String, String), Vec<Candidate>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, SetName), Vec<Candidate>> = BTreeMap::new();
     for c in candidates {
         groups.entry((c.experiment.clone(), c.dataset.clone())).or_default().push(c);
     }
@@ -92,7 +93,7 @@ mod tests {
             .collect();
         let ordered = order(all.clone());
         assert_eq!(ordered, order(all.into_iter().rev().collect()), "order does not depend on input order");
-        let first: Vec<&str> = ordered.iter().take(3).map(|c| c.dataset.as_str()).collect();
+        let first: Vec<&str> = ordered.iter().take(3).map(|c| c.dataset.folder()).collect();
         assert_eq!(first, ["yacht", "bostonHousing", "protein-tertiary-structure"]);
         let picked = fit_budget(&ordered, 30.0, 1.0);
         assert!(picked.iter().map(|c| c.recorded_seconds).sum::<f64>() <= 30.0);

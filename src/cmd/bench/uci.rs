@@ -34,8 +34,8 @@ pub fn bench_uci(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let options = FitOptions { epochs: args.epochs, ..family.fit_options(&bench.set_plan, data.x.cols) };
     let splits = args.splits.unwrap_or(20).min(data.splits.len());
     let program = bench.grid_program(&family, splits, "bench uci", args.epochs, &options.widths)?;
-    let dropout_members = family.members(&program);
-    let held_out = family.held_out(&program);
+    let dropout_members = family.members(&program)?;
+    let held_out = family.held_out(&program)?;
     let members = program.members.len();
 
     let start = Instant::now();

@@ -25,7 +25,7 @@ pub fn bench_vi(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let options = BnnOptions { epochs: args.epochs, ..family.options(&bench.set_plan, bench.data.x.cols) };
     let splits = args.splits.or(bench.plan.splits_per_program).unwrap_or(bench.data.splits.len());
     let program = bench.grid_program(&family, splits, "bench vi", args.epochs, &options.widths)?;
-    let members = family.members(&program);
+    let members = family.members(&program)?;
     let k = members.len();
     // (label, gradient, launch every kernel eagerly)
     let mut runs = vec![("hand-written gradient", ElboGradient::Hand, false)];

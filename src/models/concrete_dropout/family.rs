@@ -12,7 +12,7 @@
 use super::evaluate::evaluate;
 use super::train::{fit, ConcreteNet, ConcreteOptions};
 use crate::error::Result;
-use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::models::family::{Env, Hyper, HyperName, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
@@ -48,7 +48,7 @@ impl RegressionFamily for ConcreteDropoutFamily {
         match self.plan.noise {
             ConcreteNoise::Learned => vec![Vec::new()],
             ConcreteNoise::Grid | ConcreteNoise::Fixed => {
-                set.taus.iter().map(|&tau| vec![("tau".to_string(), tau)]).collect()
+                set.taus.iter().map(|&tau| vec![(HyperName::Tau, tau)]).collect()
             }
         }
     }
@@ -75,7 +75,7 @@ impl RegressionFamily for ConcreteDropoutFamily {
         let fixed = self.plan.noise == ConcreteNoise::Fixed;
         let (mut nets, mut net_of) = (Vec::<ConcreteNet>::new(), Vec::<i64>::new());
         for m in &program.members {
-            let precision = fixed.then(|| m.get("tau") * m.y_std * m.y_std);
+            let precision = if fixed { Some(m.get(HyperName::Tau)? * m.y_std * m.y_std) } else { None };
             let same = |n: &ConcreteNet| n.row_offset == m.row_offset && n.precision == precision;
             let index = nets.iter().position(same).unwrap_or_else(|| {
                 nets.push(ConcreteNet { seed: m.seed, row_offset: m.row_offset, precision });
@@ -93,10 +93,10 @@ impl RegressionFamily for ConcreteDropoutFamily {
             .iter()
             .zip(&per_member.noise_variance)
             .map(|(m, v)| match self.plan.noise {
-                ConcreteNoise::Learned => 1.0 / (v * m.y_std * m.y_std),
-                ConcreteNoise::Grid | ConcreteNoise::Fixed => m.get("tau"),
+                ConcreteNoise::Learned => Ok(1.0 / (v * m.y_std * m.y_std)),
+                ConcreteNoise::Grid | ConcreteNoise::Fixed => m.get(HyperName::Tau),
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let held = HeldOut::of_program(program, tau);
         let seeds: Vec<u64> = net_of.iter().map(|&i| nets[i as usize].seed).collect();
         let predictive =

@@ -8,7 +8,7 @@ use super::mixture::mixture_scores;
 use super::network::{split_head, Head};
 use super::train::{fit, EnsembleNet, EnsembleOptions};
 use crate::error::Result;
-use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::models::family::{Env, Hyper, HyperName, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::host::f64_values;
@@ -44,18 +44,17 @@ impl EnsembleFamily {
 
     /// The networks of a program: M per program member, network m seeded from the member's
     /// seed and m, so an ensemble's networks do not depend on what else the program holds.
-    pub fn networks(&self, program: &Program) -> Vec<EnsembleNet> {
-        program
-            .members
-            .iter()
-            .flat_map(|member| {
-                (0..self.plan.members).map(move |m| EnsembleNet {
-                    seed: derive_seed(member.seed, &["network", &m.to_string()]),
-                    row_offset: member.row_offset,
-                    lr: member.get("lr"),
-                })
-            })
-            .collect()
+    pub fn networks(&self, program: &Program) -> Result<Vec<EnsembleNet>> {
+        let mut out = Vec::new();
+        for member in &program.members {
+            let lr = member.get(HyperName::Lr)?;
+            out.extend((0..self.plan.members).map(|m| EnsembleNet {
+                seed: derive_seed(member.seed, &["network", &m.to_string()]),
+                row_offset: member.row_offset,
+                lr,
+            }));
+        }
+        Ok(out)
     }
 }
 
@@ -71,7 +70,7 @@ impl RegressionFamily for EnsembleFamily {
     }
 
     fn grid(&self, _set: &UciSetPlan) -> Vec<Hyper> {
-        self.plan.rates.iter().map(|&lr| vec![("lr".to_string(), lr)]).collect()
+        self.plan.rates.iter().map(|&lr| vec![(HyperName::Lr, lr)]).collect()
     }
 
     fn steps(&self, n: usize, set: &UciSetPlan) -> u64 {
@@ -84,7 +83,7 @@ impl RegressionFamily for EnsembleFamily {
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.options(set, program.held_x.size()[2] as usize);
-        let nets = self.networks(program);
+        let nets = self.networks(program)?;
         let net = fit(&program.stacked, &nets, &options, env.progress)?;
         env.progress.phase("mixture predictive");
         let m = self.plan.members;

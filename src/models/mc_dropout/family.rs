@@ -5,7 +5,7 @@ use super::evaluate::evaluate;
 use super::member::Member;
 use super::train::{fit, FitOptions};
 use crate::error::Result;
-use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::models::family::{Env, Hyper, HyperName, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
@@ -29,23 +29,24 @@ impl McDropoutFamily {
     }
 
     /// The program's held-out rows, with each member's target scaling and precision tau.
-    pub fn held_out(&self, program: &Program) -> HeldOut {
-        HeldOut::of_program(program, program.members.iter().map(|m| m.get("tau")).collect())
+    pub fn held_out(&self, program: &Program) -> Result<HeldOut> {
+        let taus = program.members.iter().map(|m| m.get(HyperName::Tau)).collect::<Result<_>>()?;
+        Ok(HeldOut::of_program(program, taus))
     }
 
     /// The program's members as dropout networks.
-    pub fn members(&self, program: &Program) -> Vec<Member> {
+    pub fn members(&self, program: &Program) -> Result<Vec<Member>> {
         program
             .members
             .iter()
             .map(|m| {
-                let (p, tau) = (m.get("dropout"), m.get("tau"));
-                Member {
+                let (p, tau) = (m.get(HyperName::Dropout)?, m.get(HyperName::Tau)?);
+                Ok(Member {
                     seed: m.seed,
                     dropout: p,
                     weight_decay: self.mlp.weight_decay.lambda(p, tau, program.n()),
                     row_offset: m.row_offset,
-                }
+                })
             })
             .collect()
     }
@@ -60,7 +61,7 @@ impl RegressionFamily for McDropoutFamily {
         let mut points = Vec::new();
         for &p in &self.mlp.dropout_rates {
             for &tau in &set.taus {
-                points.push(vec![("dropout".to_string(), p), ("tau".to_string(), tau)]);
+                points.push(vec![(HyperName::Dropout, p), (HyperName::Tau, tau)]);
             }
         }
         points
@@ -90,16 +91,16 @@ impl RegressionFamily for McDropoutFamily {
         keep: &mut dyn FnMut() -> Result<Vec<usize>>,
     ) -> Result<Vec<Scores>> {
         let options = self.fit_options(set, program.held_x.size()[2] as usize);
-        let members = self.members(program);
+        let members = self.members(program)?;
         let net = fit(&program.stacked, &members, &options, env.progress, env.checkpoints)?;
         let kept = keep()?;
         let (net, members, held_out) = if kept.len() == members.len() && kept.iter().enumerate().all(|(i, &k)| i == k) {
-            (net, members, self.held_out(program))
+            (net, members, self.held_out(program)?)
         } else {
             let index: Vec<i64> = kept.iter().map(|&k| k as i64).collect();
             let net = MemberMlp::from_params(net.params().select_members(&index)?, net.activation());
             let members = kept.iter().map(|&k| members[k].clone()).collect();
-            (net, members, self.held_out(program).select_members(&kept)?)
+            (net, members, self.held_out(program)?.select_members(&kept)?)
         };
         env.progress.phase(&format!("MC evaluation, T={}", self.mc_samples));
         let (scores, _) = evaluate(&net, &members, &held_out, self.mc_samples, env.mc_budget, env.device)?;

@@ -3,7 +3,7 @@
 use super::evaluate::{evaluate, noise_precision};
 use super::train::{fit, BnnMember, BnnOptions, ElboGradient};
 use crate::error::Result;
-use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
+use crate::models::family::{Env, Hyper, HyperName, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::batches::MemberBatches;
 use crate::models::shared::mc_predictive::HeldOut;
@@ -30,16 +30,14 @@ impl MfviFamily {
     }
 
     /// The program's members as the trainer sees them.
-    pub fn members(&self, program: &Program) -> Vec<BnnMember> {
+    pub fn members(&self, program: &Program) -> Result<Vec<BnnMember>> {
         program
             .members
             .iter()
-            .map(|m| BnnMember {
-                seed: m.seed,
-                prior_std: m.get("prior_scale"),
+            .map(|m| {
                 // tau is given in original units; the network sees standardized targets.
-                tau: (!self.plan.learn_noise).then(|| m.get("tau") * m.y_std * m.y_std),
-                row_offset: m.row_offset,
+                let tau = if self.plan.learn_noise { None } else { Some(m.get(HyperName::Tau)? * m.y_std * m.y_std) };
+                Ok(BnnMember { seed: m.seed, prior_std: m.get(HyperName::PriorScale)?, tau, row_offset: m.row_offset })
             })
             .collect()
     }
@@ -54,10 +52,10 @@ impl RegressionFamily for MfviFamily {
         let mut points = Vec::new();
         for &s in &self.plan.prior_scales {
             if self.plan.learn_noise {
-                points.push(vec![("prior_scale".to_string(), s)]);
+                points.push(vec![(HyperName::PriorScale, s)]);
             } else {
                 for &tau in &set.taus {
-                    points.push(vec![("prior_scale".to_string(), s), ("tau".to_string(), tau)]);
+                    points.push(vec![(HyperName::PriorScale, s), (HyperName::Tau, tau)]);
                 }
             }
         }
@@ -74,7 +72,7 @@ impl RegressionFamily for MfviFamily {
 
     fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
         let options = self.options(set, program.held_x.size()[2] as usize);
-        let members = self.members(program);
+        let members = self.members(program)?;
         let net = fit(&program.stacked, &members, &options, env.progress)?;
         env.progress.phase(&format!("predictive, T={}", self.mc_samples));
         let held = HeldOut::of_program(program, noise_precision(&net, &members, program)?);
