@@ -265,6 +265,10 @@ pub struct BenchArgs {
     /// Optimiser steps timed per method (`sparse-gp`).
     #[arg(long, default_value_t = 2)]
     pub iterations: usize,
+    /// `gp`: other GP specs whose fit of the same program is timed beside `--spec`'s
+    /// (repeatable).
+    #[arg(long, value_name = "SPEC")]
+    pub against: Vec<PathBuf>,
     /// `sparse-gp`: time only the fit's own gradient, not autograd through the whole bound
     /// (which holds every kernel block of the data: gigabytes on the large sets).
     #[arg(long)]
@@ -292,6 +296,9 @@ pub enum BenchTarget {
     Uci,
     /// The sparse GP's optimiser step on one set's training splits (use a GP spec).
     SparseGp,
+    /// The GP's fit of one program of a set by each optimizer (Adam, L-BFGS, inducing-input
+    /// starts), seconds and what each reached (use a GP spec).
+    Gp,
     /// The mean-field VI trainer on one set's grid program, hand-written gradient against
     /// autograd (use a VI spec).
     Vi,

@@ -18,6 +18,10 @@ pub mod keys {
     pub const RMSE_POSTERIOR_MEAN_NET: &str = "rmse_posterior_mean_net";
     /// Deep ensembles: the moment-matched Gaussian's.
     pub const TEST_LL_GAUSSIAN: &str = "test_ll_gaussian";
+    /// GP, PBP, concrete dropout: the fitted noise standard deviation, original units.
+    pub const NOISE_STD: &str = "noise_std";
+    /// GP: the final negative log marginal likelihood (or sparse bound) per training row.
+    pub const NLML_PER_ROW: &str = "nlml_per_row";
 }
 
 /// Root mean squared error.

@@ -260,7 +260,7 @@ fn sparse_fit_is_the_same_with_either_gradient() {
     let opts = (Kind::Double, Device::Cpu);
     let x = Tensor::randn([2, 60, 3], opts);
     let y = x.select(2, 0).sin() + Tensor::randn([2, 60], opts).f_mul_scalar(0.1).unwrap();
-    let plan = GpPlan { restarts: 2, iterations: 20, lr: 0.05, noise_floor: 1e-6, max_rows: 10, inducing: 8 };
+    let plan = GpPlan { restarts: 2, iterations: 20, max_rows: 10, inducing: 8, ..adam_plan() };
     let fit =
         |plan: &GpPlan, gradient| fit_with(&x, &y, &[11, 12], plan, &mcdrop::models::Silent, Some(gradient)).unwrap();
     let (auto, auto_bound) = fit(&plan, BoundGradient::Autograd);
@@ -334,5 +334,130 @@ fn sparse_bound_survives_near_duplicate_inducing_inputs() {
     assert!((f64::try_from(value.get(0)).unwrap() - bound).abs() < 1e-6 * bound.abs().max(1.0));
     for t in [&g.kernel.log_lengthscales, &g.kernel.log_signal_std, &g.kernel.log_noise_std, &g.inducing] {
         assert!(f64::try_from(t.isfinite().logical_not().sum(Kind::Int64)).unwrap() == 0.0, "non-finite gradient");
+    }
+}
+
+/// The spec's defaults with Adam; tests change what they test.
+fn adam_plan() -> mcdrop::spec::GpPlan {
+    mcdrop::spec::GpPlan {
+        restarts: 2,
+        iterations: 200,
+        lr: 0.05,
+        noise_floor: 1e-6,
+        max_rows: 2000,
+        inducing: 500,
+        optimizer: mcdrop::spec::GpOptimizer::Adam,
+        inducing_init: mcdrop::spec::InducingInit::Random,
+        learn_inducing: true,
+        race_after: None,
+    }
+}
+
+/// Two members' data: a smooth function of the first two of three inputs, a little noise.
+fn two_members(n: i64) -> (Tensor, Tensor) {
+    tch::manual_seed(3);
+    let opts = (Kind::Double, Device::Cpu);
+    let x = Tensor::randn([2, n, 3], opts);
+    let y = x.select(2, 0).sin()
+        + x.select(2, 1).f_mul_scalar(0.5).unwrap()
+        + Tensor::randn([2, n], opts).f_mul_scalar(0.1).unwrap();
+    (x, y)
+}
+
+fn values(t: &Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(t.flatten(0, -1)).unwrap()
+}
+
+/// L-BFGS on the exact marginal likelihood ends at least as low as Adam's 200 steps from the
+/// same starts, at a stationary point; and on the CPU a member's fit is the same alone as
+/// beside another split, bit for bit.
+#[test]
+fn lbfgs_reaches_a_stationary_point_no_worse_than_adam_and_a_member_fits_alone_as_in_a_program() {
+    use mcdrop::models::gp::exact::fit;
+    use mcdrop::models::Silent;
+    use mcdrop::spec::GpOptimizer;
+    let (x, y) = two_members(80);
+    let lbfgs = mcdrop::spec::GpPlan { optimizer: GpOptimizer::Lbfgs, iterations: 500, ..adam_plan() };
+    let (_, adam_nlml) = fit(&x, &y, &[1, 2], &adam_plan(), &Silent).unwrap();
+    let (p, nlml) = fit(&x, &y, &[1, 2], &lbfgs, &Silent).unwrap();
+    for (ours, adam) in values(&nlml).into_iter().zip(values(&adam_nlml)) {
+        assert!(ours <= adam + 1e-6, "lbfgs {ours} vs adam {adam}");
+    }
+    let (at_end, g) = nlml_with_gradient(&x, &y, &p, 1e-6).unwrap();
+    assert_eq!(values(&at_end), values(&nlml), "the value returned is the value at the parameters returned");
+    for gradient in [&g.log_lengthscales, &g.log_signal_std, &g.log_noise_std] {
+        let largest = f64::try_from(gradient.abs().max()).unwrap();
+        assert!(largest < 1e-3, "not stationary: |gradient| up to {largest}");
+    }
+    let (alone, alone_nlml) = fit(&x.narrow(0, 1, 1), &y.narrow(0, 1, 1), &[2], &lbfgs, &Silent).unwrap();
+    assert_eq!(values(&alone_nlml), values(&nlml.narrow(0, 1, 1)));
+    assert_eq!(values(&alone.log_lengthscales), values(&p.log_lengthscales.narrow(0, 1, 1)));
+    assert_eq!(values(&alone.log_noise_std), values(&p.log_noise_std.narrow(0, 1, 1)));
+}
+
+/// Greedy variance picks, among rows that are each present twice, every distinct row before
+/// any copy (a copy's variance given its twin is zero), then the sparse L-BFGS fit keeps those
+/// inputs when told to and improves on its start.
+#[test]
+fn greedy_variance_skips_duplicate_rows_and_the_sparse_lbfgs_fit_keeps_them_when_fixed() {
+    use mcdrop::models::gp::sparse::{fit, greedy_variance};
+    use mcdrop::models::Silent;
+    use mcdrop::spec::{GpOptimizer, InducingInit};
+    let opts = (Kind::Double, Device::Cpu);
+    tch::manual_seed(4);
+    let distinct = Tensor::randn([12, 2], opts);
+    let x = Tensor::cat(&[&distinct, &distinct], 0); // rows k and k + 12 are equal
+    let start = [0.0, 0.0, 0.0, 0.1f64.ln()];
+    let chosen = greedy_variance(&x, &start, 12, 5).unwrap();
+    let mut originals: Vec<i64> = chosen.iter().map(|k| k % 12).collect();
+    originals.sort();
+    assert_eq!(originals, (0..12).collect::<Vec<i64>>(), "{chosen:?}");
+    assert_eq!(chosen[0], 5);
+
+    let (x, y) = two_members(150);
+    let plan = mcdrop::spec::GpPlan {
+        optimizer: GpOptimizer::Lbfgs,
+        iterations: 100,
+        max_rows: 10,
+        inducing: 15,
+        inducing_init: InducingInit::GreedyVariance,
+        learn_inducing: false,
+        ..adam_plan()
+    };
+    let (p, bound) = fit(&x, &y, &[1, 2], &plan, &Silent).unwrap();
+    let (_, start_bound) =
+        fit(&x, &y, &[1, 2], &mcdrop::spec::GpPlan { iterations: 0, ..plan.clone() }, &Silent).unwrap();
+    for (end, start) in values(&bound).into_iter().zip(values(&start_bound)) {
+        assert!(end < start - 1.0, "the fit did not improve the bound: {start} -> {end}");
+    }
+    // Every inducing input is still one of its member's rows.
+    for member in 0..2 {
+        let rows = x.get(member);
+        for z in 0..15 {
+            let distance =
+                (rows.shallow_clone() - p.inducing.get(member).get(z)).abs().sum_dim_intlist(1i64, false, Kind::Double);
+            assert_eq!(f64::try_from(distance.min()).unwrap(), 0.0, "member {member}, inducing input {z}");
+        }
+    }
+}
+
+/// `mcdrop bench gp` fits one program by Adam (uci-gp) and by L-BFGS (uci-gp-lbfgs).
+#[test]
+fn gp_bench_fits_a_program_by_each_spec() {
+    let work = tempfile::tempdir().unwrap();
+    let against = common::repo_file("experiments/uci-gp-lbfgs.yaml");
+    let stdout = common::bench_stdout(
+        work.path(),
+        &["gp", "--set", "yacht", "--splits", "1", "--against", against.to_str().unwrap()],
+        "experiments/uci-gp.yaml",
+    );
+    for line in [
+        "bench gp: set=yacht splits=1 rows/member=277 exact restarts=3",
+        "adam: 200 steps at lr 0.05",
+        "lbfgs: at most 300 iterations, restarts race for 20 iterations",
+        "uci-gp ",
+        "uci-gp-lbfgs ",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
 }

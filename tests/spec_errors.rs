@@ -32,6 +32,10 @@ const BROKEN: &[(&str, &str)] = &[
     // The mark of a failed check sits on the map's first key (epochs): the field is found.
     ("zero-batch-size", "zero-batch-size.yaml:14:3: training.batch_size: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
+    (
+        "gp-race-under-adam",
+        "gp-race-under-adam.yaml:9:5: model.gp.race_after: restarts race only under L-BFGS; add `optimizer: lbfgs` or remove it",
+    ),
     ("rl-duplicate-policy", "rl-duplicate-policy.yaml:9:5: model.deep_q.policies: thompson is listed twice"),
     ("rl-burnin-too-long", "rl-burnin-too-long.yaml:7:5: task.rl.burnin_ticks: 1000 leaves no ticks after burn-in"),
     (

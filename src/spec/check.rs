@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::raw::{
-    Activation, Co2Task, ConcreteNoise, DropoutPlacement, Ensemble, EnsembleLoss, Gp, LrPolicy, McDropout, Mfvi,
-    MnistTask, Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, TableTask, Task, Training, UciTask,
-    WeightDecay,
+    Activation, Co2Task, ConcreteNoise, DropoutPlacement, Ensemble, EnsembleLoss, Gp, GpOptimizer, InducingInit,
+    LrPolicy, McDropout, Mfvi, MnistTask, Model, Noise, Optimizer, Pbp, RawSpec, SelectionMetric, Splits, TableTask,
+    Task, Training, UciTask, WeightDecay,
 };
 use super::values::{Count, Positive};
 use crate::data::regression::RegressionSource;
@@ -230,6 +230,11 @@ pub struct GpPlan {
     pub max_rows: usize,
     /// Inducing inputs of the sparse GP used beyond max_rows.
     pub inducing: usize,
+    pub optimizer: GpOptimizer,
+    pub inducing_init: InducingInit,
+    pub learn_inducing: bool,
+    /// L-BFGS iterations after which only each member's lowest restart goes on.
+    pub race_after: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -398,7 +403,9 @@ pub(super) fn regression_model(raw: &RawSpec, task: &str, path: &Path, text: &st
                 Some(t.epochs),
             )
         }
-        Model::Gp(gp) => (ModelPlan::Gp(gp_plan(gp)), None, false, raw.training.as_ref().map(|t| t.epochs)),
+        Model::Gp(gp) => {
+            (ModelPlan::Gp(gp_plan(gp, path, text)?), None, false, raw.training.as_ref().map(|t| t.epochs))
+        }
         Model::Pbp(Pbp { hidden_layers, hidden_units, epochs }) => {
             (ModelPlan::Pbp(PbpPlan { hidden_layers: hidden_layers.get() }), Some(*hidden_units), false, Some(*epochs))
         }
@@ -524,15 +531,27 @@ fn ensemble_plan(e: &Ensemble, path: &Path, text: &str) -> Result<EnsemblePlan> 
     })
 }
 
-fn gp_plan(gp: &Gp) -> GpPlan {
-    GpPlan {
+fn gp_plan(gp: &Gp, path: &Path, text: &str) -> Result<GpPlan> {
+    if gp.race_after.is_some() && gp.optimizer.unwrap_or_default() != GpOptimizer::Lbfgs {
+        return Err(rule_error(
+            path,
+            text,
+            "race_after",
+            "model.gp.race_after: restarts race only under L-BFGS; add `optimizer: lbfgs` or remove it",
+        ));
+    }
+    Ok(GpPlan {
         restarts: gp.restarts.get(),
         iterations: gp.iterations.get(),
         lr: gp.lr.get(),
         noise_floor: gp.noise_floor.get(),
         max_rows: gp.max_rows.get(),
         inducing: gp.inducing.map_or(500, |c| c.get()),
-    }
+        optimizer: gp.optimizer.unwrap_or_default(),
+        inducing_init: gp.inducing_init.unwrap_or_default(),
+        learn_inducing: gp.learn_inducing.unwrap_or(true),
+        race_after: gp.race_after.map(|c| c.get()),
+    })
 }
 
 fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Result<MnistPlan> {
@@ -685,7 +704,7 @@ fn co2_plan(raw: &RawSpec, task: &Co2Task, path: &Path, text: &str) -> Result<Co
         grid_points: task.grid_points.get(),
         activations: task.activations.clone(),
         tau: task.tau.get(),
-        gp: gp_plan(&task.gp),
+        gp: gp_plan(&task.gp, path, text)?,
         mlp,
         hidden_units: model.hidden_units.get(),
         epochs: training.epochs.get(),

@@ -15,4 +15,5 @@ pub use check::{
     WeightDecayRule,
 };
 pub use load::{load, load_with, parse, to_yaml};
+pub use raw::{GpOptimizer, InducingInit};
 pub use rl::RlPlan;

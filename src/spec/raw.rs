@@ -257,6 +257,10 @@ fn co2_gp() -> Gp {
         noise_floor: noise_floor(),
         max_rows: max_rows(),
         inducing: None,
+        optimizer: None,
+        inducing_init: None,
+        learn_inducing: None,
+        race_after: None,
     }
 }
 
@@ -720,6 +724,42 @@ pub struct Gp {
     /// Default 500.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inducing: Option<Count>,
+    /// How the marginal likelihood is maximized: `adam` (`iterations` steps at `lr`, the
+    /// default) or `lbfgs` (quasi-Newton with a line search, at most `iterations` iterations,
+    /// stopping on convergence as scipy's L-BFGS-B does; `lr` unused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<GpOptimizer>,
+    /// Where the sparse GP's inducing inputs start: `random` training rows (the default) or
+    /// `greedy_variance`, the rows a pivoted Cholesky of the starting kernel picks (Burt et al.
+    /// 2020).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inducing_init: Option<InducingInit>,
+    /// Whether the sparse GP learns its inducing inputs with the kernel (default true); false
+    /// keeps them where `inducing_init` put them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learn_inducing: Option<bool>,
+    /// L-BFGS only: the restarts of a member race, and after this many iterations only the
+    /// lowest goes on (none: every restart runs to its end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race_after: Option<Count>,
+}
+
+/// The GP's marginal-likelihood optimizer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GpOptimizer {
+    #[default]
+    Adam,
+    Lbfgs,
+}
+
+/// Where the sparse GP's inducing inputs start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InducingInit {
+    #[default]
+    Random,
+    GreedyVariance,
 }
 
 fn three() -> Count {

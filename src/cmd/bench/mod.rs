@@ -1,6 +1,7 @@
 //! `mcdrop bench`: speed comparisons made side by side in one run on one machine, so that
 //! only ratios are compared.
 
+mod gp;
 mod rl;
 mod sparse_gp;
 mod uci;
@@ -19,6 +20,7 @@ pub fn bench(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Uci => uci::bench_uci(cli, args),
         BenchTarget::SparseGp => sparse_gp::bench_sparse_gp(cli, args),
+        BenchTarget::Gp => gp::bench_gp(cli, args),
         BenchTarget::Vi => vi::bench_vi(cli, args),
         BenchTarget::Rl => rl::bench_rl(args),
     }

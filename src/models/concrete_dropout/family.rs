@@ -113,7 +113,10 @@ impl RegressionFamily for ConcreteDropoutFamily {
                     .enumerate()
                     .map(|(l, rates)| (format!("dropout_layer_{l}"), rates[k]))
                     .collect();
-                extra.push(("noise_std".to_string(), per_member.noise_variance[k].sqrt() * member.y_std));
+                extra.push((
+                    crate::metrics::keys::NOISE_STD.to_string(),
+                    per_member.noise_variance[k].sqrt() * member.y_std,
+                ));
                 Scores { rmse: rmse[k], ll: ll[k], extra }
             })
             .collect())

@@ -1,6 +1,6 @@
 //! Exact Gaussian-process regression: squared-exponential kernel with ARD length-scales,
 //! signal variance and Gaussian noise; hyper-parameters by maximizing the log marginal
-//! likelihood with Adam on their logarithms from several starting points; closed-form
+//! likelihood with Adam or L-BFGS on their logarithms from several starting points; closed-form
 //! predictive mean and variance, so the test log-likelihood is exact. All in float64.
 //!
 //! Splits and restarts are batched: every (split, restart) is one member of a batch of
@@ -11,10 +11,14 @@
 use tch::{Kind, Tensor};
 
 use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
-use super::optimize::{float64_store, linear_surrogate, minimize_restarts, restart_params};
-use crate::error::Result;
+use super::lbfgs::Evaluation;
+use super::optimize::{
+    float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params, restart_starts,
+};
+use crate::error::{Error, Result};
 use crate::models::family::Progress;
-use crate::spec::GpPlan;
+use crate::models::shared::host::f64_values;
+use crate::spec::{GpOptimizer, GpPlan};
 
 /// Negative log marginal likelihood per member: [B].
 /// # Shapes
@@ -100,11 +104,25 @@ pub fn predict(x: &Tensor, y: &Tensor, x_star: &Tensor, p: &GpParams, noise_floo
 }
 
 /// Fits each member's hyper-parameters from `plan.restarts` starting points and keeps, per
-/// member, the restart with the lowest final negative log marginal likelihood; `progress`
-/// advances after each optimiser step.
+/// member, the restart with the lowest final negative log marginal likelihood, by the plan's
+/// optimizer; `progress` advances by `plan.iterations` in all.
 /// # Shapes
 /// x: [S, n, D], y: [S, n] (float64) -> parameters for S members and their NLML [S]
 pub fn fit(
+    x: &Tensor,
+    y: &Tensor,
+    seeds: &[u64],
+    plan: &GpPlan,
+    progress: &dyn Progress,
+) -> Result<(GpParams, Tensor)> {
+    match plan.optimizer {
+        GpOptimizer::Adam => fit_adam(x, y, seeds, plan, progress),
+        GpOptimizer::Lbfgs => fit_lbfgs(x, y, seeds, plan, progress),
+    }
+}
+
+/// Adam for `plan.iterations` steps on every restart at once.
+fn fit_adam(
     x: &Tensor,
     y: &Tensor,
     seeds: &[u64],
@@ -127,4 +145,57 @@ pub fn fit(
     let objective = || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor);
     let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, surrogate, objective, progress)?;
     Ok((params.pick(&best)?, final_nlml.f_index_select(0, &best)?))
+}
+
+/// L-BFGS on each member's restarts, to convergence or `plan.iterations` iterations.
+fn fit_lbfgs(
+    x: &Tensor,
+    y: &Tensor,
+    seeds: &[u64],
+    plan: &GpPlan,
+    progress: &dyn Progress,
+) -> Result<(GpParams, Tensor)> {
+    let (r, d) = (plan.restarts, x.size()[2]);
+    let starts = restart_starts(seeds, r as i64, d, |_, _| {});
+    let evaluate = |who: &[usize], points: &[Vec<f64>]| -> Result<Vec<Evaluation>> {
+        let members: Vec<i64> = who.iter().map(|k| (k / r) as i64).collect();
+        evaluations(x, y, &members, points, d, plan.noise_floor)
+    };
+    let best = lbfgs_restarts(starts, r, plan, x.device(), evaluate, progress)?;
+    let rows: Vec<Vec<f64>> = best.iter().map(|b| b.point.clone()).collect();
+    let values: Vec<f64> = best.iter().map(|b| b.value).collect();
+    Ok((GpParams::from_rows(&rows, d, x.device())?, Tensor::from_slice(&values).f_to_device(x.device())?))
+}
+
+/// The NLML and its gradient at `points` for the members `members` of x and y; a member whose
+/// kernel no jitter rescues has an infinite value (the line search backs away from it).
+fn evaluations(
+    x: &Tensor,
+    y: &Tensor,
+    members: &[i64],
+    points: &[Vec<f64>],
+    d: i64,
+    noise_floor: f64,
+) -> Result<Vec<Evaluation>> {
+    let index = Tensor::from_slice(members).f_to_device(x.device())?;
+    let (xb, yb) = (x.f_index_select(0, &index)?, y.f_index_select(0, &index)?);
+    let params = GpParams::from_rows(points, d, x.device())?;
+    match nlml_with_gradient(&xb, &yb, &params, noise_floor) {
+        Ok((value, gradient)) => {
+            let values = f64_values(&value)?;
+            Ok(gradient
+                .to_rows()?
+                .into_iter()
+                .zip(values)
+                .map(|(gradient, value)| Evaluation { value, gradient })
+                .collect())
+        }
+        Err(Error::NotPositiveDefinite { .. }) if members.len() > 1 => (0..members.len())
+            .map(|i| Ok(evaluations(x, y, &members[i..=i], &points[i..=i], d, noise_floor)?.remove(0)))
+            .collect(),
+        Err(Error::NotPositiveDefinite { .. }) => {
+            Ok(vec![Evaluation { value: f64::INFINITY, gradient: vec![0.0; points[0].len()] }])
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -6,7 +6,7 @@ use tch::Kind;
 
 use super::{exact, sparse};
 use crate::error::Result;
-use crate::metrics::{gaussian_log_likelihood, rmse};
+use crate::metrics::{gaussian_log_likelihood, keys, rmse};
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
 use crate::models::shared::host::f64_values;
@@ -73,8 +73,8 @@ impl RegressionFamily for GpFamily {
                     rmse: rmse(y, &mu),
                     ll,
                     extra: vec![
-                        ("noise_std".to_string(), noise[k] * member.y_std),
-                        ("nlml_per_row".to_string(), nlml[k] / program.n() as f64),
+                        (keys::NOISE_STD.to_string(), noise[k] * member.y_std),
+                        (keys::NLML_PER_ROW.to_string(), nlml[k] / program.n() as f64),
                     ],
                 }
             })

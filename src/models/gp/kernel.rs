@@ -1,9 +1,10 @@
 //! The squared-exponential ARD kernel shared by the exact and sparse GP, its hyper-parameters,
 //! and a Cholesky factorization that retries with jitter and fails with the fix.
 
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
+use crate::models::shared::host::f64_values;
 
 /// Largest jitter added to a kernel's diagonal before giving up on its Cholesky factor.
 const MAX_JITTER: f64 = 1e-2;
@@ -18,6 +19,36 @@ pub struct GpParams {
 }
 
 impl GpParams {
+    /// Parameters of B members from host rows [log l_1..l_D, log s_f, log s_n] (extra
+    /// values after them are left to the caller: the sparse GP's inducing inputs).
+    pub fn from_rows(rows: &[Vec<f64>], d: i64, device: Device) -> Result<GpParams> {
+        let d = d as usize;
+        let column = |take: &dyn Fn(&Vec<f64>) -> &[f64], width: usize| -> Result<Tensor> {
+            let flat: Vec<f64> = rows.iter().flat_map(|r| take(r).iter().copied()).collect();
+            let t = Tensor::from_slice(&flat).f_to_device(device)?;
+            Ok(if width == 1 { t } else { t.f_view([rows.len() as i64, width as i64])? })
+        };
+        Ok(GpParams {
+            log_lengthscales: column(&|r| &r[..d], d)?,
+            log_signal_std: column(&|r| &r[d..d + 1], 1)?,
+            log_noise_std: column(&|r| &r[d + 1..d + 2], 1)?,
+        })
+    }
+
+    /// Per member, the host row `from_rows` reads.
+    pub fn to_rows(&self) -> Result<Vec<Vec<f64>>> {
+        let ls = f64_values(&self.log_lengthscales)?;
+        let (sf, sn) = (f64_values(&self.log_signal_std)?, f64_values(&self.log_noise_std)?);
+        let d = ls.len() / sf.len().max(1);
+        Ok((0..sf.len())
+            .map(|i| {
+                let mut row = ls[i * d..(i + 1) * d].to_vec();
+                row.extend([sf[i], sn[i]]);
+                row
+            })
+            .collect())
+    }
+
     /// The members at `index`, detached from the optimisation.
     pub fn pick(&self, index: &Tensor) -> Result<GpParams> {
         let take = |t: &Tensor| -> Result<Tensor> { Ok(tch::no_grad(|| t.f_index_select(0, index))?.detach()) };

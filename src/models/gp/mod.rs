@@ -1,10 +1,11 @@
 //! Gaussian-process regression, the non-parametric baseline: the SE-ARD kernel (`kernel`), the
-//! restarts and optimiser both fits share (`optimize`), the exact marginal likelihood and
+//! restarts and optimisers both fits share (`optimize`, `lbfgs`), the exact marginal likelihood and
 //! predictive (`exact`), Titsias' sparse bound for large sets (`sparse`), and the UCI family.
 
 pub mod exact;
 pub mod family;
 pub mod kernel;
+pub mod lbfgs;
 pub mod optimize;
 pub mod sparse;
 

@@ -1,10 +1,11 @@
 //! Hyper-parameter optimisation shared by the exact and sparse GP: float64 variables, several
-//! restarts per member, Adam on a surrogate loss that carries a gradient computed elsewhere,
-//! and the pick of each member's best restart.
+//! restarts per member, Adam on a surrogate loss that carries a gradient computed elsewhere or
+//! L-BFGS on host vectors, and the pick of each member's best restart.
 
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::kernel::GpParams;
+use super::lbfgs::{minimize, Evaluation, LbfgsSettings, Race};
 use crate::error::Result;
 use crate::models::family::Progress;
 use crate::rng::{member_rng, uniform, MemberRng};
@@ -28,42 +29,115 @@ pub fn float64_store(device: Device) -> nn::VarStore {
     vs
 }
 
-/// Starting log hyper-parameters of S members x R restarts as variables of `vs`; member
-/// (i, restart j) sits at i * R + j. Restart 0 starts at unit length-scales (inputs are
-/// standardized), unit signal and noise std 0.1; the others are perturbed. `after_restart(i,
-/// rng)` runs after each member-restart's draws, on the member's own stream (the sparse GP
-/// draws its inducing rows there).
+/// Starting log hyper-parameters of S members x R restarts, one row [log l_1..l_D, log s_f,
+/// log s_n] per member-restart; member (i, restart j) sits at i * R + j. Restart 0 starts at
+/// unit length-scales (inputs are standardized), unit signal and noise std 0.1; the others are
+/// perturbed. `after_restart(i, rng)` runs after each member-restart's draws, on the member's
+/// own stream (the sparse GP draws its inducing rows there).
+pub fn restart_starts(
+    seeds: &[u64],
+    r: i64,
+    d: i64,
+    mut after_restart: impl FnMut(usize, &mut MemberRng),
+) -> Vec<Vec<f64>> {
+    let mut rows = Vec::new();
+    for (i, &seed) in seeds.iter().enumerate() {
+        let mut rng = member_rng(seed);
+        for j in 0..r {
+            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
+            let mut row: Vec<f64> = (0..d).map(|_| jitter(&mut rng, 1.0)).collect();
+            row.push(jitter(&mut rng, 0.5));
+            row.push(0.1f64.ln() + jitter(&mut rng, 1.0));
+            after_restart(i, &mut rng);
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// `restart_starts` as variables of `vs`, for Adam.
 pub fn restart_params(
     vs: &nn::VarStore,
     seeds: &[u64],
     r: i64,
     d: i64,
-    mut after_restart: impl FnMut(usize, &mut MemberRng),
+    after_restart: impl FnMut(usize, &mut MemberRng),
 ) -> Result<GpParams> {
-    let s = seeds.len() as i64;
-    let (mut ls, mut sf, mut sn) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, &seed) in seeds.iter().enumerate() {
-        let mut rng = member_rng(seed);
-        for j in 0..r {
-            let jitter = |rng: &mut _, width: f64| if j == 0 { 0.0 } else { (2.0 * uniform(rng) - 1.0) * width };
-            ls.extend((0..d).map(|_| jitter(&mut rng, 1.0)));
-            sf.push(jitter(&mut rng, 0.5));
-            sn.push(0.1f64.ln() + jitter(&mut rng, 1.0));
-            after_restart(i, &mut rng);
-        }
-    }
+    let values = GpParams::from_rows(&restart_starts(seeds, r, d, after_restart), d, vs.device())?;
     let root = vs.root();
-    let var = |name: &str, v: &[f64], shape: &[i64]| -> Result<Tensor> {
-        Ok(root.f_var_copy(
-            name,
-            &Tensor::from_slice(v).f_view(shape)?.f_to_kind(Kind::Double)?.f_to_device(vs.device())?,
-        )?)
-    };
     Ok(GpParams {
-        log_lengthscales: var("log_lengthscales", &ls, &[s * r, d])?,
-        log_signal_std: var("log_signal_std", &sf, &[s * r])?,
-        log_noise_std: var("log_noise_std", &sn, &[s * r])?,
+        log_lengthscales: root.f_var_copy("log_lengthscales", &values.log_lengthscales)?,
+        log_signal_std: root.f_var_copy("log_signal_std", &values.log_signal_std)?,
+        log_noise_std: root.f_var_copy("log_noise_std", &values.log_noise_std)?,
     })
+}
+
+/// Each member's restarts minimized by L-BFGS from `starts` (member-restart i * R + j, as
+/// `restart_starts` orders them), `plan.iterations` iterations at most. On the CPU one
+/// member's restarts go through `evaluate` at a time, so that a member's numbers do not depend
+/// on which other splits share its program; on a GPU every member at once, to fill it.
+/// `evaluate(member_restarts, points)` gives the objective and its gradient. Returns each
+/// member's best restart (lowest value; a non-finite value counts as worst); `progress`
+/// advances by `plan.iterations` in all.
+pub fn lbfgs_restarts(
+    starts: Vec<Vec<f64>>,
+    r: usize,
+    plan: &GpPlan,
+    device: Device,
+    mut evaluate: impl FnMut(&[usize], &[Vec<f64>]) -> Result<Vec<Evaluation>>,
+    progress: &dyn Progress,
+) -> Result<Vec<BestRestart>> {
+    let s = starts.len() / r;
+    let group = if device.is_cuda() { s } else { 1 };
+    let race = plan.race_after.map(|after| Race { restarts: r, after });
+    let settings = LbfgsSettings { race, ..LbfgsSettings::scipy(plan.iterations) };
+    let mut best = Vec::with_capacity(s);
+    let mut starts = starts.into_iter();
+    let groups = s.div_ceil(group);
+    for g in 0..groups {
+        let first = g * group * r;
+        let these: Vec<Vec<f64>> = starts.by_ref().take(group * r).collect();
+        let minima = minimize(
+            these,
+            &settings,
+            |who, points| {
+                let global: Vec<usize> = who.iter().map(|k| first + k).collect();
+                evaluate(&global, points)
+            },
+            |_| {},
+        )?;
+        for (i, restarts) in minima.chunks(r).enumerate() {
+            let (j, chosen) = restarts
+                .iter()
+                .enumerate()
+                .min_by(|a, b| finite_or_worst(a.1.value).total_cmp(&finite_or_worst(b.1.value)))
+                .expect("at least one restart");
+            tracing::debug!(
+                "gp lbfgs: {:?}",
+                restarts.iter().map(|m| (m.value, m.iterations, m.evaluations, m.stop)).collect::<Vec<_>>()
+            );
+            best.push(BestRestart { index: first + i * r + j, point: chosen.x.clone(), value: chosen.value });
+        }
+        let done = |k: usize| (k * plan.iterations / groups) as u64;
+        progress.advance(done(g + 1) - done(g));
+    }
+    Ok(best)
+}
+
+/// A member's best restart.
+pub struct BestRestart {
+    /// Its member-restart index, i * R + j.
+    pub index: usize,
+    pub point: Vec<f64>,
+    pub value: f64,
+}
+
+fn finite_or_worst(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// Adam on every variable of `vs` for `plan.iterations` steps on `loss` (a scalar whose

@@ -24,11 +24,15 @@
 use tch::{Kind, Tensor};
 
 use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
-use super::optimize::{float64_store, linear_surrogate, minimize_restarts, restart_params};
-use crate::error::Result;
+use super::lbfgs::Evaluation;
+use super::optimize::{
+    float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params, restart_starts,
+};
+use crate::error::{Error, Result};
 use crate::models::family::Progress;
-use crate::rng::shuffle;
-use crate::spec::GpPlan;
+use crate::models::shared::host::f64_values;
+use crate::rng::{below, shuffle, MemberRng};
+use crate::spec::{GpOptimizer, GpPlan, InducingInit};
 
 /// Largest kernel block (elements) one chunk of rows may create: 2^24 doubles, 128 MiB.
 const CHUNK_ELEMENTS: i64 = 1 << 24;
@@ -281,8 +285,9 @@ pub fn initial_params(
 }
 
 /// Fits kernel and inducing inputs from `plan.restarts` starts per member and keeps the
-/// restart with the lowest final negative bound; `plan.inducing` inducing inputs, `progress`
-/// advances after each optimiser step; the gradient as `BoundGradient::for_program` picks.
+/// restart with the lowest final negative bound, by the plan's optimizer; `plan.inducing`
+/// inducing inputs, `progress` advances by `plan.iterations` in all; Adam's gradient as
+/// `BoundGradient::for_program` picks.
 /// x: [S, n, D], y: [S, n] (float64).
 pub fn fit(
     x: &Tensor,
@@ -291,10 +296,13 @@ pub fn fit(
     plan: &GpPlan,
     progress: &dyn Progress,
 ) -> Result<(SparseParams, Tensor)> {
-    fit_with(x, y, seeds, plan, progress, None)
+    match plan.optimizer {
+        GpOptimizer::Adam => fit_with(x, y, seeds, plan, progress, None),
+        GpOptimizer::Lbfgs => fit_lbfgs(x, y, seeds, plan, progress),
+    }
 }
 
-/// `fit` with the gradient chosen by the caller (`None`: by the memory budget).
+/// `fit` by Adam with the gradient chosen by the caller (`None`: by the memory budget).
 pub fn fit_with(
     x: &Tensor,
     y: &Tensor,
@@ -330,4 +338,194 @@ pub fn fit_with(
         inducing: tch::no_grad(|| params.inducing.f_index_select(0, &best))?.detach(),
     };
     Ok((chosen, final_bound.f_index_select(0, &best)?))
+}
+
+/// L-BFGS on each member's restarts, to convergence or `plan.iterations` iterations, over the
+/// kernel and (where `plan.learn_inducing`) the inducing inputs, which start where
+/// `plan.inducing_init` puts them.
+fn fit_lbfgs(
+    x: &Tensor,
+    y: &Tensor,
+    seeds: &[u64],
+    plan: &GpPlan,
+    progress: &dyn Progress,
+) -> Result<(SparseParams, Tensor)> {
+    let (r, n, d) = (plan.restarts, x.size()[1], x.size()[2]);
+    let m = (plan.inducing as i64).min(n);
+    let mut picks = Vec::new();
+    let mut starts = restart_starts(seeds, r as i64, d, |_, rng| picks.push(first_pick(plan.inducing_init, rng, n, m)));
+    let mut z0 = Vec::with_capacity(starts.len());
+    for (k, (start, pick)) in starts.iter().zip(picks).enumerate() {
+        let member = x.f_get((k / r) as i64)?;
+        let rows = match pick {
+            FirstPick::Rows(rows) => rows,
+            FirstPick::Pivot(first) => greedy_variance(&member, start, m, first)?,
+        };
+        z0.push(member.f_index_select(0, &Tensor::from_slice(&rows).f_to_device(x.device())?)?);
+    }
+    let z0 = Tensor::f_stack(&z0, 0)?; // [S * R, M, D]
+    if plan.learn_inducing {
+        let flat = f64_values(&z0)?;
+        let per = (m * d) as usize;
+        for (k, start) in starts.iter_mut().enumerate() {
+            start.extend_from_slice(&flat[k * per..(k + 1) * per]);
+        }
+    }
+    let objective =
+        BoundObjective { x, y, fixed: (!plan.learn_inducing).then_some(&z0), m, d, noise_floor: plan.noise_floor };
+    let evaluate = |who: &[usize], points: &[Vec<f64>]| -> Result<Vec<Evaluation>> {
+        let members: Vec<i64> = who.iter().map(|k| (k / r) as i64).collect();
+        let restarts: Vec<i64> = who.iter().map(|&k| k as i64).collect();
+        objective.evaluations(&members, &restarts, points)
+    };
+    let best = lbfgs_restarts(starts, r, plan, x.device(), evaluate, progress)?;
+    let rows: Vec<Vec<f64>> = best.iter().map(|b| b.point.clone()).collect();
+    let kernel = GpParams::from_rows(&rows, d, x.device())?;
+    let inducing = if plan.learn_inducing {
+        let flat: Vec<f64> = rows.iter().flat_map(|row| row[(d + 2) as usize..].iter().copied()).collect();
+        Tensor::from_slice(&flat).f_view([rows.len() as i64, m, d])?.f_to_device(x.device())?
+    } else {
+        let index: Vec<i64> = best.iter().map(|b| b.index as i64).collect();
+        z0.f_index_select(0, &Tensor::from_slice(&index).f_to_device(x.device())?)?
+    };
+    let values: Vec<f64> = best.iter().map(|b| b.value).collect();
+    Ok((SparseParams { kernel, inducing }, Tensor::from_slice(&values).f_to_device(x.device())?))
+}
+
+/// What a member-restart's draws decide about its inducing inputs: M training rows at random,
+/// or the first pivot of the greedy selection.
+enum FirstPick {
+    Rows(Vec<i64>),
+    Pivot(i64),
+}
+
+fn first_pick(init: InducingInit, rng: &mut MemberRng, n: i64, m: i64) -> FirstPick {
+    match init {
+        InducingInit::Random => {
+            let mut order: Vec<i64> = (0..n).collect();
+            shuffle(rng, &mut order);
+            order.truncate(m as usize);
+            FirstPick::Rows(order)
+        }
+        InducingInit::GreedyVariance => FirstPick::Pivot(below(rng, n as usize) as i64),
+    }
+}
+
+/// M rows of `x` [n, D] chosen by greedy variance (Burt, Rasmussen & van der Wilk 2020): a
+/// pivoted Cholesky of the kernel matrix at `start`'s kernel, each pivot the row whose
+/// variance the rows chosen so far explain least, beginning at `first`.
+pub fn greedy_variance(x: &Tensor, start: &[f64], m: i64, first: i64) -> Result<Vec<i64>> {
+    let _guard = tch::no_grad_guard();
+    let (n, d) = (x.size()[0], x.size()[1]);
+    let kernel = GpParams::from_rows(&[start.to_vec()], d, x.device())?;
+    let rows = x.f_unsqueeze(0)?;
+    let mut residual = Tensor::f_full([n], (2.0 * start[d as usize]).exp(), (Kind::Double, x.device()))?;
+    let factor = Tensor::f_zeros([m, n], (Kind::Double, x.device()))?;
+    let mut chosen = vec![first];
+    for j in 0..m {
+        let pivot = chosen[j as usize];
+        let column = se_ard(&rows.f_narrow(1, pivot, 1)?, &rows, &kernel)?.f_view([n])?;
+        let explained = if j == 0 {
+            column.f_zeros_like()?
+        } else {
+            let earlier = factor.f_narrow(0, 0, j)?;
+            earlier.f_transpose(0, 1)?.f_mv(&earlier.f_select(1, pivot)?)?
+        };
+        let scale = f64::try_from(residual.f_get(pivot)?)?.max(f64::MIN_POSITIVE).sqrt();
+        let next = column.f_sub(&explained)?.f_div_scalar(scale)?;
+        factor.f_get(j)?.f_copy_(&next)?;
+        residual = residual.f_sub(&next.f_square()?)?;
+        let taken = Tensor::from_slice(&chosen).f_to_device(x.device())?;
+        residual = residual.f_index_fill(0, &taken, f64::NEG_INFINITY)?;
+        if j + 1 < m {
+            chosen.push(i64::try_from(residual.f_argmax(0, false)?)?);
+        }
+    }
+    Ok(chosen)
+}
+
+/// The negative bound of members of x and y at host points: each point is the kernel row
+/// followed, when `fixed` is `None`, by the M x D inducing inputs, else they are `fixed`'s
+/// rows of the member-restart.
+struct BoundObjective<'a> {
+    x: &'a Tensor,
+    y: &'a Tensor,
+    fixed: Option<&'a Tensor>,
+    m: i64,
+    d: i64,
+    noise_floor: f64,
+}
+
+impl BoundObjective<'_> {
+    /// The negative bound and its gradient at `points` for the member-restarts `restarts` (of
+    /// the members `members`); a member whose kernel no jitter rescues has an infinite value.
+    fn evaluations(&self, members: &[i64], restarts: &[i64], points: &[Vec<f64>]) -> Result<Vec<Evaluation>> {
+        let BoundObjective { x, y, fixed, m, d, noise_floor } = *self;
+        let device = x.device();
+        let index = Tensor::from_slice(members).f_to_device(device)?;
+        let (xb, yb) = (x.f_index_select(0, &index)?, y.f_index_select(0, &index)?);
+        let kernel = GpParams::from_rows(points, d, device)?;
+        let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
+        let inducing = match fixed {
+            Some(z) => z.f_index_select(0, &Tensor::from_slice(restarts).f_to_device(device)?)?,
+            None => {
+                let flat: Vec<f64> = points.iter().flat_map(|p| p[(d + 2) as usize..].iter().copied()).collect();
+                leaf(&Tensor::from_slice(&flat).f_view([points.len() as i64, m, d])?.f_to_device(device)?)
+            }
+        };
+        let p = SparseParams {
+            kernel: GpParams {
+                log_lengthscales: leaf(&kernel.log_lengthscales),
+                log_signal_std: leaf(&kernel.log_signal_std),
+                log_noise_std: leaf(&kernel.log_noise_std),
+            },
+            inducing,
+        };
+        let outcome = match BoundGradient::for_program(&xb, &p) {
+            BoundGradient::Autograd => negative_bound(&xb, &yb, &p, noise_floor).and_then(|value| {
+                let mut inputs = vec![&p.kernel.log_lengthscales, &p.kernel.log_signal_std, &p.kernel.log_noise_std];
+                if fixed.is_none() {
+                    inputs.push(&p.inducing);
+                }
+                let g = Tensor::f_run_backward(&[value.f_sum(Kind::Double)?], &inputs, false, false)?;
+                Ok((value.detach(), g))
+            }),
+            BoundGradient::TwoPass => {
+                bound_and_gradient(&xb, &yb, &p, noise_floor, rows_per_chunk(&xb, &p)).map(|(value, g)| {
+                    let k = g.kernel;
+                    let mut grads = vec![k.log_lengthscales, k.log_signal_std, k.log_noise_std];
+                    if fixed.is_none() {
+                        grads.push(g.inducing);
+                    }
+                    (value, grads)
+                })
+            }
+        };
+        match outcome {
+            Ok((value, grads)) => {
+                let values = f64_values(&value)?;
+                let mut rows = GpParams {
+                    log_lengthscales: grads[0].shallow_clone(),
+                    log_signal_std: grads[1].shallow_clone(),
+                    log_noise_std: grads[2].shallow_clone(),
+                }
+                .to_rows()?;
+                if let Some(gz) = grads.get(3) {
+                    let flat = f64_values(gz)?;
+                    let per = (m * d) as usize;
+                    rows.iter_mut()
+                        .enumerate()
+                        .for_each(|(i, row)| row.extend_from_slice(&flat[i * per..(i + 1) * per]));
+                }
+                Ok(rows.into_iter().zip(values).map(|(gradient, value)| Evaluation { value, gradient }).collect())
+            }
+            Err(Error::NotPositiveDefinite { .. }) if members.len() > 1 => (0..members.len())
+                .map(|i| Ok(self.evaluations(&members[i..=i], &restarts[i..=i], &points[i..=i])?.remove(0)))
+                .collect(),
+            Err(Error::NotPositiveDefinite { .. }) => {
+                Ok(vec![Evaluation { value: f64::INFINITY, gradient: vec![0.0; points[0].len()] }])
+            }
+            Err(e) => Err(e),
+        }
+    }
 }

@@ -62,7 +62,7 @@ impl RegressionFamily for PbpFamily {
                     rmse,
                     ll,
                     extra: vec![
-                        ("noise_std".to_string(), t.net.noise.variance().sqrt() * member.y_std),
+                        (crate::metrics::keys::NOISE_STD.to_string(), t.net.noise.variance().sqrt() * member.y_std),
                         ("prior_std".to_string(), t.net.prior.variance().sqrt()),
                         ("rejected_update_share".to_string(), t.rejected_updates as f64 / updates.max(1.0)),
                     ],
