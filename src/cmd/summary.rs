@@ -5,6 +5,7 @@
 use crate::cli::{Cli, SummaryArgs};
 use crate::data::SetName;
 use crate::report::co2_fit::training_fit;
+use crate::report::columns::TableFacts;
 use crate::report::experiment::{load_experiment, Loaded};
 use crate::report::format::duration;
 use crate::report::published;

@@ -2,7 +2,7 @@
 //! baseline), `gp` (exact and sparse Gaussian processes), `classifier` (the MNIST LeNet and
 //! VI MLP), `pbp` (probabilistic backpropagation), `ensemble` (deep ensembles), `concrete_dropout` (learned rates). `shared` holds what the member-batched networks have in common, `family` the trait
 //! and data types the UCI protocol hands a family, `kind` the enum that names each family in
-//! records and reports, `registry` the one place that picks a family for a spec.
+//! records (what the reports show for each lives in `report::columns`), `registry` the one place that picks a family for a spec.
 //!
 //! This layer is a leaf: it knows specs, data types and RNGs, never the protocol, the
 //! commands or the CLI.
@@ -23,5 +23,5 @@ pub mod shared;
 pub use family::{
     Env, Hyper, HyperName, Program, ProgramMember, Progress, RegressionFamily, Scores, Silent, StackedRows,
 };
-pub use kind::{Co2Predictor, ModelKind, PublishedColumn, SecondaryMetric};
+pub use kind::{Co2Predictor, ModelKind};
 pub use registry::regression_family;

@@ -13,6 +13,7 @@ use super::survey::unit_seconds;
 use crate::data::{DataDirs, SetName};
 use crate::error::Result;
 use crate::models::regression_family;
+use crate::report::TableFacts;
 use crate::results::store::Recorded;
 use crate::results::{ExperimentStore, UnitRecord};
 use crate::spec::{Experiment, Spec};

@@ -4,6 +4,7 @@
 use crate::metrics::keys;
 use polars::prelude::*;
 
+use super::columns::TableFacts;
 use super::stat::Stat;
 use crate::data::uci::UciSet;
 use crate::error::{Error, Result};
@@ -19,7 +20,7 @@ pub struct SetSummary {
     pub splits: usize,
     pub rmse: Stat,
     pub ll: Stat,
-    /// The family's second metric (`ModelKind::secondary_metric`), when it has one.
+    /// The family's second metric (`TableFacts::secondary_metric`), when it has one.
     pub secondary: Option<Stat>,
 }
 

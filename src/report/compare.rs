@@ -3,6 +3,7 @@
 //! or test log-likelihood, mean +- standard error, the best mean of each row in bold.
 
 use super::aggregate::SetSummary;
+use super::columns::TableFacts;
 use super::format::Metric;
 use super::published::{self, paper, PaperRow};
 use super::render::{Cell, Column, Table};

@@ -1,4 +1,5 @@
-//! Reports built from records. An experiment's results are read by `experiment` and
+//! Reports built from records. `columns` says what the tables show for each model family
+//! (its label, second metric and published columns). An experiment's results are read by `experiment` and
 //! aggregated per data set by `aggregate`; `uci_table` (one experiment) and `compare` (the
 //! paper's Table 1 layout) build the UCI tables, `outcomes` the MNIST and CO2 ones (with
 //! `co2_fit`, the CO2 fit to the training years), all as one table model that `render` writes
@@ -9,6 +10,7 @@
 pub mod aggregate;
 pub mod agreement;
 pub mod co2_fit;
+pub mod columns;
 pub mod compare;
 pub mod experiment;
 pub mod export;
@@ -23,4 +25,5 @@ pub mod stat;
 pub mod tables;
 pub mod uci_table;
 
+pub use columns::{PublishedColumn, SecondaryMetric, TableFacts};
 pub use format::{Metric, TableFormat};

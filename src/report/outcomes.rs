@@ -1,6 +1,7 @@
 //! Tables of the MNIST and CO2 experiments, from their outcome records.
 
 use super::co2_fit::{seasonal_rms, training_fit};
+use super::columns::TableFacts;
 use super::render::Table;
 use crate::metrics::ClassificationScores;
 use crate::results::outcome::{Co2Record, MnistEvaluation, ShiftStudy};

@@ -5,9 +5,9 @@
 //! (yaringal/DropoutUncertaintyExps) reports with the full grid search, the bar a faithful
 //! reproduction should reach; `DEEP_ENSEMBLES` is Lakshminarayanan et al.'s Table 1.
 
+use super::columns::PublishedColumn;
 pub use super::stat::Stat;
 use crate::data::uci::UciSet;
-use crate::models::PublishedColumn;
 
 /// Half a unit in the last printed place of every published number here: both sources print
 /// two decimals, so a published 0.00 +- 0.00 (naval's RMSE) stands for anything under 0.005.

@@ -4,6 +4,7 @@
 //! per experiment.
 
 use super::aggregate::SetSummary;
+use super::columns::TableFacts;
 use super::compare::comparison_table;
 use super::experiment::{Loaded, LoadedExperiment};
 use super::outcomes::{co2_table, mnist_table, shift_table};

@@ -3,6 +3,7 @@
 //! one it is held to.
 
 use super::aggregate::SetSummary;
+use super::columns::TableFacts;
 use super::published;
 use super::render::{Cell, Column, Table};
 use super::stat::verdict;

@@ -12,6 +12,7 @@ use super::rl::RlFigure;
 use super::uci::UciFigure;
 use super::Figure;
 use crate::error::Result;
+use crate::report::columns::TableFacts;
 use crate::report::experiment::{Loaded, LoadedExperiment};
 use crate::report::Metric;
 
