@@ -1,9 +1,9 @@
 //! Batching changes nothing: members trained together as one program end with the same
 //! weights and scores as the same members trained one at a time from the same seeds.
 
+use mcdrop::models::checkpoint::NoCheckpoints;
 use mcdrop::models::mc_dropout::{evaluate, evaluate_with_masks, fit, FitOptions, Member};
-use mcdrop::models::shared::checkpoint::NoCheckpoints;
-use mcdrop::models::shared::mc_predictive::HeldOut;
+use mcdrop::models::nn::mc_predictive::HeldOut;
 use mcdrop::models::{Silent, StackedRows};
 use mcdrop::rng::{member_rng, uniform};
 use mcdrop::spec::raw::Activation;

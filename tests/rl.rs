@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use crate::common;
 
 use mcdrop::error::{Error, Result};
-use mcdrop::models::shared::checkpoint::{Checkpoints, NoCheckpoints};
+use mcdrop::models::checkpoint::{Checkpoints, NoCheckpoints};
 use mcdrop::protocol::rl_program::run_program;
 use mcdrop::results::outcome::RlRecord;
 use mcdrop::spec::raw::RlPolicy;

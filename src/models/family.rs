@@ -8,8 +8,8 @@
 
 use tch::{Device, Tensor};
 
+use super::checkpoint::Checkpoints;
 use super::kind::ModelKind;
-use super::shared::checkpoint::Checkpoints;
 use crate::error::{Error, Result};
 use crate::spec::UciSetPlan;
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::models::shared::checkpoint::Checkpoints;
+use crate::models::checkpoint::Checkpoints;
 use crate::results::atomic::write_atomic;
 
 /// The checkpoint file of one training.

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{gaussian_log_likelihood, rmse};
 use crate::models::gp;
 use crate::models::mc_dropout::{fit, mc_moments, FitOptions, Member};
-use crate::models::shared::member_mlp::{mlp_widths, MemberMlp};
+use crate::models::nn::member_mlp::{mlp_widths, MemberMlp};
 use crate::models::{Co2Predictor, Silent, StackedRows};
 use crate::results::outcome::{Co2Model, Co2Record};
 use crate::rng::{derive_seed, member_rng};

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::error::Result;
+use crate::models::checkpoint::{decode, encode, fingerprint, Checkpoints};
 use crate::models::deep_q::{AgentSettings, Agents, AgentsState, EpsilonSchedule, Exploration};
-use crate::models::shared::checkpoint::{decode, encode, fingerprint, Checkpoints};
 pub use crate::results::outcome::TimeSplit;
 use crate::rng::{derive_seed, member_rng};
 use crate::spec::raw::{RlDropoutPlacement, RlPolicy};

@@ -13,7 +13,7 @@ use tch::Device;
 use super::rerun::{threads_of, with_threads, MetricCheck, UnitCheck};
 use super::verdict::{judge, spread, tolerance, Verdict};
 use crate::error::{Error, Result};
-use crate::models::shared::checkpoint::NoCheckpoints;
+use crate::models::checkpoint::NoCheckpoints;
 use crate::protocol::rl::{record, ProgramInfo};
 use crate::protocol::rl_program::run_program;
 use crate::results::outcome::{RlRecord, RlRun};

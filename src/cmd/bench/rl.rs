@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::cli::BenchArgs;
 use crate::error::Error;
-use crate::models::shared::checkpoint::NoCheckpoints;
+use crate::models::checkpoint::NoCheckpoints;
 use crate::protocol::rl_program::run_program;
 use crate::spec::Experiment;
 

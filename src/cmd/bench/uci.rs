@@ -11,8 +11,8 @@ use crate::cli::{BenchArgs, Cli};
 use crate::data::uci::UciSet;
 use crate::device::cuda_graph::{eager_reason, eagerly};
 use crate::error::Error;
+use crate::models::checkpoint::NoCheckpoints;
 use crate::models::mc_dropout::{self, FitOptions, McDropoutFamily};
-use crate::models::shared::checkpoint::NoCheckpoints;
 use crate::models::Silent;
 use crate::spec::ModelPlan;
 

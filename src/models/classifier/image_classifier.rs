@@ -15,13 +15,13 @@ use super::classify::Classifier;
 use super::lenet::{HeadDropout, LeNet};
 use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::{Error, Result};
+use crate::models::checkpoint::{fingerprint, Checkpoints, TrainingState};
 use crate::models::family::Progress;
 use crate::models::mfvi::MemberBnn;
-use crate::models::shared::adam::TensorAdam;
-use crate::models::shared::batches::MemberBatches;
-use crate::models::shared::checkpoint::{fingerprint, Checkpoints, TrainingState};
-use crate::models::shared::member_mlp::mlp_widths;
-use crate::models::shared::sgd::TensorSgd;
+use crate::models::nn::batches::MemberBatches;
+use crate::models::nn::member_mlp::mlp_widths;
+use crate::models::optim::adam::TensorAdam;
+use crate::models::optim::sgd::TensorSgd;
 use crate::rng::{derive_seed, member_rng, shuffle};
 use crate::spec::{ClassifierPlan, SgdPlan, TrainingPlan};
 

@@ -6,7 +6,7 @@ use tch::Device;
 
 use super::train::{draw_relaxed_masks, Trained};
 use crate::error::Result;
-use crate::models::shared::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut, Predictive};
+use crate::models::nn::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut, Predictive};
 use crate::rng::derive_seed;
 use tch::Tensor;
 

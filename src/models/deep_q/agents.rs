@@ -9,7 +9,7 @@ use super::explore::{argmax, Exploration};
 use super::network::{td_targets, QNetworks};
 use super::replay::{Replay, ReplayParts};
 use crate::error::Result;
-use crate::models::shared::member_mlp::per_stream_tensor;
+use crate::models::nn::member_mlp::per_stream_tensor;
 use crate::rng::{below, fill_dropout_mask, uniform, MemberRng};
 use crate::world::{ACTIONS, INPUTS};
 
@@ -236,7 +236,7 @@ impl Agents {
         let k = state.rngs.len();
         let widths = settings.widths();
         let Some(flat) = tensor("params") else { return Ok(None) };
-        if state.windows.len() != k || flat.numel() != crate::models::shared::member_mlp::ParamBuffer::len(k, &widths) {
+        if state.windows.len() != k || flat.numel() != crate::models::nn::member_mlp::ParamBuffer::len(k, &widths) {
             return Ok(None);
         }
         let mut replays = Vec::with_capacity(k);

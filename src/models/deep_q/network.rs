@@ -5,8 +5,8 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::models::shared::activation;
-use crate::models::shared::member_mlp::ParamBuffer;
+use crate::models::nn::activation;
+use crate::models::nn::member_mlp::ParamBuffer;
 use crate::rng::{fill_standard_normal, MemberRng};
 use crate::spec::raw::Activation;
 

@@ -4,7 +4,7 @@
 use tch::{Device, Tensor};
 
 use crate::error::Result;
-use crate::models::shared::member_mlp::{MemberMlp, ParamBuffer};
+use crate::models::nn::member_mlp::{MemberMlp, ParamBuffer};
 use crate::rng::{uniform, MemberRng};
 use crate::spec::raw::Activation;
 

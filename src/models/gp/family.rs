@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::metrics::{gaussian_log_likelihood, keys, rmse};
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
-use crate::models::shared::host::f64_values;
+use crate::models::nn::host::f64_values;
 use crate::spec::{GpPlan, UciSetPlan};
 
 /// The GP as a UCI model family: no grid (the marginal likelihood picks the hyper-parameters),

@@ -4,7 +4,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
-use crate::models::shared::host::f64_values;
+use crate::models::nn::host::f64_values;
 
 /// Largest jitter added to a kernel's diagonal before giving up on its Cholesky factor.
 const MAX_JITTER: f64 = 1e-2;

@@ -30,7 +30,7 @@ use super::optimize::{
 };
 use crate::error::{Error, Result};
 use crate::models::family::Progress;
-use crate::models::shared::host::f64_values;
+use crate::models::nn::host::f64_values;
 use crate::rng::{below, shuffle, MemberRng};
 use crate::spec::{GpOptimizer, GpPlan, InducingInit};
 

@@ -5,8 +5,8 @@ use tch::{Device, Kind, Tensor};
 
 use super::member::{Member, RegressionScores};
 use crate::error::Result;
-use crate::models::shared::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut};
-use crate::models::shared::member_mlp::{draw_masks, MemberMlp};
+use crate::models::nn::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut};
+use crate::models::nn::member_mlp::{draw_masks, MemberMlp};
 use crate::rng::{derive_seed, MemberRng};
 
 /// Scores every member with `samples` MC passes. On the CPU this runs the mask-free host

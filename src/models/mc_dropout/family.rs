@@ -7,9 +7,9 @@ use super::train::{fit, FitOptions};
 use crate::error::Result;
 use crate::models::family::{Env, Hyper, HyperName, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
-use crate::models::shared::batches::MemberBatches;
-use crate::models::shared::mc_predictive::HeldOut;
-use crate::models::shared::member_mlp::{mlp_widths, MemberMlp};
+use crate::models::nn::batches::MemberBatches;
+use crate::models::nn::mc_predictive::HeldOut;
+use crate::models::nn::member_mlp::{mlp_widths, MemberMlp};
 use crate::spec::{MlpPlan, TrainingPlan, UciSetPlan};
 
 pub struct McDropoutFamily {

@@ -17,9 +17,9 @@ use tch::{Device, Kind};
 
 use super::member::{Member, RegressionScores};
 use crate::error::Result;
-use crate::models::shared::activation;
-use crate::models::shared::mc_predictive::{sample_rng, HeldOut};
-use crate::models::shared::member_mlp::MemberMlp;
+use crate::models::nn::activation;
+use crate::models::nn::mc_predictive::{sample_rng, HeldOut};
+use crate::models::nn::member_mlp::MemberMlp;
 use crate::rng::{derive_seed, DropStream};
 use crate::spec::raw::Activation;
 

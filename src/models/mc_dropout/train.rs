@@ -7,12 +7,12 @@ use tch::{Device, Tensor};
 
 use super::member::Member;
 use crate::error::{Error, Result};
+use crate::models::checkpoint::{fingerprint, Checkpoints, TrainingState};
 use crate::models::family::{Progress, StackedRows};
-use crate::models::shared::adam::FlatAdam;
-use crate::models::shared::batches::MemberBatches;
-use crate::models::shared::checkpoint::{fingerprint, Checkpoints, TrainingState};
-use crate::models::shared::epoch_replay::EpochReplay;
-use crate::models::shared::member_mlp::{seed_device_generator, MaskSource, MemberMlp};
+use crate::models::nn::batches::MemberBatches;
+use crate::models::nn::member_mlp::{seed_device_generator, MaskSource, MemberMlp};
+use crate::models::optim::adam::FlatAdam;
+use crate::models::optim::epoch_replay::EpochReplay;
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::TrainingPlan;

@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::models::shared::activation;
-use crate::models::shared::member_mlp::per_stream_tensor;
+use crate::models::nn::activation;
+use crate::models::nn::member_mlp::per_stream_tensor;
 use crate::rng::{fill_standard_normal, glorot_uniform, MemberRng};
 use crate::spec::raw::Activation;
 

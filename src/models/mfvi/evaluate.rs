@@ -1,5 +1,5 @@
 //! Predictive scores of the variational networks: posterior draws through the local
-//! reparameterization, chunked like every MC predictive (`shared::mc_predictive`).
+//! reparameterization, chunked like every MC predictive (`nn::mc_predictive`).
 
 use tch::{Device, Kind};
 
@@ -7,8 +7,8 @@ use super::bnn::{draw_noise, MemberBnn};
 use super::train::BnnMember;
 use crate::error::Result;
 use crate::models::family::{Program, Scores};
-use crate::models::shared::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut};
-use crate::models::shared::member_mlp::seed_device_generator;
+use crate::models::nn::mc_predictive::{mc_predictive, samples_per_chunk, HeldOut};
+use crate::models::nn::member_mlp::seed_device_generator;
 use crate::rng::derive_seed;
 
 /// Each member's noise precision in original units (tau_standardized / std_y^2): learned by

@@ -8,8 +8,8 @@ use super::train::{fit, HostRows, PbpMember, PbpOptions};
 use crate::error::Result;
 use crate::models::family::{Env, Hyper, Program, RegressionFamily, Scores};
 use crate::models::kind::ModelKind;
-use crate::models::shared::host::f64_values;
-use crate::models::shared::member_mlp::mlp_widths;
+use crate::models::nn::host::f64_values;
+use crate::models::nn::member_mlp::mlp_widths;
 use crate::spec::{PbpPlan, UciSetPlan};
 
 pub struct PbpFamily {

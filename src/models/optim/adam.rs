@@ -12,8 +12,8 @@
 
 use tch::{nn, Tensor};
 
-use super::member_mlp::ParamBuffer;
 use crate::error::Result;
+use crate::models::nn::member_mlp::ParamBuffer;
 use crate::spec::TrainingPlan;
 
 /// libtorch's Adam with the plan's moments and epsilon, no weight decay, no AMSGrad: the

@@ -81,8 +81,8 @@ impl EpochReplay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::shared::adam::FlatAdam;
-    use crate::models::shared::member_mlp::ParamBuffer;
+    use crate::models::nn::member_mlp::ParamBuffer;
+    use crate::models::optim::adam::FlatAdam;
     use crate::spec::TrainingPlan;
     use tch::{Kind, Tensor};
 
