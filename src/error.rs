@@ -64,6 +64,15 @@ pub enum Error {
     #[error("drawing {}: {message}", path.display())]
     Drawing { path: PathBuf, message: String },
 
+    /// A checkpoint a training found but cannot resume from (a tensor it lacks, a header it
+    /// cannot write); `path` is its file where the store has one (see
+    /// `models::checkpoint::locate`). Deleting the file restarts the unit's training.
+    #[error(
+        "checkpoint{}: {message}; delete the checkpoint file to restart the unit's training from its start",
+        path.as_ref().map_or(String::new(), |p| format!(" {}", p.display()))
+    )]
+    Checkpoint { path: Option<PathBuf>, message: String },
+
     /// A report that cannot be built from the records at hand.
     #[error("{0}")]
     Report(String),
@@ -89,8 +98,15 @@ impl Error {
             | Error::Torch(_)
             | Error::Polars(_)
             | Error::Drawing { .. }
+            | Error::Checkpoint { .. }
             | Error::Report(_) => 1,
         }
+    }
+
+    /// A checkpoint fault, its file not known yet where it is found (an optimiser restoring
+    /// its moments); `models::checkpoint::locate` names the file.
+    pub fn checkpoint(message: impl Into<String>) -> Error {
+        Error::Checkpoint { path: None, message: message.into() }
     }
 
     /// Wraps an I/O error with the path it concerns.

@@ -9,6 +9,7 @@
 //! not saved, so a resumed GPU run continues with other (equally distributed) masks.
 
 use std::io::Cursor;
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,22 @@ pub trait Checkpoints: Sync {
     fn due(&self) -> bool;
     /// Replaces the checkpoint, atomically.
     fn save(&self, bytes: &[u8]) -> Result<()>;
+    /// The file it keeps the checkpoint in, for error messages; `None` for a store without one.
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// Names the file of `checkpoints` in a checkpoint fault (`Error::Checkpoint`) raised while
+/// resuming from it or saving to it, since the optimiser or trainer that finds the fault does
+/// not know the file; other errors pass unchanged. Use as `.map_err(locate(checkpoints))`.
+pub fn locate(checkpoints: &dyn Checkpoints) -> impl Fn(Error) -> Error + '_ {
+    move |error| match error {
+        Error::Checkpoint { path: None, message } => {
+            Error::Checkpoint { path: checkpoints.path().map(Path::to_path_buf), message }
+        }
+        other => other,
+    }
 }
 
 /// A training that keeps no checkpoints (tests, benches, short fits).
@@ -74,7 +91,8 @@ pub fn fingerprint(parts: &impl std::fmt::Debug) -> String {
 /// `[u64 header length][JSON header][tensors in libtorch's multi-tensor format]`: the byte
 /// form of every checkpoint, whatever its header holds.
 pub fn encode(header: &impl Serialize, tensors: &[(String, Tensor)]) -> Result<Vec<u8>> {
-    let header = serde_json::to_vec(header).map_err(|e| Error::Report(format!("checkpoint header: {e}")))?;
+    let header =
+        serde_json::to_vec(header).map_err(|e| Error::checkpoint(format!("its header cannot be written: {e}")))?;
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&header);
     let host: Vec<(String, Tensor)> =
@@ -122,5 +140,44 @@ impl TrainingState {
     /// The tensor named `name`.
     pub fn tensor(&self, name: &str) -> Option<&Tensor> {
         self.tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// A store that only has a file name.
+    struct At(PathBuf);
+
+    impl Checkpoints for At {
+        fn load(&self) -> Result<Option<Vec<u8>>> {
+            Ok(None)
+        }
+        fn due(&self) -> bool {
+            false
+        }
+        fn save(&self, _bytes: &[u8]) -> Result<()> {
+            Ok(())
+        }
+        fn path(&self) -> Option<&Path> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_fault_names_the_checkpoint_file_and_the_fix() {
+        let store = At(PathBuf::from("results/e/checkpoints/yacht-final.ckpt"));
+        let fault = locate(&store)(Error::checkpoint("lacks the Adam moments of `w0`"));
+        assert_eq!(
+            fault.to_string(),
+            "checkpoint results/e/checkpoints/yacht-final.ckpt: lacks the Adam moments of `w0`; delete the \
+             checkpoint file to restart the unit's training from its start"
+        );
+        assert_eq!(fault.exit_code(), 1);
+        let other = locate(&store)(Error::Usage("not a checkpoint fault".into()));
+        assert_eq!(other.to_string(), "not a checkpoint fault");
+        assert!(locate(&NoCheckpoints)(Error::checkpoint("x")).to_string().starts_with("checkpoint: x; delete"));
     }
 }

@@ -2,7 +2,7 @@
 //! program, written atomically at most every `--checkpoint-every` and removed once the
 //! program's records are written, so a killed run continues its training where it stopped.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -49,5 +49,9 @@ impl Checkpoints for FileCheckpoints {
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         tracing::debug!("checkpoint written: {}", self.path.display());
         Ok(())
+    }
+
+    fn path(&self) -> Option<&Path> {
+        Some(&self.path)
     }
 }

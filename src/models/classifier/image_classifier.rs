@@ -15,13 +15,14 @@ use super::classify::Classifier;
 use super::lenet::{HeadDropout, LeNet};
 use crate::data::mnist::{CLASSES, PIXELS};
 use crate::error::{Error, Result};
-use crate::models::checkpoint::{fingerprint, Checkpoints, TrainingState};
+use crate::models::checkpoint::{fingerprint, locate, Checkpoints, TrainingState};
 use crate::models::family::Progress;
 use crate::models::mfvi::MemberBnn;
 use crate::models::nn::batches::MemberBatches;
 use crate::models::nn::member_mlp::mlp_widths;
 use crate::models::optim::adam::TensorAdam;
 use crate::models::optim::sgd::TensorSgd;
+use crate::models::optim::Optimizer;
 use crate::rng::{derive_seed, member_rng, shuffle};
 use crate::spec::{ClassifierPlan, SgdPlan, TrainingPlan};
 
@@ -167,46 +168,11 @@ impl ClassifierFit {
 }
 
 /// The optimiser a classifier trains with: Adam, or Caffe's SGD.
-enum Optimizer {
-    Adam(TensorAdam),
-    Sgd(TensorSgd),
-}
-
-impl Optimizer {
-    fn new(vs: &nn::VarStore, options: &ClassifierFit) -> Result<Self> {
-        Ok(match options.sgd {
-            Some(plan) => Self::Sgd(TensorSgd::new(vs, options.training.lr, plan)?),
-            None => Self::Adam(TensorAdam::new(vs, &options.training)?),
-        })
-    }
-
-    fn zero_grad(&mut self) {
-        match self {
-            Self::Adam(o) => o.zero_grad(),
-            Self::Sgd(o) => o.zero_grad(),
-        }
-    }
-
-    fn step(&mut self) -> Result<()> {
-        match self {
-            Self::Adam(o) => o.step(),
-            Self::Sgd(o) => o.step(),
-        }
-    }
-
-    fn state(&self) -> (Vec<(String, Tensor)>, i32) {
-        match self {
-            Self::Adam(o) => o.state(),
-            Self::Sgd(o) => o.state(),
-        }
-    }
-
-    fn restore<'a>(&mut self, find: impl Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
-        match self {
-            Self::Adam(o) => o.restore(find, steps),
-            Self::Sgd(o) => o.restore(find, steps),
-        }
-    }
+fn optimizer(vs: &nn::VarStore, options: &ClassifierFit) -> Result<Box<dyn Optimizer>> {
+    Ok(match options.sgd {
+        Some(plan) => Box::new(TensorSgd::new(vs, options.training.lr, plan)?),
+        None => Box::new(TensorAdam::new(vs, &options.training)?),
+    })
 }
 
 /// Trains `clf` with Adam (or Caffe's SGD) for `options.epochs` passes in mini-batches;
@@ -225,7 +191,7 @@ pub fn fit(
 ) -> Result<Vec<f64>> {
     let ClassifierFit { epochs, training, seed, .. } = options;
     let (epochs, seed) = (*epochs, *seed);
-    let mut optimizer = Optimizer::new(clf.var_store(), options)?;
+    let mut optimizer = optimizer(clf.var_store(), options)?;
     let n = data.labels.size()[0] as usize;
     let identity =
         fingerprint(&(options, n, clf.var_store().variables().keys().collect::<std::collections::BTreeSet<_>>()));
@@ -235,11 +201,8 @@ pub fn fit(
     let mut epoch_losses = Vec::with_capacity(epochs);
     if let Some(state) = checkpoints.load()?.and_then(|b| TrainingState::from_bytes(&b, device)) {
         if state.fingerprint == identity {
-            resume(clf, &mut optimizer, &state)?;
+            epoch_losses = resume(clf, optimizer.as_mut(), &state).map_err(locate(checkpoints))?;
             (rng, order) = (state.rngs[0].clone(), state.orders[0].clone());
-            let losses =
-                state.tensor("epoch_losses").ok_or_else(|| Error::Report("checkpoint without losses".into()))?;
-            epoch_losses = Vec::<f64>::try_from(losses)?;
             progress.advance(options.steps(n) / epochs.max(1) as u64 * state.epochs_done as u64);
             tracing::info!("resuming from a checkpoint after epoch {} of {epochs}", state.epochs_done);
         }
@@ -275,18 +238,21 @@ pub fn fit(
                 orders: vec![order.clone()],
                 tensors,
             };
-            checkpoints.save(&state.to_bytes()?)?;
+            checkpoints.save(&state.to_bytes().map_err(locate(checkpoints))?)?;
         }
     }
     Ok(epoch_losses)
 }
 
-/// Copies a checkpoint's parameters and moments into a fresh classifier and optimiser.
-fn resume(clf: &mut ImageClassifier, optimizer: &mut Optimizer, state: &TrainingState) -> Result<()> {
+/// Copies a checkpoint's parameters and optimiser state into a fresh classifier and
+/// optimiser; returns the losses of the epochs it has done.
+fn resume(clf: &mut ImageClassifier, optimizer: &mut dyn Optimizer, state: &TrainingState) -> Result<Vec<f64>> {
     let _guard = tch::no_grad_guard();
     for (name, mut theta) in clf.var_store().variables() {
-        let saved = state.tensor(&name).ok_or_else(|| Error::Report(format!("checkpoint lacks parameter `{name}`")))?;
+        let saved = state.tensor(&name).ok_or_else(|| Error::checkpoint(format!("lacks parameter `{name}`")))?;
         theta.f_copy_(saved)?;
     }
-    optimizer.restore(|name| state.tensor(name), state.steps)
+    optimizer.restore(&|name| state.tensor(name), state.steps)?;
+    let losses = state.tensor("epoch_losses").ok_or_else(|| Error::checkpoint("lacks the epoch losses"))?;
+    Ok(Vec::<f64>::try_from(losses)?)
 }

@@ -15,6 +15,7 @@ use crate::models::family::{Progress, StackedRows};
 use crate::models::nn::batches::MemberBatches;
 use crate::models::nn::member_mlp::{MemberMlp, ParamBuffer};
 use crate::models::optim::adam::FlatAdam;
+use crate::models::optim::Optimizer;
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::TrainingPlan;
@@ -127,7 +128,7 @@ pub fn fit(
             };
             let grad = Tensor::f_run_backward(&[&loss], &[&flat], false, false)?.remove(0);
             tch::no_grad(|| adam.grad.flat.shallow_clone().f_copy_(&grad))?;
-            adam.step(&params)?;
+            adam.step()?;
             progress.advance(1);
         }
     }

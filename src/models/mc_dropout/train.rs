@@ -7,12 +7,13 @@ use tch::{Device, Tensor};
 
 use super::member::Member;
 use crate::error::{Error, Result};
-use crate::models::checkpoint::{fingerprint, Checkpoints, TrainingState};
+use crate::models::checkpoint::{fingerprint, locate, Checkpoints, TrainingState};
 use crate::models::family::{Progress, StackedRows};
 use crate::models::nn::batches::MemberBatches;
 use crate::models::nn::member_mlp::{seed_device_generator, MaskSource, MemberMlp};
 use crate::models::optim::adam::FlatAdam;
 use crate::models::optim::epoch_replay::EpochReplay;
+use crate::models::optim::Optimizer;
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::TrainingPlan;
@@ -63,14 +64,7 @@ pub fn fit(
     let mut first_epoch = 0;
     if let Some(state) = checkpoints.load()?.and_then(|b| TrainingState::from_bytes(&b, device)) {
         if state.fingerprint == identity {
-            let (Some(params), Some(m), Some(v)) =
-                (state.tensor("params"), state.tensor("adam_m"), state.tensor("adam_v"))
-            else {
-                return Err(Error::Report("checkpoint without parameters or optimiser moments".into()));
-            };
-            let _guard = tch::no_grad_guard();
-            net.params().flat.shallow_clone().f_copy_(params)?;
-            adam.restore(m, v, state.steps)?;
+            resume(&net, &mut adam, &state).map_err(locate(checkpoints))?;
             rngs = state.rngs;
             batches.restore_orders(state.orders);
             first_epoch = state.epochs_done;
@@ -87,28 +81,33 @@ pub fn fit(
                 let (xb, yb, b) = batches.gather(data, start)?;
                 let step_masks = masks.draw(&mut rngs, b, net.layer_inputs())?;
                 net.loss_gradient(&xb, &yb, &step_masks, &two_lambda, &adam.grad)?;
-                adam.step(net.params())?;
+                adam.step()?;
                 progress.advance(1);
             }
             Ok(())
         };
         replay.epoch(epoch, progress, &mut step, &mut adam)?;
         if epoch + 1 < options.epochs && checkpoints.due() {
-            let (m, v, steps) = adam.state();
+            let (moments, steps) = adam.state();
+            let mut tensors = vec![("params".into(), net.params().flat.shallow_clone())];
+            tensors.extend(moments);
             let state = TrainingState {
                 fingerprint: identity.clone(),
                 epochs_done: epoch + 1,
                 steps,
                 rngs: rngs.clone(),
                 orders: batches.orders().to_vec(),
-                tensors: vec![
-                    ("params".into(), net.params().flat.shallow_clone()),
-                    ("adam_m".into(), m.shallow_clone()),
-                    ("adam_v".into(), v.shallow_clone()),
-                ],
+                tensors,
             };
-            checkpoints.save(&state.to_bytes()?)?;
+            checkpoints.save(&state.to_bytes().map_err(locate(checkpoints))?)?;
         }
     }
     Ok(net)
+}
+
+/// Copies a checkpoint's parameters and Adam moments into a fresh network and optimiser.
+fn resume(net: &MemberMlp, adam: &mut FlatAdam, state: &TrainingState) -> Result<()> {
+    let params = state.tensor("params").ok_or_else(|| Error::checkpoint("lacks the parameters `params`"))?;
+    tch::no_grad(|| net.params().flat.shallow_clone().f_copy_(params))?;
+    adam.restore(&|name| state.tensor(name), state.steps)
 }

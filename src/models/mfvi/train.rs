@@ -12,6 +12,7 @@ use crate::models::nn::batches::MemberBatches;
 use crate::models::nn::member_mlp::seed_device_generator;
 use crate::models::optim::adam::{libtorch_adam, ReplayedSteps, TensorAdam};
 use crate::models::optim::epoch_replay::EpochReplay;
+use crate::models::optim::Optimizer;
 use crate::rng::{member_rng, MemberRng};
 use crate::spec::raw::Activation;
 use crate::spec::TrainingPlan;

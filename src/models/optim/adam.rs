@@ -12,7 +12,8 @@
 
 use tch::{nn, Tensor};
 
-use crate::error::Result;
+use super::Optimizer;
+use crate::error::{Error, Result};
 use crate::models::nn::member_mlp::ParamBuffer;
 use crate::spec::TrainingPlan;
 
@@ -23,6 +24,9 @@ pub fn libtorch_adam(plan: &TrainingPlan) -> nn::Adam {
 }
 
 pub struct FlatAdam {
+    /// The parameters it steps: a shallow copy of the flat tensor of the buffer it was built
+    /// over, so a step updates the caller's parameters in place.
+    theta: Tensor,
     /// First and second moments, same layout as the parameters.
     m: Tensor,
     v: Tensor,
@@ -45,6 +49,7 @@ pub struct FlatAdam {
 impl FlatAdam {
     pub fn new(params: &ParamBuffer, plan: &TrainingPlan) -> Result<Self> {
         Ok(Self {
+            theta: params.flat.shallow_clone(),
             m: params.flat.f_zeros_like()?,
             v: params.flat.f_zeros_like()?,
             grad: params.zeros_like()?,
@@ -71,27 +76,18 @@ impl FlatAdam {
         adam.member_lr = Some(lr.flat);
         Ok(adam)
     }
+}
 
-    /// The moments and the step count, for a checkpoint.
-    pub fn state(&self) -> (&Tensor, &Tensor, i32) {
-        (&self.m, &self.v, self.steps)
-    }
+/// Its checkpoint names the moments `adam_m` and `adam_v`.
+impl Optimizer for FlatAdam {
+    fn zero_grad(&mut self) {}
 
-    /// Continues from a checkpoint's moments and step count.
-    pub fn restore(&mut self, m: &Tensor, v: &Tensor, steps: i32) -> Result<()> {
-        let _guard = tch::no_grad_guard();
-        self.m.f_copy_(m)?;
-        self.v.f_copy_(v)?;
-        self.steps = steps;
-        Ok(())
-    }
-
-    /// One update of `params` in place from `self.grad`.
-    pub fn step(&mut self, params: &ParamBuffer) -> Result<()> {
+    /// One update of the parameters in place from `self.grad`.
+    fn step(&mut self) -> Result<()> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
-        let (theta, g, lr, member_lr) = (&params.flat, &self.grad.flat, self.lr, self.member_lr.as_ref());
+        let (theta, g, lr, member_lr) = (&self.theta, &self.grad.flat, self.lr, self.member_lr.as_ref());
         match &mut self.device_steps {
             Some(t) => {
                 let _ = t.f_add_scalar_(1.0)?;
@@ -99,6 +95,21 @@ impl FlatAdam {
             }
             None => moments.update(theta, g, &mut self.m, &mut self.v, lr, member_lr),
         }
+    }
+
+    fn state(&self) -> (Vec<(String, Tensor)>, i32) {
+        (vec![("adam_m".into(), self.m.shallow_clone()), ("adam_v".into(), self.v.shallow_clone())], self.steps)
+    }
+
+    fn restore<'a>(&mut self, find: &dyn Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
+        let (Some(m), Some(v)) = (find("adam_m"), find("adam_v")) else {
+            return Err(Error::checkpoint("lacks the Adam moments `adam_m` and `adam_v`"));
+        };
+        let _guard = tch::no_grad_guard();
+        self.m.f_copy_(m)?;
+        self.v.f_copy_(v)?;
+        self.steps = steps;
+        Ok(())
     }
 }
 
@@ -257,16 +268,19 @@ impl TensorAdam {
             eps: plan.eps,
         })
     }
+}
 
-    /// Clears every parameter's gradient before a backward pass.
-    pub fn zero_grad(&mut self) {
+/// Its checkpoint names the moments `adam_m.<name>` and `adam_v.<name>`, by the var store's
+/// names.
+impl Optimizer for TensorAdam {
+    fn zero_grad(&mut self) {
         for (_, theta, _, _) in &mut self.slots {
             theta.zero_grad();
         }
     }
 
     /// One update of every parameter from the gradient its backward pass left.
-    pub fn step(&mut self) -> Result<()> {
+    fn step(&mut self) -> Result<()> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         let moments = Moments { beta1: self.beta1, beta2: self.beta2, eps: self.eps, steps: self.steps };
@@ -285,8 +299,7 @@ impl TensorAdam {
         Ok(())
     }
 
-    /// The moments as named tensors (`adam_m.<name>`, `adam_v.<name>`) and the step count.
-    pub fn state(&self) -> (Vec<(String, Tensor)>, i32) {
+    fn state(&self) -> (Vec<(String, Tensor)>, i32) {
         let mut named = Vec::with_capacity(2 * self.slots.len());
         for (name, _, m, v) in &self.slots {
             named.push((format!("adam_m.{name}"), m.shallow_clone()));
@@ -295,13 +308,12 @@ impl TensorAdam {
         (named, self.steps)
     }
 
-    /// Continues from `state`'s moments and step count; `find` looks a named tensor up.
-    pub fn restore<'a>(&mut self, find: impl Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
+    fn restore<'a>(&mut self, find: &dyn Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
         let _guard = tch::no_grad_guard();
         for (name, _, m, v) in &mut self.slots {
             let (Some(saved_m), Some(saved_v)) = (find(&format!("adam_m.{name}")), find(&format!("adam_v.{name}")))
             else {
-                return Err(crate::error::Error::Report(format!("checkpoint lacks the Adam moments of `{name}`")));
+                return Err(Error::checkpoint(format!("lacks the Adam moments of `{name}`")));
             };
             m.f_copy_(saved_m)?;
             v.f_copy_(saved_v)?;
@@ -341,7 +353,7 @@ mod tests {
             loss.backward();
             reference.step();
             adam.grad.flat.shallow_clone().copy_(&(&c * &ours.flat * 2.0 + &d));
-            adam.step(&ours).unwrap();
+            adam.step().unwrap();
         }
         let err = f64::try_from((&ours.flat - &theta).abs().max()).unwrap();
         assert!(err < 1e-5, "flat Adam drifted from libtorch's by {err}");
@@ -367,7 +379,7 @@ mod tests {
                     adam.count_on_device(true).unwrap();
                 }
                 adam.grad.flat.shallow_clone().copy_(g);
-                adam.step(&params).unwrap();
+                adam.step().unwrap();
             }
             params.flat
         };
@@ -460,9 +472,9 @@ mod tests {
         let slow = ParamBuffer::over(start.copy(), 2, &widths).unwrap();
         let mut slow_adam = FlatAdam::new(&slow, &plan(0.001)).unwrap();
         for _ in 0..5 {
-            for (adam, p) in [(&mut mixed, &both), (&mut fast_adam, &fast), (&mut slow_adam, &slow)] {
+            for adam in [&mut mixed, &mut fast_adam, &mut slow_adam] {
                 adam.grad.flat.shallow_clone().copy_(&grad);
-                adam.step(p).unwrap();
+                adam.step().unwrap();
             }
         }
         for l in 0..1 {

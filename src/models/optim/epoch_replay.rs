@@ -83,6 +83,7 @@ mod tests {
     use super::*;
     use crate::models::nn::member_mlp::ParamBuffer;
     use crate::models::optim::adam::FlatAdam;
+    use crate::models::optim::Optimizer;
     use crate::spec::TrainingPlan;
     use tch::{Kind, Tensor};
 
@@ -105,7 +106,7 @@ mod tests {
             let mut step = |_: &dyn Progress, adam: &mut FlatAdam| -> Result<()> {
                 for _ in 0..4 {
                     adam.grad.flat.shallow_clone().f_copy_(&(params.flat.f_mul_scalar(2.0)?.f_add_scalar(1.0)?))?;
-                    adam.step(&params)?;
+                    adam.step()?;
                 }
                 Ok(())
             };

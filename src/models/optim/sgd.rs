@@ -6,6 +6,7 @@
 
 use tch::{nn, Tensor};
 
+use super::Optimizer;
 use crate::error::{Error, Result};
 use crate::spec::SgdPlan;
 
@@ -33,16 +34,18 @@ impl TensorSgd {
     pub fn rate(&self) -> f64 {
         self.plan.lr_policy.rate(self.lr, self.steps as u64)
     }
+}
 
-    /// Clears every parameter's gradient before a backward pass.
-    pub fn zero_grad(&mut self) {
+/// Its checkpoint names the velocities `sgd_v.<name>`, by the var store's names.
+impl Optimizer for TensorSgd {
+    fn zero_grad(&mut self) {
         for (_, theta, _) in &mut self.slots {
             theta.zero_grad();
         }
     }
 
     /// One update of every parameter from the gradient its backward pass left.
-    pub fn step(&mut self) -> Result<()> {
+    fn step(&mut self) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let rate = self.rate();
         self.steps += 1;
@@ -57,18 +60,16 @@ impl TensorSgd {
         Ok(())
     }
 
-    /// The velocities as named tensors (`sgd_v.<name>`) and the step count.
-    pub fn state(&self) -> (Vec<(String, Tensor)>, i32) {
+    fn state(&self) -> (Vec<(String, Tensor)>, i32) {
         let named = self.slots.iter().map(|(name, _, v)| (format!("sgd_v.{name}"), v.shallow_clone())).collect();
         (named, self.steps)
     }
 
-    /// Continues from `state`'s velocities and step count; `find` looks a named tensor up.
-    pub fn restore<'a>(&mut self, find: impl Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
+    fn restore<'a>(&mut self, find: &dyn Fn(&str) -> Option<&'a Tensor>, steps: i32) -> Result<()> {
         let _guard = tch::no_grad_guard();
         for (name, _, v) in &mut self.slots {
             let saved = find(&format!("sgd_v.{name}"))
-                .ok_or_else(|| Error::Report(format!("checkpoint lacks the SGD velocity of `{name}`")))?;
+                .ok_or_else(|| Error::checkpoint(format!("lacks the SGD velocity of `{name}`")))?;
             v.f_copy_(saved)?;
         }
         self.steps = steps;
