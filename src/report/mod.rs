@@ -5,7 +5,8 @@
 //! `co2_fit`, the CO2 fit to the training years), all as one table model that `render` writes
 //! as markdown, CSV or LaTeX. `stat` formats a mean and
 //! standard error and judges it against `published` numbers; `figures` draws with plotters;
-//! `export` writes every record as a tidy row (CSV, JSON lines).
+//! `export` writes every record as a tidy row (CSV, JSON lines); `summary` the lines and
+//! verdicts `mcdrop summary` prints.
 
 pub mod aggregate;
 pub mod agreement;
@@ -22,6 +23,7 @@ pub mod published;
 pub mod render;
 pub mod rl;
 pub mod stat;
+pub mod summary;
 pub mod tables;
 pub mod uci_table;
 

@@ -29,6 +29,52 @@ pub fn runs_of<'a>(record: &'a RlRecord, policy: &str) -> Vec<&'a RlRun> {
     runs
 }
 
+/// One policy's runs (by seed) and what the table and `mcdrop summary` say of them, computed
+/// once for both.
+pub struct PolicyRuns<'a> {
+    pub runs: Vec<&'a RlRun>,
+    /// Each run's batches to the threshold (`batches_to_threshold`).
+    pub to_threshold: Vec<f64>,
+    /// One past the runs' last batch: what a run that never crossed counts as.
+    pub cap: f64,
+    /// Runs that crossed the threshold.
+    pub reached: usize,
+    /// The mean over runs of the final average reward, and its standard error (NaN for one
+    /// run).
+    pub final_mean: f64,
+    pub final_se: f64,
+}
+
+impl<'a> PolicyRuns<'a> {
+    /// `policy`'s runs in `record`; `None` when it has none.
+    pub fn of(record: &'a RlRecord, policy: &str) -> Option<Self> {
+        let runs = runs_of(record, policy);
+        let first = runs.first()?;
+        let cap = first.batch_past_end() as f64;
+        let to_threshold: Vec<f64> = runs.iter().map(|r| batches_to_threshold(r)).collect();
+        let reached = runs.iter().filter(|r| r.first_above_threshold_batch.is_some()).count();
+        let finals: Vec<f64> = runs.iter().map(|r| r.final_average_reward).collect();
+        let final_mean = finals.iter().sum::<f64>() / finals.len() as f64;
+        let final_se = if finals.len() > 1 {
+            (finals.iter().map(|f| (f - final_mean).powi(2)).sum::<f64>() / (finals.len() - 1) as f64).sqrt()
+                / (finals.len() as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        Some(Self { runs, to_threshold, cap, reached, final_mean, final_se })
+    }
+
+    /// The first run (every run of a policy shares its settings).
+    pub fn first(&self) -> &'a RlRun {
+        self.runs[0]
+    }
+
+    /// The q-quantile over runs of the batches to the threshold, as a table prints it.
+    pub fn batches_at(&self, q: f64) -> String {
+        batches(quantile(&self.to_threshold, q), self.cap)
+    }
+}
+
 /// The q-quantile of `values` (linear between order statistics).
 pub fn quantile(values: &[f64], q: f64) -> f64 {
     let mut v = values.to_vec();
@@ -168,42 +214,26 @@ pub fn rl_table(experiment: &str, record: &RlRecord, profile: &str) -> Table {
     let mut rows = Vec::new();
     let mut burnin_note = String::new();
     for policy in ["thompson", "epsilon_greedy"] {
-        let runs = runs_of(record, policy);
-        let Some(first) = runs.first() else { continue };
-        let cap = first.batch_past_end() as f64;
+        let Some(p) = PolicyRuns::of(record, policy) else { continue };
+        let first = p.first();
         let burnin = first.burnin_points() as f64;
         burnin_note = format!(
             "a batch is {} ticks, burn-in {} batches, threshold {}, {} ticks per run",
             first.batch_ticks, burnin, first.reward_threshold, first.ticks
         );
-        let b: Vec<f64> = runs.iter().map(|r| batches_to_threshold(r)).collect();
-        let reached = runs.iter().filter(|r| r.first_above_threshold_batch.is_some()).count();
-        let finals: Vec<f64> = runs.iter().map(|r| r.final_average_reward).collect();
-        let mean = finals.iter().sum::<f64>() / finals.len() as f64;
-        let se = if finals.len() > 1 {
-            (finals.iter().map(|f| (f - mean).powi(2)).sum::<f64>() / (finals.len() - 1) as f64).sqrt()
-                / (finals.len() as f64).sqrt()
-        } else {
-            f64::NAN
-        };
-        let per_run = |f: fn(&RlRun) -> usize| runs.iter().map(|r| f(r) as f64).sum::<f64>() / runs.len() as f64;
-        let median = quantile(&b, 0.5);
-        let after = if median >= cap { batches(median, cap) } else { format!("{:.0}", median - burnin) };
+        let per_run = |f: fn(&RlRun) -> usize| p.runs.iter().map(|r| f(r) as f64).sum::<f64>() / p.runs.len() as f64;
+        let median = quantile(&p.to_threshold, 0.5);
+        let after = if median >= p.cap { batches(median, p.cap) } else { format!("{:.0}", median - burnin) };
         let paper = if policy == "thompson" { PAPER_THOMPSON_BATCHES } else { PAPER_EPSILON_GREEDY_BATCHES };
         rows.push(vec![
             policy.replace('_', "-"),
             first.dropout.clone(),
-            runs.len().to_string(),
-            reached.to_string(),
-            format!(
-                "{} [{}, {}]",
-                batches(median, cap),
-                batches(quantile(&b, 0.25), cap),
-                batches(quantile(&b, 0.75), cap)
-            ),
+            p.runs.len().to_string(),
+            p.reached.to_string(),
+            format!("{} [{}, {}]", p.batches_at(0.5), p.batches_at(0.25), p.batches_at(0.75)),
             after,
             paper.to_string(),
-            format!("{mean:.3} ± {se:.3}"),
+            format!("{:.3} ± {:.3}", p.final_mean, p.final_se),
             format!("{:.1} / {:.1}", per_run(|r| r.food_eaten), per_run(|r| r.poison_eaten)),
         ]);
     }
