@@ -163,7 +163,7 @@ impl TableSource {
 /// SHA-256 (hex) of a file's bytes: what identifies a table's content in the spec's hash.
 pub fn file_sha256(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(Error::io(path))?;
-    Ok(crate::spec::check::hex(&Sha256::digest(&bytes)))
+    Ok(crate::spec::hex(&Sha256::digest(&bytes)))
 }
 
 /// SHA-256 (hex) of the index files of a split folder, in name order.
@@ -183,7 +183,7 @@ pub fn split_folder_sha256(dir: &Path) -> Result<String> {
         hasher.update(name.as_bytes());
         hasher.update(std::fs::read(&path).map_err(Error::io(&path))?);
     }
-    Ok(crate::spec::check::hex(&hasher.finalize()))
+    Ok(crate::spec::hex(&hasher.finalize()))
 }
 
 fn is_csv(path: &Path) -> bool {

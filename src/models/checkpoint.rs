@@ -85,7 +85,7 @@ struct Header {
 /// A fingerprint of a training from what decides it.
 pub fn fingerprint(parts: &impl std::fmt::Debug) -> String {
     use sha2::{Digest, Sha256};
-    crate::spec::check::hex(&Sha256::digest(format!("{parts:?}").as_bytes()))
+    crate::spec::hex(&Sha256::digest(format!("{parts:?}").as_bytes()))
 }
 
 /// `[u64 header length][JSON header][tensors in libtorch's multi-tensor format]`: the byte

@@ -150,7 +150,7 @@ impl ExperimentStore {
     /// Claims the directory for `spec` and saves the spec its records come from.
     ///
     /// A UCI spec may extend the one saved here: sets and splits may be added (or left out)
-    /// as long as every field that decides a set's numbers (`spec::check::set_identity`) is
+    /// as long as every field that decides a set's numbers (`spec::identity::set_identity`) is
     /// unchanged for the sets both name; the saved spec then keeps the settings of sets only it
     /// names, so it still describes every record. Any other difference mixes records of two
     /// specs and is refused unless `force`.
@@ -159,7 +159,7 @@ impl ExperimentStore {
         let saved = self.dir.join("spec.yaml");
         if self.manifest()?.is_some() && saved.exists() && !force {
             let before = crate::spec::load(&saved)?;
-            saved_raw = crate::spec::check::extend(&before.raw, &spec.raw).map_err(|why| Error::Results {
+            saved_raw = crate::spec::extend(&before.raw, &spec.raw).map_err(|why| Error::Results {
                 path: self.dir.clone(),
                 message: format!(
                     "holds results of a different version of spec `{}` (sha256 {} here, {} now): {why}; \
@@ -170,7 +170,7 @@ impl ExperimentStore {
                 ),
             })?;
         }
-        let sha256 = crate::spec::check::identity_hash(&saved_raw);
+        let sha256 = crate::spec::identity_hash(&saved_raw);
         let mut yaml = format!(
             "# Resolved spec of experiment `{}` (from {}, sha256 {sha256}).\n",
             spec.name,

@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use super::check::{check, Spec};
+use super::check::check;
+use super::plan::Spec;
 use super::raw::RawSpec;
 use crate::error::{Error, Result};
 

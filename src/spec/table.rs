@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::check::{regression_model, rule_error, set_plan, SetGrid, UciPlan};
+use super::check::{regression_model, rule_error, set_plan, SetGrid};
+use super::plan::UciPlan;
 use super::raw::{MissingCells, RawSpec, Splits, TableSplits, TableTask};
 use crate::data::regression::RegressionSource;
 use crate::data::table::{file_sha256, split_folder_sha256, MissingCells as Missing, SplitSource, TableSource};
