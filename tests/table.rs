@@ -132,7 +132,8 @@ fn the_shipped_example_table_is_what_its_script_makes() {
 
 #[test]
 fn a_parquet_table_gives_the_csv_tables_numbers() {
-    use polars::prelude::*;
+    use polars_io::prelude::{CsvReadOptions, ParquetWriter};
+    use polars_io::SerReader;
     let work = tempfile::tempdir().unwrap();
     let csv = yacht_csv(work.path());
     let mut frame = CsvReadOptions::default()

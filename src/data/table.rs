@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_io::prelude::{CsvReadOptions, ParquetReader};
+use polars_io::SerReader;
 use sha2::{Digest, Sha256};
 
 use super::standardize::Matrix;
