@@ -1,11 +1,10 @@
 //! The name a regression set goes by in specs, records, results folders and tables: one of
-//! the nine UCI sets' folder names, or the name a spec gives its own table.
+//! the nine UCI sets' folder names (`UciSet`), or the name a spec gives its own table.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-use super::uci::UciSet;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -61,5 +60,95 @@ impl PartialEq<&str> for SetName {
 impl fmt::Display for SetName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The nine UCI sets the paper's Table 1 uses and the data mirror carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum UciSet {
+    #[serde(rename = "bostonHousing")]
+    Boston,
+    #[serde(rename = "concrete")]
+    Concrete,
+    #[serde(rename = "energy")]
+    Energy,
+    #[serde(rename = "kin8nm")]
+    Kin8nm,
+    #[serde(rename = "naval-propulsion-plant")]
+    Naval,
+    #[serde(rename = "power-plant")]
+    Power,
+    #[serde(rename = "protein-tertiary-structure")]
+    Protein,
+    #[serde(rename = "wine-quality-red")]
+    Wine,
+    #[serde(rename = "yacht")]
+    Yacht,
+}
+
+impl UciSet {
+    pub const ALL: [UciSet; 9] = [
+        UciSet::Boston,
+        UciSet::Concrete,
+        UciSet::Energy,
+        UciSet::Kin8nm,
+        UciSet::Naval,
+        UciSet::Power,
+        UciSet::Protein,
+        UciSet::Wine,
+        UciSet::Yacht,
+    ];
+
+    /// The folder name under `uci/` (also the name used in specs and records).
+    pub fn folder(self) -> &'static str {
+        match self {
+            UciSet::Boston => "bostonHousing",
+            UciSet::Concrete => "concrete",
+            UciSet::Energy => "energy",
+            UciSet::Kin8nm => "kin8nm",
+            UciSet::Naval => "naval-propulsion-plant",
+            UciSet::Power => "power-plant",
+            UciSet::Protein => "protein-tertiary-structure",
+            UciSet::Wine => "wine-quality-red",
+            UciSet::Yacht => "yacht",
+        }
+    }
+
+    /// The name the paper's tables use.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            UciSet::Boston => "Boston",
+            UciSet::Concrete => "Concrete",
+            UciSet::Energy => "Energy",
+            UciSet::Kin8nm => "Kin8nm",
+            UciSet::Naval => "Naval",
+            UciSet::Power => "Power",
+            UciSet::Protein => "Protein",
+            UciSet::Wine => "Wine",
+            UciSet::Yacht => "Yacht",
+        }
+    }
+}
+
+impl fmt::Display for UciSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.folder())
+    }
+}
+
+impl FromStr for UciSet {
+    type Err = String;
+    /// Accepts the folder name or the table name, case-insensitively (`boston`, `bostonHousing`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let wanted = s.to_ascii_lowercase();
+        UciSet::ALL
+            .into_iter()
+            .find(|set| {
+                set.folder().to_ascii_lowercase() == wanted || set.display_name().to_ascii_lowercase() == wanted
+            })
+            .ok_or_else(|| {
+                let names: Vec<_> = UciSet::ALL.iter().map(|s| s.folder()).collect();
+                format!("unknown UCI set `{s}`; expected one of {}", names.join(", "))
+            })
     }
 }

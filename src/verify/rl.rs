@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use tch::Device;
 
-use super::rerun::{threads_of, with_threads, MetricCheck, UnitCheck};
+use super::checks::{MetricCheck, UnitCheck};
+use super::threads::{threads_of, with_threads};
 use super::verdict::{judge, spread, tolerance, Verdict};
 use crate::error::{Error, Result};
 use crate::models::checkpoint::NoCheckpoints;
