@@ -13,9 +13,10 @@ use tch::{Kind, Tensor};
 use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
 use super::lbfgs::Evaluation;
 use super::optimize::{
-    float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params, restart_starts,
+    evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params,
+    restart_starts,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::models::family::Progress;
 use crate::models::nn::host::f64_values;
 use crate::spec::{GpOptimizer, GpPlan};
@@ -167,8 +168,8 @@ fn fit_lbfgs(
     Ok((GpParams::from_rows(&rows, d, x.device())?, Tensor::from_slice(&values).f_to_device(x.device())?))
 }
 
-/// The NLML and its gradient at `points` for the members `members` of x and y; a member whose
-/// kernel no jitter rescues has an infinite value (the line search backs away from it).
+/// The NLML and its gradient at `points` for the members `members` of x and y, as
+/// `evaluate_or_back_away` asks for them.
 fn evaluations(
     x: &Tensor,
     y: &Tensor,
@@ -177,25 +178,17 @@ fn evaluations(
     d: i64,
     noise_floor: f64,
 ) -> Result<Vec<Evaluation>> {
-    let index = Tensor::from_slice(members).f_to_device(x.device())?;
-    let (xb, yb) = (x.f_index_select(0, &index)?, y.f_index_select(0, &index)?);
-    let params = GpParams::from_rows(points, d, x.device())?;
-    match nlml_with_gradient(&xb, &yb, &params, noise_floor) {
-        Ok((value, gradient)) => {
-            let values = f64_values(&value)?;
-            Ok(gradient
-                .to_rows()?
-                .into_iter()
-                .zip(values)
-                .map(|(gradient, value)| Evaluation { value, gradient })
-                .collect())
-        }
-        Err(Error::NotPositiveDefinite { .. }) if members.len() > 1 => (0..members.len())
-            .map(|i| Ok(evaluations(x, y, &members[i..=i], &points[i..=i], d, noise_floor)?.remove(0)))
-            .collect(),
-        Err(Error::NotPositiveDefinite { .. }) => {
-            Ok(vec![Evaluation { value: f64::INFINITY, gradient: vec![0.0; points[0].len()] }])
-        }
-        Err(e) => Err(e),
-    }
+    evaluate_or_back_away(members.len(), points[0].len(), |range| {
+        let index = Tensor::from_slice(&members[range.clone()]).f_to_device(x.device())?;
+        let (xb, yb) = (x.f_index_select(0, &index)?, y.f_index_select(0, &index)?);
+        let params = GpParams::from_rows(&points[range], d, x.device())?;
+        let (value, gradient) = nlml_with_gradient(&xb, &yb, &params, noise_floor)?;
+        let values = f64_values(&value)?;
+        Ok(gradient
+            .to_rows()?
+            .into_iter()
+            .zip(values)
+            .map(|(gradient, value)| Evaluation { value, gradient })
+            .collect())
+    })
 }

@@ -6,7 +6,9 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::kernel::GpParams;
 use super::lbfgs::{minimize, Evaluation, LbfgsSettings, Race};
-use crate::error::Result;
+use std::ops::Range;
+
+use crate::error::{Error, Result};
 use crate::models::family::Progress;
 use crate::rng::{member_rng, uniform, MemberRng};
 use crate::spec::GpPlan;
@@ -122,6 +124,27 @@ pub fn lbfgs_restarts(
         progress.advance(done(g + 1) - done(g));
     }
     Ok(best)
+}
+
+/// `evaluate(range)` of the points `range` of a call, all `count` at once; when a kernel no
+/// jitter rescues fails the batch, each point alone, and a point that fails alone gets an
+/// infinite value (the line search backs away from it). `width`: the variables of a point.
+pub fn evaluate_or_back_away(
+    count: usize,
+    width: usize,
+    evaluate: impl Fn(Range<usize>) -> Result<Vec<Evaluation>>,
+) -> Result<Vec<Evaluation>> {
+    let infinite = || Evaluation { value: f64::INFINITY, gradient: vec![0.0; width] };
+    match evaluate(0..count) {
+        Err(Error::NotPositiveDefinite { .. }) if count == 1 => Ok(vec![infinite()]),
+        Err(Error::NotPositiveDefinite { .. }) => (0..count)
+            .map(|i| match evaluate(i..i + 1) {
+                Err(Error::NotPositiveDefinite { .. }) => Ok(infinite()),
+                alone => Ok(alone?.remove(0)),
+            })
+            .collect(),
+        all => all,
+    }
 }
 
 /// A member's best restart.

@@ -26,9 +26,10 @@ use tch::{Kind, Tensor};
 use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
 use super::lbfgs::Evaluation;
 use super::optimize::{
-    float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params, restart_starts,
+    evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params,
+    restart_starts,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::models::family::Progress;
 use crate::models::nn::host::f64_values;
 use crate::rng::{below, shuffle, MemberRng};
@@ -458,8 +459,15 @@ struct BoundObjective<'a> {
 
 impl BoundObjective<'_> {
     /// The negative bound and its gradient at `points` for the member-restarts `restarts` (of
-    /// the members `members`); a member whose kernel no jitter rescues has an infinite value.
+    /// the members `members`), as `evaluate_or_back_away` asks for them.
     fn evaluations(&self, members: &[i64], restarts: &[i64], points: &[Vec<f64>]) -> Result<Vec<Evaluation>> {
+        evaluate_or_back_away(members.len(), points[0].len(), |range| {
+            self.evaluate_together(&members[range.clone()], &restarts[range.clone()], &points[range])
+        })
+    }
+
+    /// `evaluations` of every point in one batch.
+    fn evaluate_together(&self, members: &[i64], restarts: &[i64], points: &[Vec<f64>]) -> Result<Vec<Evaluation>> {
         let BoundObjective { x, y, fixed, m, d, noise_floor } = *self;
         let device = x.device();
         let index = Tensor::from_slice(members).f_to_device(device)?;
@@ -501,31 +509,19 @@ impl BoundObjective<'_> {
                 })
             }
         };
-        match outcome {
-            Ok((value, grads)) => {
-                let values = f64_values(&value)?;
-                let mut rows = GpParams {
-                    log_lengthscales: grads[0].shallow_clone(),
-                    log_signal_std: grads[1].shallow_clone(),
-                    log_noise_std: grads[2].shallow_clone(),
-                }
-                .to_rows()?;
-                if let Some(gz) = grads.get(3) {
-                    let flat = f64_values(gz)?;
-                    let per = (m * d) as usize;
-                    rows.iter_mut()
-                        .enumerate()
-                        .for_each(|(i, row)| row.extend_from_slice(&flat[i * per..(i + 1) * per]));
-                }
-                Ok(rows.into_iter().zip(values).map(|(gradient, value)| Evaluation { value, gradient }).collect())
-            }
-            Err(Error::NotPositiveDefinite { .. }) if members.len() > 1 => (0..members.len())
-                .map(|i| Ok(self.evaluations(&members[i..=i], &restarts[i..=i], &points[i..=i])?.remove(0)))
-                .collect(),
-            Err(Error::NotPositiveDefinite { .. }) => {
-                Ok(vec![Evaluation { value: f64::INFINITY, gradient: vec![0.0; points[0].len()] }])
-            }
-            Err(e) => Err(e),
+        let (value, grads) = outcome?;
+        let values = f64_values(&value)?;
+        let mut rows = GpParams {
+            log_lengthscales: grads[0].shallow_clone(),
+            log_signal_std: grads[1].shallow_clone(),
+            log_noise_std: grads[2].shallow_clone(),
         }
+        .to_rows()?;
+        if let Some(gz) = grads.get(3) {
+            let flat = f64_values(gz)?;
+            let per = (m * d) as usize;
+            rows.iter_mut().enumerate().for_each(|(i, row)| row.extend_from_slice(&flat[i * per..(i + 1) * per]));
+        }
+        Ok(rows.into_iter().zip(values).map(|(gradient, value)| Evaluation { value, gradient }).collect())
     }
 }
