@@ -461,3 +461,14 @@ fn gp_bench_fits_a_program_by_each_spec() {
         assert!(stdout.contains(line), "no `{line}` in {stdout}");
     }
 }
+
+/// The committed L-BFGS records beside Adam's in one table: two GP columns, told apart by
+/// their experiments' names.
+#[test]
+fn two_gp_experiments_in_one_table_are_told_apart() {
+    common::mcdrop(&common::repo_file(""))
+        .args(["table", "uci-gp", "uci-gp-lbfgs", "--metric", "ll"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| Data set | GP uci-gp (ours) | GP uci-gp-lbfgs (ours) |"));
+}

@@ -89,9 +89,15 @@ fn experiment_table(e: &LoadedExperiment) -> Table {
 
 /// The paper's Table 1 layout of several UCI experiments.
 fn uci_comparison(loaded: &[LoadedExperiment], metric: Option<Metric>) -> Vec<Table> {
+    let label = |e: &LoadedExperiment| summaries(e).first().map_or("model", |r| r.model.label()).to_string();
+    // Two experiments of one family (uci-gp beside uci-gp-lbfgs) are told apart by name.
+    let shared = |e: &LoadedExperiment| loaded.iter().filter(|o| label(o) == label(e)).count() > 1;
     let ours: Vec<(String, Vec<SetSummary>)> = loaded
         .iter()
-        .map(|e| (summaries(e).first().map_or("model", |r| r.model.label()).to_string(), summaries(e).to_vec()))
+        .map(|e| {
+            let column = if shared(e) { format!("{} {}", label(e), e.name) } else { label(e) };
+            (column, summaries(e).to_vec())
+        })
         .collect();
     let names: Vec<String> = loaded.iter().map(|e| format!("{}{}", e.name, e.profile_note())).collect();
     let metrics = match metric {
