@@ -2,6 +2,7 @@
 //! sharded run (or of local workers) equal those of one process, field by field.
 
 use crate::common;
+use mcdrop::results::run_entry::RunOutcome;
 
 use std::path::{Path, PathBuf};
 
@@ -54,8 +55,8 @@ fn shards_and_local_workers_give_the_records_of_one_process() {
     assert!(out.contains("2 worker(s)"), "{out}");
     // The two workers wrote the manifest at the same time, without a lock: both entries are there.
     let manifest = mcdrop::results::ExperimentStore::new(&jobs, "smoke-uci").manifest().unwrap().unwrap();
-    let outcomes: Vec<&str> = manifest.runs.iter().map(|r| r.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["complete", "complete"], "{outcomes:?}");
+    let outcomes: Vec<&RunOutcome> = manifest.runs.iter().map(|r| &r.outcome).collect();
+    assert_eq!(outcomes, [&RunOutcome::Complete, &RunOutcome::Complete], "{outcomes:?}");
     assert_eq!(manifest.runs.iter().map(|r| r.units_written).sum::<usize>(), 4);
     let out = common::mcdrop(work.path()).args(["summary", "smoke-uci", "--results-dir"]).arg(&jobs).output().unwrap();
     let summary = String::from_utf8_lossy(&out.stdout);

@@ -8,6 +8,7 @@ use super::{RunContext, RunSummary};
 use crate::data::DataDirs;
 use crate::data::SetName;
 use crate::error::Result;
+use crate::results::run_entry::RunOutcome;
 use crate::results::{ExperimentStore, Provenance};
 use crate::spec::{Experiment, Spec};
 
@@ -75,11 +76,11 @@ pub fn execute(
     let written = ctx.written.load(std::sync::atomic::Ordering::SeqCst);
     match result {
         Ok(summary) => {
-            store.finish_run(&run, "complete", written)?;
+            store.finish_run(&run, RunOutcome::Complete, written)?;
             Ok(summary)
         }
         Err(e) => {
-            store.finish_run(&run, &format!("failed: {e}"), written)?;
+            store.finish_run(&run, RunOutcome::Failed(e.to_string()), written)?;
             Err(e)
         }
     }

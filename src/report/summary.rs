@@ -20,7 +20,7 @@ pub fn run_lines(manifest: &Manifest) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(r) = manifest.runs.last() {
         let outcome =
-            if r.ended.is_none() { format!("{} (started {})", r.status(), r.started) } else { r.outcome.clone() };
+            if r.ended.is_none() { format!("{} (started {})", r.status(), r.started) } else { r.outcome.to_string() };
         let total = manifest.runs.iter().map(|r| r.wall_seconds()).sum::<f64>();
         lines.push(format!(
             "last run: {outcome}, {} on {}; {} run(s), {} in all that ended",

@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod outcome;
 pub mod provenance;
 pub mod record;
+pub mod run_entry;
 pub mod run_process;
 pub mod store;
 

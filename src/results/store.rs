@@ -19,8 +19,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::atomic::{write_atomic, write_json_atomic};
-use super::provenance::{now, Provenance};
+use super::provenance::Provenance;
 use super::record::UnitRecord;
+pub use super::run_entry::{RunEntry, RunOutcome, Timestamp};
 use super::run_process::RunProcess;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
@@ -56,68 +57,9 @@ pub struct Manifest {
     pub runs: Vec<RunEntry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunEntry {
-    pub provenance: Provenance,
-    /// The command line, for reruns.
-    pub command: Vec<String>,
-    /// The spec's profile label (`full`, `quick`, `smoke`); empty in manifests written before
-    /// profiles existed (and then left out when the manifest is rewritten).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub profile: String,
-    pub started: String,
-    /// Unset while running, and forever when the run was killed.
-    pub ended: Option<String>,
-    /// `running`, `complete`, `failed: <error>`, or `interrupted` (a later run found its
-    /// process gone).
-    pub outcome: String,
-    /// Units this run recorded. A unit's record lands before the manifest counts it, so the
-    /// entry of a killed run may lag its records by one (never the other way round): the
-    /// records are the truth, the count a lower bound.
-    pub units_written: usize,
-    /// Absent in manifests written before runs recorded their process.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<RunProcess>,
-}
-
 /// A run's own manifest entry file, which only that run writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunId(pub PathBuf);
-
-/// Outcome of a run whose process a later run found gone.
-pub const INTERRUPTED: &str = "interrupted";
-
-impl RunEntry {
-    /// The outcome as a reader should see it now: a `running` entry is checked against its
-    /// process, since a killed run never closes its entry.
-    pub fn status(&self) -> String {
-        if self.outcome != "running" {
-            return self.outcome.clone();
-        }
-        if self.process_gone() {
-            return INTERRUPTED.into();
-        }
-        match &self.process {
-            Some(p) => format!("running (pid {} on {})", p.pid, p.host),
-            None => "running, or interrupted".into(),
-        }
-    }
-
-    /// Seconds from start to end; 0 for a run still going or killed (no end to count).
-    pub fn wall_seconds(&self) -> f64 {
-        let parse = |t: &str| humantime::parse_rfc3339(t).ok();
-        match (parse(&self.started), self.ended.as_deref().and_then(parse)) {
-            (Some(a), Some(b)) => b.duration_since(a).map_or(0.0, |d| d.as_secs_f64()),
-            _ => 0.0,
-        }
-    }
-
-    /// Still `running`, but its process is known to be gone: the run was killed.
-    fn process_gone(&self) -> bool {
-        self.outcome == "running" && self.process.as_ref().is_some_and(|p| !p.may_be_alive())
-    }
-}
 
 impl ExperimentStore {
     pub fn new(results_root: &Path, experiment: &str) -> Self {
@@ -212,25 +154,25 @@ impl ExperimentStore {
         write_json_atomic(&self.manifest_path(), &header)?;
         for (path, mut entry) in self.run_files()? {
             if entry.process_gone() {
-                entry.outcome = INTERRUPTED.into();
+                entry.outcome = RunOutcome::Interrupted;
                 write_json_atomic(&path, &entry)?;
             }
         }
         let process = RunProcess::current();
-        let started = now();
+        let started = Timestamp::now();
         let id = RunId(self.runs_dir().join(format!(
             "{}-{}-{}.json",
-            started.replace(':', ""),
+            started.as_str().replace(':', ""),
             process.host.replace(['/', ' '], "_"),
             process.pid
         )));
         let entry = RunEntry {
             provenance: provenance.clone(),
             command: std::env::args().collect(),
-            profile: spec.raw.profile.as_str().to_string(),
+            profile: Some(spec.raw.profile),
             started,
             ended: None,
-            outcome: "running".into(),
+            outcome: RunOutcome::Running,
             units_written: 0,
             process: Some(process),
         };
@@ -238,10 +180,10 @@ impl ExperimentStore {
         Ok(id)
     }
 
-    pub fn finish_run(&self, run: &RunId, outcome: &str, units_written: usize) -> Result<()> {
+    pub fn finish_run(&self, run: &RunId, outcome: RunOutcome, units_written: usize) -> Result<()> {
         self.update_entry(run, |entry| {
-            entry.ended = Some(now());
-            entry.outcome = outcome.to_string();
+            entry.ended = Some(Timestamp::now());
+            entry.outcome = outcome;
             entry.units_written = units_written;
         })
     }
