@@ -51,7 +51,7 @@ pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     for (label, variant) in variants {
         println!("  {}", describe(&variant, sparse));
         let family = GpFamily { plan: variant };
-        let env = Env { device, mc_budget: 1 << 25, progress: &Silent, checkpoints: &NoCheckpoints };
+        let env = Env { device, mc_budget: args.mc_budget, progress: &Silent, checkpoints: &NoCheckpoints };
         let start = Instant::now();
         let scores = family.fit_and_score(&program, &set_plan, &env)?;
         let seconds = start.elapsed().as_secs_f64();

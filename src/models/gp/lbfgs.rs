@@ -175,14 +175,23 @@ pub fn minimize(
 /// non-finite value is never lowest).
 fn decide(members: &mut [Member], restarts: usize) {
     for group in members.chunks_mut(restarts) {
-        let value = |m: &Member| if m.now.value.is_finite() { m.now.value } else { f64::INFINITY };
-        let best = (0..group.len()).fold(0, |b, i| if value(&group[i]) < value(&group[b]) { i } else { b });
+        let best = lowest(group.iter().map(|m| m.now.value));
         for (i, m) in group.iter_mut().enumerate() {
             if i != best && m.stop.is_none() {
                 m.stop = Some(Stop::Outrun);
             }
         }
     }
+}
+
+/// The index of the lowest of `values`, the first of equals; a non-finite value is never lower
+/// than a finite one.
+pub fn lowest(values: impl Iterator<Item = f64>) -> usize {
+    let worst = |v: f64| if v.is_finite() { v } else { f64::INFINITY };
+    values
+        .enumerate()
+        .fold((0, f64::NAN), |(b, bv), (i, v)| if i == 0 || worst(v) < bv { (i, worst(v)) } else { (b, bv) })
+        .0
 }
 
 fn settled(gradient: &[f64], settings: &LbfgsSettings) -> Option<Stop> {
@@ -363,6 +372,13 @@ mod tests {
             let winner = if a.stop == Stop::Outrun { 2 * pair + 1 } else { 2 * pair };
             assert_eq!(raced[winner], free[winner]);
         }
+    }
+
+    #[test]
+    fn the_lowest_is_the_first_of_equals_and_never_non_finite() {
+        assert_eq!(lowest([3.0, 1.0, 1.0, 2.0].into_iter()), 1);
+        assert_eq!(lowest([f64::NAN, 5.0, f64::NEG_INFINITY].into_iter()), 1);
+        assert_eq!(lowest([f64::NAN, f64::INFINITY].into_iter()), 0);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! restarts per member, Adam on a surrogate loss that carries a gradient computed elsewhere or
 //! L-BFGS on host vectors, and the pick of each member's best restart.
 
+use std::ops::Range;
+
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::kernel::GpParams;
-use super::lbfgs::{minimize, Evaluation, LbfgsSettings, Race};
-use std::ops::Range;
-
+use super::lbfgs::{lowest, minimize, Evaluation, LbfgsSettings, Race};
 use crate::error::{Error, Result};
 use crate::models::family::Progress;
 use crate::rng::{member_rng, uniform, MemberRng};
@@ -109,11 +109,8 @@ pub fn lbfgs_restarts(
             |_| {},
         )?;
         for (i, restarts) in minima.chunks(r).enumerate() {
-            let (j, chosen) = restarts
-                .iter()
-                .enumerate()
-                .min_by(|a, b| finite_or_worst(a.1.value).total_cmp(&finite_or_worst(b.1.value)))
-                .expect("at least one restart");
+            let j = lowest(restarts.iter().map(|m| m.value));
+            let chosen = &restarts[j];
             tracing::debug!(
                 "gp lbfgs: {:?}",
                 restarts.iter().map(|m| (m.value, m.iterations, m.evaluations, m.stop)).collect::<Vec<_>>()
@@ -153,14 +150,6 @@ pub struct BestRestart {
     pub index: usize,
     pub point: Vec<f64>,
     pub value: f64,
-}
-
-fn finite_or_worst(v: f64) -> f64 {
-    if v.is_finite() {
-        v
-    } else {
-        f64::INFINITY
-    }
 }
 
 /// Adam on every variable of `vs` for `plan.iterations` steps on `loss` (a scalar whose

@@ -276,9 +276,7 @@ pub fn initial_params(
     let m = (inducing as i64).min(n);
     let mut rows = Vec::new();
     let kernel = restart_params(vs, seeds, r, d, |i, rng| {
-        let mut order: Vec<i64> = (0..n).collect();
-        shuffle(rng, &mut order);
-        rows.extend(order[..m as usize].iter().map(|&k| i as i64 * n + k));
+        rows.extend(random_rows(rng, n, m).into_iter().map(|k| i as i64 * n + k));
     })?;
     let index = Tensor::from_slice(&rows).f_to_device(x.device())?;
     let z0 = x.f_reshape([s * n, d])?.f_index_select(0, &index)?.f_view([s * r, m, d])?;
@@ -366,11 +364,7 @@ fn fit_lbfgs(
     }
     let z0 = Tensor::f_stack(&z0, 0)?; // [S * R, M, D]
     if plan.learn_inducing {
-        let flat = f64_values(&z0)?;
-        let per = (m * d) as usize;
-        for (k, start) in starts.iter_mut().enumerate() {
-            start.extend_from_slice(&flat[k * per..(k + 1) * per]);
-        }
+        append_per_point(&mut starts, &z0)?;
     }
     let objective =
         BoundObjective { x, y, fixed: (!plan.learn_inducing).then_some(&z0), m, d, noise_floor: plan.noise_floor };
@@ -383,14 +377,27 @@ fn fit_lbfgs(
     let rows: Vec<Vec<f64>> = best.iter().map(|b| b.point.clone()).collect();
     let kernel = GpParams::from_rows(&rows, d, x.device())?;
     let inducing = if plan.learn_inducing {
-        let flat: Vec<f64> = rows.iter().flat_map(|row| row[(d + 2) as usize..].iter().copied()).collect();
-        Tensor::from_slice(&flat).f_view([rows.len() as i64, m, d])?.f_to_device(x.device())?
+        inducing_of(&rows, m, d, x.device())?
     } else {
         let index: Vec<i64> = best.iter().map(|b| b.index as i64).collect();
         z0.f_index_select(0, &Tensor::from_slice(&index).f_to_device(x.device())?)?
     };
     let values: Vec<f64> = best.iter().map(|b| b.value).collect();
     Ok((SparseParams { kernel, inducing }, Tensor::from_slice(&values).f_to_device(x.device())?))
+}
+
+/// The M x D inducing inputs that follow the kernel row in each host point: [points, M, D].
+fn inducing_of(points: &[Vec<f64>], m: i64, d: i64, device: tch::Device) -> Result<Tensor> {
+    let flat: Vec<f64> = points.iter().flat_map(|p| p[(d + 2) as usize..].iter().copied()).collect();
+    Ok(Tensor::from_slice(&flat).f_view([points.len() as i64, m, d])?.f_to_device(device)?)
+}
+
+/// Appends to each host point its member's slice of `per_point` ([points, ...]).
+fn append_per_point(points: &mut [Vec<f64>], per_point: &Tensor) -> Result<()> {
+    let flat = f64_values(per_point)?;
+    let per = flat.len() / points.len().max(1);
+    points.iter_mut().zip(flat.chunks(per.max(1))).for_each(|(point, values)| point.extend_from_slice(values));
+    Ok(())
 }
 
 /// What a member-restart's draws decide about its inducing inputs: M training rows at random,
@@ -402,14 +409,17 @@ enum FirstPick {
 
 fn first_pick(init: InducingInit, rng: &mut MemberRng, n: i64, m: i64) -> FirstPick {
     match init {
-        InducingInit::Random => {
-            let mut order: Vec<i64> = (0..n).collect();
-            shuffle(rng, &mut order);
-            order.truncate(m as usize);
-            FirstPick::Rows(order)
-        }
+        InducingInit::Random => FirstPick::Rows(random_rows(rng, n, m)),
         InducingInit::GreedyVariance => FirstPick::Pivot(below(rng, n as usize) as i64),
     }
+}
+
+/// M distinct rows of n, drawn on a member-restart's stream.
+fn random_rows(rng: &mut MemberRng, n: i64, m: i64) -> Vec<i64> {
+    let mut order: Vec<i64> = (0..n).collect();
+    shuffle(rng, &mut order);
+    order.truncate(m as usize);
+    order
 }
 
 /// M rows of `x` [n, D] chosen by greedy variance (Burt, Rasmussen & van der Wilk 2020): a
@@ -435,9 +445,10 @@ pub fn greedy_variance(x: &Tensor, start: &[f64], m: i64, first: i64) -> Result<
         let scale = f64::try_from(residual.f_get(pivot)?)?.max(f64::MIN_POSITIVE).sqrt();
         let next = column.f_sub(&explained)?.f_div_scalar(scale)?;
         factor.f_get(j)?.f_copy_(&next)?;
+        // A chosen row is never chosen again: its residual stays -inf through the subtractions.
         residual = residual.f_sub(&next.f_square()?)?;
-        let taken = Tensor::from_slice(&chosen).f_to_device(x.device())?;
-        residual = residual.f_index_fill(0, &taken, f64::NEG_INFINITY)?;
+        residual =
+            residual.f_index_fill(0, &Tensor::from_slice(&[pivot]).f_to_device(x.device())?, f64::NEG_INFINITY)?;
         if j + 1 < m {
             chosen.push(i64::try_from(residual.f_argmax(0, false)?)?);
         }
@@ -476,10 +487,7 @@ impl BoundObjective<'_> {
         let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
         let inducing = match fixed {
             Some(z) => z.f_index_select(0, &Tensor::from_slice(restarts).f_to_device(device)?)?,
-            None => {
-                let flat: Vec<f64> = points.iter().flat_map(|p| p[(d + 2) as usize..].iter().copied()).collect();
-                leaf(&Tensor::from_slice(&flat).f_view([points.len() as i64, m, d])?.f_to_device(device)?)
-            }
+            None => leaf(&inducing_of(points, m, d, device)?),
         };
         let p = SparseParams {
             kernel: GpParams {
@@ -518,9 +526,7 @@ impl BoundObjective<'_> {
         }
         .to_rows()?;
         if let Some(gz) = grads.get(3) {
-            let flat = f64_values(gz)?;
-            let per = (m * d) as usize;
-            rows.iter_mut().enumerate().for_each(|(i, row)| row.extend_from_slice(&flat[i * per..(i + 1) * per]));
+            append_per_point(&mut rows, gz)?;
         }
         Ok(rows.into_iter().zip(values).map(|(gradient, value)| Evaluation { value, gradient }).collect())
     }
