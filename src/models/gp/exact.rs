@@ -192,3 +192,39 @@ fn evaluations(
             .collect())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Silent;
+    use crate::spec::raw::InducingInit;
+
+    /// The CO2 fit's shapes: one member, one input column, several restarts.
+    #[test]
+    fn fits_one_input_column_from_several_restarts_with_either_optimizer() {
+        let xs: Vec<f64> = (0..40).map(|i| f64::from(i) / 10.0 - 2.0).collect();
+        let ys: Vec<f64> = xs.iter().map(|x| (2.0 * x).sin()).collect();
+        let x = Tensor::from_slice(&xs).view([1, -1, 1]);
+        let y = Tensor::from_slice(&ys).view([1, -1]);
+        for optimizer in [GpOptimizer::Adam, GpOptimizer::Lbfgs] {
+            let plan = GpPlan {
+                restarts: 3,
+                iterations: 60,
+                lr: 0.05,
+                noise_floor: 1e-6,
+                max_rows: 1000,
+                inducing: 10,
+                optimizer,
+                inducing_init: InducingInit::Random,
+                learn_inducing: false,
+                race_after: None,
+            };
+            let (params, nlml) = fit(&x, &y, &[7], &plan, &Silent).unwrap();
+            assert_eq!(params.log_lengthscales.size(), [1, 1], "{optimizer:?}");
+            assert_eq!(nlml.size(), [1], "{optimizer:?}");
+            let (mean, _) = predict(&x, &y, &x, &params, plan.noise_floor).unwrap();
+            let error = f64::try_from((mean.view([-1]) - &y.view([-1])).abs().max()).unwrap();
+            assert!(error < 0.1, "{optimizer:?}: largest error {error}");
+        }
+    }
+}

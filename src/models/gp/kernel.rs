@@ -23,15 +23,17 @@ impl GpParams {
     /// values after them are left to the caller: the sparse GP's inducing inputs).
     pub fn from_rows(rows: &[Vec<f64>], d: i64, device: Device) -> Result<GpParams> {
         let d = d as usize;
-        let column = |take: &dyn Fn(&Vec<f64>) -> &[f64], width: usize| -> Result<Tensor> {
+        // `shape` is [B, D] for the length-scales, even with one input column, and [B] for
+        // the two scalars.
+        let column = |take: &dyn Fn(&Vec<f64>) -> &[f64], shape: &[i64]| -> Result<Tensor> {
             let flat: Vec<f64> = rows.iter().flat_map(|r| take(r).iter().copied()).collect();
-            let t = Tensor::from_slice(&flat).f_to_device(device)?;
-            Ok(if width == 1 { t } else { t.f_view([rows.len() as i64, width as i64])? })
+            Ok(Tensor::from_slice(&flat).f_view(shape)?.f_to_device(device)?)
         };
+        let b = rows.len() as i64;
         Ok(GpParams {
-            log_lengthscales: column(&|r| &r[..d], d)?,
-            log_signal_std: column(&|r| &r[d..d + 1], 1)?,
-            log_noise_std: column(&|r| &r[d + 1..d + 2], 1)?,
+            log_lengthscales: column(&|r| &r[..d], &[b, d as i64])?,
+            log_signal_std: column(&|r| &r[d..d + 1], &[b])?,
+            log_noise_std: column(&|r| &r[d + 1..d + 2], &[b])?,
         })
     }
 
