@@ -3,8 +3,8 @@
 //! A training step allocates and frees several activation and mask tensors of a few MiB each.
 //! glibc serves blocks that large with mmap and unmaps them on free, so every step pays for
 //! fresh page faults on megabytes of memory: `mcdrop bench uci` measured that as more than
-//! half of a CPU step. Raising the mmap and trim thresholds keeps those blocks in the heap
-//! and reuses them (libtorch's CPU allocator goes through malloc).
+//! half of a CPU step. Serving every block from the heap and raising the trim threshold keeps
+//! those blocks and reuses them (libtorch's CPU allocator goes through malloc).
 
 /// Call once at start-up, before any tensor is allocated.
 pub fn tune_allocator() {
@@ -13,6 +13,10 @@ pub fn tune_allocator() {
     unsafe {
         // 32 MiB is glibc's largest mmap threshold on 64-bit; blocks below it come from the heap.
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        // Larger blocks would still be mapped afresh each time, and an MC chunk of the default
+        // budget is 128 MiB: the kernel spent more time zeroing its pages than the passes
+        // took (docs/performance.md). No mmap at all: every block comes from the heap.
+        libc::mallopt(libc::M_MMAP_MAX, 0);
         // Keep up to 1 GiB of freed heap instead of returning it to the system after each step.
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
