@@ -135,7 +135,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
     pub checkpoint_every: std::time::Duration,
     /// Largest activation tensor (elements) one MC-sampling chunk may create; bounds memory.
-    #[arg(long, default_value_t = 1 << 25)]
+    #[arg(long, default_value_t = crate::protocol::execute::DEFAULT_MC_BUDGET)]
     pub mc_budget: usize,
     /// Overrides the spec's `run: splits_per_program` (UCI specs): on a GPU one program per
     /// set costs about what a smaller one does; on a CPU smaller ones save records sooner.
@@ -277,7 +277,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 10_000)]
     pub mc_samples: usize,
     /// Largest activation tensor (elements) one MC chunk may create.
-    #[arg(long, default_value_t = 1 << 25)]
+    #[arg(long, default_value_t = crate::protocol::execute::DEFAULT_MC_BUDGET)]
     pub mc_budget: usize,
     /// Members timed one at a time (their rate is per member, so a few suffice).
     #[arg(long, default_value_t = 12)]
@@ -390,6 +390,11 @@ pub struct PlanArgs {
     /// and saved with the results and in the spec's identity).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Estimate a run from scratch (`make reproduce FRESH=1`) instead of what is left: each
+    /// spec's cost model is calibrated by running a shortened copy of its work here (a
+    /// minute or two a spec); the last line is `total: N h M min`.
+    #[arg(long)]
+    pub fresh: bool,
     /// Also print how `--shard I/N` splits each UCI spec's programs into N shards.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub shards: Option<u64>,
@@ -409,7 +414,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub device: Option<DeviceChoice>,
     /// Largest activation tensor (elements) one MC-sampling chunk may create.
-    #[arg(long, default_value_t = 1 << 25)]
+    #[arg(long, default_value_t = crate::protocol::execute::DEFAULT_MC_BUDGET)]
     pub mc_budget: usize,
     /// Print the plan and stop.
     #[arg(long)]

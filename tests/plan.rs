@@ -81,3 +81,34 @@ fn compare_judges_each_set_of_a_rerun_against_the_committed_one() {
     let row = stdout.lines().find(|l| l.contains("| yacht |")).unwrap();
     assert!(row.contains("| inconsistent |") && row.ends_with("| identical |"), "{row}");
 }
+
+#[test]
+fn a_fresh_plan_calibrates_every_spec_without_touching_the_results() {
+    let work = tempfile::tempdir().unwrap();
+    let results = work.path().join("results");
+    let out = common::mcdrop(work.path())
+        .args(["--threads", "1", "plan", "--fresh", "--results-dir"])
+        .arg(&results)
+        .arg(common::repo_file("experiments/smoke-uci.yaml"))
+        .arg(common::repo_file("experiments/smoke-rl.yaml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("Estimate of a run from scratch on this machine (1 threads)"), "{stdout}");
+    assert!(lines[1].starts_with("smoke-uci: 0 h "), "{stdout}");
+    for set in ["Boston", "Yacht"] {
+        let line = lines.iter().find(|l| l.trim_start().starts_with(set)).unwrap();
+        assert!(line.contains("calibrated on splits 0-1"), "{line}");
+    }
+    let rl = lines.iter().position(|l| l.starts_with("smoke-rl: ")).unwrap();
+    assert!(
+        lines[rl + 1].trim_start().starts_with("RL ") && lines[rl + 1].contains("whole spec at shares"),
+        "{stdout}"
+    );
+    let total = lines.last().unwrap();
+    assert!(total.starts_with("total: 0 h ") && total.ends_with(" min"), "{stdout}");
+    // The calibration runs in scratch directories: no records, manifests or logs here.
+    assert!(!results.exists(), "the plan wrote into {}", results.display());
+}

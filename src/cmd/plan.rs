@@ -1,8 +1,11 @@
-//! `mcdrop plan SPEC...`: what `mcdrop run` would do, before it does it.
+//! `mcdrop plan SPEC...`: what `mcdrop run` would do, before it does it; with `--fresh`,
+//! what a run from scratch would take on this machine (`protocol::calibrate`).
 
 use crate::cli::{Cli, PlanArgs};
 use crate::data::DataDirs;
 use crate::models::regression_family;
+use crate::protocol::calibrate::{estimate_fresh, hours_and_minutes, short_duration, Calibration};
+use crate::protocol::execute::DEFAULT_MC_BUDGET;
 use crate::protocol::progress::whole_minutes_of as duration;
 use crate::protocol::shard::{programs_of, splits_label, uci_programs, Shard};
 use crate::protocol::survey::survey;
@@ -11,6 +14,9 @@ use crate::spec::{Experiment, UciPlan};
 
 pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     let data = DataDirs::new(cli.data_dir.as_deref())?;
+    if args.fresh {
+        return plan_fresh(args, &data);
+    }
     let mut total: Option<f64> = Some(0.0);
     for path in &args.specs {
         let spec = crate::spec::load_with(path, &args.set)?;
@@ -38,6 +44,42 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
     if args.specs.len() > 1 {
         println!("in all: {}", total.map_or("unknown (see above)".to_string(), duration));
     }
+    Ok(())
+}
+
+/// Calibrates every spec's cost model and prints the estimate of a run from scratch, spec by
+/// spec, ending with `total: N h M min`.
+fn plan_fresh(args: &PlanArgs, data: &DataDirs) -> anyhow::Result<()> {
+    println!(
+        "Estimate of a run from scratch on this machine ({} threads), calibrated by shortened runs now:",
+        tch::get_num_threads()
+    );
+    let mut total = 0.0;
+    for path in &args.specs {
+        let spec = crate::spec::load_with(path, &args.set)?;
+        let device = crate::device::resolve(spec.device)?;
+        let calibration = Calibration { data, device, mc_budget: DEFAULT_MC_BUDGET };
+        let estimate = estimate_fresh(&spec, &calibration)?;
+        println!(
+            "{}: {} (calibrated in {:.0} s on {})",
+            estimate.experiment,
+            hours_and_minutes(estimate.seconds()),
+            estimate.calibration_seconds,
+            crate::device::describe(device)
+        );
+        for l in &estimate.lines {
+            let split = match l.evaluate {
+                0.0 => String::new(),
+                e => format!(" (training {}, evaluation {})", short_duration(l.train), short_duration(e)),
+            };
+            println!("  {:<10} {}{split}; {}", l.what, short_duration(l.seconds()), l.how);
+        }
+        if let Some(caveat) = &estimate.caveat {
+            println!("  note: {caveat}");
+        }
+        total += estimate.seconds();
+    }
+    println!("total: {}", hours_and_minutes(total));
     Ok(())
 }
 

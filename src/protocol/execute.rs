@@ -34,6 +34,9 @@ pub struct ExecuteOptions {
     pub speculative_retrain: bool,
 }
 
+/// Largest activation tensor (elements) one MC chunk may create, unless told otherwise.
+pub const DEFAULT_MC_BUDGET: usize = 1 << 25;
+
 /// Checkpoints every five minutes: a killed run loses at most that much training.
 pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 

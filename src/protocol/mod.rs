@@ -1,6 +1,7 @@
 //! How experiments are run: each protocol turns a resolved spec into units of work, skips the
 //! units already recorded, and writes a record per finished unit.
 
+pub mod calibrate;
 pub mod checkpoint;
 pub mod co2;
 pub mod cost;

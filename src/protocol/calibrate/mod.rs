@@ -1,0 +1,160 @@
+//! What a fresh run of a spec would take on this machine, before anything is recorded
+//! (`mcdrop plan --fresh`): per-family cost models whose rates are measured by running a
+//! shortened copy of the spec's own work here and now.
+//!
+//! - UCI specs (`uci`): every set's first program is trained with a few epochs (a GP with a
+//!   few iterations) and scored with a few MC passes, as the protocol builds it; the seconds
+//!   up to the family's first phase change are training, the rest evaluation. Training scales
+//!   with the family's steps, evaluation with the predictive's samples, a program with its
+//!   members.
+//! - MNIST, CO2 and RL specs (`scaled_run`): the whole spec runs twice into a scratch
+//!   directory, with its work (training rows or epochs, test rows, ticks) cut to two small
+//!   shares s and 2s; the line through the two wall times, t(s) = fixed + s x scaled, gives
+//!   the whole run at s = 1.
+
+mod scaled_run;
+mod uci;
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use tch::Device;
+
+use crate::data::DataDirs;
+use crate::error::Result;
+use crate::models::Progress;
+use crate::spec::{Experiment, Spec};
+
+/// One line of an estimate: a UCI set, or a whole MNIST, CO2 or RL experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstimateLine {
+    pub what: String,
+    /// Estimated seconds of training (everything, for specs estimated as a whole).
+    pub train: f64,
+    /// Estimated seconds of the predictive: MC passes, validation and test scoring.
+    pub evaluate: f64,
+    /// How the line was calibrated, for a person reading it.
+    pub how: String,
+}
+
+impl EstimateLine {
+    pub fn seconds(&self) -> f64 {
+        self.train + self.evaluate
+    }
+}
+
+/// The estimate of a fresh run of one spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecEstimate {
+    pub experiment: String,
+    pub lines: Vec<EstimateLine>,
+    /// Wall seconds the calibration itself took.
+    pub calibration_seconds: f64,
+    /// A caveat that holds for the whole estimate (e.g. an optimiser that may stop early).
+    pub caveat: Option<String>,
+}
+
+impl SpecEstimate {
+    pub fn seconds(&self) -> f64 {
+        self.lines.iter().map(EstimateLine::seconds).sum()
+    }
+}
+
+/// Where and how the calibration runs: as `mcdrop run` would.
+pub struct Calibration<'a> {
+    pub data: &'a DataDirs,
+    pub device: Device,
+    pub mc_budget: usize,
+}
+
+/// Calibrates and estimates a fresh run of `spec`.
+pub fn estimate_fresh(spec: &Spec, calibration: &Calibration) -> Result<SpecEstimate> {
+    let started = Instant::now();
+    let (lines, caveat) = match &spec.experiment {
+        Experiment::UciRegression(plan) => uci::estimate(spec, plan, calibration)?,
+        _ => (vec![scaled_run::estimate(spec, calibration)?], None),
+    };
+    Ok(SpecEstimate {
+        experiment: spec.name.clone(),
+        lines,
+        calibration_seconds: started.elapsed().as_secs_f64(),
+        caveat,
+    })
+}
+
+/// `7 h 05 min`, `0 h 12 min`: the form of the plan's total line.
+pub fn hours_and_minutes(seconds: f64) -> String {
+    let minutes = (seconds / 60.0).round() as u64;
+    format!("{} h {:02} min", minutes / 60, minutes % 60)
+}
+
+/// `42 s`, `12 min 05 s`, `3 h 07 min`: a line's estimate, as fine as its size warrants.
+pub fn short_duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => hours_and_minutes(seconds),
+    }
+}
+
+/// A `Progress` that notes when training ends: a family calls `phase` once its steps are done
+/// and its predictive starts.
+struct PhaseClock {
+    started: Instant,
+    evaluation_from: Mutex<Option<Instant>>,
+}
+
+impl PhaseClock {
+    fn start() -> Self {
+        Self { started: Instant::now(), evaluation_from: Mutex::new(None) }
+    }
+
+    /// (training, evaluation) seconds so far; all training when no phase was announced.
+    fn split(&self) -> (f64, f64) {
+        let now = Instant::now();
+        match *self.evaluation_from.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(at) => ((at - self.started).as_secs_f64(), (now - at).as_secs_f64()),
+            None => ((now - self.started).as_secs_f64(), 0.0),
+        }
+    }
+}
+
+impl Progress for PhaseClock {
+    fn advance(&self, _steps: u64) {}
+
+    fn phase(&self, _what: &str) {
+        self.evaluation_from.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Instant::now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_read_in_hours_and_minutes() {
+        assert_eq!(hours_and_minutes(0.0), "0 h 00 min");
+        assert_eq!(hours_and_minutes(29.0), "0 h 00 min");
+        assert_eq!(hours_and_minutes(7.0 * 3600.0 + 5.0 * 60.0 + 20.0), "7 h 05 min");
+        assert_eq!(hours_and_minutes(32.0 * 3600.0 + 59.6 * 60.0), "33 h 00 min");
+        assert_eq!(short_duration(41.6), "42 s");
+        assert_eq!(short_duration(725.0), "12 min 05 s");
+        assert_eq!(short_duration(3.0 * 3600.0 + 7.0 * 60.0), "3 h 07 min");
+    }
+
+    #[test]
+    fn the_clock_splits_at_the_first_phase_change() {
+        let clock = PhaseClock::start();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let (train, evaluate) = clock.split();
+        assert!(train >= 0.02 && evaluate == 0.0, "{train} {evaluate}");
+        clock.phase("MC evaluation");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        clock.phase("a second phase does not move the split");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let (train, evaluate) = clock.split();
+        // Had the second call moved the split, evaluation would be about 20 ms.
+        assert!(train >= 0.02 && evaluate >= 0.04, "{train} {evaluate}");
+    }
+}

@@ -1,0 +1,195 @@
+//! The UCI cost model: a program's seconds are its training steps times a per-step rate, plus
+//! its predictive's samples times a per-sample rate, both measured per set and phase on the
+//! set's first program trained briefly (see the parent module).
+
+use super::{Calibration, EstimateLine, PhaseClock};
+use crate::error::Result;
+use crate::models::checkpoint::NoCheckpoints;
+use crate::models::{regression_family, Env, Hyper, RegressionFamily};
+use crate::protocol::program::{build_program, Phase};
+use crate::protocol::shard::set_programs;
+use crate::protocol::splits::{final_rows, grid_rows, selected_splits, SplitRows};
+use crate::spec::raw::GpOptimizer;
+use crate::spec::{GpPlan, ModelPlan, Spec, UciPlan, UciSetPlan};
+
+/// Training steps a calibration aims at per program (at least one epoch, and at most
+/// `CALIBRATION_SHARE` of the spec's epochs when that is more than one).
+const CALIBRATION_STEPS: u64 = 200;
+/// The largest share of a set's epochs a calibration trains (PBP's epochs are few and long).
+const CALIBRATION_SHARE: f64 = 0.05;
+/// MC samples of a calibration's predictive (at most the spec's).
+const CALIBRATION_SAMPLES: usize = 50;
+/// GP optimiser iterations of a calibration (at most the spec's).
+const CALIBRATION_GP_ITERATIONS: usize = 3;
+
+/// One line per set, and a caveat when the GP's L-BFGS may stop before its iterations.
+pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Result<(Vec<EstimateLine>, Option<String>)> {
+    let family = regression_family(plan);
+    let short_plan = shortened(plan);
+    let short_family = regression_family(&short_plan);
+    let race_share = match &plan.model {
+        ModelPlan::Gp(gp) => gp_race_share(gp),
+        _ => 1.0,
+    };
+    let mut lines = Vec::new();
+    for set_plan in &plan.sets {
+        let data = set_plan.source.load(calibration.data)?;
+        let splits = selected_splits(&plan.splits, data.splits.len());
+        let programs = set_programs(plan, &splits);
+        let Some(first) = programs.first() else { continue };
+        let n_train = data.splits[first[0]].train.len();
+        let short_set = shortened_set(family.as_ref(), set_plan, n_train);
+        let points = family.grid(set_plan);
+        let measure = |rows: &[SplitRows], configs: &[Vec<Hyper>], phase: Phase| -> Result<(f64, f64)> {
+            let program = build_program(spec.seed, &short_set, &data, rows, configs, phase, calibration.device)?;
+            let clock = PhaseClock::start();
+            let env = Env {
+                device: calibration.device,
+                mc_budget: calibration.mc_budget,
+                progress: &clock,
+                checkpoints: &NoCheckpoints,
+            };
+            short_family.fit_and_score(&program, &short_set, &env)?;
+            let (train, evaluate) = clock.split();
+            let n = program.n();
+            let steps = scale(family.steps(n, set_plan), short_family.steps(n, &short_set)) * race_share;
+            Ok((train * steps, evaluate * samples_scale(plan, &short_plan)))
+        };
+        let (mut train, mut evaluate) = (0.0, 0.0);
+        if points.len() > 1 {
+            let rows = grid_rows(&data, first, plan.validation_fraction);
+            let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| points.clone()).collect();
+            let (t, e) = measure(&rows, &configs, Phase::Grid)?;
+            (train, evaluate) = (train + t, evaluate + e);
+        }
+        let rows = final_rows(&data, first);
+        let configs: Vec<Vec<Hyper>> = rows.iter().map(|_| vec![points[0].clone()]).collect();
+        let (t, e) = measure(&rows, &configs, Phase::Final)?;
+        (train, evaluate) = (train + t, evaluate + e);
+        // Every program of the set, at the first one's cost per split.
+        let per_split = 1.0 / first.len() as f64;
+        let splits = splits.len() as f64;
+        lines.push(EstimateLine {
+            what: set_plan.set.display_name().to_string(),
+            train: train * per_split * splits,
+            evaluate: evaluate * per_split * splits,
+            how: format!(
+                "{} program(s) of up to {} split(s); calibrated on splits {}",
+                programs.len(),
+                first.len(),
+                crate::protocol::shard::splits_label(first)
+            ),
+        });
+    }
+    let caveat = match &plan.model {
+        ModelPlan::Gp(gp) if gp.optimizer == GpOptimizer::Lbfgs => Some(
+            "L-BFGS stops once converged: the GP's training is estimated at its iteration limit, an upper bound".into(),
+        ),
+        _ => None,
+    };
+    Ok((lines, caveat))
+}
+
+/// The plan with few predictive samples and GP iterations (epochs are cut per set).
+fn shortened(plan: &UciPlan) -> UciPlan {
+    let mut short = plan.clone();
+    match &mut short.model {
+        ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => {
+            net.mc_samples = net.mc_samples.min(CALIBRATION_SAMPLES);
+        }
+        ModelPlan::Gp(gp) => {
+            gp.iterations = gp.iterations.min(CALIBRATION_GP_ITERATIONS);
+            // Every restart runs through the calibration's few iterations; `gp_race_share`
+            // accounts for the race of the full run.
+            gp.race_after = None;
+        }
+        ModelPlan::Pbp(_) | ModelPlan::Ensemble(_) => {}
+    }
+    short
+}
+
+/// The set with the fewest epochs that give `CALIBRATION_STEPS` steps on `n` rows, within
+/// `CALIBRATION_SHARE` of its epochs.
+fn shortened_set(family: &dyn RegressionFamily, set: &UciSetPlan, n: usize) -> UciSetPlan {
+    let per_epoch = family.steps(n, &UciSetPlan { epochs: 1, ..set.clone() });
+    UciSetPlan { epochs: calibration_epochs(per_epoch, set.epochs), ..set.clone() }
+}
+
+/// Epochs of a calibration with `per_epoch` steps each, of a set trained for `epochs`.
+fn calibration_epochs(per_epoch: u64, epochs: usize) -> usize {
+    let wanted = CALIBRATION_STEPS.div_ceil(per_epoch.max(1)) as usize;
+    let most = ((epochs as f64 * CALIBRATION_SHARE) as usize).max(1);
+    wanted.clamp(1, most)
+}
+
+/// `full / short`, 1 when either is zero.
+fn scale(full: u64, short: u64) -> f64 {
+    if full == 0 || short == 0 {
+        1.0
+    } else {
+        full as f64 / short as f64
+    }
+}
+
+/// The full run's predictive samples per calibration sample.
+fn samples_scale(plan: &UciPlan, short: &UciPlan) -> f64 {
+    match (&plan.model, &short.model) {
+        (ModelPlan::McDropout(_, a), ModelPlan::McDropout(_, b))
+        | (ModelPlan::Mfvi(_, a), ModelPlan::Mfvi(_, b))
+        | (ModelPlan::ConcreteDropout(_, a), ModelPlan::ConcreteDropout(_, b)) => {
+            scale(a.mc_samples as u64, b.mc_samples as u64)
+        }
+        _ => 1.0,
+    }
+}
+
+/// A GP whose restarts race runs all of them only up to `race_after`, then one per member:
+/// its iterations cost that share of iterations with every restart.
+fn gp_race_share(gp: &GpPlan) -> f64 {
+    match gp.race_after {
+        Some(race) if race < gp.iterations && gp.restarts > 1 => {
+            let after = (gp.iterations - race) as f64 / gp.restarts as f64;
+            (race as f64 + after) / gp.iterations as f64
+        }
+        _ => 1.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::raw::InducingInit;
+
+    #[test]
+    fn a_calibration_trains_about_its_steps_but_a_small_share_of_the_epochs() {
+        // Protein (286 steps an epoch, 2000 epochs): one epoch.
+        assert_eq!(calibration_epochs(286, 2000), 1);
+        // Yacht (3 steps an epoch, 4000 epochs): 67 epochs, 201 steps.
+        assert_eq!(calibration_epochs(3, 4000), 67);
+        // PBP (one step an epoch, 40 epochs): 5 % of them, 2 epochs.
+        assert_eq!(calibration_epochs(1, 40), 2);
+        assert_eq!(calibration_epochs(1, 10), 1);
+        assert_eq!(calibration_epochs(0, 0), 1);
+    }
+
+    #[test]
+    fn a_race_leaves_one_restart_in_its_later_iterations() {
+        let gp = |restarts, iterations, race_after| GpPlan {
+            restarts,
+            iterations,
+            lr: 0.05,
+            noise_floor: 1e-6,
+            max_rows: 1000,
+            inducing: 10,
+            optimizer: GpOptimizer::Lbfgs,
+            inducing_init: InducingInit::Random,
+            learn_inducing: false,
+            race_after,
+        };
+        // 20 iterations with 3 restarts, 280 with one: (20 + 280 / 3) / 300 of the cost.
+        assert!((gp_race_share(&gp(3, 300, Some(20))) - (20.0 + 280.0 / 3.0) / 300.0).abs() < 1e-12);
+        assert_eq!(gp_race_share(&gp(3, 300, None)), 1.0);
+        assert_eq!(gp_race_share(&gp(1, 300, Some(20))), 1.0);
+        assert_eq!(gp_race_share(&gp(3, 10, Some(20))), 1.0);
+    }
+}
