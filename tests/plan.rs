@@ -104,7 +104,7 @@ fn a_fresh_plan_calibrates_every_spec_without_touching_the_results() {
     }
     let rl = lines.iter().position(|l| l.starts_with("smoke-rl: ")).unwrap();
     assert!(
-        lines[rl + 1].trim_start().starts_with("RL ") && lines[rl + 1].contains("whole spec at shares"),
+        lines[rl + 1].trim_start().starts_with("RL ") && lines[rl + 1].contains("the whole spec at shares"),
         "{stdout}"
     );
     let total = lines.last().unwrap();

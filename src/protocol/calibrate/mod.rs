@@ -82,6 +82,27 @@ pub fn estimate_fresh(spec: &Spec, calibration: &Calibration) -> Result<SpecEsti
     })
 }
 
+/// The seconds of `full` units of work from calibrations (work, seconds): through the line of
+/// the first two, fixed + rate x work, so that what does not grow with the work is counted
+/// once; in proportion to the last one when there is only one, or when noise gives the line
+/// a negative rate or fixed part (runs too short to tell them apart).
+pub fn extrapolate(points: impl IntoIterator<Item = (f64, f64)>, full: f64) -> f64 {
+    let points: Vec<(f64, f64)> = points.into_iter().collect();
+    let Some(&(w2, t2)) = points.last() else { return 0.0 };
+    if let [(w1, t1), (w2, t2), ..] = points[..] {
+        let rate = (t2 - t1) / (w2 - w1);
+        let fixed = t1 - rate * w1;
+        if w2 > w1 && rate > 0.0 && fixed >= 0.0 {
+            return fixed + rate * full;
+        }
+    }
+    if w2 > 0.0 {
+        t2 * full / w2
+    } else {
+        t2
+    }
+}
+
 /// `7 h 05 min`, `0 h 12 min`: the form of the plan's total line.
 pub fn hours_and_minutes(seconds: f64) -> String {
     let minutes = (seconds / 60.0).round() as u64;
@@ -131,6 +152,21 @@ impl Progress for PhaseClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extrapolation_counts_the_fixed_part_once() {
+        // 2 s of set-up and 0.1 s a step: 100 and 200 steps, then 10,000.
+        assert!((extrapolate([(100.0, 12.0), (200.0, 22.0)], 10_000.0) - 1002.0).abs() < 1e-9);
+        // One calibration: in proportion.
+        assert!((extrapolate([(100.0, 12.0)], 10_000.0) - 1200.0).abs() < 1e-9);
+        // Noise that makes the second run no slower, or the fixed part negative: the last in proportion.
+        assert!((extrapolate([(100.0, 12.0), (200.0, 11.0)], 1000.0) - 55.0).abs() < 1e-9);
+        assert!((extrapolate([(100.0, 2.0), (200.0, 12.0)], 1000.0) - 60.0).abs() < 1e-9);
+        // Capped calibrations of the same size, and no work at all.
+        assert!((extrapolate([(50.0, 5.0), (50.0, 6.0)], 50.0) - 6.0).abs() < 1e-9);
+        assert_eq!(extrapolate([(0.0, 0.0), (0.0, 0.0)], 1.0), 0.0);
+        assert_eq!(extrapolate([], 1.0), 0.0);
+    }
 
     #[test]
     fn totals_read_in_hours_and_minutes() {

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::{Calibration, EstimateLine};
+use super::{extrapolate, Calibration, EstimateLine};
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
 use crate::protocol::execute::{execute, ExecuteOptions, CHECKPOINT_EVERY};
@@ -27,10 +27,7 @@ pub fn estimate(spec: &Spec, calibration: &Calibration) -> Result<EstimateLine> 
         points.push((share, timed_run(&short, calibration)?));
     }
     let [(s1, t1), (s2, t2)] = [points[0], points[1]];
-    // A negative slope or intercept is noise on a run too short to measure: fall back to
-    // proportional scaling of the larger run.
-    let slope = (t2 - t1) / (s2 - s1);
-    let (fixed, scaled) = if slope > 0.0 && t1 - slope * s1 >= 0.0 { (t1 - slope * s1, slope) } else { (0.0, t2 / s2) };
+    let seconds = extrapolate(points, 1.0);
     let what = match &spec.experiment {
         Experiment::Mnist(_) => "MNIST",
         Experiment::Co2(_) => "CO2",
@@ -39,11 +36,9 @@ pub fn estimate(spec: &Spec, calibration: &Calibration) -> Result<EstimateLine> 
     };
     Ok(EstimateLine {
         what: what.to_string(),
-        train: fixed + scaled,
+        train: seconds,
         evaluate: 0.0,
-        how: format!(
-            "whole spec at shares {s1:.2e} and {s2:.2e} of its work: {t1:.1} s and {t2:.1} s; fixed {fixed:.1} s"
-        ),
+        how: format!("the whole spec at shares {s1:.2e} and {s2:.2e} of its work took {t1:.1} s and {t2:.1} s"),
     })
 }
 

@@ -2,10 +2,11 @@
 //! its predictive's samples times a per-sample rate, both measured per set and phase on the
 //! set's first program trained briefly (see the parent module).
 
-use super::{Calibration, EstimateLine, PhaseClock};
+use super::{extrapolate, Calibration, EstimateLine, PhaseClock};
 use crate::error::Result;
 use crate::models::checkpoint::NoCheckpoints;
-use crate::models::{regression_family, Env, Hyper, RegressionFamily};
+use crate::models::nn::mc_predictive::samples_per_chunk;
+use crate::models::{regression_family, Env, Hyper, Program, RegressionFamily};
 use crate::protocol::program::{build_program, Phase};
 use crate::protocol::shard::set_programs;
 use crate::protocol::splits::{final_rows, grid_rows, selected_splits, SplitRows};
@@ -17,7 +18,7 @@ use crate::spec::{GpPlan, ModelPlan, Spec, UciPlan, UciSetPlan};
 const CALIBRATION_STEPS: u64 = 200;
 /// The largest share of a set's epochs a calibration trains (PBP's epochs are few and long).
 const CALIBRATION_SHARE: f64 = 0.05;
-/// MC samples of a calibration's predictive (at most the spec's).
+/// MC samples of a calibration's predictive, at least (at most the spec's).
 const CALIBRATION_SAMPLES: usize = 50;
 /// GP optimiser iterations of a calibration (at most the spec's).
 const CALIBRATION_GP_ITERATIONS: usize = 3;
@@ -25,8 +26,6 @@ const CALIBRATION_GP_ITERATIONS: usize = 3;
 /// One line per set, and a caveat when the GP's L-BFGS may stop before its iterations.
 pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Result<(Vec<EstimateLine>, Option<String>)> {
     let family = regression_family(plan);
-    let short_plan = shortened(plan);
-    let short_family = regression_family(&short_plan);
     let race_share = match &plan.model {
         ModelPlan::Gp(gp) => gp_race_share(gp),
         _ => 1.0,
@@ -40,20 +39,34 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
         let n_train = data.splits[first[0]].train.len();
         let short_set = shortened_set(family.as_ref(), set_plan, n_train);
         let points = family.grid(set_plan);
+        // Two calibrations, the second with twice the steps and samples, so that what does not
+        // grow with them (set-up, the first pass's allocations) is not scaled up; a GP's
+        // iterations are long enough for one.
         let measure = |rows: &[SplitRows], configs: &[Vec<Hyper>], phase: Phase| -> Result<(f64, f64)> {
             let program = build_program(spec.seed, &short_set, &data, rows, configs, phase, calibration.device)?;
-            let clock = PhaseClock::start();
-            let env = Env {
-                device: calibration.device,
-                mc_budget: calibration.mc_budget,
-                progress: &clock,
-                checkpoints: &NoCheckpoints,
-            };
-            short_family.fit_and_score(&program, &short_set, &env)?;
-            let (train, evaluate) = clock.split();
-            let n = program.n();
-            let steps = scale(family.steps(n, set_plan), short_family.steps(n, &short_set)) * race_share;
-            Ok((train * steps, evaluate * samples_scale(plan, &short_plan)))
+            let samples = calibration_samples(plan, &program, set_plan, calibration.mc_budget);
+            let sizes: &[usize] = if matches!(plan.model, ModelPlan::Gp(_)) { &[1] } else { &[1, 2] };
+            let mut points = Vec::new();
+            for &size in sizes {
+                let short_set = UciSetPlan { epochs: short_set.epochs * size, ..short_set.clone() };
+                let short_plan = shortened(plan, samples * size);
+                let short_family = regression_family(&short_plan);
+                let clock = PhaseClock::start();
+                let env = Env {
+                    device: calibration.device,
+                    mc_budget: calibration.mc_budget,
+                    progress: &clock,
+                    checkpoints: &NoCheckpoints,
+                };
+                short_family.fit_and_score(&program, &short_set, &env)?;
+                let (train, evaluate) = clock.split();
+                let steps = short_family.steps(program.n(), &short_set) as f64;
+                points.push(((steps, train), (mc_samples(&short_plan) as f64, evaluate)));
+            }
+            let steps = family.steps(program.n(), set_plan) as f64 * race_share;
+            let train = extrapolate(points.iter().map(|p| p.0), steps);
+            let evaluate = extrapolate(points.iter().map(|p| p.1), mc_samples(plan) as f64);
+            Ok((train, evaluate))
         };
         let (mut train, mut evaluate) = (0.0, 0.0);
         if points.len() > 1 {
@@ -90,12 +103,28 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
     Ok((lines, caveat))
 }
 
-/// The plan with few predictive samples and GP iterations (epochs are cut per set).
-fn shortened(plan: &UciPlan) -> UciPlan {
+/// MC samples of a calibration of `program`: `CALIBRATION_SAMPLES`, or a whole chunk of the
+/// full run's where its family evaluates in chunks of samples (a chunk's size sets the cost
+/// of a sample: a large chunk runs out of cache), at most the spec's samples.
+fn calibration_samples(plan: &UciPlan, program: &Program, set: &UciSetPlan, budget: usize) -> usize {
+    let (chunked, samples) = match &plan.model {
+        // On the CPU MC dropout scores on the host, in tasks of a fixed number of samples.
+        ModelPlan::McDropout(_, net) => (program.held_x.device() != tch::Device::Cpu, net.mc_samples),
+        ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => (true, net.mc_samples),
+        _ => return CALIBRATION_SAMPLES,
+    };
+    let widest = set.hidden_units.max(program.held_x.size()[2] as usize);
+    let chunk =
+        if chunked { samples_per_chunk(budget, program.members.len(), program.n_held, widest, samples) } else { 0 };
+    chunk.max(CALIBRATION_SAMPLES).min(samples)
+}
+
+/// The plan with `samples` predictive samples and few GP iterations (epochs are cut per set).
+fn shortened(plan: &UciPlan, samples: usize) -> UciPlan {
     let mut short = plan.clone();
     match &mut short.model {
         ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => {
-            net.mc_samples = net.mc_samples.min(CALIBRATION_SAMPLES);
+            net.mc_samples = net.mc_samples.min(samples);
         }
         ModelPlan::Gp(gp) => {
             gp.iterations = gp.iterations.min(CALIBRATION_GP_ITERATIONS);
@@ -122,24 +151,11 @@ fn calibration_epochs(per_epoch: u64, epochs: usize) -> usize {
     wanted.clamp(1, most)
 }
 
-/// `full / short`, 1 when either is zero.
-fn scale(full: u64, short: u64) -> f64 {
-    if full == 0 || short == 0 {
-        1.0
-    } else {
-        full as f64 / short as f64
-    }
-}
-
-/// The full run's predictive samples per calibration sample.
-fn samples_scale(plan: &UciPlan, short: &UciPlan) -> f64 {
-    match (&plan.model, &short.model) {
-        (ModelPlan::McDropout(_, a), ModelPlan::McDropout(_, b))
-        | (ModelPlan::Mfvi(_, a), ModelPlan::Mfvi(_, b))
-        | (ModelPlan::ConcreteDropout(_, a), ModelPlan::ConcreteDropout(_, b)) => {
-            scale(a.mc_samples as u64, b.mc_samples as u64)
-        }
-        _ => 1.0,
+/// The predictive's samples (1 for a family without MC passes).
+fn mc_samples(plan: &UciPlan) -> usize {
+    match &plan.model {
+        ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => net.mc_samples,
+        _ => 1,
     }
 }
 
