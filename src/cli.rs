@@ -395,6 +395,11 @@ pub struct PlanArgs {
     /// minute or two a spec); the last line is `total: N h M min`.
     #[arg(long)]
     pub fresh: bool,
+    /// With --fresh: the run as `make reproduce FRESH=1` makes it in N lanes, each UCI spec's
+    /// programs in N worker processes (`run --jobs N`) and the other specs N at a time in the
+    /// order given. Give `--threads` one lane's threads, so the calibration runs as a lane does.
+    #[arg(long, value_name = "N", requires = "fresh", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
     /// Also print how `--shard I/N` splits each UCI spec's programs into N shards.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub shards: Option<u64>,

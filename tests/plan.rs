@@ -112,3 +112,29 @@ fn a_fresh_plan_calibrates_every_spec_without_touching_the_results() {
     // The calibration runs in scratch directories: no records, manifests or logs here.
     assert!(!results.exists(), "the plan wrote into {}", results.display());
 }
+
+#[test]
+fn a_fresh_plan_in_lanes_shares_uci_programs_and_queues_the_other_specs() {
+    let work = tempfile::tempdir().unwrap();
+    let out = common::mcdrop(work.path())
+        .args(["--threads", "1", "plan", "--fresh", "--jobs", "2"])
+        .arg(common::repo_file("experiments/smoke-pbp.yaml"))
+        .arg(common::repo_file("experiments/smoke-rl.yaml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("Estimate of a run from scratch on this machine in 2 lanes of 1 thread(s)"), "{stdout}");
+    let pbp = stdout.lines().find(|l| l.starts_with("smoke-pbp: ")).unwrap();
+    assert!(pbp.contains(" in 2 lanes (calibrated"), "{pbp}");
+    let rl = stdout.lines().find(|l| l.starts_with("smoke-rl: ")).unwrap();
+    assert!(rl.contains(", in one lane (calibrated"), "{rl}");
+    assert!(stdout.contains("UCI specs one after another: 0 h "), "{stdout}");
+    // --jobs only means something for a run from scratch.
+    let out = common::mcdrop(work.path())
+        .args(["plan", "--jobs", "2"])
+        .arg(common::repo_file("experiments/smoke-pbp.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}

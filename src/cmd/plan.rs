@@ -4,7 +4,9 @@
 use crate::cli::{Cli, PlanArgs};
 use crate::data::DataDirs;
 use crate::models::regression_family;
-use crate::protocol::calibrate::{estimate_fresh, hours_and_minutes, short_duration, Calibration};
+use crate::protocol::calibrate::{
+    estimate_fresh, hours_and_minutes, lanes_wall, short_duration, uci_lanes_wall, Calibration,
+};
 use crate::protocol::execute::DEFAULT_MC_BUDGET;
 use crate::protocol::progress::whole_minutes_of as duration;
 use crate::protocol::shard::{programs_of, splits_label, uci_programs, Shard};
@@ -50,18 +52,32 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> anyhow::Result<()> {
 /// Calibrates every spec's cost model and prints the estimate of a run from scratch, spec by
 /// spec, ending with `total: N h M min`.
 fn plan_fresh(args: &PlanArgs, data: &DataDirs) -> anyhow::Result<()> {
-    println!(
-        "Estimate of a run from scratch on this machine ({} threads), calibrated by shortened runs now:",
-        tch::get_num_threads()
-    );
-    let mut total = 0.0;
+    let lanes = args.jobs.unwrap_or(1) as usize;
+    let threads = tch::get_num_threads();
+    match lanes {
+        1 => println!("Estimate of a run from scratch on this machine ({threads} threads), calibrated by shortened runs now:"),
+        n => println!(
+            "Estimate of a run from scratch on this machine in {n} lanes of {threads} thread(s), calibrated by shortened runs now:"
+        ),
+    }
+    // UCI specs run one after another, each in every lane; the others share the lanes.
+    let (mut uci_total, mut whole_specs) = (0.0, Vec::new());
     for path in &args.specs {
         let spec = crate::spec::load_with(path, &args.set)?;
         let device = crate::device::resolve(spec.device)?;
         let calibration = Calibration { data, device, mc_budget: DEFAULT_MC_BUDGET };
         let estimate = estimate_fresh(&spec, &calibration)?;
+        let wall = match &spec.experiment {
+            Experiment::UciRegression(plan) => uci_lanes_wall(plan, data, &estimate, lanes)?,
+            _ => estimate.seconds(),
+        };
+        let in_lanes = match (lanes, &spec.experiment) {
+            (1, _) => String::new(),
+            (n, Experiment::UciRegression(_)) => format!(", {} in {n} lanes", hours_and_minutes(wall)),
+            (_, _) => ", in one lane".to_string(),
+        };
         println!(
-            "{}: {} (calibrated in {:.0} s on {})",
+            "{}: {}{in_lanes} (calibrated in {:.0} s on {})",
             estimate.experiment,
             hours_and_minutes(estimate.seconds()),
             estimate.calibration_seconds,
@@ -77,9 +93,19 @@ fn plan_fresh(args: &PlanArgs, data: &DataDirs) -> anyhow::Result<()> {
         if let Some(caveat) = &estimate.caveat {
             println!("  note: {caveat}");
         }
-        total += estimate.seconds();
+        match spec.experiment {
+            Experiment::UciRegression(_) => uci_total += wall,
+            _ => whole_specs.push(wall),
+        }
     }
-    println!("total: {}", hours_and_minutes(total));
+    if lanes > 1 {
+        println!(
+            "UCI specs one after another: {}; the others {lanes} at a time in the order given: {}",
+            hours_and_minutes(uci_total),
+            hours_and_minutes(lanes_wall(&whole_specs, lanes))
+        );
+    }
+    println!("total: {}", hours_and_minutes(uci_total + lanes_wall(&whole_specs, lanes)));
     Ok(())
 }
 

@@ -20,15 +20,18 @@ use std::time::Instant;
 
 use tch::Device;
 
-use crate::data::DataDirs;
+use crate::data::{DataDirs, SetName};
 use crate::error::Result;
-use crate::models::Progress;
-use crate::spec::{Experiment, Spec};
+use crate::models::{regression_family, Progress};
+use crate::protocol::shard::{partition, uci_programs};
+use crate::spec::{Experiment, Spec, UciPlan};
 
 /// One line of an estimate: a UCI set, or a whole MNIST, CO2 or RL experiment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EstimateLine {
     pub what: String,
+    /// The UCI set and its splits, for a set's line.
+    pub set: Option<(SetName, usize)>,
     /// Estimated seconds of training (everything, for specs estimated as a whole).
     pub train: f64,
     /// Estimated seconds of the predictive: MC passes, validation and test scoring.
@@ -103,6 +106,39 @@ pub fn extrapolate(points: impl IntoIterator<Item = (f64, f64)>, full: f64) -> f
     }
 }
 
+/// Wall seconds of a UCI spec run as `mcdrop run --jobs lanes` does: its programs shared out
+/// by the shard partition, each at its set's estimated seconds per split; the longest shard.
+pub fn uci_lanes_wall(plan: &UciPlan, data: &DataDirs, estimate: &SpecEstimate, lanes: usize) -> Result<f64> {
+    let family = regression_family(plan);
+    let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;
+    let per_split = |set: &SetName| {
+        estimate
+            .lines
+            .iter()
+            .find_map(|l| match &l.set {
+                Some((s, splits)) if s == set => Some(l.seconds() / (*splits).max(1) as f64),
+                _ => None,
+            })
+            .unwrap_or(0.0)
+    };
+    let mut load = vec![0.0; lanes.max(1)];
+    for (program, shard) in programs.iter().zip(partition(&programs, lanes.max(1))) {
+        load[shard] += per_split(&program.set) * program.splits.len() as f64;
+    }
+    Ok(load.into_iter().fold(0.0, f64::max))
+}
+
+/// Wall seconds of jobs of `seconds` run `lanes` at a time in the order given, each starting
+/// in the first lane to come free (as `xargs -P lanes` runs them).
+pub fn lanes_wall(seconds: &[f64], lanes: usize) -> f64 {
+    let mut free_at = vec![0.0f64; lanes.max(1)];
+    for &s in seconds {
+        let first = (0..free_at.len()).min_by(|&a, &b| free_at[a].total_cmp(&free_at[b])).unwrap_or(0);
+        free_at[first] += s;
+    }
+    free_at.into_iter().fold(0.0, f64::max)
+}
+
 /// `7 h 05 min`, `0 h 12 min`: the form of the plan's total line.
 pub fn hours_and_minutes(seconds: f64) -> String {
     let minutes = (seconds / 60.0).round() as u64;
@@ -166,6 +202,14 @@ mod tests {
         assert!((extrapolate([(50.0, 5.0), (50.0, 6.0)], 50.0) - 6.0).abs() < 1e-9);
         assert_eq!(extrapolate([(0.0, 0.0), (0.0, 0.0)], 1.0), 0.0);
         assert_eq!(extrapolate([], 1.0), 0.0);
+    }
+
+    #[test]
+    fn jobs_in_lanes_start_in_the_first_lane_to_come_free() {
+        assert_eq!(lanes_wall(&[62.0, 40.0, 12.0, 10.0, 4.0, 5.0], 1), 133.0);
+        // 62 | 40 + 12 + 10, then 4 joins the 62 lane at 62 and 5 the other at 62.
+        assert_eq!(lanes_wall(&[62.0, 40.0, 12.0, 10.0, 4.0, 5.0], 2), 67.0);
+        assert_eq!(lanes_wall(&[], 2), 0.0);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn estimate(spec: &Spec, calibration: &Calibration) -> Result<EstimateLine> 
     };
     Ok(EstimateLine {
         what: what.to_string(),
+        set: None,
         train: seconds,
         evaluate: 0.0,
         how: format!("the whole spec at shares {s1:.2e} and {s2:.2e} of its work took {t1:.1} s and {t2:.1} s"),

@@ -81,11 +81,12 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
         (train, evaluate) = (train + t, evaluate + e);
         // Every program of the set, at the first one's cost per split.
         let per_split = 1.0 / first.len() as f64;
-        let splits = splits.len() as f64;
+        let count = splits.len() as f64;
         lines.push(EstimateLine {
             what: set_plan.set.display_name().to_string(),
-            train: train * per_split * splits,
-            evaluate: evaluate * per_split * splits,
+            set: Some((set_plan.set.clone(), splits.len())),
+            train: train * per_split * count,
+            evaluate: evaluate * per_split * count,
             how: format!(
                 "{} program(s) of up to {} split(s); calibrated on splits {}",
                 programs.len(),
