@@ -189,7 +189,7 @@ fn run_means(spec: &Spec, data: &DataDirs, keep: Option<&Path>) -> anyhow::Resul
         force: false,
         only: Vec::new(),
         splits: None,
-        mc_budget: 1 << 25,
+        mc_budget: crate::protocol::execute::DEFAULT_MC_BUDGET,
         progress: false,
         checkpoint_every: CHECKPOINT_EVERY,
         shard: None,

@@ -176,6 +176,25 @@ pub enum ModelPlan {
     ConcreteDropout(ConcretePlan, NetworkTraining),
 }
 
+impl ModelPlan {
+    /// The optimizer and predictive samples of a network family (MC dropout, VI, concrete
+    /// dropout); `None` for the GP, PBP and ensembles.
+    pub fn network(&self) -> Option<&NetworkTraining> {
+        match self {
+            ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => Some(net),
+            ModelPlan::Gp(_) | ModelPlan::Pbp(_) | ModelPlan::Ensemble(_) => None,
+        }
+    }
+
+    /// `network`, to change.
+    pub fn network_mut(&mut self) -> Option<&mut NetworkTraining> {
+        match self {
+            ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => Some(net),
+            ModelPlan::Gp(_) | ModelPlan::Pbp(_) | ModelPlan::Ensemble(_) => None,
+        }
+    }
+}
+
 /// What the network families need beyond their architecture: the optimizer and the number
 /// of samples of their predictive distribution.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@
 mod scaled_run;
 mod uci;
 
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use tch::Device;
@@ -159,19 +159,19 @@ pub fn short_duration(seconds: f64) -> String {
 /// and its predictive starts.
 struct PhaseClock {
     started: Instant,
-    evaluation_from: Mutex<Option<Instant>>,
+    evaluation_from: OnceLock<Instant>,
 }
 
 impl PhaseClock {
     fn start() -> Self {
-        Self { started: Instant::now(), evaluation_from: Mutex::new(None) }
+        Self { started: Instant::now(), evaluation_from: OnceLock::new() }
     }
 
     /// (training, evaluation) seconds so far; all training when no phase was announced.
     fn split(&self) -> (f64, f64) {
         let now = Instant::now();
-        match *self.evaluation_from.lock().unwrap_or_else(|e| e.into_inner()) {
-            Some(at) => ((at - self.started).as_secs_f64(), (now - at).as_secs_f64()),
+        match self.evaluation_from.get() {
+            Some(&at) => ((at - self.started).as_secs_f64(), (now - at).as_secs_f64()),
             None => ((now - self.started).as_secs_f64(), 0.0),
         }
     }
@@ -181,7 +181,7 @@ impl Progress for PhaseClock {
     fn advance(&self, _steps: u64) {}
 
     fn phase(&self, _what: &str) {
-        self.evaluation_from.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Instant::now);
+        self.evaluation_from.get_or_init(Instant::now);
     }
 }
 

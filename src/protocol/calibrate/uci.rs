@@ -108,32 +108,29 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
 /// full run's where its family evaluates in chunks of samples (a chunk's size sets the cost
 /// of a sample: a large chunk runs out of cache), at most the spec's samples.
 fn calibration_samples(plan: &UciPlan, program: &Program, set: &UciSetPlan, budget: usize) -> usize {
-    let (chunked, samples) = match &plan.model {
-        // On the CPU MC dropout scores on the host, in tasks of a fixed number of samples.
-        ModelPlan::McDropout(_, net) => (program.held_x.device() != tch::Device::Cpu, net.mc_samples),
-        ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => (true, net.mc_samples),
-        _ => return CALIBRATION_SAMPLES,
-    };
+    let Some(net) = plan.model.network() else { return CALIBRATION_SAMPLES };
+    // On the CPU MC dropout scores on the host, in tasks of a fixed number of samples.
+    let chunked = !matches!(plan.model, ModelPlan::McDropout(..)) || program.held_x.device() != tch::Device::Cpu;
     let widest = set.hidden_units.max(program.held_x.size()[2] as usize);
-    let chunk =
-        if chunked { samples_per_chunk(budget, program.members.len(), program.n_held, widest, samples) } else { 0 };
-    chunk.max(CALIBRATION_SAMPLES).min(samples)
+    let chunk = if chunked {
+        samples_per_chunk(budget, program.members.len(), program.n_held, widest, net.mc_samples)
+    } else {
+        0
+    };
+    chunk.max(CALIBRATION_SAMPLES).min(net.mc_samples)
 }
 
 /// The plan with `samples` predictive samples and few GP iterations (epochs are cut per set).
 fn shortened(plan: &UciPlan, samples: usize) -> UciPlan {
     let mut short = plan.clone();
-    match &mut short.model {
-        ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => {
-            net.mc_samples = net.mc_samples.min(samples);
-        }
-        ModelPlan::Gp(gp) => {
-            gp.iterations = gp.iterations.min(CALIBRATION_GP_ITERATIONS);
-            // Every restart runs through the calibration's few iterations; `gp_race_share`
-            // accounts for the race of the full run.
-            gp.race_after = None;
-        }
-        ModelPlan::Pbp(_) | ModelPlan::Ensemble(_) => {}
+    if let Some(net) = short.model.network_mut() {
+        net.mc_samples = net.mc_samples.min(samples);
+    }
+    if let ModelPlan::Gp(gp) = &mut short.model {
+        gp.iterations = gp.iterations.min(CALIBRATION_GP_ITERATIONS);
+        // Every restart runs through the calibration's few iterations; `gp_race_share`
+        // accounts for the race of the full run.
+        gp.race_after = None;
     }
     short
 }
@@ -154,10 +151,7 @@ fn calibration_epochs(per_epoch: u64, epochs: usize) -> usize {
 
 /// The predictive's samples (1 for a family without MC passes).
 fn mc_samples(plan: &UciPlan) -> usize {
-    match &plan.model {
-        ModelPlan::McDropout(_, net) | ModelPlan::Mfvi(_, net) | ModelPlan::ConcreteDropout(_, net) => net.mc_samples,
-        _ => 1,
-    }
+    plan.model.network().map_or(1, |net| net.mc_samples)
 }
 
 /// A GP whose restarts race runs all of them only up to `race_after`, then one per member:
