@@ -13,13 +13,15 @@
 //! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
 //! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
 //!
-//! Where the graph fits `AUTOGRAD_BUDGET_BYTES`, the fit differentiates the bound by autograd
-//! through every chunk (12-20 % faster on the CPU, see `mcdrop bench sparse-gp`). Beyond it,
-//! since autograd keeps all M x n blocks alive, the gradient takes passes instead: autograd
-//! on the M x M part gives dF/dPsi and dF/dr; then, chunk by
-//! chunk, dF/dA = (dF/dPsi + dF/dPsi^T) A + dF/dr y^T is pushed back through A = L^-1 K_mn
-//! to the kernel parameters, the inducing inputs and L; last, L's gradient goes back through
-//! the Cholesky factor of K_mm.
+//! The gradient takes two passes over the data (`bound_and_gradient`): the first sums Psi and
+//! r, autograd on the M x M part gives dF/dPsi and dF/dr, and since Psi = A A^T and r = A y,
+//! dF/dK_mn = R K_mn + rho y^T with R and rho M x M and M x 1 (`pull_back_whitening`); the
+//! second pass forms that product chunk by chunk and pushes it through the kernel to its
+//! parameters and the inducing inputs. The data cost 5 n M^2 flops per evaluation against
+//! autograd's 10 (which also keeps every M x n block alive); L's gradient, also M x M, goes
+//! back through the Cholesky factor of K_mm. L-BFGS always takes the passes; Adam's fit
+//! (`uci-gp`) keeps its earlier choice by memory budget (`BoundGradient`), so that it goes on
+//! computing the same bits.
 
 use tch::{Kind, Tensor};
 
@@ -46,7 +48,7 @@ const AUTOGRAD_BUDGET_BYTES: i64 = 4 << 30;
 /// How the fit differentiates the bound; the two agree to rounding (`tests/gp.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BoundGradient {
-    /// Autograd through every chunk: faster, memory grows with B x M x n.
+    /// Autograd through every chunk: memory grows with B x M x n.
     Autograd,
     /// `bound_and_gradient`'s passes: memory O(B x M x chunk).
     TwoPass,
@@ -190,40 +192,34 @@ pub fn bound_and_gradient(
         },
         inducing: leaf(&p.inducing),
     };
-    // K_mm's factor keeps its (M x M) graph for the last pass; the chunks see it as a leaf.
+    // K_mm's factor keeps its (M x M) graph for the last pass; the chunks see it as a constant.
     let factor = inducing_factor(&q)?;
-    let l = leaf(&factor);
+    let l = factor.detach();
     let stats = tch::no_grad(|| data_statistics(x, y, &q, &l, rows))?;
     let stats = DataStatistics { psi: leaf(&stats.psi), r: leaf(&stats.r), ..stats };
     let value = bound_from(&stats, &q, noise_floor)?;
     let inputs = [&q.kernel.log_signal_std, &q.kernel.log_noise_std, &stats.psi, &stats.r];
     let g = Tensor::f_run_backward(&[value.f_sum(Kind::Double)?], &inputs, false, false)?;
     let (mut g_sf, g_sn) = (g[0].shallow_clone(), g[1].shallow_clone());
-    let g_psi = g[2].f_add(&g[2].f_transpose(1, 2)?)?;
-    let g_r = &g[3]; // [B, M, 1]
+    let pulled = tch::no_grad(|| pull_back_whitening(&l, &g[2], &g[3], &stats))?;
     let mut g_ls = q.kernel.log_lengthscales.f_zeros_like()?;
     let mut g_z = q.inducing.f_zeros_like()?;
-    let mut g_l = l.f_zeros_like()?;
     let kernel_inputs = [&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.inducing];
     for (start, len) in chunks(x.size()[1], rows) {
-        let a = whitened_block(x, &q, &l, start, len)?;
+        let kmn = se_ard(&q.inducing, &x.f_narrow(1, start, len)?, &q.kernel)?;
         let yc = y.f_narrow(1, start, len)?.f_unsqueeze(1)?; // [B, 1, len]
-        let d_a = g_psi.f_bmm(&a.detach())?.f_add(&g_r.f_bmm(&yc)?)?;
-        let pullback = a.f_mul(&d_a)?.f_sum(Kind::Double)?;
-        let gc = Tensor::f_run_backward(
-            &[pullback],
-            &[&l, kernel_inputs[0], kernel_inputs[1], kernel_inputs[2]],
-            false,
-            false,
-        )?;
-        g_l = g_l.f_add(&gc[0])?;
-        g_ls = g_ls.f_add(&gc[1])?;
-        g_sf = g_sf.f_add(&gc[2])?;
-        g_z = g_z.f_add(&gc[3])?;
+        let d_kmn = tch::no_grad(|| -> Result<Tensor> {
+            Ok(pulled.rho.f_bmm(&yc)?.f_baddbmm(&pulled.r_mat, &kmn.detach(), 1.0, 1.0)?)
+        })?;
+        let pullback = kmn.f_mul(&d_kmn)?.f_sum(Kind::Double)?;
+        let gc = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
+        g_ls = g_ls.f_add(&gc[0])?;
+        g_sf = g_sf.f_add(&gc[1])?;
+        g_z = g_z.f_add(&gc[2])?;
     }
     // L depends on the kernel and Z through the Cholesky factor of K_mm; only its lower
     // triangle is free.
-    let pullback = factor.f_mul(&g_l.f_tril(0)?)?.f_sum(Kind::Double)?;
+    let pullback = factor.f_mul(&pulled.d_l.f_tril(0)?)?.f_sum(Kind::Double)?;
     let gk = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
     let gradient = SparseParams {
         kernel: GpParams {
@@ -234,6 +230,33 @@ pub fn bound_and_gradient(
         inducing: g_z.f_add(&gk[2])?,
     };
     Ok((value.detach(), gradient))
+}
+
+/// What the bound's gradient with respect to Psi and r becomes one step back, through
+/// A = L^-1 K_mn: dF/dK_mn = R K_mn + rho y^T, and dF/dL in `d_l`.
+/// # Shapes
+/// r_mat: [B, M, M], rho: [B, M, 1], d_l: [B, M, M]
+struct WhiteningPullback {
+    r_mat: Tensor,
+    rho: Tensor,
+    d_l: Tensor,
+}
+
+/// With G = dF/dPsi + its transpose and g = dF/dr, dF/dA = G A + g y^T, so
+/// dF/dK_mn = L^-T (G A + g y^T) = (L^-T G L^-1) K_mn + (L^-T g) y^T, and
+/// dF/dL = -L^-T (G A + g y^T) A^T = -L^-T (G Psi + g r^T): everything but the product with
+/// K_mn is M x M, so the data are touched once more, by one matrix product per chunk.
+fn pull_back_whitening(l: &Tensor, g_psi: &Tensor, g_r: &Tensor, stats: &DataStatistics) -> Result<WhiteningPullback> {
+    let g = g_psi.f_add(&g_psi.f_transpose(1, 2)?)?;
+    let lt = l.f_transpose(1, 2)?;
+    let solve_lt = |b: &Tensor| lt.f_linalg_solve_triangular(b, true, true, false);
+    let lt_g = solve_lt(&g)?;
+    let r_mat = l.f_linalg_solve_triangular(&lt_g, false, false, false)?; // (L^-T G) L^-1
+    let rho = solve_lt(g_r)?;
+    let psi = stats.psi.detach();
+    let outer = g.f_bmm(&psi)?.f_baddbmm(g_r, &stats.r.detach().f_transpose(1, 2)?, 1.0, 1.0)?;
+    let d_l = solve_lt(&outer)?.f_neg()?;
+    Ok(WhiteningPullback { r_mat, rho, d_l })
 }
 
 /// Predictive mean and variance of y (noise included) at `x_star`: ([B, m], [B, m]).
@@ -484,50 +507,17 @@ impl BoundObjective<'_> {
         let index = Tensor::from_slice(members).f_to_device(device)?;
         let (xb, yb) = (x.f_index_select(0, &index)?, y.f_index_select(0, &index)?);
         let kernel = GpParams::from_rows(points, d, device)?;
-        let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
         let inducing = match fixed {
             Some(z) => z.f_index_select(0, &Tensor::from_slice(restarts).f_to_device(device)?)?,
-            None => leaf(&inducing_of(points, m, d, device)?),
+            None => inducing_of(points, m, d, device)?,
         };
-        let p = SparseParams {
-            kernel: GpParams {
-                log_lengthscales: leaf(&kernel.log_lengthscales),
-                log_signal_std: leaf(&kernel.log_signal_std),
-                log_noise_std: leaf(&kernel.log_noise_std),
-            },
-            inducing,
-        };
-        let outcome = match BoundGradient::for_program(&xb, &p) {
-            BoundGradient::Autograd => negative_bound(&xb, &yb, &p, noise_floor).and_then(|value| {
-                let mut inputs = vec![&p.kernel.log_lengthscales, &p.kernel.log_signal_std, &p.kernel.log_noise_std];
-                if fixed.is_none() {
-                    inputs.push(&p.inducing);
-                }
-                let g = Tensor::f_run_backward(&[value.f_sum(Kind::Double)?], &inputs, false, false)?;
-                Ok((value.detach(), g))
-            }),
-            BoundGradient::TwoPass => {
-                bound_and_gradient(&xb, &yb, &p, noise_floor, rows_per_chunk(&xb, &p)).map(|(value, g)| {
-                    let k = g.kernel;
-                    let mut grads = vec![k.log_lengthscales, k.log_signal_std, k.log_noise_std];
-                    if fixed.is_none() {
-                        grads.push(g.inducing);
-                    }
-                    (value, grads)
-                })
-            }
-        };
-        let (value, grads) = outcome?;
+        let p = SparseParams { kernel, inducing };
+        let (value, g) = bound_and_gradient(&xb, &yb, &p, noise_floor, rows_per_chunk(&xb, &p))?;
+        let mut rows = g.kernel.to_rows()?;
+        if fixed.is_none() {
+            append_per_point(&mut rows, &g.inducing)?;
+        }
         let values = f64_values(&value)?;
-        let mut rows = GpParams {
-            log_lengthscales: grads[0].shallow_clone(),
-            log_signal_std: grads[1].shallow_clone(),
-            log_noise_std: grads[2].shallow_clone(),
-        }
-        .to_rows()?;
-        if let Some(gz) = grads.get(3) {
-            append_per_point(&mut rows, gz)?;
-        }
         Ok(rows.into_iter().zip(values).map(|(gradient, value)| Evaluation { value, gradient }).collect())
     }
 }
