@@ -122,14 +122,21 @@ pub struct RunArgs {
     /// Redo units that already have records.
     #[arg(long)]
     pub force: bool,
-    /// N local worker processes, each one shard (`--shard i/N`) with its share of the CPU
-    /// threads, into one results directory; on a GPU machine they share the device.
+    /// N local worker processes with a share of the CPU threads each, into one results
+    /// directory, each taking the next program (largest first) when it comes free; on a GPU
+    /// machine they share the device.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub jobs: Option<u64>,
     /// Only shard I of N (e.g. 0/4): a deterministic partition of the spec's programs balanced
     /// by estimated cost; N processes given 0/N .. N-1/N run the whole spec between them.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// A worker of `--jobs`: take programs from the claim queue in DIR.
+    #[arg(long, value_name = "DIR", hide = true, conflicts_with_all = ["shard", "jobs"])]
+    pub queue: Option<std::path::PathBuf>,
+    /// A worker's label in the manifest (I/N), for `mcdrop summary`.
+    #[arg(long, value_name = "I/N", hide = true, requires = "queue")]
+    pub worker: Option<String>,
     /// How often a long training (an MC dropout program, a CO2 network) writes a checkpoint
     /// to resume from if the run is killed, e.g. 5m, 30s; 0s: after every epoch.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]

@@ -60,7 +60,7 @@ fn shards_and_local_workers_give_the_records_of_one_process() {
     assert_eq!(manifest.runs.iter().map(|r| r.units_written).sum::<usize>(), 4);
     let out = common::mcdrop(work.path()).args(["summary", "smoke-uci", "--results-dir"]).arg(&jobs).output().unwrap();
     let summary = String::from_utf8_lossy(&out.stdout);
-    assert!(summary.contains("shard 0/2: complete") && summary.contains("shard 1/2: complete"), "{summary}");
+    assert!(summary.contains("worker 0/2: complete") && summary.contains("worker 1/2: complete"), "{summary}");
     common::assert_same_records(&single, &common::unit_records(&jobs, "smoke-uci"));
 }
 

@@ -192,7 +192,7 @@ fn run_means(spec: &Spec, data: &DataDirs, keep: Option<&Path>) -> anyhow::Resul
         mc_budget: crate::protocol::execute::DEFAULT_MC_BUDGET,
         progress: false,
         checkpoint_every: CHECKPOINT_EVERY,
-        shard: None,
+        share: Default::default(),
         // The baselines were made by sequential retrains.
         speculative_retrain: false,
     };

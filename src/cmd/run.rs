@@ -9,8 +9,18 @@ use crate::cli::{Cli, RunArgs};
 use crate::data::DataDirs;
 use crate::error::Error;
 use crate::protocol::execute::{execute, ExecuteOptions};
+use crate::protocol::shard::{ClaimQueue, Share};
 use crate::results::ExperimentStore;
 use crate::spec::Experiment;
+
+/// The programs this process runs: a shard, a worker's queue, or all.
+fn share(args: &RunArgs) -> anyhow::Result<Share> {
+    Ok(match (&args.shard, &args.queue) {
+        (Some(text), _) => Share::Shard(crate::protocol::shard::parse(text)?),
+        (None, Some(dir)) => Share::Queue(ClaimQueue { dir: dir.clone() }),
+        (None, None) => Share::Whole,
+    })
+}
 
 pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
     let mut spec = crate::spec::load_with(&args.spec, &args.set)?;
@@ -52,7 +62,7 @@ pub fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<()> {
         mc_budget: args.mc_budget,
         progress: std::io::stderr().is_terminal(),
         checkpoint_every: args.checkpoint_every,
-        shard: args.shard.as_deref().map(crate::protocol::shard::parse).transpose()?,
+        share: share(args)?,
         speculative_retrain: args.speculative_retrain.enabled(device),
     };
     let started = std::time::Instant::now();

@@ -1,6 +1,8 @@
-//! `mcdrop run SPEC --jobs N`: N local worker processes, each `--shard i/N` of the spec with
-//! its share of the CPU threads, into one results directory, under one progress display. A
-//! worker that dies leaves its finished records; rerunning the same command resumes its shard.
+//! `mcdrop run SPEC --jobs N`: N local worker processes with their share of the CPU threads,
+//! into one results directory, under one progress display. The workers share a claim queue
+//! (`protocol::shard::ClaimQueue`, a directory this process makes and removes): each takes the
+//! next program when it comes free. A worker that dies leaves its finished records; rerunning
+//! the same command resumes what is left.
 
 use std::io::IsTerminal;
 use std::process::{Child, Command, Stdio};
@@ -20,6 +22,8 @@ pub fn run_workers(cli: &Cli, args: &RunArgs, experiment: &str, jobs: usize) -> 
     let exe = std::env::current_exe().context("finding the mcdrop executable")?;
     let started = Instant::now();
     let before = store.scan_records()?.readable.len();
+    let queue =
+        tempfile::Builder::new().prefix("mcdrop-queue-").tempdir().context("making the workers' claim queue")?;
     let mut workers: Vec<(usize, Child, std::path::PathBuf)> = Vec::new();
     for index in 0..jobs {
         let log = store.dir().join(format!("worker-{index}-of-{jobs}.log"));
@@ -27,7 +31,9 @@ pub fn run_workers(cli: &Cli, args: &RunArgs, experiment: &str, jobs: usize) -> 
         let mut command = Command::new(&exe);
         command
             .args(worker_args(cli, args, per_worker))
-            .arg("--shard")
+            .arg("--queue")
+            .arg(queue.path())
+            .arg("--worker")
             .arg(format!("{index}/{jobs}"))
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)

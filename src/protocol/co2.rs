@@ -31,7 +31,7 @@ use crate::spec::raw::Activation;
 use crate::spec::Co2Plan;
 
 pub fn run(ctx: &RunContext, plan: &Co2Plan) -> Result<RunSummary> {
-    if !super::shard::runs_whole(ctx.shard) {
+    if !ctx.share.runs_whole(&ctx.spec.name)? {
         return Ok(RunSummary::default());
     }
     let path = ctx.store.outcome(OutcomeFile::Co2);

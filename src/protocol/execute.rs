@@ -27,8 +27,8 @@ pub struct ExecuteOptions {
     pub progress: bool,
     /// How often a long training writes its checkpoint.
     pub checkpoint_every: std::time::Duration,
-    /// Only this shard's programs.
-    pub shard: Option<super::shard::Shard>,
+    /// Which programs this process runs.
+    pub share: super::shard::Share,
     /// UCI: train every grid point's retrain network beside the grid search and keep the
     /// chosen one (shorter critical path, the grid's size in extra training).
     pub speculative_retrain: bool,
@@ -64,7 +64,7 @@ pub fn execute(
         splits: options.splits,
         mc_budget: options.mc_budget,
         checkpoint_every: options.checkpoint_every,
-        shard: options.shard,
+        share: options.share,
         progress: options.progress,
         speculative_retrain: options.speculative_retrain,
         run: run.clone(),

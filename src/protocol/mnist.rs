@@ -31,7 +31,7 @@ use crate::spec::{ClassifierPlan, MnistPlan};
 const EVAL_CHUNK: usize = 500;
 
 pub fn run(ctx: &RunContext, plan: &MnistPlan) -> Result<RunSummary> {
-    if !super::shard::runs_whole(ctx.shard) {
+    if !ctx.share.runs_whole(&ctx.spec.name)? {
         return Ok(RunSummary::default());
     }
     let mnist = Mnist::find_and_load(ctx.data)?;

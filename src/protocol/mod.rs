@@ -41,8 +41,8 @@ pub struct RunContext<'a> {
     pub mc_budget: usize,
     /// How often a long training writes its checkpoint.
     pub checkpoint_every: std::time::Duration,
-    /// Only this shard's programs (`--shard I/N`).
-    pub shard: Option<shard::Shard>,
+    /// Which programs this process runs (`--shard I/N`, a worker's queue, or all).
+    pub share: shard::Share,
     /// Show progress bars (a terminal is attached).
     pub progress: bool,
     /// Retrain every grid point's network beside the grid search (UCI).

@@ -17,7 +17,7 @@ use crate::spec::raw::RlPolicy;
 use crate::spec::RlPlan;
 
 pub fn run(ctx: &RunContext, plan: &RlPlan) -> Result<RunSummary> {
-    if !super::shard::runs_whole(ctx.shard) {
+    if !ctx.share.runs_whole(&ctx.spec.name)? {
         return Ok(RunSummary::default());
     }
     let path = ctx.store.outcome(OutcomeFile::Rl);

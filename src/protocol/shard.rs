@@ -1,8 +1,11 @@
-//! Shards of a spec for several processes or cluster tasks: the spec's programs (a batched
-//! training of many networks, the unit of scheduling), partitioned deterministically into N
-//! shards balanced by an estimated cost known before training, members x `RegressionFamily::training_work`. Every
-//! process of a sharded run computes the same partition from the same spec, so the shards'
-//! union is the whole spec and no program belongs to two.
+//! How several processes share a spec's programs (a batched training of many networks, the
+//! unit of scheduling). Cluster tasks take shards: a deterministic partition into N shards
+//! balanced by an estimated cost known before training, members x
+//! `RegressionFamily::training_work`, which every process computes alike from the same spec,
+//! so the shards' union is the whole spec and no program belongs to two. Local workers
+//! (`run --jobs`) take a queue instead: the programs largest estimated cost first, each
+//! claimed by whichever worker comes free first, so an error in the cost estimate (it counts
+//! training, not MC evaluation) leaves no worker idle while another has programs waiting.
 
 use std::str::FromStr;
 
@@ -30,6 +33,49 @@ impl FromStr for Shard {
             return Err(bad());
         }
         Ok(Shard { index, count })
+    }
+}
+
+/// Which of a spec's programs this process runs.
+#[derive(Debug, Clone, Default)]
+pub enum Share {
+    /// Every program.
+    #[default]
+    Whole,
+    /// The programs of one shard (`--shard I/N`).
+    Shard(Shard),
+    /// Programs claimed from a queue the processes share (`run --jobs`' workers).
+    Queue(ClaimQueue),
+}
+
+impl Share {
+    /// Whether this process runs a spec that is one program (MNIST, CO2, RL): shard 0, or the
+    /// worker that claims it.
+    pub fn runs_whole(&self, experiment: &str) -> Result<bool> {
+        match self {
+            Share::Whole => Ok(true),
+            Share::Shard(shard) => Ok(shard.index == 0),
+            Share::Queue(queue) => queue.claim(experiment),
+        }
+    }
+}
+
+/// A directory the workers of one run share: a program is a worker's once it has created the
+/// program's file there (creation is atomic, so exactly one worker succeeds).
+#[derive(Debug, Clone)]
+pub struct ClaimQueue {
+    pub dir: std::path::PathBuf,
+}
+
+impl ClaimQueue {
+    /// Claims `name`: true for the one caller that creates its file first.
+    pub fn claim(&self, name: &str) -> Result<bool> {
+        let path = self.dir.join(format!("{name}.claim"));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(Error::Io { path, error }),
+        }
     }
 }
 
@@ -90,8 +136,7 @@ pub fn uci_programs(
 /// The shard of each program: largest cost first, each to the least loaded shard so far (the
 /// lowest index on ties), so loads stay within one program's cost of each other.
 pub fn partition(programs: &[ScheduledProgram], count: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..programs.len()).collect();
-    order.sort_by(|&a, &b| programs[b].cost.total_cmp(&programs[a].cost).then(a.cmp(&b)));
+    let order = queue_order(programs);
     let mut load = vec![0.0f64; count.max(1)];
     let mut shard_of = vec![0; programs.len()];
     for i in order {
@@ -108,9 +153,17 @@ pub fn programs_of(programs: &[ScheduledProgram], shard: Shard) -> Vec<Scheduled
     programs.iter().zip(shard_of).filter(|(_, s)| *s == shard.index).map(|(p, _)| p.clone()).collect()
 }
 
-/// A spec with one program (MNIST, CO2) runs in shard 0.
-pub fn runs_whole(shard: Option<Shard>) -> bool {
-    shard.is_none_or(|s| s.index == 0)
+/// The order a queue hands programs out: largest estimated cost first (spec order on ties),
+/// as list scheduling wants them.
+pub fn queue_order(programs: &[ScheduledProgram]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..programs.len()).collect();
+    order.sort_by(|&a, &b| programs[b].cost.total_cmp(&programs[a].cost).then(a.cmp(&b)));
+    order
+}
+
+/// The name a program is claimed by in a `ClaimQueue`.
+pub fn claim_name(program: &ScheduledProgram) -> String {
+    format!("{}-{}", program.set.folder(), splits_label(&program.splits))
 }
 
 /// An error for a shard flag that cannot be parsed.
@@ -144,5 +197,20 @@ mod tests {
         assert_eq!(partition(&programs, 3), shard_of, "deterministic");
         assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
         assert!("3/3".parse::<Shard>().is_err() && "1-3".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn a_queue_hands_each_program_to_one_claimant_largest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = ClaimQueue { dir: dir.path().to_path_buf() };
+        let (first, second) = (queue.clone(), ClaimQueue { dir: dir.path().to_path_buf() });
+        assert!(first.claim("yacht-0-4").unwrap());
+        assert!(!second.claim("yacht-0-4").unwrap() && !first.claim("yacht-0-4").unwrap());
+        assert!(second.claim("yacht-5-9").unwrap());
+        let programs = [p(UciSet::Yacht, 0, 1.0), p(UciSet::Protein, 0, 20.0), p(UciSet::Yacht, 1, 1.0)];
+        assert_eq!(queue_order(&programs), [1, 0, 2]);
+        assert_eq!(claim_name(&programs[1]), "protein-tertiary-structure-0");
+        let missing = ClaimQueue { dir: dir.path().join("gone") };
+        assert!(missing.claim("x").is_err(), "a queue that is not there is an error, not a claim");
     }
 }

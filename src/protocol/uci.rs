@@ -17,7 +17,9 @@ use std::time::Instant;
 
 use super::checkpoint::FileCheckpoints;
 use super::program::{build_program, Phase};
-use super::shard::{programs_of, set_programs, uci_programs, ScheduledProgram};
+use super::shard::{
+    claim_name, programs_of, queue_order, set_programs, splits_label, uci_programs, ScheduledProgram, Share,
+};
 use super::splits::{final_rows, grid_rows, selected_splits, SplitRows};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
@@ -31,16 +33,8 @@ use crate::spec::{UciPlan, UciSetPlan};
 pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
     let family = regression_family(plan);
     let mut summary = RunSummary::default();
-    // With --shard, only this shard's programs (the same partition in every shard's process).
-    let mine: Option<Vec<ScheduledProgram>> = match ctx.shard {
-        Some(shard) => {
-            let all = uci_programs(plan, family.as_ref(), ctx.data, &ctx.only, ctx.splits.as_deref())?;
-            let mine = programs_of(&all, shard);
-            tracing::info!("shard {}/{}: {} of {} programs", shard.index, shard.count, mine.len(), all.len());
-            Some(mine)
-        }
-        None => None,
-    };
+    // Every set is loaded and its splits checked before anything trains.
+    let mut sets = Vec::new();
     for set_plan in &plan.sets {
         if !ctx.only.is_empty() && !ctx.only.contains(&set_plan.set) {
             continue;
@@ -49,35 +43,63 @@ pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
         if set_plan.source.is_table() {
             ctx.store.write_splits(set_plan.set.folder(), &data.splits)?;
         }
-        let splits = select_splits(plan, ctx, &data)?;
-        let programs: Vec<Vec<usize>> = set_programs(plan, &splits)
-            .into_iter()
-            .filter(|p| mine.as_ref().is_none_or(|m| m.iter().any(|q| q.set == set_plan.set && &q.splits == p)))
-            .collect();
-        let splits: Vec<usize> = programs.iter().flatten().copied().collect();
-        let folder = set_plan.set.folder();
-        let mut done = Vec::new();
-        let mut todo = Vec::new();
-        for k in splits {
-            let belongs = |r: &UnitRecord| r.experiment == ctx.spec.name && r.dataset == folder && r.split == k;
-            match ctx.recorded_unit(&ctx.store.unit_path(folder, k), belongs)? {
-                Some(_) => done.push(k),
-                None => todo.push(k),
-            }
+        let programs = set_programs(plan, &select_splits(plan, ctx, &data)?);
+        sets.push((set_plan, data, programs));
+    }
+    // (set, program) pairs in the order this process takes them.
+    let mut work: Vec<(usize, Vec<usize>)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, _, programs))| programs.iter().map(move |p| (i, p.clone())))
+        .collect();
+    let queue = match &ctx.share {
+        Share::Whole => None,
+        Share::Shard(shard) => {
+            let all = uci_programs(plan, family.as_ref(), ctx.data, &ctx.only, ctx.splits.as_deref())?;
+            let mine = programs_of(&all, *shard);
+            tracing::info!("shard {}/{}: {} of {} programs", shard.index, shard.count, mine.len(), all.len());
+            work.retain(|(i, p)| mine.iter().any(|q| q.set == sets[*i].0.set && &q.splits == p));
+            None
         }
-        summary.units_skipped += done.len();
-        if !done.is_empty() {
-            tracing::info!("{}: {} split(s) already recorded, skipped", set_plan.set, done.len());
+        Share::Queue(queue) => {
+            let all = uci_programs(plan, family.as_ref(), ctx.data, &ctx.only, ctx.splits.as_deref())?;
+            let position = |i: usize, p: &Vec<usize>| all.iter().position(|q| q.set == sets[i].0.set && &q.splits == p);
+            let order = queue_order(&all);
+            work.sort_by_key(|(i, p)| position(*i, p).and_then(|k| order.iter().position(|&o| o == k)));
+            tracing::info!("taking programs from the queue in {}, largest first", queue.dir.display());
+            Some(queue)
+        }
+    };
+    for (i, program) in work {
+        let (set_plan, data, _) = &sets[i];
+        let folder = set_plan.set.folder();
+        if let Some(queue) = queue {
+            let name = claim_name(&ScheduledProgram { set: set_plan.set.clone(), splits: program.clone(), cost: 0.0 });
+            if !queue.claim(&name)? {
+                continue;
+            }
         }
         // Programs are the spec's groups of splits, whichever of their splits are left, so a
         // sharded run trains exactly the programs one process would.
-        let set_run =
-            SetRun { ctx, plan, family: family.as_ref(), set_plan, data: &data, points: family.grid(set_plan) };
-        for program in &programs {
-            let left: Vec<usize> = program.iter().copied().filter(|k| todo.contains(k)).collect();
-            if !left.is_empty() {
-                summary.units_written += set_run.run_group(&left)?;
+        let mut left = Vec::new();
+        for &k in &program {
+            let belongs = |r: &UnitRecord| r.experiment == ctx.spec.name && r.dataset == folder && r.split == k;
+            match ctx.recorded_unit(&ctx.store.unit_path(folder, k), belongs)? {
+                Some(_) => summary.units_skipped += 1,
+                None => left.push(k),
             }
+        }
+        if left.len() < program.len() {
+            tracing::info!(
+                "{} splits {}: {} already recorded, skipped",
+                set_plan.set,
+                splits_label(&program),
+                program.len() - left.len()
+            );
+        }
+        if !left.is_empty() {
+            let set_run = SetRun { ctx, plan, family: family.as_ref(), set_plan, data, points: family.grid(set_plan) };
+            summary.units_written += set_run.run_group(&left)?;
         }
     }
     Ok(summary)

@@ -34,21 +34,20 @@ pub fn run_lines(manifest: &Manifest) -> Vec<String> {
     lines
 }
 
-/// The latest run of each shard (`--shard I/N` in its command), e.g. `shard 1/4: running (pid
-/// 812 on node3), 6 unit(s) written`.
+/// The latest run of each shard or `--jobs` worker (`--shard I/N` or `--worker I/N` in its
+/// command), e.g. `shard 1/4: running (pid 812 on node3), 6 unit(s) written`.
 fn shard_progress(manifest: &Manifest) -> Vec<String> {
     let mut latest: std::collections::BTreeMap<String, &RunEntry> = Default::default();
     for run in &manifest.runs {
-        if let Some(i) = run.command.iter().position(|a| a == "--shard") {
-            if let Some(shard) = run.command.get(i + 1) {
-                latest.insert(shard.clone(), run);
+        for (flag, kind) in [("--shard", "shard"), ("--worker", "worker")] {
+            if let Some(i) = run.command.iter().position(|a| a == flag) {
+                if let Some(label) = run.command.get(i + 1) {
+                    latest.insert(format!("{kind} {label}"), run);
+                }
             }
         }
     }
-    latest
-        .iter()
-        .map(|(shard, r)| format!("shard {shard}: {}, {} unit(s) written", r.status(), r.units_written))
-        .collect()
+    latest.iter().map(|(who, r)| format!("{who}: {}, {} unit(s) written", r.status(), r.units_written)).collect()
 }
 
 /// What the outcomes of one experiment come to, verdicts included.

@@ -291,7 +291,7 @@ fn rerun_program(program: &Committed, data: &DataDirs, options: &VerifyOptions, 
         mc_budget: options.mc_budget,
         progress: false,
         checkpoint_every: crate::protocol::execute::CHECKPOINT_EVERY,
-        shard: None,
+        share: Default::default(),
         speculative_retrain: program.records.iter().any(|r| r.speculative_retrain),
     };
     let threads = recorded_threads(&program.records);

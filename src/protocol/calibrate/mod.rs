@@ -23,7 +23,7 @@ use tch::Device;
 use crate::data::{DataDirs, SetName};
 use crate::error::Result;
 use crate::models::{regression_family, Progress};
-use crate::protocol::shard::{partition, uci_programs};
+use crate::protocol::shard::{queue_order, uci_programs};
 use crate::spec::{Experiment, Spec, UciPlan};
 
 /// One line of an estimate: a UCI set, or a whole MNIST, CO2 or RL experiment.
@@ -106,8 +106,9 @@ pub fn extrapolate(points: impl IntoIterator<Item = (f64, f64)>, full: f64) -> f
     }
 }
 
-/// Wall seconds of a UCI spec run as `mcdrop run --jobs lanes` does: its programs shared out
-/// by the shard partition, each at its set's estimated seconds per split; the longest shard.
+/// Wall seconds of a UCI spec run as `mcdrop run --jobs lanes` does: its programs taken from
+/// the workers' queue largest first, each at its set's estimated seconds per split, by
+/// whichever lane comes free first.
 pub fn uci_lanes_wall(plan: &UciPlan, data: &DataDirs, estimate: &SpecEstimate, lanes: usize) -> Result<f64> {
     let family = regression_family(plan);
     let programs = uci_programs(plan, family.as_ref(), data, &[], None)?;
@@ -121,11 +122,11 @@ pub fn uci_lanes_wall(plan: &UciPlan, data: &DataDirs, estimate: &SpecEstimate, 
             })
             .unwrap_or(0.0)
     };
-    let mut load = vec![0.0; lanes.max(1)];
-    for (program, shard) in programs.iter().zip(partition(&programs, lanes.max(1))) {
-        load[shard] += per_split(&program.set) * program.splits.len() as f64;
-    }
-    Ok(load.into_iter().fold(0.0, f64::max))
+    let seconds: Vec<f64> = queue_order(&programs)
+        .into_iter()
+        .map(|k| per_split(&programs[k].set) * programs[k].splits.len() as f64)
+        .collect();
+    Ok(lanes_wall(&seconds, lanes))
 }
 
 /// Wall seconds of jobs of `seconds` run `lanes` at a time in the order given, each starting

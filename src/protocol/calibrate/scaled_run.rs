@@ -111,7 +111,7 @@ fn timed_run(spec: &Spec, calibration: &Calibration) -> Result<f64> {
         mc_budget: calibration.mc_budget,
         progress: false,
         checkpoint_every: CHECKPOINT_EVERY,
-        shard: None,
+        share: Default::default(),
         speculative_retrain: false,
     };
     let started = Instant::now();
