@@ -68,6 +68,36 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
             let evaluate = extrapolate(points.iter().map(|p| p.1), mc_samples(plan) as f64);
             Ok((train, evaluate))
         };
+        if converges_early(plan, n_train) {
+            // One split fitted whole: L-BFGS on an exact GP stops at convergence, far inside
+            // its iteration limit, and how far inside no shortened fit can tell.
+            let rows = final_rows(&data, &first[..1]);
+            let configs = vec![vec![points[0].clone()]];
+            let program = build_program(spec.seed, set_plan, &data, &rows, &configs, Phase::Final, calibration.device)?;
+            let clock = PhaseClock::start();
+            let env = Env {
+                device: calibration.device,
+                mc_budget: calibration.mc_budget,
+                progress: &clock,
+                checkpoints: &NoCheckpoints,
+            };
+            family.fit_and_score(&program, set_plan, &env)?;
+            let (train, evaluate) = clock.split();
+            let count = splits.len() as f64;
+            lines.push(EstimateLine {
+                what: set_plan.set.display_name().to_string(),
+                set: Some((set_plan.set.clone(), splits.len())),
+                train: train * count,
+                evaluate: evaluate * count,
+                how: format!(
+                    "{} program(s) of up to {} split(s); calibrated by split {} fitted to convergence",
+                    programs.len(),
+                    first.len(),
+                    first[0]
+                ),
+            });
+            continue;
+        }
         let (mut train, mut evaluate) = (0.0, 0.0);
         if points.len() > 1 {
             let rows = grid_rows(&data, first, plan.validation_fraction);
@@ -97,7 +127,8 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
     }
     let caveat = match &plan.model {
         ModelPlan::Gp(gp) if gp.optimizer == GpOptimizer::Lbfgs => Some(
-            "L-BFGS stops once converged: the GP's training is estimated at its iteration limit, an upper bound".into(),
+            "L-BFGS stops once converged: the sparse GP's training is estimated at its iteration limit, an upper bound"
+                .into(),
         ),
         _ => None,
     };
@@ -152,6 +183,13 @@ fn calibration_epochs(per_epoch: u64, epochs: usize) -> usize {
 /// The predictive's samples (1 for a family without MC passes).
 fn mc_samples(plan: &UciPlan) -> usize {
     plan.model.network().map_or(1, |net| net.mc_samples)
+}
+
+/// Whether a set's fit stops on convergence well before its iteration limit: an exact GP
+/// (up to `max_rows` training rows) fitted by L-BFGS. The sparse GP's thousands of inducing
+/// coordinates keep L-BFGS going to the limit.
+fn converges_early(plan: &UciPlan, n_train: usize) -> bool {
+    matches!(&plan.model, ModelPlan::Gp(gp) if gp.optimizer == GpOptimizer::Lbfgs && n_train <= gp.max_rows)
 }
 
 /// A GP whose restarts race runs all of them only up to `race_after`, then one per member:
