@@ -44,6 +44,14 @@ const BROKEN: &[(&str, &str)] = &[
     ),
     ("rl-with-mc-dropout", "rl-with-mc-dropout.yaml:5:1: model: the rl task trains `deep_q` agents"),
     (
+        "gp-settings-without-gp",
+        "gp-settings-without-gp.yaml:6:7: task.uci.sets.yacht.gp: only a GP model (`model: {gp: ...}`) takes per-set GP settings; remove it",
+    ),
+    (
+        "gp-greedy-variance-under-adam",
+        "gp-greedy-variance-under-adam.yaml:7:7: task.uci.sets.kin8nm.gp: inducing_init greedy_variance starts L-BFGS's inducing inputs only; with adam use `inducing_init: random`",
+    ),
+    (
         "sgd-outside-mnist",
         "sgd-outside-mnist.yaml:16:5: training.optimizer.sgd: Caffe's SGD trains the MNIST classifiers only",
     ),
@@ -68,6 +76,7 @@ fn good_specs_validate_including_the_shipped_experiments() {
     common::mcdrop(&root)
         .args(["validate", "tests/specs/good.yaml"])
         .args(["experiments/uci-dropout.yaml", "experiments/uci-vi.yaml", "experiments/uci-gp.yaml"])
+        .arg("experiments/uci-gp-lbfgs.yaml")
         .args(["experiments/smoke-uci.yaml", "experiments/smoke-vi.yaml", "experiments/smoke-gp.yaml"])
         .assert()
         .success()
@@ -121,6 +130,35 @@ fn the_uci_dropout_spec_encodes_the_paper_protocol() {
         assert_eq!(model.dropout_rates, read("dropout_rates.txt"), "{}", set.set);
         assert_eq!(set.hidden_units as f64, read("n_hidden.txt")[0], "{}", set.set);
         assert_eq!(set.epochs as f64, read("n_epochs.txt")[0] * 100.0, "{}", set.set);
+    }
+}
+
+#[test]
+fn the_lbfgs_gp_spec_fits_protein_as_uci_gp_does_and_every_other_set_by_lbfgs() {
+    use mcdrop::spec::{Experiment, GpOptimizer, InducingInit, ModelPlan};
+    let load = |name: &str| {
+        let spec = mcdrop::spec::load(&common::repo_file(&format!("experiments/{name}.yaml"))).unwrap();
+        let Experiment::UciRegression(plan) = spec.experiment else { panic!("{name} is a UCI experiment") };
+        plan
+    };
+    let (lbfgs, adam) = (load("uci-gp-lbfgs"), load("uci-gp"));
+    let (ModelPlan::Gp(model), ModelPlan::Gp(adam_model)) = (&lbfgs.model, &adam.model) else {
+        panic!("both fit a GP")
+    };
+    for set in &lbfgs.sets {
+        let plan = set.gp_plan(model);
+        if set.set.folder() == "protein-tertiary-structure" {
+            assert_eq!(plan.optimizer, GpOptimizer::Adam);
+            assert_eq!(
+                (plan.iterations, plan.lr, plan.restarts),
+                (adam_model.iterations, adam_model.lr, adam_model.restarts)
+            );
+            assert_eq!((plan.inducing_init, plan.race_after), (InducingInit::Random, None));
+            assert_eq!((plan.inducing, plan.max_rows), (adam_model.inducing, adam_model.max_rows));
+        } else {
+            assert!(set.gp.is_none(), "{}", set.set);
+            assert_eq!((plan.optimizer, plan.race_after), (GpOptimizer::Lbfgs, Some(20)), "{}", set.set);
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use super::plan::{
     WeightDecayRule,
 };
 use super::raw::{
-    Co2Task, DropoutPlacement, Ensemble, Gp, GpOptimizer, McDropout, Mfvi, MnistTask, Model, Noise, Optimizer, Pbp,
-    RawSpec, Splits, Task, Training, UciTask, WeightDecay,
+    Co2Task, DropoutPlacement, Ensemble, Gp, GpOptimizer, GpSetSettings, InducingInit, McDropout, Mfvi, MnistTask,
+    Model, Noise, Optimizer, Pbp, RawSpec, Splits, Task, Training, UciTask, WeightDecay,
 };
 use super::values::{Count, Positive};
 use crate::data::regression::RegressionSource;
@@ -50,7 +50,12 @@ fn uci_plan(raw: &RawSpec, task: &UciTask, path: &Path, text: &str) -> Result<Uc
     let mut sets = Vec::new();
     for (set, settings) in &task.sets {
         let field = format!("task.uci.sets.{}", set.folder());
-        let grid = SetGrid { tau: &settings.tau, hidden_units: settings.hidden_units, epochs: settings.epochs };
+        let grid = SetGrid {
+            tau: &settings.tau,
+            hidden_units: settings.hidden_units,
+            epochs: settings.epochs,
+            gp: settings.gp.as_ref(),
+        };
         sets.push(set_plan(&model, RegressionSource::Uci(*set), grid, (&field, set.folder()), path, text)?);
     }
     if let Splits::List(list) = &task.splits {
@@ -89,11 +94,13 @@ impl RegressionModel {
     }
 }
 
-/// A set's own settings: its tau grid and, where they differ from the model's, width and epochs.
+/// A set's own settings: its tau grid and, where they differ from the model's, width, epochs
+/// and the GP's optimizer.
 pub(super) struct SetGrid<'a> {
     pub tau: &'a [Positive],
     pub hidden_units: Option<Count>,
     pub epochs: Option<Count>,
+    pub gp: Option<&'a GpSetSettings>,
 }
 
 /// The model plan of a regression task; `task` (`uci`, `table`) names it in errors.
@@ -179,13 +186,70 @@ pub(super) fn set_plan(
     if let Some(dup) = first_duplicate(&taus) {
         return Err(rule_error(path, text, key, &format!("{field}.tau: {dup} is listed twice; list each value once")));
     }
+    let gp = match (grid.gp, &model.plan) {
+        (None, _) => None,
+        (Some(settings), ModelPlan::Gp(model_gp)) => Some(set_gp_plan(model_gp, settings, (field, key), path, text)?),
+        (Some(_), _) => {
+            return Err(rule_error(
+                path,
+                text,
+                key,
+                &format!("{field}.gp: only a GP model (`model: {{gp: ...}}`) takes per-set GP settings; remove it"),
+            ))
+        }
+    };
     Ok(UciSetPlan {
         set: source.name(),
         source,
         hidden_units: grid.hidden_units.or(model.hidden_units).map_or(0, |c| c.get()),
         epochs: grid.epochs.or(model.default_epochs).map_or(0, |c| c.get()),
         taus,
+        gp,
     })
+}
+
+/// The model's GP plan with one set's settings applied.
+fn set_gp_plan(
+    model: &GpPlan,
+    settings: &GpSetSettings,
+    (field, key): (&str, &str),
+    path: &Path,
+    text: &str,
+) -> Result<GpPlan> {
+    let mut plan = model.clone();
+    if let Some(optimizer) = settings.optimizer {
+        plan.optimizer = optimizer;
+    }
+    if let Some(iterations) = settings.iterations {
+        plan.iterations = iterations.get();
+    }
+    if let Some(lr) = settings.lr {
+        plan.lr = lr.get();
+    }
+    if let Some(init) = settings.inducing_init {
+        plan.inducing_init = init;
+    }
+    if plan.optimizer != GpOptimizer::Lbfgs {
+        plan.race_after = None;
+    }
+    check_inducing_init(&plan, (&format!("{field}.gp"), key), path, text)?;
+    Ok(plan)
+}
+
+/// Greedy variance starts L-BFGS's inducing inputs only; Adam's start at random rows.
+/// `(field, key)`: the settings' spec field and the YAML key errors point at.
+fn check_inducing_init(plan: &GpPlan, (field, key): (&str, &str), path: &Path, text: &str) -> Result<()> {
+    if plan.inducing_init == InducingInit::GreedyVariance && plan.optimizer != GpOptimizer::Lbfgs {
+        return Err(rule_error(
+            path,
+            text,
+            key,
+            &format!(
+                "{field}: inducing_init greedy_variance starts L-BFGS's inducing inputs only; with adam use `inducing_init: random`"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The training and evaluation sections a network needs, or an error saying which is missing.
@@ -269,7 +333,7 @@ fn gp_plan(gp: &Gp, path: &Path, text: &str) -> Result<GpPlan> {
             "model.gp.race_after: restarts race only under L-BFGS; add `optimizer: lbfgs` or remove it",
         ));
     }
-    Ok(GpPlan {
+    let plan = GpPlan {
         restarts: gp.restarts.get(),
         iterations: gp.iterations.get(),
         lr: gp.lr.get(),
@@ -280,7 +344,9 @@ fn gp_plan(gp: &Gp, path: &Path, text: &str) -> Result<GpPlan> {
         inducing_init: gp.inducing_init.unwrap_or_default(),
         learn_inducing: gp.learn_inducing.unwrap_or(true),
         race_after: gp.race_after.map(|c| c.get()),
-    })
+    };
+    check_inducing_init(&plan, ("model.gp", "inducing_init"), path, text)?;
+    Ok(plan)
 }
 
 fn mnist_plan(raw: &RawSpec, task: &MnistTask, path: &Path, text: &str) -> Result<MnistPlan> {

@@ -163,6 +163,15 @@ pub struct UciSetPlan {
     pub hidden_units: usize,
     pub epochs: usize,
     pub taus: Vec<f64>,
+    /// The GP's settings for this set, where `task.uci.sets.SET.gp` changes the model's.
+    pub gp: Option<GpPlan>,
+}
+
+impl UciSetPlan {
+    /// The GP settings this set is fitted with: its own, else the model's.
+    pub fn gp_plan<'a>(&'a self, model: &'a GpPlan) -> &'a GpPlan {
+        self.gp.as_ref().unwrap_or(model)
+    }
 }
 
 /// The model family a UCI experiment trains.

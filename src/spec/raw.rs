@@ -380,6 +380,25 @@ pub struct UciSetSettings {
     /// Overrides training.epochs (PBP, ensembles: the model's epochs) for this set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<Count>,
+    /// GP only: how this set's marginal likelihood is maximized, where it differs from
+    /// `model.gp` (e.g. a set on which L-BFGS stops short of Adam's fit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gp: Option<GpSetSettings>,
+}
+
+/// The optimizer settings of `model.gp` one set may change; the rest is the model's.
+/// `race_after`, an L-BFGS setting, does not carry over to a set fitted by `adam`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpSetSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<GpOptimizer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<Positive>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inducing_init: Option<InducingInit>,
 }
 
 /// A selection of split indices.
@@ -729,9 +748,9 @@ pub struct Gp {
     /// stopping on convergence as scipy's L-BFGS-B does; `lr` unused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimizer: Option<GpOptimizer>,
-    /// Where the sparse GP's inducing inputs start: `random` training rows (the default) or
-    /// `greedy_variance`, the rows a pivoted Cholesky of the starting kernel picks (Burt et al.
-    /// 2020).
+    /// Where the sparse GP's inducing inputs start: `random` training rows (the default) or,
+    /// under L-BFGS, `greedy_variance`, the rows a pivoted Cholesky of the starting kernel
+    /// picks (Burt et al. 2020).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inducing_init: Option<InducingInit>,
     /// Whether the sparse GP learns its inducing inputs with the kernel (default true); false

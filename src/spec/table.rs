@@ -48,7 +48,7 @@ pub(super) fn table_plan(raw: &RawSpec, task: &TableTask, path: &Path, text: &st
             ));
         }
     }
-    let grid = SetGrid { tau: &task.tau, hidden_units: task.hidden_units, epochs: task.epochs };
+    let grid = SetGrid { tau: &task.tau, hidden_units: task.hidden_units, epochs: task.epochs, gp: None };
     let set = set_plan(&model, RegressionSource::Table(source), grid, ("task.table", "table"), path, text)?;
     Ok(model.into_plan(raw, vec![set], task.run_splits.clone(), "task.table.run_splits"))
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use super::{load_uci_bench, UciBench};
 use crate::cli::{BenchArgs, Cli};
+use crate::data::SetName;
 use crate::error::Error;
 use crate::metrics::keys;
 use crate::models::checkpoint::NoCheckpoints;
@@ -16,7 +17,7 @@ use crate::models::gp::GpFamily;
 use crate::models::RegressionFamily;
 use crate::protocol::program::{build_program, Phase};
 use crate::protocol::splits::final_rows;
-use crate::spec::{Experiment, GpOptimizer, GpPlan, InducingInit, ModelPlan};
+use crate::spec::{Experiment, GpOptimizer, GpPlan, InducingInit, ModelPlan, UciSetPlan};
 
 pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let UciBench { seed, plan, set_plan, data, device } = load_uci_bench(cli, args, "bench gp")?;
@@ -27,6 +28,9 @@ pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         ))
         .into());
     };
+    // The set's own GP settings where it has them; each variant then fits a set that has none.
+    let gp = set_plan.gp_plan(gp);
+    let bare_set = UciSetPlan { gp: None, ..set_plan.clone() };
     let group = args.splits.or(plan.splits_per_program).unwrap_or(data.splits.len());
     let splits: Vec<usize> = (0..group.min(data.splits.len())).collect();
     let rows = final_rows(&data, &splits);
@@ -44,7 +48,7 @@ pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     );
     let mut variants = vec![(label(&args.spec), gp.clone())];
     for other in &args.against {
-        variants.push((label(other), other_gp(other)?));
+        variants.push((label(other), other_gp(other, &set_plan.set)?));
     }
     println!("{:<24} {:>9} {:>8} {:>12} {:>10} {:>10}", "spec", "seconds", "ratio", "nlml/row", "rmse", "test ll");
     let mut first_seconds = None;
@@ -53,7 +57,7 @@ pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         let family = GpFamily { plan: variant };
         let env = Env { device, mc_budget: args.mc_budget, progress: &Silent, checkpoints: &NoCheckpoints };
         let start = Instant::now();
-        let scores = family.fit_and_score(&program, &set_plan, &env)?;
+        let scores = family.fit_and_score(&program, &bare_set, &env)?;
         let seconds = start.elapsed().as_secs_f64();
         let base = *first_seconds.get_or_insert(seconds);
         let mean = |f: &dyn Fn(&crate::models::Scores) -> f64| scores.iter().map(f).sum::<f64>() / scores.len() as f64;
@@ -72,15 +76,16 @@ fn label(spec: &std::path::Path) -> String {
     spec.file_stem().map_or_else(|| spec.display().to_string(), |s| s.to_string_lossy().into_owned())
 }
 
-/// The GP settings of another spec.
-fn other_gp(path: &std::path::Path) -> anyhow::Result<GpPlan> {
+/// The GP settings another spec fits `set` with.
+fn other_gp(path: &std::path::Path, set: &SetName) -> anyhow::Result<GpPlan> {
     let spec = crate::spec::load(path)?;
-    let model = match &spec.experiment {
-        Experiment::UciRegression(plan) => &plan.model,
+    let plan = match &spec.experiment {
+        Experiment::UciRegression(plan) => plan,
         _ => return Err(Error::Usage(format!("{}: --against takes a UCI GP spec", path.display())).into()),
     };
-    match model {
-        ModelPlan::Gp(gp) => Ok(gp.clone()),
+    let own = plan.sets.iter().find(|s| &s.set == set).and_then(|s| s.gp.clone());
+    match &plan.model {
+        ModelPlan::Gp(gp) => Ok(own.unwrap_or_else(|| gp.clone())),
         _ => Err(Error::Usage(format!("{}: --against takes a GP spec; this one trains another model", path.display()))
             .into()),
     }

@@ -26,6 +26,7 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
         ))
         .into());
     };
+    let gp = set_plan.gp_plan(gp);
     let set = set_plan.set.clone();
     // A program as the protocol builds it: its splits' whole training rows.
     let group = args.splits.or(plan.splits_per_program).unwrap_or(data.splits.len());

@@ -27,17 +27,19 @@ impl RegressionFamily for GpFamily {
         vec![Vec::new()]
     }
 
-    fn steps(&self, _n: usize, _set: &UciSetPlan) -> u64 {
-        self.plan.iterations as u64
+    fn steps(&self, _n: usize, set: &UciSetPlan) -> u64 {
+        set.gp_plan(&self.plan).iterations as u64
     }
 
     /// Kernel entries per step: n x n exact, n x M sparse.
     fn training_work(&self, n: usize, set: &UciSetPlan) -> f64 {
-        let columns = if n > self.plan.max_rows { self.plan.inducing } else { n };
+        let plan = set.gp_plan(&self.plan);
+        let columns = if n > plan.max_rows { plan.inducing } else { n };
         (n * columns) as f64 * self.steps(n, set) as f64
     }
 
-    fn fit_and_score(&self, program: &Program, _set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+    fn fit_and_score(&self, program: &Program, set: &UciSetPlan, env: &Env) -> Result<Vec<Scores>> {
+        let plan = set.gp_plan(&self.plan);
         let s = program.members.len() as i64;
         let n = program.n() as i64;
         let d = program.held_x.size()[2];
@@ -46,13 +48,13 @@ impl RegressionFamily for GpFamily {
         let seeds: Vec<u64> = program.members.iter().map(|m| m.seed).collect();
         let x_star = program.held_x.f_to_kind(Kind::Double)?;
         // Beyond max_rows the n x n kernel is out of budget: Titsias' sparse bound instead.
-        let (mean, var, nlml, log_noise_std) = if program.n() > self.plan.max_rows {
-            let (params, bound) = sparse::fit(&x, &y, &seeds, &self.plan, env.progress)?;
-            let (mean, var) = sparse::predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
+        let (mean, var, nlml, log_noise_std) = if program.n() > plan.max_rows {
+            let (params, bound) = sparse::fit(&x, &y, &seeds, plan, env.progress)?;
+            let (mean, var) = sparse::predict(&x, &y, &x_star, &params, plan.noise_floor)?;
             (mean, var, bound, params.kernel.log_noise_std)
         } else {
-            let (params, nlml) = exact::fit(&x, &y, &seeds, &self.plan, env.progress)?;
-            let (mean, var) = exact::predict(&x, &y, &x_star, &params, self.plan.noise_floor)?;
+            let (params, nlml) = exact::fit(&x, &y, &seeds, plan, env.progress)?;
+            let (mean, var) = exact::predict(&x, &y, &x_star, &params, plan.noise_floor)?;
             (mean, var, nlml, params.log_noise_std)
         };
         let noise = f64_values(&log_noise_std.f_exp()?)?;

@@ -26,12 +26,12 @@ const CALIBRATION_GP_ITERATIONS: usize = 3;
 /// One line per set, and a caveat when the GP's L-BFGS may stop before its iterations.
 pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Result<(Vec<EstimateLine>, Option<String>)> {
     let family = regression_family(plan);
-    let race_share = match &plan.model {
-        ModelPlan::Gp(gp) => gp_race_share(gp),
-        _ => 1.0,
-    };
     let mut lines = Vec::new();
     for set_plan in &plan.sets {
+        let race_share = match &plan.model {
+            ModelPlan::Gp(gp) => gp_race_share(set_plan.gp_plan(gp)),
+            _ => 1.0,
+        };
         let data = set_plan.source.load(calibration.data)?;
         let splits = selected_splits(&plan.splits, data.splits.len());
         let programs = set_programs(plan, &splits);
@@ -68,7 +68,7 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
             let evaluate = extrapolate(points.iter().map(|p| p.1), mc_samples(plan) as f64);
             Ok((train, evaluate))
         };
-        if converges_early(plan, n_train) {
+        if converges_early(plan, set_plan, n_train) {
             // One split fitted whole: L-BFGS on an exact GP stops at convergence, far inside
             // its iteration limit, and how far inside no shortened fit can tell.
             let rows = final_rows(&data, &first[..1]);
@@ -158,19 +158,28 @@ fn shortened(plan: &UciPlan, samples: usize) -> UciPlan {
         net.mc_samples = net.mc_samples.min(samples);
     }
     if let ModelPlan::Gp(gp) = &mut short.model {
-        gp.iterations = gp.iterations.min(CALIBRATION_GP_ITERATIONS);
-        // Every restart runs through the calibration's few iterations; `gp_race_share`
-        // accounts for the race of the full run.
-        gp.race_after = None;
+        shorten_gp(gp);
     }
     short
 }
 
+/// A GP plan of few iterations, every restart running through them (`gp_race_share`
+/// accounts for the race of the full run).
+fn shorten_gp(gp: &mut GpPlan) {
+    gp.iterations = gp.iterations.min(CALIBRATION_GP_ITERATIONS);
+    gp.race_after = None;
+}
+
 /// The set with the fewest epochs that give `CALIBRATION_STEPS` steps on `n` rows, within
-/// `CALIBRATION_SHARE` of its epochs.
+/// `CALIBRATION_SHARE` of its epochs (and its own GP settings, if any, shortened as `shortened`
+/// shortens the model's).
 fn shortened_set(family: &dyn RegressionFamily, set: &UciSetPlan, n: usize) -> UciSetPlan {
     let per_epoch = family.steps(n, &UciSetPlan { epochs: 1, ..set.clone() });
-    UciSetPlan { epochs: calibration_epochs(per_epoch, set.epochs), ..set.clone() }
+    let mut short = UciSetPlan { epochs: calibration_epochs(per_epoch, set.epochs), ..set.clone() };
+    if let Some(gp) = &mut short.gp {
+        shorten_gp(gp);
+    }
+    short
 }
 
 /// Epochs of a calibration with `per_epoch` steps each, of a set trained for `epochs`.
@@ -188,8 +197,8 @@ fn mc_samples(plan: &UciPlan) -> usize {
 /// Whether a set's fit stops on convergence well before its iteration limit: an exact GP
 /// (up to `max_rows` training rows) fitted by L-BFGS. The sparse GP's thousands of inducing
 /// coordinates keep L-BFGS going to the limit.
-fn converges_early(plan: &UciPlan, n_train: usize) -> bool {
-    matches!(&plan.model, ModelPlan::Gp(gp) if gp.optimizer == GpOptimizer::Lbfgs && n_train <= gp.max_rows)
+fn converges_early(plan: &UciPlan, set: &UciSetPlan, n_train: usize) -> bool {
+    matches!(&plan.model, ModelPlan::Gp(gp) if set.gp_plan(gp).optimizer == GpOptimizer::Lbfgs && n_train <= gp.max_rows)
 }
 
 /// A GP whose restarts race runs all of them only up to `race_after`, then one per member:
