@@ -51,15 +51,7 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
                 let short_set = UciSetPlan { epochs: short_set.epochs * size, ..short_set.clone() };
                 let short_plan = shortened(plan, samples * size);
                 let short_family = regression_family(&short_plan);
-                let clock = PhaseClock::start();
-                let env = Env {
-                    device: calibration.device,
-                    mc_budget: calibration.mc_budget,
-                    progress: &clock,
-                    checkpoints: &NoCheckpoints,
-                };
-                short_family.fit_and_score(&program, &short_set, &env)?;
-                let (train, evaluate) = clock.split();
+                let (train, evaluate) = timed_fit(short_family.as_ref(), &program, &short_set, calibration)?;
                 let steps = short_family.steps(program.n(), &short_set) as f64;
                 points.push(((steps, train), (mc_samples(&short_plan) as f64, evaluate)));
             }
@@ -75,15 +67,7 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
             let rows = final_rows(&data, &first[..1]);
             let configs = vec![vec![points[0].clone()]];
             let program = build_program(spec.seed, set_plan, &data, &rows, &configs, Phase::Final, calibration.device)?;
-            let clock = PhaseClock::start();
-            let env = Env {
-                device: calibration.device,
-                mc_budget: calibration.mc_budget,
-                progress: &clock,
-                checkpoints: &NoCheckpoints,
-            };
-            family.fit_and_score(&program, set_plan, &env)?;
-            let (train, evaluate) = clock.split();
+            let (train, evaluate) = timed_fit(family.as_ref(), &program, set_plan, calibration)?;
             let count = splits.len() as f64;
             lines.push(EstimateLine {
                 what: set_plan.set.display_name().to_string(),
@@ -133,6 +117,24 @@ pub fn estimate(spec: &Spec, plan: &UciPlan, calibration: &Calibration) -> Resul
         _ => None,
     };
     Ok((lines, caveat))
+}
+
+/// Fits and scores `program` once: the seconds of training and of evaluation.
+fn timed_fit(
+    family: &dyn RegressionFamily,
+    program: &Program,
+    set: &UciSetPlan,
+    calibration: &Calibration,
+) -> Result<(f64, f64)> {
+    let clock = PhaseClock::start();
+    let env = Env {
+        device: calibration.device,
+        mc_budget: calibration.mc_budget,
+        progress: &clock,
+        checkpoints: &NoCheckpoints,
+    };
+    family.fit_and_score(program, set, &env)?;
+    Ok(clock.split())
 }
 
 /// MC samples of a calibration of `program`: `CALIBRATION_SAMPLES`, or a whole chunk of the
