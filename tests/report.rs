@@ -13,7 +13,7 @@ const REPRODUCED: [&str; 12] = [
     "uci-dropout",
     "uci-vi",
     "uci-pbp",
-    "uci-gp",
+    "uci-gp-lbfgs",
     "uci-ensemble",
     "uci-concrete",
     "mnist-lenet",
