@@ -292,7 +292,11 @@ pub struct BenchArgs {
     /// The PyTorch peer script to time beside ours; `none` skips it.
     #[arg(long, default_value = "../shared/bench/ref_torch_uci.py")]
     pub peer: String,
-    /// Python that runs the peer (needs torch and numpy).
+    /// `gp`: the GPyTorch peer fitting the program's first split beside one fit of ours (same
+    /// data, start and L-BFGS iteration cap); `none` skips it.
+    #[arg(long, default_value = "../shared/bench/ref_gpytorch_gp.py")]
+    pub gp_peer: String,
+    /// Python that runs the peer (needs torch and numpy; gpytorch for `--gp-peer`).
     #[arg(long, default_value = ".venv/bin/python")]
     pub python: PathBuf,
 }

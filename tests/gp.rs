@@ -395,6 +395,56 @@ fn lbfgs_reaches_a_stationary_point_no_worse_than_adam_and_a_member_fits_alone_a
     assert_eq!(values(&alone.log_noise_std), values(&p.log_noise_std.narrow(0, 1, 1)));
 }
 
+/// Progress that counts the steps it is told of.
+struct Steps(std::sync::atomic::AtomicU64);
+
+impl mcdrop::models::Progress for Steps {
+    fn advance(&self, steps: u64) {
+        self.0.fetch_add(steps, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn phase(&self, _: &str) {}
+}
+
+/// Adam whose restarts race: all of the plan's steps are taken (the race first, then the
+/// survivor alone), the value returned is the objective at the parameters returned, and the
+/// fit ends no more than 5 % worse than the unraced one; a race as long as the fit is no race,
+/// bit for bit. Exact and sparse GP alike.
+#[test]
+fn an_adam_race_takes_the_plans_steps_and_ends_where_it_says() {
+    use mcdrop::models::gp::{exact, sparse};
+    let (x, y) = two_members(120);
+    let unraced = mcdrop::spec::GpPlan { restarts: 3, iterations: 200, ..adam_plan() };
+    let raced = mcdrop::spec::GpPlan { race_after: Some(20), ..unraced.clone() };
+    let no_race = mcdrop::spec::GpPlan { race_after: Some(200), ..unraced.clone() };
+    let sparse_plan = |plan: &mcdrop::spec::GpPlan| mcdrop::spec::GpPlan { max_rows: 50, inducing: 12, ..plan.clone() };
+
+    let steps = Steps(Default::default());
+    let (p, nlml) = exact::fit(&x, &y, &[1, 2], &raced, &steps).unwrap();
+    assert_eq!(steps.0.into_inner(), 200);
+    let at_end = negative_log_marginal_likelihood(&x, &y, &p, 1e-6).unwrap();
+    assert_eq!(values(&at_end), values(&nlml), "the value returned is the value at the parameters returned");
+    let (_, full) = exact::fit(&x, &y, &[1, 2], &unraced, &mcdrop::models::Silent).unwrap();
+    for (ours, all) in values(&nlml).into_iter().zip(values(&full)) {
+        assert!(ours <= all + 0.05 * all.abs(), "raced {ours} vs every restart {all}");
+    }
+    let (_, same) = exact::fit(&x, &y, &[1, 2], &no_race, &mcdrop::models::Silent).unwrap();
+    assert_eq!(values(&same), values(&full));
+
+    let steps = Steps(Default::default());
+    let (p, bound) = sparse::fit(&x, &y, &[1, 2], &sparse_plan(&raced), &steps).unwrap();
+    assert_eq!(steps.0.into_inner(), 200);
+    let at_end = sparse::negative_bound(&x, &y, &p, 1e-6).unwrap();
+    for (ours, there) in values(&bound).into_iter().zip(values(&at_end)) {
+        assert!((ours - there).abs() < 1e-9 * there.abs(), "returned {ours}, at the parameters {there}");
+    }
+    let (_, full) = sparse::fit(&x, &y, &[1, 2], &sparse_plan(&unraced), &mcdrop::models::Silent).unwrap();
+    for (ours, all) in values(&bound).into_iter().zip(values(&full)) {
+        assert!(ours <= all + 0.05 * all.abs(), "raced {ours} vs every restart {all}");
+    }
+    let (_, same) = sparse::fit(&x, &y, &[1, 2], &sparse_plan(&no_race), &mcdrop::models::Silent).unwrap();
+    assert_eq!(values(&same), values(&full));
+}
+
 /// Greedy variance picks, among rows that are each present twice, every distinct row before
 /// any copy (a copy's variance given its twin is zero), then the sparse L-BFGS fit keeps those
 /// inputs when told to and improves on its start.
@@ -439,6 +489,46 @@ fn greedy_variance_skips_duplicate_rows_and_the_sparse_lbfgs_fit_keeps_them_when
             assert_eq!(f64::try_from(distance.min()).unwrap(), 0.0, "member {member}, inducing input {z}");
         }
     }
+}
+
+/// `mcdrop bench gp --gp-peer SCRIPT` hands the peer the first split's training rows, restart
+/// 0's start (D + 2 values) and fits; a stand-in peer reports what it was given, as numbers the
+/// bench prints.
+#[test]
+fn gp_bench_hands_the_peer_the_splits_rows_and_start() {
+    let work = tempfile::tempdir().unwrap();
+    let peer = work.path().join("peer.py");
+    std::fs::write(
+        &peer,
+        "import sys, os\n\
+         d = sys.argv[1]\n\
+         rows = lambda f: [l.split() for l in open(os.path.join(d, f))]\n\
+         x, y, s = rows('x.txt'), rows('y.txt'), rows('start.txt')\n\
+         assert os.path.exists(os.path.join(d, 'z.txt')) == False\n\
+         assert sys.argv[sys.argv.index('--iterations') + 1] == '300'\n\
+         print(f'seconds=2.5 evaluations={len(x)} iterations={len(x[0])} nlml_per_row={len(s)}')\n",
+    )
+    .unwrap();
+    let stdout = common::bench_stdout(
+        work.path(),
+        &[
+            "gp",
+            "--set",
+            "yacht",
+            "--splits",
+            "1",
+            "--gp-peer",
+            peer.to_str().unwrap(),
+            "--python",
+            common::repo_file(".venv/bin/python").to_str().unwrap(),
+        ],
+        "experiments/uci-gp-lbfgs.yaml",
+    );
+    // yacht: 277 training rows of 6 inputs; the start is 6 length-scales, signal and noise.
+    let line = stdout.lines().find(|l| l.starts_with("gpytorch ")).unwrap_or_else(|| panic!("{stdout}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!((fields[1], fields[3], fields[4]), ("2.50", "8.00000", "6/277"), "{line}");
+    assert!(stdout.contains("mcdrop is "), "{stdout}");
 }
 
 /// `mcdrop bench gp` fits one program by Adam (uci-gp) and by L-BFGS (uci-gp-lbfgs).

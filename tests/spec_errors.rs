@@ -32,10 +32,6 @@ const BROKEN: &[(&str, &str)] = &[
     // The mark of a failed check sits on the map's first key (epochs): the field is found.
     ("zero-batch-size", "zero-batch-size.yaml:14:3: training.batch_size: must be at least 1, got 0"),
     ("not-yaml", "not-yaml.yaml:1:7: name: invalid type: sequence, expected a string"),
-    (
-        "gp-race-under-adam",
-        "gp-race-under-adam.yaml:9:5: model.gp.race_after: restarts race only under L-BFGS; add `optimizer: lbfgs` or remove it",
-    ),
     ("rl-duplicate-policy", "rl-duplicate-policy.yaml:9:5: model.deep_q.policies: thompson is listed twice"),
     ("rl-burnin-too-long", "rl-burnin-too-long.yaml:7:5: task.rl.burnin_ticks: 1000 leaves no ticks after burn-in"),
     (
@@ -153,7 +149,7 @@ fn the_lbfgs_gp_spec_fits_protein_as_uci_gp_does_and_every_other_set_by_lbfgs() 
                 (plan.iterations, plan.lr, plan.restarts),
                 (adam_model.iterations, adam_model.lr, adam_model.restarts)
             );
-            assert_eq!((plan.inducing_init, plan.race_after), (InducingInit::Random, None));
+            assert_eq!((plan.inducing_init, plan.race_after), (InducingInit::Random, Some(20)));
             assert_eq!((plan.inducing, plan.max_rows), (adam_model.inducing, adam_model.max_rows));
         } else {
             assert!(set.gp.is_none(), "{}", set.set);

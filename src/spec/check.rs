@@ -229,7 +229,9 @@ fn set_gp_plan(
     if let Some(init) = settings.inducing_init {
         plan.inducing_init = init;
     }
-    if plan.optimizer != GpOptimizer::Lbfgs {
+    if let Some(race) = settings.race_after {
+        plan.race_after = Some(race.get());
+    } else if plan.optimizer != model.optimizer {
         plan.race_after = None;
     }
     check_inducing_init(&plan, (&format!("{field}.gp"), key), path, text)?;
@@ -325,14 +327,6 @@ fn ensemble_plan(e: &Ensemble, path: &Path, text: &str) -> Result<EnsemblePlan> 
 }
 
 fn gp_plan(gp: &Gp, path: &Path, text: &str) -> Result<GpPlan> {
-    if gp.race_after.is_some() && gp.optimizer.unwrap_or_default() != GpOptimizer::Lbfgs {
-        return Err(rule_error(
-            path,
-            text,
-            "race_after",
-            "model.gp.race_after: restarts race only under L-BFGS; add `optimizer: lbfgs` or remove it",
-        ));
-    }
     let plan = GpPlan {
         restarts: gp.restarts.get(),
         iterations: gp.iterations.get(),

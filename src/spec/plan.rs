@@ -257,7 +257,7 @@ pub struct GpPlan {
     pub optimizer: GpOptimizer,
     pub inducing_init: InducingInit,
     pub learn_inducing: bool,
-    /// L-BFGS iterations after which only each member's lowest restart goes on.
+    /// Iterations (L-BFGS) or steps (Adam) after which only each member's lowest restart goes on.
     pub race_after: Option<usize>,
 }
 

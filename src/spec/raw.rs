@@ -386,8 +386,8 @@ pub struct UciSetSettings {
     pub gp: Option<GpSetSettings>,
 }
 
-/// The optimizer settings of `model.gp` one set may change; the rest is the model's.
-/// `race_after`, an L-BFGS setting, does not carry over to a set fitted by `adam`.
+/// The optimizer settings of `model.gp` one set may change; the rest is the model's. The
+/// model's `race_after` carries over only to a set fitted by the model's optimizer.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GpSetSettings {
@@ -399,6 +399,8 @@ pub struct GpSetSettings {
     pub lr: Option<Positive>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inducing_init: Option<InducingInit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race_after: Option<Count>,
 }
 
 /// A selection of split indices.
@@ -757,8 +759,8 @@ pub struct Gp {
     /// keeps them where `inducing_init` put them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learn_inducing: Option<bool>,
-    /// L-BFGS only: the restarts of a member race, and after this many iterations only the
-    /// lowest goes on (none: every restart runs to its end).
+    /// The restarts of a member race: after this many iterations (L-BFGS) or steps (Adam) only
+    /// the lowest goes on (none: every restart runs to its end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub race_after: Option<Count>,
 }

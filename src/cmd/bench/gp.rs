@@ -2,7 +2,7 @@
 //! training rows, the seeds of `--spec`) fitted by the GP settings of `--spec` and of each
 //! `--against` spec in turn, side by side in one run: wall seconds, and what each fit reached
 //! (NLML per row, test RMSE and log-likelihood, means over the program's splits), so a faster
-//! optimizer shows what it costs in fit.
+//! optimizer shows what it costs in fit; then one fit beside GPyTorch's (`gp_peer`).
 
 use std::time::Instant;
 
@@ -69,7 +69,7 @@ pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
             mean(&|s| s.ll)
         );
     }
-    Ok(())
+    super::gp_peer::compare_with_peer(args, &program, gp, splits[0])
 }
 
 fn label(spec: &std::path::Path) -> String {
@@ -100,7 +100,7 @@ fn describe(p: &GpPlan, sparse: bool) -> String {
     };
     let race = p.race_after.map_or(String::new(), |k| format!(", restarts race for {k} iterations"));
     match p.optimizer {
-        GpOptimizer::Adam => format!("adam: {} steps at lr {}{inducing}", p.iterations, p.lr),
+        GpOptimizer::Adam => format!("adam: {} steps at lr {}{race}{inducing}", p.iterations, p.lr),
         GpOptimizer::Lbfgs => format!("lbfgs: at most {} iterations{race}{inducing}", p.iterations),
     }
 }

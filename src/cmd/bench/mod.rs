@@ -2,6 +2,7 @@
 //! only ratios are compared.
 
 mod gp;
+mod gp_peer;
 mod rl;
 mod sparse_gp;
 mod uci;

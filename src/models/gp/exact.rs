@@ -13,8 +13,8 @@ use tch::{Kind, Tensor};
 use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
 use super::lbfgs::Evaluation;
 use super::optimize::{
-    evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params,
-    restart_starts,
+    evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, phase, restart_params,
+    restart_starts, variables, AdamPhases,
 };
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -55,10 +55,10 @@ pub fn nlml_with_gradient(x: &Tensor, y: &Tensor, p: &GpParams, noise_floor: f64
     let n = x.size()[1];
     let kf = se_ard(x, x, p)?;
     let l = cholesky_with_jitter(&with_noise(&kf, p, noise_floor)?)?;
-    // K^-1 by solving against I (libtorch's cholesky_inverse measured slower here), and alpha
-    // = K^-1 y from it (a batched one-column cholesky_solve measured slower than the product).
-    let eye = Tensor::f_eye(n, (Kind::Double, x.device()))?.f_expand([x.size()[0], n, n], false)?.f_contiguous()?;
-    let k_inv = eye.f_cholesky_solve(&l, false)?;
+    // K^-1 from the factor (LAPACK's potri, a third of the flops of solving against I), and
+    // alpha = K^-1 y from it (a batched one-column cholesky_solve measured slower than the
+    // product).
+    let k_inv = l.f_cholesky_inverse(false)?;
     let y = y.f_unsqueeze(-1)?;
     let alpha = k_inv.f_bmm(&y)?; // [B, n, 1]
     let nlml = nlml_from_factor(&y, &alpha, &l, n)?;
@@ -122,7 +122,8 @@ pub fn fit(
     }
 }
 
-/// Adam for `plan.iterations` steps on every restart at once.
+/// Adam for `plan.iterations` steps on every restart at once, or, where the plan races, on
+/// every restart for `race_after` steps and then on each member's lowest alone (`AdamPhases`).
 fn fit_adam(
     x: &Tensor,
     y: &Tensor,
@@ -130,21 +131,41 @@ fn fit_adam(
     plan: &GpPlan,
     progress: &dyn Progress,
 ) -> Result<(GpParams, Tensor)> {
-    let (s, r, d) = (seeds.len() as i64, plan.restarts as i64, x.size()[2]);
+    let phases = AdamPhases::of(plan);
     let vs = float64_store(x.device());
-    let params = restart_params(&vs, seeds, r, d, |_, _| {})?;
+    let starts = restart_params(&vs, seeds, plan.restarts as i64, x.size()[2], |_, _| {})?;
+    let raced = adam_steps(&vs, &starts, x, y, &phase(plan, plan.restarts, phases.raced), progress)?;
+    if phases.alone == 0 {
+        return Ok(raced);
+    }
+    let vs = float64_store(x.device());
+    let survivors = variables(&vs, &raced.0)?;
+    adam_steps(&vs, &survivors, x, y, &phase(plan, 1, phases.alone), progress)
+}
+
+/// Adam on `params` (variables of `vs`, `plan.restarts` per member of x) for
+/// `plan.iterations` steps; each member's restart with the lowest final NLML, and that NLML.
+fn adam_steps(
+    vs: &tch::nn::VarStore,
+    params: &GpParams,
+    x: &Tensor,
+    y: &Tensor,
+    plan: &GpPlan,
+    progress: &dyn Progress,
+) -> Result<(GpParams, Tensor)> {
+    let (s, r) = (x.size()[0], plan.restarts as i64);
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
     let surrogate = || -> Result<Tensor> {
-        let (_, g) = nlml_with_gradient(&xr, &yr, &params, plan.noise_floor)?;
+        let (_, g) = nlml_with_gradient(&xr, &yr, params, plan.noise_floor)?;
         linear_surrogate(&[
             (&params.log_lengthscales, &g.log_lengthscales),
             (&params.log_signal_std, &g.log_signal_std),
             (&params.log_noise_std, &g.log_noise_std),
         ])
     };
-    let objective = || negative_log_marginal_likelihood(&xr, &yr, &params, plan.noise_floor);
-    let (best, final_nlml) = minimize_restarts(&vs, plan, s, r, surrogate, objective, progress)?;
+    let objective = || negative_log_marginal_likelihood(&xr, &yr, params, plan.noise_floor);
+    let (best, final_nlml) = minimize_restarts(vs, plan, s, r, surrogate, objective, progress)?;
     Ok((params.pick(&best)?, final_nlml.f_index_select(0, &best)?))
 }
 

@@ -19,17 +19,17 @@
 //! second pass forms that product chunk by chunk and pushes it through the kernel to its
 //! parameters and the inducing inputs. The data cost 5 n M^2 flops per evaluation against
 //! autograd's 10 (which also keeps every M x n block alive); L's gradient, also M x M, goes
-//! back through the Cholesky factor of K_mm. L-BFGS always takes the passes; Adam's fit
-//! (`uci-gp`) keeps its earlier choice by memory budget (`BoundGradient`), so that it goes on
-//! computing the same bits.
+//! back through the Cholesky factor of K_mm. L-BFGS and a raced Adam fit take the passes;
+//! Adam's unraced fit (`uci-gp`) keeps its earlier choice by memory budget (`BoundGradient`),
+//! so that it goes on computing the same bits.
 
 use tch::{Kind, Tensor};
 
 use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_ard, GpParams};
 use super::lbfgs::Evaluation;
 use super::optimize::{
-    evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, restart_params,
-    restart_starts,
+    evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, phase, restart_params,
+    restart_starts, variables, AdamPhases,
 };
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -324,7 +324,9 @@ pub fn fit(
     }
 }
 
-/// `fit` by Adam with the gradient chosen by the caller (`None`: by the memory budget).
+/// `fit` by Adam with the gradient chosen by the caller (`None`: by the memory budget, or the
+/// passes where the plan races), every restart at once or, where the plan races, every restart
+/// for `race_after` steps and then each member's lowest alone (`AdamPhases`).
 pub fn fit_with(
     x: &Tensor,
     y: &Tensor,
@@ -333,18 +335,46 @@ pub fn fit_with(
     progress: &dyn Progress,
     gradient: Option<BoundGradient>,
 ) -> Result<(SparseParams, Tensor)> {
-    let (s, r) = (seeds.len() as i64, plan.restarts as i64);
+    let phases = AdamPhases::of(plan);
     let vs = float64_store(x.device());
-    let params = initial_params(&vs, x, seeds, r, plan.inducing)?;
+    let starts = initial_params(&vs, x, seeds, plan.restarts as i64, plan.inducing)?;
+    // The budget's choice keeps uci-gp's bits; a raced fit has no earlier bits to keep, and the
+    // passes cost half autograd's flops.
+    let gradient = if phases.alone > 0 { gradient.or(Some(BoundGradient::TwoPass)) } else { gradient };
+    let raced = adam_steps(&vs, &starts, x, y, &phase(plan, plan.restarts, phases.raced), progress, gradient)?;
+    if phases.alone == 0 {
+        return Ok(raced);
+    }
+    let (chosen, _) = raced;
+    let vs = float64_store(x.device());
+    let survivors = SparseParams {
+        kernel: variables(&vs, &chosen.kernel)?,
+        inducing: vs.root().f_var_copy("inducing", &chosen.inducing)?,
+    };
+    adam_steps(&vs, &survivors, x, y, &phase(plan, 1, phases.alone), progress, gradient)
+}
+
+/// Adam on `params` (variables of `vs`, `plan.restarts` per member of x) for
+/// `plan.iterations` steps; each member's restart with the lowest final bound, and that bound.
+fn adam_steps(
+    vs: &tch::nn::VarStore,
+    params: &SparseParams,
+    x: &Tensor,
+    y: &Tensor,
+    plan: &GpPlan,
+    progress: &dyn Progress,
+    gradient: Option<BoundGradient>,
+) -> Result<(SparseParams, Tensor)> {
+    let (s, r) = (x.size()[0], plan.restarts as i64);
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    let chunk = rows_per_chunk(&xr, &params);
-    let gradient = gradient.unwrap_or_else(|| BoundGradient::for_program(&xr, &params));
+    let chunk = rows_per_chunk(&xr, params);
+    let gradient = gradient.unwrap_or_else(|| BoundGradient::for_program(&xr, params));
     let surrogate = || -> Result<Tensor> {
         if gradient == BoundGradient::Autograd {
-            return Ok(negative_bound(&xr, &yr, &params, plan.noise_floor)?.f_sum(Kind::Double)?);
+            return Ok(negative_bound(&xr, &yr, params, plan.noise_floor)?.f_sum(Kind::Double)?);
         }
-        let (_, g) = bound_and_gradient(&xr, &yr, &params, plan.noise_floor, chunk)?;
+        let (_, g) = bound_and_gradient(&xr, &yr, params, plan.noise_floor, chunk)?;
         let k = &params.kernel;
         linear_surrogate(&[
             (&k.log_lengthscales, &g.kernel.log_lengthscales),
@@ -353,8 +383,8 @@ pub fn fit_with(
             (&params.inducing, &g.inducing),
         ])
     };
-    let objective = || negative_bound(&xr, &yr, &params, plan.noise_floor);
-    let (best, final_bound) = minimize_restarts(&vs, plan, s, r, surrogate, objective, progress)?;
+    let objective = || negative_bound(&xr, &yr, params, plan.noise_floor);
+    let (best, final_bound) = minimize_restarts(vs, plan, s, r, surrogate, objective, progress)?;
     let chosen = SparseParams {
         kernel: params.kernel.pick(&best)?,
         inducing: tch::no_grad(|| params.inducing.f_index_select(0, &best))?.detach(),
@@ -374,18 +404,7 @@ fn fit_lbfgs(
 ) -> Result<(SparseParams, Tensor)> {
     let (r, n, d) = (plan.restarts, x.size()[1], x.size()[2]);
     let m = (plan.inducing as i64).min(n);
-    let mut picks = Vec::new();
-    let mut starts = restart_starts(seeds, r as i64, d, |_, rng| picks.push(first_pick(plan.inducing_init, rng, n, m)));
-    let mut z0 = Vec::with_capacity(starts.len());
-    for (k, (start, pick)) in starts.iter().zip(picks).enumerate() {
-        let member = x.f_get((k / r) as i64)?;
-        let rows = match pick {
-            FirstPick::Rows(rows) => rows,
-            FirstPick::Pivot(first) => greedy_variance(&member, start, m, first)?,
-        };
-        z0.push(member.f_index_select(0, &Tensor::from_slice(&rows).f_to_device(x.device())?)?);
-    }
-    let z0 = Tensor::f_stack(&z0, 0)?; // [S * R, M, D]
+    let (mut starts, z0) = lbfgs_starts(x, seeds, plan)?;
     if plan.learn_inducing {
         append_per_point(&mut starts, &z0)?;
     }
@@ -407,6 +426,25 @@ fn fit_lbfgs(
     };
     let values: Vec<f64> = best.iter().map(|b| b.value).collect();
     Ok((SparseParams { kernel, inducing }, Tensor::from_slice(&values).f_to_device(x.device())?))
+}
+
+/// Where L-BFGS starts each member-restart (member i, restart j at i * R + j): the kernel row
+/// of `restart_starts` and the inducing inputs `plan.inducing_init` puts there, [S * R, M, D].
+pub fn lbfgs_starts(x: &Tensor, seeds: &[u64], plan: &GpPlan) -> Result<(Vec<Vec<f64>>, Tensor)> {
+    let (r, n, d) = (plan.restarts, x.size()[1], x.size()[2]);
+    let m = (plan.inducing as i64).min(n);
+    let mut picks = Vec::new();
+    let starts = restart_starts(seeds, r as i64, d, |_, rng| picks.push(first_pick(plan.inducing_init, rng, n, m)));
+    let mut z0 = Vec::with_capacity(starts.len());
+    for (k, (start, pick)) in starts.iter().zip(picks).enumerate() {
+        let member = x.f_get((k / r) as i64)?;
+        let rows = match pick {
+            FirstPick::Rows(rows) => rows,
+            FirstPick::Pivot(first) => greedy_variance(&member, start, m, first)?,
+        };
+        z0.push(member.f_index_select(0, &Tensor::from_slice(&rows).f_to_device(x.device())?)?);
+    }
+    Ok((starts, Tensor::f_stack(&z0, 0)?))
 }
 
 /// The M x D inducing inputs that follow the kernel row in each host point: [points, M, D].

@@ -1,0 +1,131 @@
+//! The GPyTorch peer of `mcdrop bench gp` (`../shared/bench/ref_gpytorch_gp.py`): one fit of
+//! the program's first split, ours and GPyTorch's, with the same data, the same start (restart
+//! 0's kernel and inducing inputs), the same model and L-BFGS's iteration cap, one after the
+//! other on the same threads; seconds and the NLML per row each reached.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use tch::{Kind, Tensor};
+
+use crate::cli::BenchArgs;
+use crate::models::family::Silent;
+use crate::models::gp::{exact, sparse};
+use crate::models::nn::host::f64_values;
+use crate::models::Program;
+use crate::spec::{GpOptimizer, GpPlan};
+
+/// What the peer reports about its fit.
+struct PeerFit {
+    seconds: f64,
+    evaluations: u64,
+    iterations: u64,
+    nlml_per_row: f64,
+}
+
+/// Fits the first member of `program` (split `split`) once by `gp`'s L-BFGS settings (one
+/// restart, no race), then has the peer fit the same, and prints both.
+pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split: usize) -> anyhow::Result<()> {
+    if args.gp_peer == "none" {
+        return Ok(());
+    }
+    if gp.optimizer != GpOptimizer::Lbfgs {
+        println!("gpytorch peer: not run (the peer fits by L-BFGS; this spec fits the set by Adam)");
+        return Ok(());
+    }
+    let one = GpPlan { restarts: 1, race_after: None, ..gp.clone() };
+    let (s, n, d) = (program.members.len() as i64, program.n() as i64, program.held_x.size()[2]);
+    let x = program.stacked.x.f_view([s, n, d])?.f_narrow(0, 0, 1)?.f_to_kind(Kind::Double)?;
+    let y = program.stacked.y.f_view([s, n])?.f_narrow(0, 0, 1)?.f_to_kind(Kind::Double)?;
+    let seeds = [program.members[0].seed];
+    let sparse_fit = program.n() > gp.max_rows;
+
+    let dir = tempfile::tempdir().context("a scratch folder for the peer's input")?;
+    let (starts, z0) = sparse::lbfgs_starts(&x, &seeds, &one)?;
+    write_rows(&dir.path().join("x.txt"), &x.f_view([n, d])?, d)?;
+    write_rows(&dir.path().join("y.txt"), &y.f_view([n, 1])?, 1)?;
+    write_rows(&dir.path().join("start.txt"), &Tensor::from_slice(&starts[0]).f_view([-1, 1])?, 1)?;
+    if sparse_fit {
+        write_rows(&dir.path().join("z.txt"), &z0.f_get(0)?, d)?;
+    }
+
+    let start = Instant::now();
+    let nlml = if sparse_fit {
+        sparse::fit(&x, &y, &seeds, &one, &Silent)?.1
+    } else {
+        exact::fit(&x, &y, &seeds, &one, &Silent)?.1
+    };
+    let ours = start.elapsed().as_secs_f64();
+    let ours_per_row = f64::try_from(nlml.f_get(0)?)? / n as f64;
+    println!(
+        "one fit of split {split} from restart 0's start, L-BFGS to at most {} iterations, {} thread(s):",
+        one.iterations,
+        tch::get_num_threads()
+    );
+    println!("{:<24} {:>9} {:>8} {:>12} {:>22}", "fit", "seconds", "ratio", "nlml/row", "iterations/evaluations");
+    println!("{:<24} {ours:>9.2} {:>7.2}x {ours_per_row:>12.5} {:>22}", "mcdrop", 1.0, "");
+    let peer = match run_peer(args, dir.path(), &one) {
+        Ok(peer) => peer,
+        Err(e) => {
+            println!("gpytorch peer: not run ({e:#})");
+            return Ok(());
+        }
+    };
+    println!(
+        "{:<24} {:>9.2} {:>7.2}x {:>12.5} {:>22}",
+        "gpytorch",
+        peer.seconds,
+        ours / peer.seconds,
+        peer.nlml_per_row,
+        format!("{}/{}", peer.iterations, peer.evaluations)
+    );
+    println!("mcdrop is {:.2}x faster per fit", peer.seconds / ours);
+    Ok(())
+}
+
+/// A matrix [rows, columns] as text, one row a line, every value written so that it reads
+/// back to the same bits.
+fn write_rows(path: &Path, t: &Tensor, columns: i64) -> anyhow::Result<()> {
+    let values = f64_values(t)?;
+    let mut text = String::with_capacity(values.len() * 24);
+    for row in values.chunks(columns as usize) {
+        let line: Vec<String> = row.iter().map(|v| format!("{v:?}")).collect();
+        let _ = writeln!(text, "{}", line.join(" "));
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan) -> anyhow::Result<PeerFit> {
+    let output = std::process::Command::new(&args.python)
+        .arg(&args.gp_peer)
+        .arg(dir)
+        .args(["--iterations", &plan.iterations.to_string()])
+        .args(["--threads", &tch::get_num_threads().max(1).to_string()])
+        .args(["--noise-floor", &plan.noise_floor.to_string()])
+        .output()
+        .with_context(|| format!("starting {} {}", args.python.display(), args.gp_peer))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "{} exited with {} (it needs gpytorch: `.venv/bin/pip install gpytorch`): {}",
+            args.gp_peer,
+            output.status,
+            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+        );
+    }
+    let field = |key: &str| -> anyhow::Result<f64> {
+        stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {key}= in the peer's output: {stdout}"))
+    };
+    Ok(PeerFit {
+        seconds: field("seconds")?,
+        evaluations: field("evaluations")? as u64,
+        iterations: field("iterations")? as u64,
+        nlml_per_row: field("nlml_per_row")?,
+    })
+}
