@@ -506,7 +506,7 @@ fn gp_bench_hands_the_peer_the_splits_rows_and_start() {
          x, y, s = rows('x.txt'), rows('y.txt'), rows('start.txt')\n\
          assert os.path.exists(os.path.join(d, 'z.txt')) == False\n\
          assert sys.argv[sys.argv.index('--iterations') + 1] == '300'\n\
-         print(f'seconds=2.5 evaluations={len(x)} iterations={len(x[0])} nlml_per_row={len(s)}')\n",
+         print(f'seconds=2.5 evaluations={len(x)} iterations={len(x[0])} nlml_per_row={len(s)} seconds_per_evaluation=0.5')\n",
     )
     .unwrap();
     let stdout = common::bench_stdout(
@@ -527,7 +527,11 @@ fn gp_bench_hands_the_peer_the_splits_rows_and_start() {
     // yacht: 277 training rows of 6 inputs; the start is 6 length-scales, signal and noise.
     let line = stdout.lines().find(|l| l.starts_with("gpytorch ")).unwrap_or_else(|| panic!("{stdout}"));
     let fields: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!((fields[1], fields[3], fields[4]), ("2.50", "8.00000", "6/277"), "{line}");
+    assert_eq!(
+        (fields[1], fields[3], fields[4], fields[5], fields[6]),
+        ("2.50", "8.00000", "0.5000", "6/277", "(0"),
+        "{line}"
+    );
     assert!(stdout.contains("mcdrop is "), "{stdout}");
 }
 

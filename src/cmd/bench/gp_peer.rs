@@ -1,7 +1,8 @@
 //! The GPyTorch peer of `mcdrop bench gp` (`../shared/bench/ref_gpytorch_gp.py`): one fit of
 //! the program's first split, ours and GPyTorch's, with the same data, the same start (restart
 //! 0's kernel and inducing inputs), the same model and L-BFGS's iteration cap, one after the
-//! other on the same threads; seconds and the NLML per row each reached.
+//! other on the same threads; seconds and the NLML per row each reached, and the seconds of
+//! one evaluation of the objective and its gradient at that start.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,7 +13,7 @@ use tch::{Kind, Tensor};
 
 use crate::cli::BenchArgs;
 use crate::models::family::Silent;
-use crate::models::gp::{exact, sparse};
+use crate::models::gp::{exact, sparse, GpParams};
 use crate::models::nn::host::f64_values;
 use crate::models::Program;
 use crate::spec::{GpOptimizer, GpPlan};
@@ -23,7 +24,14 @@ struct PeerFit {
     evaluations: u64,
     iterations: u64,
     nlml_per_row: f64,
+    /// Trial points whose kernel had no Cholesky factor (the peer backs away from them).
+    failed: u64,
+    /// Objective and gradient at the start, timed before the fit.
+    seconds_per_evaluation: f64,
 }
+
+/// Evaluations of the objective and its gradient timed at the start, each side.
+const TIMED_EVALUATIONS: usize = 5;
 
 /// Fits the first member of `program` (split `split`) once by `gp`'s L-BFGS settings (one
 /// restart, no race), then has the peer fit the same, and prints both.
@@ -51,6 +59,7 @@ pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split
         write_rows(&dir.path().join("z.txt"), &z0.f_get(0)?, d)?;
     }
 
+    let per_evaluation = seconds_per_evaluation(&x, &y, &starts[0], &z0, &one, sparse_fit)?;
     let start = Instant::now();
     let nlml = if sparse_fit {
         sparse::fit(&x, &y, &seeds, &one, &Silent)?.1
@@ -64,8 +73,11 @@ pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split
         one.iterations,
         tch::get_num_threads()
     );
-    println!("{:<24} {:>9} {:>8} {:>12} {:>22}", "fit", "seconds", "ratio", "nlml/row", "iterations/evaluations");
-    println!("{:<24} {ours:>9.2} {:>7.2}x {ours_per_row:>12.5} {:>22}", "mcdrop", 1.0, "");
+    println!(
+        "{:<24} {:>9} {:>8} {:>12} {:>14} {:>24}",
+        "fit", "seconds", "ratio", "nlml/row", "s/evaluation", "iterations/evaluations"
+    );
+    println!("{:<24} {ours:>9.2} {:>7.2}x {ours_per_row:>12.5} {per_evaluation:>14.4} {:>24}", "mcdrop", 1.0, "");
     let peer = match run_peer(args, dir.path(), &one) {
         Ok(peer) => peer,
         Err(e) => {
@@ -74,15 +86,48 @@ pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split
         }
     };
     println!(
-        "{:<24} {:>9.2} {:>7.2}x {:>12.5} {:>22}",
+        "{:<24} {:>9.2} {:>7.2}x {:>12.5} {:>14.4} {:>24}",
         "gpytorch",
         peer.seconds,
         ours / peer.seconds,
         peer.nlml_per_row,
-        format!("{}/{}", peer.iterations, peer.evaluations)
+        peer.seconds_per_evaluation,
+        format!("{}/{} ({} failed)", peer.iterations, peer.evaluations, peer.failed)
     );
-    println!("mcdrop is {:.2}x faster per fit", peer.seconds / ours);
+    println!(
+        "mcdrop is {:.2}x faster per fit, {:.2}x per evaluation",
+        peer.seconds / ours,
+        peer.seconds_per_evaluation / per_evaluation
+    );
     Ok(())
+}
+
+/// Seconds per evaluation of the objective and its gradient at the start (`start`'s kernel
+/// row, `z0`'s first inducing inputs), after one untimed evaluation.
+fn seconds_per_evaluation(
+    x: &Tensor,
+    y: &Tensor,
+    start: &[f64],
+    z0: &Tensor,
+    plan: &GpPlan,
+    sparse_fit: bool,
+) -> anyhow::Result<f64> {
+    let kernel = || GpParams::from_rows(&[start.to_vec()], x.size()[2], x.device());
+    let evaluate = || -> anyhow::Result<()> {
+        if sparse_fit {
+            let p = sparse::SparseParams { kernel: kernel()?, inducing: z0.f_narrow(0, 0, 1)? };
+            let _ = sparse::bound_and_gradient(x, y, &p, plan.noise_floor, sparse::rows_per_chunk(x, &p))?;
+        } else {
+            let _ = exact::nlml_with_gradient(x, y, &kernel()?, plan.noise_floor)?;
+        }
+        Ok(())
+    };
+    evaluate()?;
+    let start = Instant::now();
+    for _ in 0..TIMED_EVALUATIONS {
+        evaluate()?;
+    }
+    Ok(start.elapsed().as_secs_f64() / TIMED_EVALUATIONS as f64)
 }
 
 /// A matrix [rows, columns] as text, one row a line, every value written so that it reads
@@ -104,6 +149,7 @@ fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan) -> anyhow::Result<PeerF
         .args(["--iterations", &plan.iterations.to_string()])
         .args(["--threads", &tch::get_num_threads().max(1).to_string()])
         .args(["--noise-floor", &plan.noise_floor.to_string()])
+        .args(["--time-evaluations", &TIMED_EVALUATIONS.to_string()])
         .output()
         .with_context(|| format!("starting {} {}", args.python.display(), args.gp_peer))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -127,5 +173,7 @@ fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan) -> anyhow::Result<PeerF
         evaluations: field("evaluations")? as u64,
         iterations: field("iterations")? as u64,
         nlml_per_row: field("nlml_per_row")?,
+        failed: field("failed_evaluations").map_or(0, |f| f as u64),
+        seconds_per_evaluation: field("seconds_per_evaluation")?,
     })
 }
