@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use tch::{Kind, Tensor};
 
 use crate::cli::BenchArgs;
@@ -143,31 +143,20 @@ fn write_rows(path: &Path, t: &Tensor, columns: i64) -> anyhow::Result<()> {
 }
 
 fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan) -> anyhow::Result<PeerFit> {
-    let output = std::process::Command::new(&args.python)
-        .arg(&args.gp_peer)
-        .arg(dir)
-        .args(["--iterations", &plan.iterations.to_string()])
-        .args(["--threads", &tch::get_num_threads().max(1).to_string()])
-        .args(["--noise-floor", &plan.noise_floor.to_string()])
-        .args(["--time-evaluations", &TIMED_EVALUATIONS.to_string()])
-        .output()
-        .with_context(|| format!("starting {} {}", args.python.display(), args.gp_peer))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "{} exited with {} (it needs gpytorch: `.venv/bin/pip install gpytorch`): {}",
-            args.gp_peer,
-            output.status,
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
-        );
-    }
-    let field = |key: &str| -> anyhow::Result<f64> {
-        stdout
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("no {key}= in the peer's output: {stdout}"))
-    };
+    let peer_args = [
+        dir.display().to_string(),
+        "--iterations".into(),
+        plan.iterations.to_string(),
+        "--threads".into(),
+        tch::get_num_threads().max(1).to_string(),
+        "--noise-floor".into(),
+        plan.noise_floor.to_string(),
+        "--time-evaluations".into(),
+        TIMED_EVALUATIONS.to_string(),
+    ];
+    let needs = "gpytorch: `.venv/bin/pip install gpytorch`";
+    let stdout = super::peer::run(&args.python, &args.gp_peer, &peer_args, needs)?;
+    let field = |key: &str| super::peer::field(&stdout, key);
     Ok(PeerFit {
         seconds: field("seconds")?,
         evaluations: field("evaluations")? as u64,

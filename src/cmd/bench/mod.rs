@@ -3,6 +3,7 @@
 
 mod gp;
 mod gp_peer;
+mod peer;
 mod rl;
 mod sparse_gp;
 mod uci;

@@ -114,25 +114,16 @@ fn run_peer(
     mode: &str,
     splits: usize,
 ) -> anyhow::Result<f64> {
-    let output = std::process::Command::new(&args.python)
-        .arg(&args.peer)
-        .arg(data_root)
-        .arg(set.folder())
-        .args(["--mode", mode, "--epochs", &args.epochs.to_string(), "--splits", &splits.to_string()])
-        .output()
-        .with_context(|| format!("starting {} {}", args.python.display(), args.peer))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "{} exited with {}: {}",
-            args.peer,
-            output.status,
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
-        );
-    }
-    stdout
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("member_epochs_per_s="))
-        .and_then(|v| v.parse().ok())
-        .with_context(|| format!("no member_epochs_per_s in the peer's output: {stdout}"))
+    let peer_args = [
+        data_root.display().to_string(),
+        set.folder().to_string(),
+        "--mode".into(),
+        mode.into(),
+        "--epochs".into(),
+        args.epochs.to_string(),
+        "--splits".into(),
+        splits.to_string(),
+    ];
+    let stdout = super::peer::run(&args.python, &args.peer, &peer_args, "torch and numpy")?;
+    super::peer::field(&stdout, "member_epochs_per_s")
 }
