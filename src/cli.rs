@@ -293,8 +293,9 @@ pub struct BenchArgs {
     #[arg(long, default_value = "../shared/bench/ref_torch_uci.py")]
     pub peer: String,
     /// `gp`: the GPyTorch peer fitting the program's first split beside one fit of ours (same
-    /// data, start and L-BFGS iteration cap); `none` skips it.
-    #[arg(long, default_value = "../shared/bench/ref_gpytorch_gp.py")]
+    /// data, start and L-BFGS iteration cap; the project's own, since ../shared is read-only);
+    /// `none` skips it.
+    #[arg(long, default_value = "scripts/bench/ref_gpytorch_gp.py")]
     pub gp_peer: String,
     /// Python that runs the peer (needs torch and numpy; gpytorch for `--gp-peer`).
     #[arg(long, default_value = ".venv/bin/python")]

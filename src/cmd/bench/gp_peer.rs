@@ -1,4 +1,4 @@
-//! The GPyTorch peer of `mcdrop bench gp` (`../shared/bench/ref_gpytorch_gp.py`): one fit of
+//! The GPyTorch peer of `mcdrop bench gp` (`scripts/bench/ref_gpytorch_gp.py`): one fit of
 //! the program's first split, ours and GPyTorch's, with the same data, the same start (restart
 //! 0's kernel and inducing inputs), the same model and L-BFGS's iteration cap, one after the
 //! other on the same threads; seconds and the NLML per row each reached, and the seconds of

@@ -1,5 +1,5 @@
-//! Running a bench's Python peer (`../shared/bench`) and reading the `key=value` numbers it
-//! prints.
+//! Running a bench's Python peer (`../shared/bench`, `scripts/bench`) and reading the
+//! `key=value` numbers it prints.
 
 use std::path::Path;
 
