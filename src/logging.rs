@@ -30,6 +30,19 @@ pub fn init(verbosity: u8) {
     tracing_subscriber::registry().with(filter).with(stderr).with(file).init();
 }
 
+/// Runs `f` with only warnings and errors logged from this thread (all of `MCDROP_LOG` when it
+/// is set): a plan's calibration runs shortened experiments whose progress lines would bury
+/// the estimate it prints.
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MCDROP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mcdrop=warn"));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(filter).with(stderr), f)
+}
+
 /// From now on, log lines are also appended to `path`.
 pub fn attach_run_log(path: &Path) -> Result<()> {
     let file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(Error::io(path))?;

@@ -14,7 +14,7 @@ use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_a
 use super::lbfgs::Evaluation;
 use super::optimize::{
     evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, phase, restart_params,
-    restart_starts, variables, AdamPhases,
+    restart_starts, variables, RacePhases,
 };
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -123,7 +123,7 @@ pub fn fit(
 }
 
 /// Adam for `plan.iterations` steps on every restart at once, or, where the plan races, on
-/// every restart for `race_after` steps and then on each member's lowest alone (`AdamPhases`).
+/// every restart for `race_after` steps and then on each member's lowest alone (`RacePhases`).
 fn fit_adam(
     x: &Tensor,
     y: &Tensor,
@@ -131,7 +131,7 @@ fn fit_adam(
     plan: &GpPlan,
     progress: &dyn Progress,
 ) -> Result<(GpParams, Tensor)> {
-    let phases = AdamPhases::of(plan);
+    let phases = RacePhases::of(plan);
     let vs = float64_store(x.device());
     let starts = restart_params(&vs, seeds, plan.restarts as i64, x.size()[2], |_, _| {})?;
     let raced = adam_steps(&vs, &starts, x, y, &phase(plan, plan.restarts, phases.raced), progress)?;

@@ -78,24 +78,35 @@ pub fn variables(vs: &nn::VarStore, values: &GpParams) -> Result<GpParams> {
     })
 }
 
-/// How an Adam fit of `plan` runs: every restart for `raced` steps, then, when the plan races
-/// (`race_after`), each member's lowest restart alone for `alone` more, with Adam's moments
-/// started afresh. A race saves the steps of the restarts that lose it: on protein's sparse GP,
-/// 360 of 600 member-steps a split.
+/// How a fit of `plan` spends its iterations: every restart for `raced`, then, when the plan
+/// races (`race_after` short of the cap, more than one restart), each member's lowest restart
+/// alone for `alone` more (Adam with its moments started afresh; L-BFGS where its cap or
+/// convergence stops it first). A race saves the iterations of the restarts that lose it: on
+/// protein's sparse GP, 360 of 600 member-steps a split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AdamPhases {
+pub struct RacePhases {
     pub raced: usize,
     pub alone: usize,
 }
 
-impl AdamPhases {
-    pub fn of(plan: &GpPlan) -> AdamPhases {
+impl RacePhases {
+    pub fn of(plan: &GpPlan) -> RacePhases {
         match plan.race_after {
             Some(after) if plan.restarts > 1 && after < plan.iterations => {
-                AdamPhases { raced: after, alone: plan.iterations - after }
+                RacePhases { raced: after, alone: plan.iterations - after }
             }
-            _ => AdamPhases { raced: plan.iterations, alone: 0 },
+            _ => RacePhases { raced: plan.iterations, alone: 0 },
         }
+    }
+
+    /// The share of a fit without a race (every one of `restarts` restarts through every
+    /// iteration) that the phases cost at most: 1 without a race.
+    pub fn share(&self, restarts: usize) -> f64 {
+        if self.alone == 0 {
+            return 1.0;
+        }
+        let alone = self.alone as f64 / restarts as f64;
+        (self.raced as f64 + alone) / (self.raced + self.alone) as f64
     }
 }
 
@@ -121,7 +132,8 @@ pub fn lbfgs_restarts(
 ) -> Result<Vec<BestRestart>> {
     let s = starts.len() / r;
     let group = if device.is_cuda() { s } else { 1 };
-    let race = plan.race_after.map(|after| Race { restarts: r, after });
+    let phases = RacePhases::of(plan);
+    let race = (phases.alone > 0).then_some(Race { restarts: r, after: phases.raced });
     let settings = LbfgsSettings { race, ..LbfgsSettings::scipy(plan.iterations) };
     let mut best = Vec::with_capacity(s);
     let mut starts = starts.into_iter();

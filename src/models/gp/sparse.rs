@@ -29,7 +29,7 @@ use super::kernel::{cholesky_with_jitter, noise_variance, predictive_noise, se_a
 use super::lbfgs::Evaluation;
 use super::optimize::{
     evaluate_or_back_away, float64_store, lbfgs_restarts, linear_surrogate, minimize_restarts, phase, restart_params,
-    restart_starts, variables, AdamPhases,
+    restart_starts, variables, RacePhases,
 };
 use crate::error::Result;
 use crate::models::family::Progress;
@@ -326,7 +326,7 @@ pub fn fit(
 
 /// `fit` by Adam with the gradient chosen by the caller (`None`: by the memory budget, or the
 /// passes where the plan races), every restart at once or, where the plan races, every restart
-/// for `race_after` steps and then each member's lowest alone (`AdamPhases`).
+/// for `race_after` steps and then each member's lowest alone (`RacePhases`).
 pub fn fit_with(
     x: &Tensor,
     y: &Tensor,
@@ -335,7 +335,7 @@ pub fn fit_with(
     progress: &dyn Progress,
     gradient: Option<BoundGradient>,
 ) -> Result<(SparseParams, Tensor)> {
-    let phases = AdamPhases::of(plan);
+    let phases = RacePhases::of(plan);
     let vs = float64_store(x.device());
     let starts = initial_params(&vs, x, seeds, plan.restarts as i64, plan.inducing)?;
     // The budget's choice keeps uci-gp's bits; a raced fit has no earlier bits to keep, and the

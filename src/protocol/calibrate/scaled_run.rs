@@ -115,6 +115,6 @@ fn timed_run(spec: &Spec, calibration: &Calibration) -> Result<f64> {
         speculative_retrain: false,
     };
     let started = Instant::now();
-    execute(spec, &store, calibration.data, calibration.device, options)?;
+    crate::logging::quietly(|| execute(spec, &store, calibration.data, calibration.device, options))?;
     Ok(started.elapsed().as_secs_f64())
 }

@@ -5,6 +5,7 @@
 use super::{extrapolate, Calibration, EstimateLine, PhaseClock};
 use crate::error::Result;
 use crate::models::checkpoint::NoCheckpoints;
+use crate::models::gp::optimize::RacePhases;
 use crate::models::nn::mc_predictive::samples_per_chunk;
 use crate::models::{regression_family, Env, Hyper, Program, RegressionFamily};
 use crate::protocol::program::{build_program, Phase};
@@ -206,13 +207,7 @@ fn stops_on_its_own(plan: &UciPlan, set: &UciSetPlan) -> bool {
 /// A GP whose restarts race runs all of them only up to `race_after`, then one per member:
 /// its iterations cost that share of iterations with every restart.
 fn gp_race_share(gp: &GpPlan) -> f64 {
-    match gp.race_after {
-        Some(race) if race < gp.iterations && gp.restarts > 1 => {
-            let after = (gp.iterations - race) as f64 / gp.restarts as f64;
-            (race as f64 + after) / gp.iterations as f64
-        }
-        _ => 1.0,
-    }
+    RacePhases::of(gp).share(gp.restarts)
 }
 
 #[cfg(test)]
