@@ -5,13 +5,14 @@ quasi-Newton method, and prints what it took as key=value numbers.
 The bench writes the split to DIR: x.txt (n x D), y.txt (n x 1), start.txt (the start, one
 value a line: log length-scales, log signal std, log noise std) and, for the sparse GP, z.txt
 (the M x D inducing inputs to start from). The model is mcdrop's: zero mean, SE-ARD times a
-signal variance, Gaussian noise exp(2 log s_n) + floor, float64, Cholesky; with
-z.txt, Titsias' collapsed bound (gpytorch's InducingPointKernel, inducing inputs learned).
-Every positive parameter is an exp of its variable, as ours are, so both start at one point.
-The fit is torch.optim.LBFGS (10 pairs, strong Wolfe line search) in one `step` of at most
---iterations iterations, on the total negative log marginal likelihood (or bound), with
-scipy's gradient tolerance. A trial point whose kernel has no Cholesky factor gets a huge
-value, so that the line search backs away from it; those are counted as failed.
+signal variance, Gaussian noise exp(2 log s_n) + floor, float64, Cholesky; with z.txt,
+Titsias' collapsed bound (gpytorch's InducingPointKernel, inducing inputs learned). The
+variables are ours too (each constraint's transform maps them), so both start at one point
+and minimize one function of the same variables. The fit is torch.optim.LBFGS (10 pairs,
+strong Wolfe line search, its default tolerances) in one `step` of at most --iterations
+iterations, on the negative log marginal likelihood (or bound) per row, as gpytorch's
+examples write the loss. A trial point whose kernel has no Cholesky factor gets a huge value,
+so that the line search backs away from it; those are counted as failed.
 
 Needs torch and gpytorch (`.venv/bin/pip install gpytorch`). Prints: seconds, iterations,
 evaluations, failed_evaluations, nlml_per_row, seconds_per_evaluation.
@@ -33,7 +34,17 @@ def read(folder, name):
 
 
 def positive():
+    """A length-scale is the exp of its variable."""
     return Positive(transform=torch.exp, inv_transform=torch.log)
+
+
+def std_exp(r):
+    """A variance is the square of exp of its variable, a log standard deviation."""
+    return torch.exp(2.0 * r)
+
+
+def log_std(v):
+    return 0.5 * torch.log(v)
 
 
 class Model(gpytorch.models.ExactGP):
@@ -41,7 +52,8 @@ class Model(gpytorch.models.ExactGP):
         super().__init__(x, y, likelihood)
         self.mean = gpytorch.means.ZeroMean()
         rbf = gpytorch.kernels.RBFKernel(ard_num_dims=d, lengthscale_constraint=positive())
-        scaled = gpytorch.kernels.ScaleKernel(rbf, outputscale_constraint=positive())
+        signal = Positive(transform=std_exp, inv_transform=log_std)
+        scaled = gpytorch.kernels.ScaleKernel(rbf, outputscale_constraint=signal)
         if inducing is None:
             self.covariance = scaled
         else:
@@ -67,14 +79,14 @@ def main():
     inducing = read(args.folder, "z.txt") if os.path.exists(z_path) else None
     n, d = x.shape
 
-    noise = GreaterThan(args.noise_floor, transform=torch.exp, inv_transform=torch.log)
+    noise = GreaterThan(args.noise_floor, transform=std_exp, inv_transform=log_std)
     likelihood = gpytorch.likelihoods.GaussianLikelihood(noise_constraint=noise)
     model = Model(x, y, likelihood, d, inducing)
     scaled = model.covariance if inducing is None else model.covariance.base_kernel
     with torch.no_grad():
         scaled.base_kernel.raw_lengthscale.copy_(start[:d].view(1, d))
-        scaled.raw_outputscale.copy_(2.0 * start[d])
-        likelihood.noise_covar.raw_noise.copy_((2.0 * start[d + 1]).view(1))
+        scaled.raw_outputscale.copy_(start[d])
+        likelihood.noise_covar.raw_noise.copy_(start[d + 1].view(1))
     model.train()
     likelihood.train()
     mll = gpytorch.mlls.ExactMarginalLogLikelihood(likelihood, model)

@@ -84,10 +84,16 @@ pub fn se_ard(a: &Tensor, b: &Tensor, p: &GpParams) -> Result<Tensor> {
 /// where a factorization fails; an error that names the fix once `MAX_JITTER` is not enough.
 pub fn cholesky_with_jitter(k: &Tensor) -> Result<Tensor> {
     let n = k.size()[1];
-    let eye = Tensor::f_eye(n, (Kind::Double, k.device()))?;
     let mut jitter = 0.0;
     loop {
-        let (l, info) = k.f_add(&eye.f_mul_scalar(jitter)?)?.f_linalg_cholesky_ex(false, false)?;
+        // The first try factors k itself: an exact GP's n x n identity, scaled and added, cost
+        // three passes over the largest matrix of the fit for nothing.
+        let (l, info) = if jitter == 0.0 {
+            k.f_linalg_cholesky_ex(false, false)?
+        } else {
+            let eye = Tensor::f_eye(n, (Kind::Double, k.device()))?;
+            k.f_add(&eye.f_mul_scalar(jitter)?)?.f_linalg_cholesky_ex(false, false)?
+        };
         let failed = i64::try_from(info.f_gt(0)?.f_sum(Kind::Int64)?)?;
         if failed == 0 {
             if jitter > 0.0 {
