@@ -23,11 +23,12 @@ use super::shard::{
 use super::splits::{final_rows, grid_rows, selected_splits, SplitRows};
 use super::{RunContext, RunSummary};
 use crate::data::uci::UciData;
+use crate::data::SetName;
 use crate::error::{Error, Result};
 use crate::models::{regression_family, Env, Hyper, HyperName, RegressionFamily, Scores};
-use crate::results::{GridPoint, GridRecord, UnitRecord};
+use crate::results::{GridPoint, GridRecord, Provenance, UnitRecord};
 use crate::spec::raw::{SelectionMetric, Splits};
-use crate::spec::{UciPlan, UciSetPlan};
+use crate::spec::{set_identity, UciPlan, UciSetPlan};
 
 /// Runs the plan's sets (restricted by `ctx.only`), skipping finished units.
 pub fn run(ctx: &RunContext, plan: &UciPlan) -> Result<RunSummary> {
@@ -223,7 +224,7 @@ impl SetRun<'_> {
                 points: validation.clone(),
                 wall_seconds: wall,
                 program_members: members,
-                provenance: ctx.provenance.stamped(),
+                provenance: set_provenance(ctx, set),
             };
             ctx.store.write_json(&ctx.store.grid_path(set.folder(), r.split), &record)?;
             let best = best_point(points, &validation, self.plan.selection_metric);
@@ -317,7 +318,7 @@ impl SetRun<'_> {
                 wall_seconds: made.wall_seconds,
                 program_members: made.program_members,
                 speculative_retrain: made.speculative,
-                provenance: ctx.provenance.stamped(),
+                provenance: set_provenance(ctx, set),
             };
             ctx.store.write_json(&ctx.store.unit_path(set.folder(), r.split), &record)?;
             ctx.count_written();
@@ -363,6 +364,12 @@ struct Made {
 }
 
 /// `yacht-grid-0_1_2`: the checkpoint of one stage (grid, final, speculative) of one program.
+/// The run's provenance for a record of `set`, with the set's own identity.
+fn set_provenance(ctx: &RunContext, set: &SetName) -> Provenance {
+    let set_sha256 = set.uci_set().and_then(|s| set_identity(&ctx.spec.raw, s));
+    Provenance { set_sha256, ..ctx.provenance.stamped() }
+}
+
 fn checkpoint_name(set: &str, stage: &str, rows: &[SplitRows]) -> String {
     let splits: Vec<String> = rows.iter().map(|r| r.split.to_string()).collect();
     format!("{set}-{stage}-{}", splits.join("_"))

@@ -377,7 +377,7 @@ fn check(
         record_commit: record.provenance.git_commit.clone(),
         record_machine: record.provenance.machine(),
         second_seed: second.map(|(s, _)| *s),
-        spec_changed: record.provenance.spec_sha256 != program.spec.sha256,
+        spec_changed: record.provenance.spec_changed(&program.spec, &c.dataset),
         program: c.splits.clone(),
         same_grid_grouping: program.same_grid_grouping,
         committed_hyper: record.hyper.clone(),
