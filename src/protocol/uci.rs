@@ -363,13 +363,13 @@ struct Made {
     speculative: bool,
 }
 
-/// `yacht-grid-0_1_2`: the checkpoint of one stage (grid, final, speculative) of one program.
 /// The run's provenance for a record of `set`, with the set's own identity.
 fn set_provenance(ctx: &RunContext, set: &SetName) -> Provenance {
     let set_sha256 = set.uci_set().and_then(|s| set_identity(&ctx.spec.raw, s));
     Provenance { set_sha256, ..ctx.provenance.stamped() }
 }
 
+/// `yacht-grid-0_1_2`: the checkpoint of one stage (grid, final, speculative) of one program.
 fn checkpoint_name(set: &str, stage: &str, rows: &[SplitRows]) -> String {
     let splits: Vec<String> = rows.iter().map(|r| r.split.to_string()).collect();
     format!("{set}-{stage}-{}", splits.join("_"))
