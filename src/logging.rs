@@ -22,12 +22,19 @@ pub fn init(verbosity: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCDROP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mcdrop={level}")));
-    let stderr = tracing_subscriber::fmt::layer()
+    let file = tracing_subscriber::fmt::layer().with_writer(RunLog).with_ansi(false).with_target(false);
+    tracing_subscriber::registry().with(filter).with(stderr_lines()).with(file).init();
+}
+
+/// Log lines on stderr, coloured on a terminal.
+fn stderr_lines<S>() -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
-    let file = tracing_subscriber::fmt::layer().with_writer(RunLog).with_ansi(false).with_target(false);
-    tracing_subscriber::registry().with(filter).with(stderr).with(file).init();
+        .with_target(false)
 }
 
 /// Runs `f` with only warnings and errors logged from this thread (all of `MCDROP_LOG` when it
@@ -36,11 +43,7 @@ pub fn init(verbosity: u8) {
 pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCDROP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mcdrop=warn"));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(filter).with(stderr), f)
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(filter).with(stderr_lines()), f)
 }
 
 /// From now on, log lines are also appended to `path`.
