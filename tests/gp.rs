@@ -215,13 +215,14 @@ fn sets_beyond_max_rows_take_the_sparse_gp_end_to_end() {
     }
 }
 
-/// The sparse GP's two-pass gradient (M x M autograd, then chunk-by-chunk pullback through
-/// the kernel) equals autograd through the whole bound, with rows split into uneven chunks.
+/// The sparse GP's two-pass gradient (closed form, the kernel's pullback by hand, Psi by
+/// its lower block triangle) equals autograd through the whole bound, with rows split into
+/// uneven chunks and 7 inducing inputs into uneven row blocks of the Gram matrix.
 #[test]
 fn sparse_two_pass_gradient_matches_autograd() {
     use mcdrop::models::gp::sparse::{bound_and_gradient, negative_bound, SparseParams};
     tch::manual_seed(5);
-    let (b, n, m, dims) = (2, 37, 6, 3);
+    let (b, n, m, dims) = (2, 37, 7, 3);
     let opts = (Kind::Double, Device::Cpu);
     let x = Tensor::randn([b, n, dims], opts);
     let y = Tensor::randn([b, n], opts);

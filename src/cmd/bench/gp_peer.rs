@@ -116,7 +116,7 @@ fn seconds_per_evaluation(
     let evaluate = || -> anyhow::Result<()> {
         if sparse_fit {
             let p = sparse::SparseParams { kernel: kernel()?, inducing: z0.f_narrow(0, 0, 1)? };
-            let _ = sparse::bound_and_gradient(x, y, &p, plan.noise_floor, sparse::rows_per_chunk(x, &p))?;
+            let _ = sparse::bound_and_gradient(x, y, &p, plan.noise_floor, sparse::rows_per_pass(x, &p))?;
         } else {
             let _ = exact::nlml_with_gradient(x, y, &kernel()?, plan.noise_floor)?;
         }

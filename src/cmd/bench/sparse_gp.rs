@@ -11,7 +11,7 @@ use crate::cli::{BenchArgs, Cli};
 use crate::error::Error;
 use crate::models::gp::optimize::float64_store;
 use crate::models::gp::sparse::{
-    bound_and_gradient, initial_params, negative_bound, rows_per_chunk, BoundGradient, SparseParams,
+    bound_and_gradient, initial_params, negative_bound, rows_per_pass, BoundGradient, SparseParams,
 };
 use crate::protocol::program::{build_program, Phase};
 use crate::protocol::splits::final_rows;
@@ -42,7 +42,7 @@ pub fn bench_sparse_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
     let vs = float64_store(device);
     let params = initial_params(&vs, &x, &seeds, r, gp.inducing)?;
     let (xr, yr) = (x.f_repeat_interleave_self_int(r, 0, None)?, y.f_repeat_interleave_self_int(r, 0, None)?);
-    let chunk = rows_per_chunk(&xr, &params);
+    let chunk = rows_per_pass(&xr, &params);
     let steps = args.iterations.max(1);
     println!(
         "bench sparse-gp: set={set} members={} ({s} splits x {r} restarts) rows/member={n} inducing={} chunk={chunk} rows steps={steps} device={}",

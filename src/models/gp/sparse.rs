@@ -13,15 +13,16 @@
 //! and the predictive at x*: mean = (L_B^-1 L^-1 k_m*)^T c,
 //! var = s_f^2 - |L^-1 k_m*|^2 + |L_B^-1 L^-1 k_m*|^2 + s_n^2. Cost O(n M^2) per member.
 //!
-//! The gradient takes two passes over the data (`bound_and_gradient`): the first sums Psi and
-//! r, autograd on the M x M part gives dF/dPsi and dF/dr, and since Psi = A A^T and r = A y,
-//! dF/dK_mn = R K_mn + rho y^T with R and rho M x M and M x 1 (`pull_back_whitening`); the
-//! second pass forms that product chunk by chunk and pushes it through the kernel to its
-//! parameters and the inducing inputs. The data cost 5 n M^2 flops per evaluation against
-//! autograd's 10 (which also keeps every M x n block alive); L's gradient, also M x M, goes
-//! back through the Cholesky factor of K_mm. L-BFGS and a raced Adam fit take the passes;
-//! Adam's unraced fit (`uci-gp`) keeps its earlier choice by memory budget (`BoundGradient`),
-//! so that it goes on computing the same bits.
+//! The gradient takes two passes over the data (`bound_and_gradient`), in closed form: the
+//! first sums r and Psi (its lower block triangle only); dF/dPsi and dF/dr follow from B's
+//! factor (`bound_and_statistics_gradient`), and since Psi = A A^T and r = A y,
+//! dF/dK_mn = R K_mn + rho y^T with R and rho M x M and M x 1, and dF/dK_mm is M x M too
+//! (`pull_back_whitening`); the second pass forms that product chunk by chunk and pushes it
+//! through the kernel to its parameters and the inducing inputs (`kernel_pullback`). The data
+//! cost about 4 n M^2 flops per evaluation against autograd's 10 (which also keeps every M x n
+//! block alive), in chunks small enough to stay in cache. `tests/gp.rs` checks it against
+//! autograd through `negative_bound`. L-BFGS and a raced Adam fit take the passes; Adam's
+//! unraced fit (`uci-gp`) keeps its earlier choice by memory budget (`BoundGradient`).
 
 use tch::{Kind, Tensor};
 
@@ -97,6 +98,17 @@ pub fn rows_per_chunk(x: &Tensor, p: &SparseParams) -> i64 {
     (CHUNK_ELEMENTS / (b * m)).clamp(1, n)
 }
 
+/// Elements of one member's kernel block per chunk of `bound_and_gradient`'s passes (4 MiB):
+/// small enough that a chunk's block is still in cache from one product or elementwise step
+/// to the next, large enough that the products run at full speed (docs/performance.md).
+const PASS_MEMBER_ELEMENTS: i64 = 1 << 19;
+
+/// Rows per chunk of `bound_and_gradient`'s passes: `PASS_MEMBER_ELEMENTS` per member's
+/// block, within `rows_per_chunk`'s bound.
+pub fn rows_per_pass(x: &Tensor, p: &SparseParams) -> i64 {
+    (PASS_MEMBER_ELEMENTS / p.inducing.size()[1]).clamp(1, rows_per_chunk(x, p))
+}
+
 /// The row ranges (start, length) of chunks of `rows` rows.
 fn chunks(n: i64, rows: i64) -> impl Iterator<Item = (i64, i64)> {
     (0..n).step_by(rows as usize).map(move |start| (start, rows.min(n - start)))
@@ -113,19 +125,64 @@ fn whitened_block(x: &Tensor, p: &SparseParams, l: &Tensor, start: i64, len: i64
     Ok(l.f_linalg_solve_triangular(&kmn, false, true, false)?)
 }
 
-/// Psi, r and y^T y, summed chunk by chunk; differentiable when the caller records a graph.
-fn data_statistics(x: &Tensor, y: &Tensor, p: &SparseParams, l: &Tensor, rows: i64) -> Result<DataStatistics> {
+/// How `data_statistics` sums Psi = A A^T over the chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gram {
+    /// One product per chunk, both triangles: what autograd can run through.
+    Full,
+    /// Only the lower block triangle, in `GRAM_BLOCKS` row blocks (three fifths of the
+    /// flops), mirrored once at the end; no graph.
+    LowerBlocks,
+}
+
+/// Row blocks of the lower-triangle Gram matrix: fewer blocks waste the upper triangle's
+/// flops, more make products too thin to run at full speed (docs/performance.md).
+const GRAM_BLOCKS: i64 = 5;
+
+/// Psi, r and y^T y, summed chunk by chunk; differentiable when the caller records a graph
+/// and sums the `Gram::Full` way.
+fn data_statistics(
+    x: &Tensor,
+    y: &Tensor,
+    p: &SparseParams,
+    l: &Tensor,
+    rows: i64,
+    gram: Gram,
+) -> Result<DataStatistics> {
     let (b, m, n) = (x.size()[0], l.size()[1], x.size()[1]);
     let mut psi = Tensor::f_zeros([b, m, m], (Kind::Double, x.device()))?;
     let mut r = Tensor::f_zeros([b, m, 1], (Kind::Double, x.device()))?;
     for (start, len) in chunks(n, rows) {
         let a = whitened_block(x, p, l, start, len)?;
         let yc = y.f_narrow(1, start, len)?.f_unsqueeze(-1)?;
-        psi = psi.f_add(&a.f_bmm(&a.f_transpose(1, 2)?)?)?;
+        match gram {
+            Gram::Full => psi = psi.f_add(&a.f_bmm(&a.f_transpose(1, 2)?)?)?,
+            Gram::LowerBlocks => add_lower_block_gram(&psi, &a)?,
+        }
         r = r.f_add(&a.f_bmm(&yc)?)?;
+    }
+    if gram == Gram::LowerBlocks {
+        psi = psi.f_tril(0)?.f_add(&psi.f_tril(-1)?.f_transpose(1, 2)?)?;
     }
     let yy = y.f_square()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
     Ok(DataStatistics { psi, r, yy, n })
+}
+
+/// Adds A A^T's lower block triangle to `psi` in place: row block i of A against A's rows up
+/// to the end of block i. The strict upper triangle of the diagonal blocks is filled too and
+/// discarded by the caller.
+/// # Shapes
+/// psi: [B, M, M], a: [B, M, len]
+fn add_lower_block_gram(psi: &Tensor, a: &Tensor) -> Result<()> {
+    let m = a.size()[1];
+    let width = (m + GRAM_BLOCKS - 1) / GRAM_BLOCKS;
+    for start in (0..m).step_by(width as usize) {
+        let end = (start + width).min(m);
+        let rows = a.f_narrow(1, start, end - start)?;
+        let earlier = a.f_narrow(1, 0, end)?.f_transpose(1, 2)?;
+        let _ = psi.f_narrow(1, start, end - start)?.f_narrow(2, 0, end)?.f_baddbmm_(&rows, &earlier)?;
+    }
+    Ok(())
 }
 
 /// The pieces the bound and the predictive share.
@@ -147,8 +204,12 @@ fn factors(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Result
 
 /// Negative collapsed bound per member [B] from the data statistics.
 fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
+    bound_of(stats, p, &factors(stats, p, noise_floor)?)
+}
+
+/// `bound_from` with the factors at hand.
+fn bound_of(stats: &DataStatistics, p: &SparseParams, f: &Factors) -> Result<Tensor> {
     let n = stats.n as f64;
-    let f = factors(stats, p, noise_floor)?;
     let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?;
     let log_det_b = f.lb.f_diagonal(0, 1, 2)?.f_log()?.f_sum_dim_intlist(1i64, false, Kind::Double)?;
     let cc = f.c.f_square()?.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?;
@@ -164,6 +225,59 @@ fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Res
     Ok(bound.f_neg()?)
 }
 
+/// What the bound's gradient is before the chain reaches the kernel matrices.
+/// # Shapes
+/// value, log_signal_std, log_noise_std: [B]; psi: [B, M, M]; r: [B, M, 1]
+struct StatisticsGradient {
+    value: Tensor,
+    /// dF/dPsi plus its transpose.
+    psi: Tensor,
+    r: Tensor,
+    /// Through s_f^2 in the bound's trace term only; its share through the kernels comes later.
+    log_signal_std: Tensor,
+    log_noise_std: Tensor,
+}
+
+/// The negative bound F and its gradient with respect to Psi, r and the two scales, in closed
+/// form. With s = s_n^2 (plus the floor), B = I + Psi / s, beta = B^-1 r / s, c as in the
+/// module note:
+/// dF/dPsi = (B^-1 + beta beta^T - I) / (2 s), dF/dr = -beta / s, dF/d log s_f = n s_f^2 / s,
+/// dF/ds = (tr B^-1 - M + n - y^T y / s + beta^T beta + c^T c - n s_f^2 / s + tr Psi / s) / (2 s).
+/// One inverse from B's factor, against autograd's chain through the Cholesky factorization.
+fn bound_and_statistics_gradient(
+    stats: &DataStatistics,
+    p: &SparseParams,
+    noise_floor: f64,
+) -> Result<StatisticsGradient> {
+    let (n, m) = (stats.n as f64, stats.psi.size()[1]);
+    let f = factors(stats, p, noise_floor)?;
+    let value = bound_of(stats, p, &f)?;
+    let s = &f.noise_var;
+    let per_noise = |t: &Tensor| -> Result<Tensor> { Ok(t.f_div(&s.f_view([-1, 1, 1])?)?) };
+    let b_inv = f.lb.f_cholesky_inverse(false)?;
+    let beta = f.lb.f_transpose(1, 2)?.f_linalg_solve_triangular(&f.c, true, true, false)?;
+    let g_psi = b_inv.f_baddbmm(&beta, &beta.f_transpose(1, 2)?, 1.0, 1.0)?;
+    let _ = g_psi.f_diagonal(0, 1, 2)?.f_sub_scalar_(1.0)?;
+    let sum = |t: &Tensor, dims: &[i64]| t.f_sum_dim_intlist(dims, false, Kind::Double);
+    let trace = |t: &Tensor| sum(&t.f_diagonal(0, 1, 2)?, &[1]);
+    let signal_var = p.kernel.log_signal_std.f_mul_scalar(2.0)?.f_exp()?;
+    let d_s = trace(&b_inv)?
+        .f_sub_scalar(m as f64 - n)?
+        .f_add(&sum(&beta.f_square()?, &[1, 2])?)?
+        .f_add(&sum(&f.c.f_square()?, &[1, 2])?)?
+        .f_add(&trace(&stats.psi)?.f_sub(&stats.yy)?.f_sub(&signal_var.f_mul_scalar(n)?)?.f_div(s)?)?
+        .f_div(s)?
+        .f_mul_scalar(0.5)?;
+    Ok(StatisticsGradient {
+        value,
+        psi: per_noise(&g_psi)?,
+        r: per_noise(&beta)?.f_neg()?,
+        log_signal_std: signal_var.f_div(s)?.f_mul_scalar(n)?,
+        // s = exp(2 log s_n) + floor
+        log_noise_std: d_s.f_mul(&p.kernel.log_noise_std.f_mul_scalar(2.0)?.f_exp()?)?.f_mul_scalar(2.0)?,
+    })
+}
+
 /// Negative collapsed bound per member: [B]. Autograd runs through it (and through every
 /// chunk) when the parameters require gradients: the fit's gradient where
 /// `BoundGradient::for_program` allows, else `bound_and_gradient`'s passes.
@@ -171,7 +285,7 @@ fn bound_from(stats: &DataStatistics, p: &SparseParams, noise_floor: f64) -> Res
 /// x: [B, n, D], y: [B, n]
 pub fn negative_bound(x: &Tensor, y: &Tensor, p: &SparseParams, noise_floor: f64) -> Result<Tensor> {
     let l = inducing_factor(p)?;
-    bound_from(&data_statistics(x, y, p, &l, rows_per_chunk(x, p))?, p, noise_floor)
+    bound_from(&data_statistics(x, y, p, &l, rows_per_chunk(x, p), Gram::Full)?, p, noise_floor)
 }
 
 /// The negative bound per member [B] and its gradient with respect to each parameter, in
@@ -183,80 +297,122 @@ pub fn bound_and_gradient(
     noise_floor: f64,
     rows: i64,
 ) -> Result<(Tensor, SparseParams)> {
-    let leaf = |t: &Tensor| t.detach().set_requires_grad(true);
-    let q = SparseParams {
-        kernel: GpParams {
-            log_lengthscales: leaf(&p.kernel.log_lengthscales),
-            log_signal_std: leaf(&p.kernel.log_signal_std),
-            log_noise_std: leaf(&p.kernel.log_noise_std),
-        },
-        inducing: leaf(&p.inducing),
-    };
-    // K_mm's factor keeps its (M x M) graph for the last pass; the chunks see it as a constant.
-    let factor = inducing_factor(&q)?;
-    let l = factor.detach();
-    let stats = tch::no_grad(|| data_statistics(x, y, &q, &l, rows))?;
-    let stats = DataStatistics { psi: leaf(&stats.psi), r: leaf(&stats.r), ..stats };
-    let value = bound_from(&stats, &q, noise_floor)?;
-    let inputs = [&q.kernel.log_signal_std, &q.kernel.log_noise_std, &stats.psi, &stats.r];
-    let g = Tensor::f_run_backward(&[value.f_sum(Kind::Double)?], &inputs, false, false)?;
-    let (mut g_sf, g_sn) = (g[0].shallow_clone(), g[1].shallow_clone());
-    let pulled = tch::no_grad(|| pull_back_whitening(&l, &g[2], &g[3], &stats))?;
-    let mut g_ls = q.kernel.log_lengthscales.f_zeros_like()?;
-    let mut g_z = q.inducing.f_zeros_like()?;
-    let kernel_inputs = [&q.kernel.log_lengthscales, &q.kernel.log_signal_std, &q.inducing];
-    for (start, len) in chunks(x.size()[1], rows) {
-        let kmn = se_ard(&q.inducing, &x.f_narrow(1, start, len)?, &q.kernel)?;
-        let yc = y.f_narrow(1, start, len)?.f_unsqueeze(1)?; // [B, 1, len]
-        let d_kmn = tch::no_grad(|| -> Result<Tensor> {
-            Ok(pulled.rho.f_bmm(&yc)?.f_baddbmm(&pulled.r_mat, &kmn.detach(), 1.0, 1.0)?)
-        })?;
-        let pullback = kmn.f_mul(&d_kmn)?.f_sum(Kind::Double)?;
-        let gc = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
-        g_ls = g_ls.f_add(&gc[0])?;
-        g_sf = g_sf.f_add(&gc[1])?;
-        g_z = g_z.f_add(&gc[2])?;
-    }
-    // L depends on the kernel and Z through the Cholesky factor of K_mm; only its lower
-    // triangle is free.
-    let pullback = factor.f_mul(&pulled.d_l.f_tril(0)?)?.f_sum(Kind::Double)?;
-    let gk = Tensor::f_run_backward(&[pullback], &kernel_inputs, false, false)?;
+    let _guard = tch::no_grad_guard();
+    let kmm = se_ard(&p.inducing, &p.inducing, &p.kernel)?;
+    let l = cholesky_with_jitter(&kmm)?;
+    let stats = data_statistics(x, y, p, &l, rows, Gram::LowerBlocks)?;
+    let g = bound_and_statistics_gradient(&stats, p, noise_floor)?;
+    let pulled = pull_back_whitening(&l, &g.psi, &g.r, &stats)?;
+    let through_data = kernel_pullback(x, y, p, &pulled, rows)?;
+    let through_kmm = inducing_pullback(&kmm, p, &pulled.d_kmm)?;
     let gradient = SparseParams {
         kernel: GpParams {
-            log_lengthscales: g_ls.f_add(&gk[0])?,
-            log_signal_std: g_sf.f_add(&gk[1])?,
-            log_noise_std: g_sn,
+            log_lengthscales: through_data.log_lengthscales.f_add(&through_kmm.log_lengthscales)?,
+            log_signal_std: g.log_signal_std.f_add(&through_data.log_signal_std)?.f_add(&through_kmm.log_signal_std)?,
+            log_noise_std: g.log_noise_std,
         },
-        inducing: g_z.f_add(&gk[2])?,
+        inducing: through_data.inducing.f_add(&through_kmm.inducing)?,
     };
-    Ok((value.detach(), gradient))
+    Ok((g.value, gradient))
+}
+
+/// dF/dK_mn = R K_mn + rho y^T pushed through the SE-ARD kernel to its log length-scales,
+/// log signal std and the inducing inputs, by hand (autograd's chain through the kernel took
+/// about ten passes over each M x n block, this takes two), chunk by chunk: W = K_mn o dF/dK_mn
+/// enters only through W [X, X o X, 1] (`KernelGradient::from_sums`).
+fn kernel_pullback(
+    x: &Tensor,
+    y: &Tensor,
+    p: &SparseParams,
+    pulled: &WhiteningPullback,
+    rows: i64,
+) -> Result<KernelGradient> {
+    let (b, m, d) = (x.size()[0], p.inducing.size()[1], x.size()[2]);
+    let mut sums = Tensor::f_zeros([b, m, 2 * d + 1], (Kind::Double, x.device()))?;
+    for (start, len) in chunks(x.size()[1], rows) {
+        let xc = x.f_narrow(1, start, len)?;
+        let kmn = se_ard(&p.inducing, &xc, &p.kernel)?;
+        let yc = y.f_narrow(1, start, len)?.f_unsqueeze(1)?; // [B, 1, len]
+        let w = pulled.rho.f_bmm(&yc)?.f_baddbmm(&pulled.r_mat, &kmn, 1.0, 1.0)?.f_mul_(&kmn)?;
+        sums = sums.f_baddbmm(&w, &moment_features(&xc)?, 1.0, 1.0)?;
+    }
+    KernelGradient::from_sums(&sums, p, 1.0)
+}
+
+/// dF/dK_mm (symmetric) pushed through the kernel of the inducing inputs with themselves, in
+/// the closed form of `kernel_pullback`, where Z is both arguments: its gradient counts twice.
+/// # Shapes
+/// kmm, d_kmm: [B, M, M]
+fn inducing_pullback(kmm: &Tensor, p: &SparseParams, d_kmm: &Tensor) -> Result<KernelGradient> {
+    let w = kmm.f_mul(d_kmm)?;
+    KernelGradient::from_sums(&w.f_bmm(&moment_features(&p.inducing)?)?, p, 2.0)
+}
+
+/// [X, X o X, 1] of rows x: [B, n, D] -> [B, n, 2D + 1].
+fn moment_features(x: &Tensor) -> Result<Tensor> {
+    let ones = Tensor::f_ones([x.size()[0], x.size()[1], 1], (Kind::Double, x.device()))?;
+    Ok(Tensor::f_cat(&[x, &x.f_square()?, &ones], 2)?)
+}
+
+/// The part of the bound's gradient that comes through one kernel matrix k(Z, X).
+/// # Shapes
+/// log_lengthscales: [B, D], log_signal_std: [B], inducing: [B, M, D]
+struct KernelGradient {
+    log_lengthscales: Tensor,
+    log_signal_std: Tensor,
+    inducing: Tensor,
+}
+
+impl KernelGradient {
+    /// From S = W [X, X o X, 1] with W = k(Z, X) o dF/dk(Z, X): since
+    /// dk/d log l_d = k (z_d - x_d)^2 / l_d^2, dk/dz_d = -k (z_d - x_d) / l_d^2 and
+    /// dk/d log s_f = 2 k, the sums over X are W 1, W X and W (X o X). `inducing_sides` is 2
+    /// where X is Z itself (and W symmetric).
+    /// # Shapes
+    /// sums: [B, M, 2D + 1]
+    fn from_sums(sums: &Tensor, p: &SparseParams, inducing_sides: f64) -> Result<KernelGradient> {
+        let d = p.inducing.size()[2];
+        let (wx, wxx, w1) = (sums.f_narrow(2, 0, d)?, sums.f_narrow(2, d, d)?, sums.f_narrow(2, 2 * d, 1)?);
+        let z = p.inducing.detach();
+        let inverse_sq = p.kernel.log_lengthscales.detach().f_mul_scalar(-2.0)?.f_exp()?.f_unsqueeze(1)?; // [B, 1, D]
+        let spread = z.f_square()?.f_mul(&w1)?.f_sub(&z.f_mul(&wx)?.f_mul_scalar(2.0)?)?.f_add(&wxx)?;
+        Ok(KernelGradient {
+            log_lengthscales: spread.f_mul(&inverse_sq)?.f_sum_dim_intlist(1i64, false, Kind::Double)?,
+            log_signal_std: w1.f_sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double)?.f_mul_scalar(2.0)?,
+            inducing: wx.f_sub(&z.f_mul(&w1)?)?.f_mul(&inverse_sq)?.f_mul_scalar(inducing_sides)?,
+        })
+    }
 }
 
 /// What the bound's gradient with respect to Psi and r becomes one step back, through
-/// A = L^-1 K_mn: dF/dK_mn = R K_mn + rho y^T, and dF/dL in `d_l`.
+/// A = L^-1 K_mn: dF/dK_mn = R K_mn + rho y^T, and dF/dK_mm in `d_kmm`.
 /// # Shapes
-/// r_mat: [B, M, M], rho: [B, M, 1], d_l: [B, M, M]
+/// r_mat: [B, M, M], rho: [B, M, 1], d_kmm: [B, M, M]
 struct WhiteningPullback {
     r_mat: Tensor,
     rho: Tensor,
-    d_l: Tensor,
+    d_kmm: Tensor,
 }
 
 /// With G = dF/dPsi + its transpose and g = dF/dr, dF/dA = G A + g y^T, so
-/// dF/dK_mn = L^-T (G A + g y^T) = (L^-T G L^-1) K_mn + (L^-T g) y^T, and
-/// dF/dL = -L^-T (G A + g y^T) A^T = -L^-T (G Psi + g r^T): everything but the product with
-/// K_mn is M x M, so the data are touched once more, by one matrix product per chunk.
-fn pull_back_whitening(l: &Tensor, g_psi: &Tensor, g_r: &Tensor, stats: &DataStatistics) -> Result<WhiteningPullback> {
-    let g = g_psi.f_add(&g_psi.f_transpose(1, 2)?)?;
+/// dF/dK_mn = L^-T (G A + g y^T) = (L^-T G L^-1) K_mn + (L^-T g) y^T. Through L alone,
+/// dF = tr(X L^-1 dL) with X = -(Psi G + r g^T), symmetric because the bound depends on K_mm,
+/// not on which factor of it; dL = L Phi(L^-1 dK_mm L^-T) (Phi: the lower triangle, half
+/// the diagonal) then gives dF/dK_mm = 1/2 L^-T X L^-1, here from X's symmetric part. All
+/// M x M: the data are touched once more, by one matrix product per chunk.
+fn pull_back_whitening(l: &Tensor, g: &Tensor, g_r: &Tensor, stats: &DataStatistics) -> Result<WhiteningPullback> {
     let lt = l.f_transpose(1, 2)?;
-    let solve_lt = |b: &Tensor| lt.f_linalg_solve_triangular(b, true, true, false);
-    let lt_g = solve_lt(&g)?;
-    let r_mat = l.f_linalg_solve_triangular(&lt_g, false, false, false)?; // (L^-T G) L^-1
-    let rho = solve_lt(g_r)?;
+    // L^-T B L^-1, by a solve from the left and one from the right.
+    let sandwich = |b: &Tensor| -> Result<Tensor> {
+        let left = lt.f_linalg_solve_triangular(b, true, true, false)?;
+        Ok(l.f_linalg_solve_triangular(&left, false, false, false)?)
+    };
+    let r_mat = sandwich(g)?;
+    let rho = lt.f_linalg_solve_triangular(g_r, true, true, false)?;
     let psi = stats.psi.detach();
-    let outer = g.f_bmm(&psi)?.f_baddbmm(g_r, &stats.r.detach().f_transpose(1, 2)?, 1.0, 1.0)?;
-    let d_l = solve_lt(&outer)?.f_neg()?;
-    Ok(WhiteningPullback { r_mat, rho, d_l })
+    let x = psi.f_bmm(g)?.f_baddbmm(&stats.r.detach(), &g_r.f_transpose(1, 2)?, 1.0, 1.0)?;
+    let d_kmm = sandwich(&x.f_add(&x.f_transpose(1, 2)?)?)?.f_mul_scalar(-0.25)?;
+    Ok(WhiteningPullback { r_mat, rho, d_kmm })
 }
 
 /// Predictive mean and variance of y (noise included) at `x_star`: ([B, m], [B, m]).
@@ -269,7 +425,7 @@ pub fn predict(
 ) -> Result<(Tensor, Tensor)> {
     let _guard = tch::no_grad_guard();
     let l = inducing_factor(p)?;
-    let f = factors(&data_statistics(x, y, p, &l, rows_per_chunk(x, p))?, p, noise_floor)?;
+    let f = factors(&data_statistics(x, y, p, &l, rows_per_chunk(x, p), Gram::Full)?, p, noise_floor)?;
     let k_star = se_ard(&p.inducing, x_star, &p.kernel)?; // [B, M, m]
     let t1 = l.f_linalg_solve_triangular(&k_star, false, true, false)?;
     let t2 = f.lb.f_linalg_solve_triangular(&t1, false, true, false)?;
@@ -368,7 +524,7 @@ fn adam_steps(
     let (s, r) = (x.size()[0], plan.restarts as i64);
     let xr = x.f_repeat_interleave_self_int(r, 0, None)?;
     let yr = y.f_repeat_interleave_self_int(r, 0, None)?;
-    let chunk = rows_per_chunk(&xr, params);
+    let chunk = rows_per_pass(&xr, params);
     let gradient = gradient.unwrap_or_else(|| BoundGradient::for_program(&xr, params));
     let surrogate = || -> Result<Tensor> {
         if gradient == BoundGradient::Autograd {
@@ -550,7 +706,7 @@ impl BoundObjective<'_> {
             None => inducing_of(points, m, d, device)?,
         };
         let p = SparseParams { kernel, inducing };
-        let (value, g) = bound_and_gradient(&xb, &yb, &p, noise_floor, rows_per_chunk(&xb, &p))?;
+        let (value, g) = bound_and_gradient(&xb, &yb, &p, noise_floor, rows_per_pass(&xb, &p))?;
         let mut rows = g.kernel.to_rows()?;
         if fixed.is_none() {
             append_per_point(&mut rows, &g.inducing)?;
