@@ -373,8 +373,8 @@ impl KernelGradient {
     fn from_sums(sums: &Tensor, p: &SparseParams, inducing_sides: f64) -> Result<KernelGradient> {
         let d = p.inducing.size()[2];
         let (wx, wxx, w1) = (sums.f_narrow(2, 0, d)?, sums.f_narrow(2, d, d)?, sums.f_narrow(2, 2 * d, 1)?);
-        let z = p.inducing.detach();
-        let inverse_sq = p.kernel.log_lengthscales.detach().f_mul_scalar(-2.0)?.f_exp()?.f_unsqueeze(1)?; // [B, 1, D]
+        let z = &p.inducing;
+        let inverse_sq = p.kernel.log_lengthscales.f_mul_scalar(-2.0)?.f_exp()?.f_unsqueeze(1)?; // [B, 1, D]
         let spread = z.f_square()?.f_mul(&w1)?.f_sub(&z.f_mul(&wx)?.f_mul_scalar(2.0)?)?.f_add(&wxx)?;
         Ok(KernelGradient {
             log_lengthscales: spread.f_mul(&inverse_sq)?.f_sum_dim_intlist(1i64, false, Kind::Double)?,
@@ -409,8 +409,7 @@ fn pull_back_whitening(l: &Tensor, g: &Tensor, g_r: &Tensor, stats: &DataStatist
     };
     let r_mat = sandwich(g)?;
     let rho = lt.f_linalg_solve_triangular(g_r, true, true, false)?;
-    let psi = stats.psi.detach();
-    let x = psi.f_bmm(g)?.f_baddbmm(&stats.r.detach(), &g_r.f_transpose(1, 2)?, 1.0, 1.0)?;
+    let x = stats.psi.f_bmm(g)?.f_baddbmm(&stats.r, &g_r.f_transpose(1, 2)?, 1.0, 1.0)?;
     let d_kmm = sandwich(&x.f_add(&x.f_transpose(1, 2)?)?)?.f_mul_scalar(-0.25)?;
     Ok(WhiteningPullback { r_mat, rho, d_kmm })
 }
