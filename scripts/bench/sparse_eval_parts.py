@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times the parts of one sparse-GP evaluation (docs/performance.md, "Against GPyTorch") as
-mcdrop's `bound_and_gradient` makes it (src/models/gp/sparse.rs): the same libtorch calls in the
-same order, at kin8nm's shapes by default, one member, one thread, random inputs. Parts are
+mcdrop's `bound_and_gradient` makes it (src/models/gp/sparse/gradient.rs): the same libtorch
+calls in the same order, at kin8nm's shapes by default, one member, one thread, random inputs. Parts are
 timed in sequence, as the evaluation runs them, since a part timed alone on inputs it has just
 used finds them in cache. Run it with the AVX2 pins and the allocator settings mcdrop sets at
 start-up (src/numerics.rs, src/runtime.rs; both read from the environment at start-up):
