@@ -297,9 +297,22 @@ pub struct BenchArgs {
     /// `none` skips it.
     #[arg(long, default_value = "scripts/bench/ref_gpytorch_gp.py")]
     pub gp_peer: String,
+    /// `gp`: when the GPyTorch peer's L-BFGS stops: `torch` (torch's default tolerances, as
+    /// its users fit), `ours` (mcdrop's scipy tolerances, restated for the loss per row that
+    /// the peer minimizes), or `both` (two peer fits).
+    #[arg(long, value_enum, default_value_t = PeerStop::Torch)]
+    pub gp_peer_stop: PeerStop,
     /// Python that runs the peer (needs torch and numpy; gpytorch for `--gp-peer`).
     #[arg(long, default_value = ".venv/bin/python")]
     pub python: PathBuf,
+}
+
+/// The stopping rule of the GPyTorch peer's fit (`mcdrop bench gp --gp-peer-stop`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeerStop {
+    Torch,
+    Ours,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,9 +9,9 @@ signal variance, Gaussian noise exp(2 log s_n) + floor, float64, Cholesky; with 
 Titsias' collapsed bound (gpytorch's InducingPointKernel, inducing inputs learned). The
 variables are ours too (each constraint's transform maps them), so both start at one point
 and minimize one function of the same variables. The fit is torch.optim.LBFGS (10 pairs,
-strong Wolfe line search, its default tolerances) in one `step` of at most --iterations
-iterations, on the negative log marginal likelihood (or bound) per row, as gpytorch's
-examples write the loss. A trial point whose kernel has no Cholesky factor gets a huge value,
+strong Wolfe line search, its default tolerances unless --tolerance-grad and
+--tolerance-change say otherwise) in one `step` of at most --iterations iterations, on the
+negative log marginal likelihood (or bound) per row, as gpytorch's examples write the loss. A trial point whose kernel has no Cholesky factor gets a huge value,
 so that the line search backs away from it; those are counted as failed.
 
 Needs torch and gpytorch (`.venv/bin/pip install gpytorch`). Prints: seconds, iterations,
@@ -70,6 +70,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--noise-floor", type=float, default=1e-6)
     ap.add_argument("--time-evaluations", type=int, default=5)
+    ap.add_argument("--tolerance-grad", type=float, default=1e-7, help="torch's default")
+    ap.add_argument("--tolerance-change", type=float, default=1e-9, help="torch's default")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -111,7 +113,8 @@ def main():
     # would factor the dense n x n matrix).
     with gpytorch.settings.max_cholesky_size(10**9), gpytorch.settings.cholesky_max_tries(5):
         optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=args.iterations, history_size=10,
-                                      line_search_fn="strong_wolfe", tolerance_grad=1e-7, tolerance_change=1e-9)
+                                      line_search_fn="strong_wolfe", tolerance_grad=args.tolerance_grad,
+                                      tolerance_change=args.tolerance_change)
         closure()
         began = time.perf_counter()
         for _ in range(args.time_evaluations):

@@ -11,8 +11,9 @@ use std::time::Instant;
 use anyhow::Context;
 use tch::{Kind, Tensor};
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, PeerStop};
 use crate::models::family::Silent;
+use crate::models::gp::lbfgs::LbfgsSettings;
 use crate::models::gp::{exact, sparse, GpParams};
 use crate::models::nn::host::f64_values;
 use crate::models::Program;
@@ -78,28 +79,58 @@ pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split
         "fit", "seconds", "ratio", "nlml/row", "s/evaluation", "iterations/evaluations"
     );
     println!("{:<24} {ours:>9.2} {:>7.2}x {ours_per_row:>12.5} {per_evaluation:>14.4} {:>24}", "mcdrop", 1.0, "");
-    let peer = match run_peer(args, dir.path(), &one) {
-        Ok(peer) => peer,
-        Err(e) => {
-            println!("gpytorch peer: not run ({e:#})");
-            return Ok(());
-        }
-    };
-    println!(
-        "{:<24} {:>9.2} {:>7.2}x {:>12.5} {:>14.4} {:>24}",
-        "gpytorch",
-        peer.seconds,
-        ours / peer.seconds,
-        peer.nlml_per_row,
-        peer.seconds_per_evaluation,
-        format!("{}/{} ({} failed)", peer.iterations, peer.evaluations, peer.failed)
-    );
-    println!(
-        "mcdrop is {:.2}x faster per fit, {:.2}x per evaluation",
-        peer.seconds / ours,
-        peer.seconds_per_evaluation / per_evaluation
-    );
+    for rule in peer_rules(args.gp_peer_stop, n, ours_per_row) {
+        let peer = match run_peer(args, dir.path(), &one, &rule) {
+            Ok(peer) => peer,
+            Err(e) => {
+                println!("gpytorch peer: not run ({e:#})");
+                return Ok(());
+            }
+        };
+        println!(
+            "{:<24} {:>9.2} {:>7.2}x {:>12.5} {:>14.4} {:>24}",
+            rule.label,
+            peer.seconds,
+            ours / peer.seconds,
+            peer.nlml_per_row,
+            peer.seconds_per_evaluation,
+            format!("{}/{} ({} failed)", peer.iterations, peer.evaluations, peer.failed)
+        );
+        println!(
+            "mcdrop is {:.2}x faster per fit than {}, {:.2}x per evaluation",
+            peer.seconds / ours,
+            rule.label,
+            peer.seconds_per_evaluation / per_evaluation
+        );
+    }
     Ok(())
+}
+
+/// When one peer fit stops: torch.optim.LBFGS's two tolerances on the loss per row.
+struct PeerRule {
+    label: &'static str,
+    tolerance_grad: f64,
+    tolerance_change: f64,
+}
+
+/// The peer fits `stop` asks for. Ours, restated for the loss per row: scipy's pgtol bounds
+/// the total's gradient, so the per-row one by pgtol / n; its relative decrease
+/// factr eps max(|f|, 1) on the total is an absolute one of factr eps max(|f|, 1 / n) per row,
+/// taken at the value our fit ended at (torch's rule has no relative form).
+fn peer_rules(stop: PeerStop, n: i64, ours_per_row: f64) -> Vec<PeerRule> {
+    let torch = PeerRule { label: "gpytorch", tolerance_grad: 1e-7, tolerance_change: 1e-9 };
+    let scipy = LbfgsSettings::scipy(0);
+    let rows = n as f64;
+    let ours = PeerRule {
+        label: "gpytorch, our stop rule",
+        tolerance_grad: scipy.g_tolerance / rows,
+        tolerance_change: scipy.f_tolerance * ours_per_row.abs().max(1.0 / rows),
+    };
+    match stop {
+        PeerStop::Torch => vec![torch],
+        PeerStop::Ours => vec![ours],
+        PeerStop::Both => vec![torch, ours],
+    }
 }
 
 /// Seconds per evaluation of the objective and its gradient at the start (`start`'s kernel
@@ -142,7 +173,7 @@ fn write_rows(path: &Path, t: &Tensor, columns: i64) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan) -> anyhow::Result<PeerFit> {
+fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan, rule: &PeerRule) -> anyhow::Result<PeerFit> {
     let peer_args = [
         dir.display().to_string(),
         "--iterations".into(),
@@ -153,6 +184,10 @@ fn run_peer(args: &BenchArgs, dir: &Path, plan: &GpPlan) -> anyhow::Result<PeerF
         plan.noise_floor.to_string(),
         "--time-evaluations".into(),
         TIMED_EVALUATIONS.to_string(),
+        "--tolerance-grad".into(),
+        format!("{:?}", rule.tolerance_grad),
+        "--tolerance-change".into(),
+        format!("{:?}", rule.tolerance_change),
     ];
     let needs = "gpytorch: `.venv/bin/pip install gpytorch`";
     let stdout = super::peer::run(&args.python, &args.gp_peer, &peer_args, needs)?;
