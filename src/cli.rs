@@ -302,6 +302,11 @@ pub struct BenchArgs {
     /// the peer minimizes), or `both` (two peer fits).
     #[arg(long, value_enum, default_value_t = PeerStop::Torch)]
     pub gp_peer_stop: PeerStop,
+    /// `gp`: splits of the program (its first members, at most `--splits`) fitted by both
+    /// sides; the ratios are over their summed seconds, since one fit's iteration count can
+    /// differ by chance between two optimizers' paths.
+    #[arg(long, default_value_t = 1)]
+    pub peer_fits: usize,
     /// Python that runs the peer (needs torch and numpy; gpytorch for `--gp-peer`).
     #[arg(long, default_value = ".venv/bin/python")]
     pub python: PathBuf,

@@ -2,7 +2,7 @@
 //! training rows, the seeds of `--spec`) fitted by the GP settings of `--spec` and of each
 //! `--against` spec in turn, side by side in one run: wall seconds, and what each fit reached
 //! (NLML per row, test RMSE and log-likelihood, means over the program's splits), so a faster
-//! optimizer shows what it costs in fit; then one fit beside GPyTorch's (`gp_peer`).
+//! optimizer shows what it costs in fit; then fits beside GPyTorch's (`gp_peer`).
 
 use std::time::Instant;
 
@@ -69,7 +69,7 @@ pub fn bench_gp(cli: &Cli, args: &BenchArgs) -> anyhow::Result<()> {
             mean(&|s| s.ll)
         );
     }
-    super::gp_peer::compare_with_peer(args, &program, gp, splits[0])
+    super::gp_peer::compare_with_peer(args, &program, gp, &splits)
 }
 
 fn label(spec: &std::path::Path) -> String {

@@ -1,8 +1,8 @@
 //! The GPyTorch peer of `mcdrop bench gp` (`scripts/bench/ref_gpytorch_gp.py`): one fit of
-//! the program's first split, ours and GPyTorch's, with the same data, the same start (restart
-//! 0's kernel and inducing inputs), the same model and L-BFGS's iteration cap, one after the
-//! other on the same threads; seconds and the NLML per row each reached, and the seconds of
-//! one evaluation of the objective and its gradient at that start.
+//! each of the program's first `--peer-fits` splits, ours and GPyTorch's, with the same data,
+//! the same start (restart 0's kernel and inducing inputs), the same model and L-BFGS's
+//! iteration cap, one after the other on the same threads; seconds and the NLML per row each
+//! reached, and the seconds of one evaluation of the objective and its gradient at that start.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -34,9 +34,10 @@ struct PeerFit {
 /// Evaluations of the objective and its gradient timed at the start, each side.
 const TIMED_EVALUATIONS: usize = 5;
 
-/// Fits the first member of `program` (split `split`) once by `gp`'s L-BFGS settings (one
-/// restart, no race), then has the peer fit the same, and prints both.
-pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split: usize) -> anyhow::Result<()> {
+/// Fits the first `--peer-fits` members of `program` (splits `splits`) once each by `gp`'s
+/// L-BFGS settings (one restart, no race), has the peer fit each the same way, and prints
+/// every fit and, over them all, how many times faster ours was per fit and per evaluation.
+pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, splits: &[usize]) -> anyhow::Result<()> {
     if args.gp_peer == "none" {
         return Ok(());
     }
@@ -45,65 +46,121 @@ pub fn compare_with_peer(args: &BenchArgs, program: &Program, gp: &GpPlan, split
         return Ok(());
     }
     let one = GpPlan { restarts: 1, race_after: None, ..gp.clone() };
-    let (s, n, d) = (program.members.len() as i64, program.n() as i64, program.held_x.size()[2]);
-    let x = program.stacked.x.f_view([s, n, d])?.f_narrow(0, 0, 1)?.f_to_kind(Kind::Double)?;
-    let y = program.stacked.y.f_view([s, n])?.f_narrow(0, 0, 1)?.f_to_kind(Kind::Double)?;
-    let seeds = [program.members[0].seed];
-    let sparse_fit = program.n() > gp.max_rows;
-
-    let dir = tempfile::tempdir().context("a scratch folder for the peer's input")?;
-    let (starts, z0) = sparse::lbfgs_starts(&x, &seeds, &one)?;
-    write_rows(&dir.path().join("x.txt"), &x.f_view([n, d])?, d)?;
-    write_rows(&dir.path().join("y.txt"), &y.f_view([n, 1])?, 1)?;
-    write_rows(&dir.path().join("start.txt"), &Tensor::from_slice(&starts[0]).f_view([-1, 1])?, 1)?;
-    if sparse_fit {
-        write_rows(&dir.path().join("z.txt"), &z0.f_get(0)?, d)?;
-    }
-
-    let per_evaluation = seconds_per_evaluation(&x, &y, &starts[0], &z0, &one, sparse_fit)?;
-    let start = Instant::now();
-    let nlml = if sparse_fit {
-        sparse::fit(&x, &y, &seeds, &one, &Silent)?.1
-    } else {
-        exact::fit(&x, &y, &seeds, &one, &Silent)?.1
-    };
-    let ours = start.elapsed().as_secs_f64();
-    let ours_per_row = f64::try_from(nlml.f_get(0)?)? / n as f64;
+    let fits = args.peer_fits.clamp(1, splits.len().min(program.members.len()));
     println!(
-        "one fit of split {split} from restart 0's start, L-BFGS to at most {} iterations, {} thread(s):",
+        "{fits} fit(s) from restart 0's start, L-BFGS to at most {} iterations, {} thread(s):",
         one.iterations,
         tch::get_num_threads()
     );
     println!(
-        "{:<24} {:>9} {:>8} {:>12} {:>14} {:>24}",
+        "{:<32} {:>9} {:>8} {:>12} {:>14} {:>24}",
         "fit", "seconds", "ratio", "nlml/row", "s/evaluation", "iterations/evaluations"
     );
-    println!("{:<24} {ours:>9.2} {:>7.2}x {ours_per_row:>12.5} {per_evaluation:>14.4} {:>24}", "mcdrop", 1.0, "");
-    for rule in peer_rules(args.gp_peer_stop, n, ours_per_row) {
-        let peer = match run_peer(args, dir.path(), &one, &rule) {
-            Ok(peer) => peer,
-            Err(e) => {
-                println!("gpytorch peer: not run ({e:#})");
-                return Ok(());
-            }
-        };
+    let mut ours = Timing::default();
+    let mut peers: Vec<(&'static str, Timing)> = Vec::new();
+    for (member, split) in splits.iter().enumerate().take(fits) {
+        let fit = OneFit::of(program, member, &one)?;
+        let (seconds, per_row, per_evaluation) = fit.ours(&one)?;
+        ours.add(seconds, per_evaluation);
         println!(
-            "{:<24} {:>9.2} {:>7.2}x {:>12.5} {:>14.4} {:>24}",
-            rule.label,
-            peer.seconds,
-            ours / peer.seconds,
-            peer.nlml_per_row,
-            peer.seconds_per_evaluation,
-            format!("{}/{} ({} failed)", peer.iterations, peer.evaluations, peer.failed)
+            "{:<32} {seconds:>9.2} {:>7.2}x {per_row:>12.5} {per_evaluation:>14.4} {:>24}",
+            format!("mcdrop, split {split}"),
+            1.0,
+            ""
         );
+        for (k, rule) in peer_rules(args.gp_peer_stop, fit.n, per_row).into_iter().enumerate() {
+            let peer = match run_peer(args, fit.dir.path(), &one, &rule) {
+                Ok(peer) => peer,
+                Err(e) => {
+                    println!("gpytorch peer: not run ({e:#})");
+                    return Ok(());
+                }
+            };
+            if peers.len() <= k {
+                peers.push((rule.label, Timing::default()));
+            }
+            peers[k].1.add(peer.seconds, peer.seconds_per_evaluation);
+            println!(
+                "{:<32} {:>9.2} {:>7.2}x {:>12.5} {:>14.4} {:>24}",
+                format!("{}, split {split}", rule.label),
+                peer.seconds,
+                seconds / peer.seconds,
+                peer.nlml_per_row,
+                peer.seconds_per_evaluation,
+                format!("{}/{} ({} failed)", peer.iterations, peer.evaluations, peer.failed)
+            );
+        }
+    }
+    for (label, peer) in &peers {
         println!(
-            "mcdrop is {:.2}x faster per fit than {}, {:.2}x per evaluation",
-            peer.seconds / ours,
-            rule.label,
-            peer.seconds_per_evaluation / per_evaluation
+            "mcdrop is {:.2}x faster per fit than {label} ({fits} fit(s): {:.2} s against {:.2} s), {:.2}x per evaluation",
+            peer.seconds / ours.seconds,
+            ours.seconds,
+            peer.seconds,
+            peer.per_evaluation / ours.per_evaluation
         );
     }
     Ok(())
+}
+
+/// Seconds summed over fits: whole fits, and one evaluation at each fit's start.
+#[derive(Default)]
+struct Timing {
+    seconds: f64,
+    per_evaluation: f64,
+}
+
+impl Timing {
+    fn add(&mut self, seconds: f64, per_evaluation: f64) {
+        self.seconds += seconds;
+        self.per_evaluation += per_evaluation;
+    }
+}
+
+/// One member's data and start, also written where the peer reads them.
+struct OneFit {
+    x: Tensor,
+    y: Tensor,
+    seed: u64,
+    start: Vec<f64>,
+    z0: Tensor,
+    sparse: bool,
+    n: i64,
+    dir: tempfile::TempDir,
+}
+
+impl OneFit {
+    fn of(program: &Program, member: usize, plan: &GpPlan) -> anyhow::Result<OneFit> {
+        let (s, n, d) = (program.members.len() as i64, program.n() as i64, program.held_x.size()[2]);
+        let pick = |t: &Tensor, shape: &[i64]| t.f_view(shape)?.f_narrow(0, member as i64, 1)?.f_to_kind(Kind::Double);
+        let x = pick(&program.stacked.x, &[s, n, d])?;
+        let y = pick(&program.stacked.y, &[s, n])?;
+        let seed = program.members[member].seed;
+        let sparse = program.n() > plan.max_rows;
+        let (starts, z0) = sparse::lbfgs_starts(&x, &[seed], plan)?;
+        let dir = tempfile::tempdir().context("a scratch folder for the peer's input")?;
+        write_rows(&dir.path().join("x.txt"), &x.f_view([n, d])?, d)?;
+        write_rows(&dir.path().join("y.txt"), &y.f_view([n, 1])?, 1)?;
+        write_rows(&dir.path().join("start.txt"), &Tensor::from_slice(&starts[0]).f_view([-1, 1])?, 1)?;
+        if sparse {
+            write_rows(&dir.path().join("z.txt"), &z0.f_get(0)?, d)?;
+        }
+        let start = starts.into_iter().next().unwrap_or_default();
+        Ok(OneFit { x, y, seed, start, z0, sparse, n, dir })
+    }
+
+    /// Our fit: its seconds, NLML per row, and seconds per evaluation at its start.
+    fn ours(&self, plan: &GpPlan) -> anyhow::Result<(f64, f64, f64)> {
+        let per_evaluation = seconds_per_evaluation(&self.x, &self.y, &self.start, &self.z0, plan, self.sparse)?;
+        let began = Instant::now();
+        let nlml = if self.sparse {
+            sparse::fit(&self.x, &self.y, &[self.seed], plan, &Silent)?.1
+        } else {
+            exact::fit(&self.x, &self.y, &[self.seed], plan, &Silent)?.1
+        };
+        let seconds = began.elapsed().as_secs_f64();
+        Ok((seconds, f64::try_from(nlml.f_get(0)?)? / self.n as f64, per_evaluation))
+    }
 }
 
 /// When one peer fit stops: torch.optim.LBFGS's two tolerances on the loss per row.
