@@ -442,7 +442,8 @@ pub struct VerifyArgs {
     /// Time the reruns may take together, e.g. 10m or 1h; the sample is chosen to fit it.
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     pub budget: std::time::Duration,
-    /// Exactly these units instead of a sample, e.g. yacht:0,boston:3 (repeatable).
+    /// Exactly these units instead of a sample, e.g. yacht:0,boston:3 (repeatable); an rl
+    /// run by its policy and seed, e.g. thompson:0.
     #[arg(long, value_name = "SET:SPLIT,...")]
     pub units: Vec<String>,
     /// Overrides each saved spec's device.

@@ -71,13 +71,22 @@ fn smoke_rl_records_every_run_and_draws_the_table_and_figure() {
         .assert()
         .success()
         .stdout(predicate::str::contains("thompson").and(predicate::str::contains("paired seeds")));
-    // verify reruns single seeds alone: the same bits as the batched program's.
+    // verify reruns single seeds alone: the same bits as the batched program's. The runs are
+    // named (policy:seed), not sampled by a time budget, which a loaded machine would shrink.
     common::mcdrop(dir.path())
-        .args(["verify", "--results-dir", "results", "smoke-rl", "--budget", "20s"])
+        .args(["verify", "--results-dir", "results", "smoke-rl", "--units", "thompson:0,epsilon_greedy:1"])
         .assert()
         .success()
         .stdout(predicate::str::contains("| smoke-rl | rl thompson | 0 | final_average_reward |"))
+        .stdout(predicate::str::contains("| smoke-rl | rl epsilon_greedy | 1 | final_average_reward |"))
+        .stdout(predicate::str::contains("| smoke-rl | rl epsilon_greedy | 0 |").not())
+        .stdout(predicate::str::contains("| smoke-rl | rl thompson | 1 |").not())
         .stdout(predicate::str::contains("Overall verdict: **identical**"));
+    common::mcdrop(dir.path())
+        .args(["verify", "--results-dir", "results", "smoke-rl", "--units", "thompson:9"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--units thompson:9: no committed record of that unit in smoke-rl"));
     // A rerun finds every unit recorded.
     common::mcdrop(dir.path())
         .args(["run", "--results-dir", "results"])

@@ -12,6 +12,7 @@ use std::time::Instant;
 use tch::Device;
 
 pub use super::checks::{MetricCheck, UnitCheck, VerifyReport};
+use super::rl::RlCommitted;
 use super::sample::{fit_budget, order, program_seconds, Candidate};
 use super::threads::{threads_of, with_threads};
 use super::verdict::{judge, seed_spread, seed_tolerance, spread, tolerance, Verdict};
@@ -47,7 +48,7 @@ type Values = BTreeMap<(String, SetName, String), Vec<(usize, f64)>>;
 pub struct Plan {
     programs: Vec<Committed>,
     /// Committed rl experiments: their runs are rerun after the UCI programs, budget allowing.
-    rl: Vec<super::rl::RlCommitted>,
+    rl: Vec<RlCommitted>,
     /// (experiment, set, metric) -> (split, committed value) of every committed split.
     values: Values,
     pub skipped: Vec<String>,
@@ -84,7 +85,7 @@ impl Plan {
 
     pub fn estimated_seconds(&self) -> f64 {
         self.programs.iter().map(|p| p.candidate.recorded_seconds).sum::<f64>()
-            + self.rl_runs().map(super::rl::RlCommitted::cost).sum::<f64>()
+            + self.rl_runs().map(RlCommitted::cost).sum::<f64>()
     }
 
     fn rl_runs(&self) -> impl Iterator<Item = &crate::results::outcome::RlRun> {
@@ -138,7 +139,7 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
     for name in experiments {
         let store = ExperimentStore::new(results_dir, name);
         let spec = std::sync::Arc::new(store.saved_spec()?);
-        if let Some(committed_rl) = super::rl::RlCommitted::read(&store, name, &spec)? {
+        if let Some(committed_rl) = RlCommitted::read(&store, name, &spec)? {
             rl.push(committed_rl);
             continue;
         }
@@ -162,6 +163,7 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
             let mut chosen: Vec<Committed> = Vec::new();
             for (set, split) in wanted {
                 let holds = |p: &Committed| p.candidate.dataset == set.folder() && p.candidate.splits.contains(split);
+                let an_rl_run = || rl.iter().any(|e| e.runs.iter().any(|run| RlCommitted::named_by(run, set, *split)));
                 if chosen.iter().any(holds) {
                     continue;
                 }
@@ -169,7 +171,7 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
                 while let Some(i) = committed.iter().position(holds) {
                     chosen.push(committed.swap_remove(i));
                 }
-                if chosen.len() == before {
+                if chosen.len() == before && !an_rl_run() {
                     return Err(Error::Usage(format!(
                         "--units {}:{split}: no committed record of that unit in {}",
                         set.folder(),
@@ -177,6 +179,8 @@ pub fn plan(results_dir: &Path, experiments: &[String], options: &VerifyOptions)
                     )));
                 }
             }
+            // Named units are rerun whatever the budget: an rl run is one only where named.
+            rl.iter_mut().for_each(|e| e.keep_named(wanted));
             chosen
         }
         None => {
@@ -245,7 +249,7 @@ pub fn run(
     let mut index = total - plan.rl.iter().map(|e| e.runs.len()).sum::<usize>();
     for experiment in &plan.rl {
         for run in experiment.sample() {
-            let cost = super::rl::RlCommitted::cost(run);
+            let cost = RlCommitted::cost(run);
             if !fits(cost, recorded, measured) {
                 not_run.push(experiment.label(run));
                 continue;

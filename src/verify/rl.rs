@@ -13,6 +13,7 @@ use tch::Device;
 use super::checks::{MetricCheck, UnitCheck};
 use super::threads::{threads_of, with_threads};
 use super::verdict::{judge, spread, tolerance, Verdict};
+use crate::data::SetName;
 use crate::error::{Error, Result};
 use crate::models::checkpoint::NoCheckpoints;
 use crate::protocol::rl::{record, ProgramInfo};
@@ -51,6 +52,17 @@ impl RlCommitted {
         let mut runs: Vec<&RlRun> = self.runs.iter().collect();
         runs.sort_by(|a, b| (a.seed, &a.policy).cmp(&(b.seed, &b.policy)));
         runs
+    }
+
+    /// Whether `--units` names `run`: the policy in the set's place, the seed in the split's
+    /// (`thompson:0`).
+    pub fn named_by(run: &RlRun, set: &SetName, split: usize) -> bool {
+        run.policy == set.folder() && run.seed == split
+    }
+
+    /// Keeps only the runs `units` name.
+    pub fn keep_named(&mut self, units: &[(SetName, usize)]) {
+        self.runs.retain(|run| units.iter().any(|(set, split)| Self::named_by(run, set, *split)));
     }
 
     /// A rerun's cost: at most its program's (a program of one run does less work).
