@@ -14,6 +14,7 @@ use tch::{Kind, Tensor};
 use crate::cli::{BenchArgs, PeerStop};
 use crate::models::family::Silent;
 use crate::models::gp::lbfgs::LbfgsSettings;
+use crate::models::gp::optimize::restart_starts;
 use crate::models::gp::{exact, sparse, GpParams};
 use crate::models::nn::host::f64_values;
 use crate::models::Program;
@@ -118,13 +119,14 @@ impl Timing {
 }
 
 /// One member's data and start, also written where the peer reads them.
+/// # Shapes
+/// inducing: [1, M, D], the sparse fit's starting inducing inputs; `None` for an exact fit.
 struct OneFit {
     x: Tensor,
     y: Tensor,
     seed: u64,
     start: Vec<f64>,
-    z0: Tensor,
-    sparse: bool,
+    inducing: Option<Tensor>,
     n: i64,
     dir: tempfile::TempDir,
 }
@@ -136,24 +138,29 @@ impl OneFit {
         let x = pick(&program.stacked.x, &[s, n, d])?;
         let y = pick(&program.stacked.y, &[s, n])?;
         let seed = program.members[member].seed;
-        let sparse = program.n() > plan.max_rows;
-        let (starts, z0) = sparse::lbfgs_starts(&x, &[seed], plan)?;
+        // Each fit's own starts: the exact fit's one restart has no inducing inputs to place.
+        let (mut starts, inducing) = if program.n() > plan.max_rows {
+            let (starts, z0) = sparse::lbfgs_starts(&x, &[seed], plan)?;
+            (starts, Some(z0))
+        } else {
+            (restart_starts(&[seed], 1, d, |_, _| {}), None)
+        };
+        let start = starts.swap_remove(0);
         let dir = tempfile::tempdir().context("a scratch folder for the peer's input")?;
         write_rows(&dir.path().join("x.txt"), &x.f_view([n, d])?, d)?;
         write_rows(&dir.path().join("y.txt"), &y.f_view([n, 1])?, 1)?;
-        write_rows(&dir.path().join("start.txt"), &Tensor::from_slice(&starts[0]).f_view([-1, 1])?, 1)?;
-        if sparse {
+        write_rows(&dir.path().join("start.txt"), &Tensor::from_slice(&start).f_view([-1, 1])?, 1)?;
+        if let Some(z0) = &inducing {
             write_rows(&dir.path().join("z.txt"), &z0.f_get(0)?, d)?;
         }
-        let start = starts.into_iter().next().unwrap_or_default();
-        Ok(OneFit { x, y, seed, start, z0, sparse, n, dir })
+        Ok(OneFit { x, y, seed, start, inducing, n, dir })
     }
 
     /// Our fit: its seconds, NLML per row, and seconds per evaluation at its start.
     fn ours(&self, plan: &GpPlan) -> anyhow::Result<(f64, f64, f64)> {
-        let per_evaluation = seconds_per_evaluation(&self.x, &self.y, &self.start, &self.z0, plan, self.sparse)?;
+        let per_evaluation = seconds_per_evaluation(&self.x, &self.y, &self.start, self.inducing.as_ref(), plan)?;
         let began = Instant::now();
-        let nlml = if self.sparse {
+        let nlml = if self.inducing.is_some() {
             sparse::fit(&self.x, &self.y, &[self.seed], plan, &Silent)?.1
         } else {
             exact::fit(&self.x, &self.y, &[self.seed], plan, &Silent)?.1
@@ -191,19 +198,18 @@ fn peer_rules(stop: PeerStop, n: i64, ours_per_row: f64) -> Vec<PeerRule> {
 }
 
 /// Seconds per evaluation of the objective and its gradient at the start (`start`'s kernel
-/// row, `z0`'s first inducing inputs), after one untimed evaluation.
+/// row and, for the sparse bound, `inducing`), after one untimed evaluation.
 fn seconds_per_evaluation(
     x: &Tensor,
     y: &Tensor,
     start: &[f64],
-    z0: &Tensor,
+    inducing: Option<&Tensor>,
     plan: &GpPlan,
-    sparse_fit: bool,
 ) -> anyhow::Result<f64> {
     let kernel = || GpParams::from_rows(&[start.to_vec()], x.size()[2], x.device());
     let evaluate = || -> anyhow::Result<()> {
-        if sparse_fit {
-            let p = sparse::SparseParams { kernel: kernel()?, inducing: z0.f_narrow(0, 0, 1)? };
+        if let Some(z0) = inducing {
+            let p = sparse::SparseParams { kernel: kernel()?, inducing: z0.shallow_clone() };
             let _ = sparse::bound_and_gradient(x, y, &p, plan.noise_floor, sparse::rows_per_pass(x, &p))?;
         } else {
             let _ = exact::nlml_with_gradient(x, y, &kernel()?, plan.noise_floor)?;
